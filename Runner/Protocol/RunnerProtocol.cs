@@ -1,0 +1,90 @@
+namespace Kaizen.Runner.Protocol;
+
+// The runner protocol: HTTP/JSON between a runner and the portal. Every route lives under /api/runner.
+// A runner authenticates with "Authorization: Bearer <runner token>" on every call except register.
+
+/// <summary>Route names shared by the portal's endpoints and the runner's client.</summary>
+public static class RunnerRoutes
+{
+    public const string Register = "/api/runner/register";
+    public const string Claim = "/api/runner/claim";
+    public const string Heartbeat = "/api/runner/heartbeat";
+    public static string Stream(long jobId, long seq) => $"/api/runner/jobs/{jobId}/stream/{seq}";
+    public static string Complete(long jobId) => $"/api/runner/jobs/{jobId}/complete";
+}
+
+public sealed record RegisterRequest(
+    string RegistrationToken,
+    string Name,
+    int Slots,
+    string Version,
+    IReadOnlyList<string> Executors,
+    IReadOnlyList<string> Labels);
+
+public sealed record RegisterResponse(long RunnerId, string Token);
+
+/// <summary>Long-poll for one job. <see cref="WaitSeconds"/> caps how long the portal holds the request.</summary>
+public sealed record ClaimRequest(int WaitSeconds = 25);
+
+/// <summary>Everything a runner needs to run one job; commands are numbered across the three phases.</summary>
+public sealed record JobAssignment(
+    long JobId,
+    long BuildId,
+    string ProjectSlug,
+    string JobName,
+    string GitUrl,
+    string Branch,
+    string CommitSha,
+    IReadOnlyList<JobCommand> Commands,
+    IReadOnlyDictionary<string, string> Environment,
+    int LeaseSeconds);
+
+/// <summary>One command of a job. <see cref="Index"/> is its position across setup, main and epilogue.</summary>
+public sealed record JobCommand(int Index, CommandPhase Phase, string Text);
+
+public enum CommandPhase
+{
+    Setup,
+    Main,
+    Epilogue,
+}
+
+/// <summary>Sent for each running job every few seconds; renews leases and carries cancel requests back.</summary>
+public sealed record HeartbeatRequest(IReadOnlyList<long> JobIds);
+
+/// <summary><see cref="Cancel"/>: jobs to stop now. <see cref="Unknown"/>: jobs the portal no longer holds for this runner (stop them too).</summary>
+public sealed record HeartbeatResponse(IReadOnlyList<long> Cancel, IReadOnlyList<long> Unknown);
+
+/// <summary>
+/// One ordered piece of a job's stream. Batches carry consecutive sequence numbers from 1; the portal applies a
+/// batch once, so a retried upload of the same sequence number changes nothing.
+/// </summary>
+public sealed record StreamBatch(IReadOnlyList<LogChunk> Log, IReadOnlyList<CommandEvent> Events);
+
+/// <summary>Raw output bytes (not necessarily valid UTF-8). <see cref="CommandIndex"/> is null for job-level output such as checkout.</summary>
+public sealed record LogChunk(int? CommandIndex, byte[] Data);
+
+/// <summary>A command started, finished or was skipped. Times are Unix milliseconds measured on the runner.</summary>
+public sealed record CommandEvent(
+    int Index,
+    CommandEventKind Kind,
+    long AtUnixMs,
+    int? ExitCode = null,
+    long? DurationMs = null);
+
+public enum CommandEventKind
+{
+    Started,
+    Finished,
+    Skipped,
+}
+
+/// <summary>Ends a job. <see cref="LastSeq"/> is the last stream batch sent, so the portal knows nothing is missing.</summary>
+public sealed record CompleteRequest(JobOutcome Outcome, long LastSeq, string? Error = null);
+
+public enum JobOutcome
+{
+    Passed,
+    Failed,
+    Canceled,
+}

@@ -1,1 +1,75 @@
-return 0;
+using Kaizen.Runner.Agent;
+using Microsoft.Extensions.Logging;
+
+// kaizen-runner: a separate runner process. See README.md, "Runners".
+const string Usage = """
+    Usage: kaizen-runner --portal <url> [--registration-token <token>] [--name <name>] [--slots <n>]
+                         [--work <directory>] [--label <label>]...
+
+      --portal              The portal's base URL, e.g. http://ci.example.com:5000
+      --registration-token  The portal's Kaizen:Runners:RegistrationToken (needed the first time only;
+                            the runner keeps its own token in <work>/runner.json afterwards)
+      --name                Shown on the portal's Runners page (default: the machine name)
+      --slots               How many jobs run at once (default: 1)
+      --work                Workspaces and caches (default: ./kaizen-work)
+      --label               A label jobs can ask for (repeatable)
+    """;
+
+string? portal = null, token = null, name = null, work = null;
+var slots = 1;
+var labels = new List<string>();
+for (var i = 0; i < args.Length; i++)
+{
+    string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
+    try
+    {
+        switch (args[i])
+        {
+            case "--portal": portal = Next(); break;
+            case "--registration-token": token = Next(); break;
+            case "--name": name = Next(); break;
+            case "--slots": slots = int.Parse(Next()); break;
+            case "--work": work = Next(); break;
+            case "--label": labels.Add(Next()); break;
+            case "-h" or "--help": Console.WriteLine(Usage); return 0;
+            default: throw new ArgumentException($"Unknown option '{args[i]}'.");
+        }
+    }
+    catch (Exception ex) when (ex is ArgumentException or FormatException)
+    {
+        Console.Error.WriteLine(ex.Message);
+        Console.Error.WriteLine(Usage);
+        return 2;
+    }
+}
+if (portal is null || !Uri.TryCreate(portal, UriKind.Absolute, out var portalUrl) || slots < 1)
+{
+    Console.Error.WriteLine(portal is null ? "--portal is required." : $"'{portal}' is not a valid portal URL or --slots is below 1.");
+    Console.Error.WriteLine(Usage);
+    return 2;
+}
+
+using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }));
+using var stop = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
+AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.Cancel();
+using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(100) };
+var options = new RunnerOptions
+{
+    PortalUrl = portalUrl,
+    RegistrationToken = token,
+    Name = name ?? Environment.MachineName,
+    Slots = slots,
+    WorkDirectory = work ?? "kaizen-work",
+    Labels = labels,
+};
+try
+{
+    await new RunnerAgent(options, http, loggers).RunAsync(stop.Token);
+    return 0;
+}
+catch (InvalidOperationException ex)
+{
+    Console.Error.WriteLine(ex.Message);
+    return 1;
+}

@@ -1,0 +1,139 @@
+using System.Security.Claims;
+using Kaizen.Portal.Auth;
+using Kaizen.Portal.Builds;
+using Kaizen.Portal.Projects;
+
+namespace Kaizen.Portal.Api;
+
+/// <summary>REST API v1 for people and scripts ("Authorization: Bearer &lt;API token&gt;" or the sign-in cookie).</summary>
+public static class ApiEndpoints
+{
+    public const string WritePolicy = "Write";
+
+    public static IEndpointRouteBuilder MapKaizenApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/v1").RequireAuthorization().WithTags("Kaizen");
+
+        api.MapPost("/projects", CreateProject).RequireAuthorization(WritePolicy)
+            .WithSummary("Create a project from a git repository (local path, file:// or https:// URL).");
+        api.MapGet("/projects", ListProjects).WithSummary("Every project.");
+        api.MapGet("/projects/{slug}", GetProject).WithSummary("A project with its branches.");
+        api.MapGet("/projects/{slug}/settings", GetSettings).WithSummary("The project's build settings.");
+        api.MapPut("/projects/{slug}/settings", PutSettings).RequireAuthorization(WritePolicy)
+            .WithSummary("Replace the project's build settings (setup, jobs, epilogue).");
+        api.MapGet("/projects/{slug}/builds", ListBuilds).WithSummary("The project's builds, newest first (paged).");
+        api.MapPost("/projects/{slug}/builds", StartBuild).RequireAuthorization(WritePolicy)
+            .WithSummary("Build the head of a branch (the default branch when none is given).");
+        api.MapGet("/builds/{id:long}", GetBuild).WithSummary("A build with its jobs and their commands.");
+        api.MapPost("/builds/{id:long}/cancel", CancelBuild).RequireAuthorization(WritePolicy).WithSummary("Cancel a build.");
+        api.MapPost("/builds/{id:long}/rerun", RerunBuild).RequireAuthorization(WritePolicy)
+            .WithSummary("Build the same commit again; returns the new build.");
+        api.MapGet("/jobs/{id:long}/log", GetLog).WithSummary("The job's whole log as text/plain.");
+        return app;
+    }
+
+    private static async Task<IResult> CreateProject(CreateProjectRequest? body, ProjectService projects, CancellationToken ct)
+    {
+        if (body is null) return Results.Problem("Send a JSON body: { \"name\": \"...\", \"gitUrl\": \"...\" }.", statusCode: 400);
+        var created = await projects.CreateAsync(body.Name, body.GitUrl, body.IsPublic ?? false, ct);
+        if (!created.Ok) return created.ToProblemResult();
+        var p = created.Value!;
+        return Results.Created($"/api/v1/projects/{p.Slug}",
+            new CreatedProjectResponse(p.Id, p.Slug, p.DefaultBranch, p.Branches.Select(b => b.Name).ToList()));
+    }
+
+    private static async Task<IResult> ListProjects(ProjectStore store, CancellationToken ct) =>
+        Results.Ok((await store.ListAsync(ct)).Select(p => ProjectResponse.From(p, [])));
+
+    private static async Task<IResult> GetProject(string slug, ProjectStore store, CancellationToken ct)
+    {
+        var project = await store.FindBySlugAsync(slug, ct);
+        if (project is null) return NotFound($"No project '{slug}'.");
+        return Results.Ok(ProjectResponse.From(project, await store.BranchesAsync(project.Id, ct)));
+    }
+
+    private static async Task<IResult> GetSettings(string slug, ProjectStore store, CancellationToken ct)
+    {
+        var project = await store.FindBySlugAsync(slug, ct);
+        return project is null ? NotFound($"No project '{slug}'.") : Results.Ok(project.Settings);
+    }
+
+    private static async Task<IResult> PutSettings(string slug, SettingsRequest? body, ProjectStore store, LiveUpdates live,
+        CancellationToken ct)
+    {
+        var project = await store.FindBySlugAsync(slug, ct);
+        if (project is null) return NotFound($"No project '{slug}'.");
+        if (body is null) return Results.Problem("Send a JSON body: { \"setup\": [], \"jobs\": [{ \"name\", \"commands\": [] }], \"epilogue\": [] }.", statusCode: 400);
+        var settings = new BuildSettings(body.Setup ?? [], body.Jobs ?? [], body.Epilogue ?? []);
+        var errors = settings.Validate();
+        if (errors.Count > 0)
+            return Results.ValidationProblem(new Dictionary<string, string[]> { ["settings"] = errors.ToArray() },
+                detail: string.Join(" ", errors));
+        settings = settings with { Jobs = settings.Jobs.Select(j => j with { Name = j.Name.Trim() }).ToList() };
+        await store.SaveSettingsAsync(project.Id, settings, ct);
+        live.Publish(LiveUpdates.Keys.Project(project.Id));
+        return Results.Ok(settings);
+    }
+
+    private static async Task<IResult> ListBuilds(string slug, ProjectStore projects, BuildStore builds, CancellationToken ct,
+        int page = 1, int pageSize = 20, string? branch = null, string? status = null)
+    {
+        var project = await projects.FindBySlugAsync(slug, ct);
+        if (project is null) return NotFound($"No project '{slug}'.");
+        page = Math.Max(1, page);
+        pageSize = Math.Clamp(pageSize, 1, 100);
+        var result = await builds.ListAsync(project.Id, (page - 1) * pageSize, pageSize, branch, status, ct);
+        return Results.Ok(new BuildListResponse(result.Items.Select(BuildSummary.From).ToList(), result.Total, page, pageSize));
+    }
+
+    private static async Task<IResult> StartBuild(string slug, StartBuildRequest? body, ProjectStore projects,
+        BuildService service, ClaimsPrincipal user, CancellationToken ct)
+    {
+        var project = await projects.FindBySlugAsync(slug, ct);
+        if (project is null) return NotFound($"No project '{slug}'.");
+        var started = await service.StartAsync(project, body?.Branch, Trigger.Api, user.Identity?.Name, ct);
+        return started.Ok ? Results.Created($"/api/v1/builds/{started.Value}", new CreatedResponse(started.Value)) : started.ToProblemResult();
+    }
+
+    private static async Task<IResult> GetBuild(long id, BuildStore builds, CancellationToken ct)
+    {
+        var build = await builds.FindAsync(id, ct);
+        if (build is null) return NotFound($"No build {id}.");
+        var jobs = await builds.JobsAsync(id, ct);
+        var commands = await builds.CommandsOfBuildAsync(id, ct);
+        return Results.Ok(BuildResponse.From(build, jobs, commands));
+    }
+
+    private static async Task<IResult> CancelBuild(long id, BuildStore builds, BuildService service, CancellationToken ct)
+    {
+        var build = await builds.FindAsync(id, ct);
+        if (build is null) return NotFound($"No build {id}.");
+        return await service.CancelAsync(build, ct)
+            ? Results.Accepted($"/api/v1/builds/{id}")
+            : Results.Problem($"Build {id} has already finished ({build.Status}).", statusCode: 409);
+    }
+
+    private static async Task<IResult> RerunBuild(long id, BuildStore builds, BuildService service, ClaimsPrincipal user,
+        CancellationToken ct)
+    {
+        var build = await builds.FindAsync(id, ct);
+        if (build is null) return NotFound($"No build {id}.");
+        var rerun = await service.RerunAsync(build, user.Identity?.Name, ct);
+        return rerun.Ok ? Results.Created($"/api/v1/builds/{rerun.Value}", new CreatedResponse(rerun.Value)) : rerun.ToProblemResult();
+    }
+
+    private static async Task GetLog(long id, HttpContext http, BuildStore builds, LogStore logs, CancellationToken ct)
+    {
+        var job = await builds.FindJobAsync(id, ct);
+        if (job is null)
+        {
+            await NotFound($"No job {id}.").ExecuteAsync(http);
+            return;
+        }
+        http.Response.ContentType = "text/plain; charset=utf-8";
+        await logs.WriteTextAsync(id, http.Response.Body, ct);
+    }
+
+    private static IResult NotFound(string message) => Results.Problem(message, statusCode: 404);
+
+}

@@ -1,0 +1,64 @@
+using Kaizen.Portal.Builds;
+using Kaizen.Portal.Projects;
+
+namespace Kaizen.Portal.Api;
+
+public sealed record CreateProjectRequest(string? Name, string? GitUrl, bool? IsPublic);
+
+public sealed record CreatedProjectResponse(long Id, string Slug, string DefaultBranch, IReadOnlyList<string> Branches);
+
+public sealed record BranchResponse(string Name, string HeadSha, string HeadMessage, string HeadAuthor);
+
+public sealed record ProjectResponse(
+    long Id, string Name, string Slug, string GitUrl, string DefaultBranch, bool IsPublic, DateTimeOffset CreatedAt,
+    IReadOnlyList<BranchResponse> Branches)
+{
+    public static ProjectResponse From(ProjectRow p, IEnumerable<BranchRow> branches) => new(
+        p.Id, p.Name, p.Slug, p.GitUrl, p.DefaultBranch, p.IsPublic, DateTimeOffset.FromUnixTimeMilliseconds(p.CreatedAt),
+        branches.Select(b => new BranchResponse(b.Name, b.HeadSha, b.HeadMessage, b.HeadAuthor)).ToList());
+}
+
+public sealed record SettingsRequest(IReadOnlyList<string>? Setup, IReadOnlyList<JobSettings>? Jobs, IReadOnlyList<string>? Epilogue);
+
+public sealed record StartBuildRequest(string? Branch);
+
+public sealed record CreatedResponse(long Id);
+
+public sealed record BuildSummary(
+    long Id, string Project, string Status, string Branch, string CommitSha, string CommitMessage, string CommitAuthor,
+    string Trigger, DateTimeOffset QueuedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, long? DurationMs)
+{
+    public static BuildSummary From(BuildRow b) => new(
+        b.Id, b.ProjectSlug, b.Status, b.Branch, b.CommitSha, b.CommitMessage, b.CommitAuthor, b.TriggerKind,
+        DateTimeOffset.FromUnixTimeMilliseconds(b.QueuedAt), Time(b.StartedAt), Time(b.FinishedAt),
+        b.StartedAt is { } s && b.FinishedAt is { } f ? f - s : null);
+
+    internal static DateTimeOffset? Time(long? ms) => ms is { } v ? DateTimeOffset.FromUnixTimeMilliseconds(v) : null;
+}
+
+public sealed record BuildListResponse(IReadOnlyList<BuildSummary> Items, long Total, int Page, int PageSize);
+
+public sealed record CommandResponse(int Index, string Phase, string Text, string Status, int? ExitCode, long? DurationMs,
+    DateTimeOffset? StartedAt);
+
+public sealed record JobResponse(
+    long Id, string Name, string Status, string? Error, DateTimeOffset QueuedAt, DateTimeOffset? StartedAt,
+    DateTimeOffset? FinishedAt, long LogBytes, IReadOnlyList<CommandResponse> Commands);
+
+public sealed record BuildResponse(
+    long Id, string Project, string Status, string Branch, string CommitSha, string CommitMessage, string CommitAuthor,
+    string Trigger, string? TriggeredBy, DateTimeOffset QueuedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt,
+    IReadOnlyList<JobResponse> Jobs)
+{
+    public static BuildResponse From(BuildRow b, IEnumerable<JobRow> jobs, IEnumerable<CommandRow> commands)
+    {
+        var byJob = commands.ToLookup(c => c.JobId);
+        return new BuildResponse(b.Id, b.ProjectSlug, b.Status, b.Branch, b.CommitSha, b.CommitMessage, b.CommitAuthor,
+            b.TriggerKind, b.TriggeredBy, DateTimeOffset.FromUnixTimeMilliseconds(b.QueuedAt),
+            BuildSummary.Time(b.StartedAt), BuildSummary.Time(b.FinishedAt),
+            jobs.Select(j => new JobResponse(j.Id, j.Name, j.Status, j.Error, DateTimeOffset.FromUnixTimeMilliseconds(j.QueuedAt),
+                BuildSummary.Time(j.StartedAt), BuildSummary.Time(j.FinishedAt), j.LogBytes,
+                byJob[j.Id].Select(c => new CommandResponse(c.Idx, c.Phase, c.Text, c.Status, c.ExitCode, c.DurationMs,
+                    BuildSummary.Time(c.StartedAt))).ToList())).ToList());
+    }
+}

@@ -1,0 +1,83 @@
+namespace Kaizen.Portal.Builds;
+
+/// <summary>Status words shared by builds, jobs and the API.</summary>
+public static class Status
+{
+    public const string Queued = "queued";
+    public const string Running = "running";
+    public const string Passed = "passed";
+    public const string Failed = "failed";
+    public const string Canceled = "canceled";
+
+    // Commands only.
+    public const string Pending = "pending";
+    public const string Skipped = "skipped";
+
+    public static bool IsFinished(string status) => status is Passed or Failed or Canceled;
+
+    /// <summary>A build's status from its jobs' statuses.</summary>
+    public static string Combine(IReadOnlyCollection<string> jobs)
+    {
+        if (jobs.Count == 0) return Failed;
+        if (jobs.All(IsFinished))
+        {
+            if (jobs.Contains(Failed)) return Failed;
+            return jobs.Contains(Canceled) ? Canceled : Passed;
+        }
+        return jobs.Any(s => s != Queued) ? Running : Queued;
+    }
+}
+
+public static class Trigger
+{
+    public const string Manual = "manual";
+    public const string Api = "api";
+    public const string Rerun = "rerun";
+}
+
+public sealed class BuildRow
+{
+    public long Id { get; init; }
+    public long ProjectId { get; init; }
+    public string ProjectSlug { get; init; } = "";
+    public string Branch { get; init; } = "";
+    public string CommitSha { get; init; } = "";
+    public string CommitMessage { get; init; } = "";
+    public string CommitAuthor { get; init; } = "";
+    public string TriggerKind { get; init; } = "";
+    public string? TriggeredBy { get; init; }
+    public string Status { get; init; } = "";
+    public long QueuedAt { get; init; }
+    public long? StartedAt { get; init; }
+    public long? FinishedAt { get; init; }
+}
+
+public sealed class JobRow
+{
+    public long Id { get; init; }
+    public long BuildId { get; init; }
+    public string Name { get; init; } = "";
+    public int Position { get; init; }
+    public string Status { get; init; } = "";
+    public long? RunnerId { get; init; }
+    public long? LeaseExpiresAt { get; init; }
+    public bool CancelRequested { get; init; }
+    public long LastSeq { get; init; }
+    public long LogBytes { get; init; }
+    public string? Error { get; init; }
+    public long QueuedAt { get; init; }
+    public long? StartedAt { get; init; }
+    public long? FinishedAt { get; init; }
+}
+
+public sealed class CommandRow
+{
+    public long JobId { get; init; }
+    public int Idx { get; init; }
+    public string Phase { get; init; } = "";
+    public string Text { get; init; } = "";
+    public string Status { get; init; } = "";
+    public long? StartedAt { get; init; }
+    public long? DurationMs { get; init; }
+    public int? ExitCode { get; init; }
+}

@@ -1,0 +1,56 @@
+using Kaizen.Portal.Api;
+using Kaizen.Portal.Projects;
+
+namespace Kaizen.Portal.Builds;
+
+/// <summary>Starts, cancels and reruns builds, and wakes runners when work is queued.</summary>
+public sealed class BuildService(ProjectStore projects, ProjectService projectService, BuildStore builds, WorkSignal signal,
+    LiveUpdates live)
+{
+    /// <summary>Builds the current head of <paramref name="branch"/> (fetched from the repository first).</summary>
+    public async Task<Outcome<long>> StartAsync(ProjectRow project, string? branch, string trigger, string? user, CancellationToken ct)
+    {
+        branch = string.IsNullOrWhiteSpace(branch) ? project.DefaultBranch : branch.Trim();
+        var settings = project.Settings;
+        if (settings.Jobs.Count == 0)
+            return Outcome<long>.Fail(Problem.Invalid,
+                $"Project '{project.Slug}' has no jobs yet: add build settings first (PUT /api/v1/projects/{project.Slug}/settings).");
+
+        var refreshed = await projectService.RefreshBranchesAsync(project.Id, project.GitUrl, ct);
+        if (!refreshed.Ok) return Outcome<long>.Fail(Problem.Invalid, refreshed.Message!);
+        var head = refreshed.Value!.FirstOrDefault(b => b.Name == branch);
+        if (head is null) return Outcome<long>.Fail(Problem.NotFound, $"Branch '{branch}' does not exist in {project.GitUrl}.");
+
+        var plan = BuildStore.Plan(project.Id, settings, branch, head.HeadSha, head.HeadMessage, head.HeadAuthor, trigger, user);
+        var id = await builds.CreateAsync(plan, ct);
+        Queued(project.Id, id);
+        return Outcome<long>.Of(id);
+    }
+
+    /// <summary>Runs a build's commit again with the project's current settings.</summary>
+    public async Task<Outcome<long>> RerunAsync(BuildRow build, string? user, CancellationToken ct)
+    {
+        var project = await projects.FindBySlugAsync(build.ProjectSlug, ct);
+        if (project is null) return Outcome<long>.Fail(Problem.NotFound, "The build's project no longer exists.");
+        if (project.Settings.Jobs.Count == 0)
+            return Outcome<long>.Fail(Problem.Invalid, $"Project '{project.Slug}' has no jobs configured.");
+        var plan = BuildStore.Plan(project.Id, project.Settings, build.Branch, build.CommitSha, build.CommitMessage,
+            build.CommitAuthor, Trigger.Rerun, user);
+        var id = await builds.CreateAsync(plan, ct);
+        Queued(project.Id, id);
+        return Outcome<long>.Of(id);
+    }
+
+    public async Task<bool> CancelAsync(BuildRow build, CancellationToken ct)
+    {
+        var canceled = await builds.CancelAsync(build.Id, ct);
+        if (canceled) live.Publish(LiveUpdates.Keys.Build(build.Id), LiveUpdates.Keys.Project(build.ProjectId), LiveUpdates.Keys.Dashboard);
+        return canceled;
+    }
+
+    private void Queued(long projectId, long buildId)
+    {
+        signal.Pulse();
+        live.Publish(LiveUpdates.Keys.Project(projectId), LiveUpdates.Keys.Dashboard);
+    }
+}

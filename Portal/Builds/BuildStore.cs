@@ -1,0 +1,213 @@
+using System.Data.Common;
+using Dapper;
+using Kaizen.Portal.Data;
+using Kaizen.Runner.Protocol;
+
+namespace Kaizen.Portal.Builds;
+
+/// <summary>A build to create: its commit and, per job, the commands it runs (setup + job + epilogue).</summary>
+public sealed record NewBuild(
+    long ProjectId,
+    string Branch,
+    string CommitSha,
+    string CommitMessage,
+    string CommitAuthor,
+    string Trigger,
+    string? TriggeredBy,
+    IReadOnlyList<NewJob> Jobs);
+
+public sealed record NewJob(string Name, IReadOnlyList<JobCommand> Commands);
+
+public sealed record BuildPage(IReadOnlyList<BuildRow> Items, long Total);
+
+public sealed class BuildStore(Database db, TimeProvider time)
+{
+    public static NewBuild Plan(long projectId, BuildSettings settings, string branch, string sha, string message,
+        string author, string trigger, string? triggeredBy)
+    {
+        var jobs = settings.Jobs.Select(j =>
+        {
+            var commands = new List<JobCommand>();
+            commands.AddRange(settings.Setup.Select(t => new JobCommand(commands.Count, CommandPhase.Setup, t)));
+            foreach (var t in j.Commands) commands.Add(new JobCommand(commands.Count, CommandPhase.Main, t));
+            foreach (var t in settings.Epilogue) commands.Add(new JobCommand(commands.Count, CommandPhase.Epilogue, t));
+            return new NewJob(j.Name.Trim(), commands);
+        }).ToList();
+        return new NewBuild(projectId, branch, sha, message, author, trigger, triggeredBy, jobs);
+    }
+
+    public async Task<long> CreateAsync(NewBuild build, CancellationToken ct = default)
+    {
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        await using var c = await db.OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        var buildId = await c.ExecuteScalarAsync<long>(db.Sql(BuildSql.Insert), new
+        {
+            build.ProjectId, build.Branch, build.CommitSha, build.CommitMessage, build.CommitAuthor,
+            TriggerKind = build.Trigger, build.TriggeredBy, Status = Status.Queued, QueuedAt = now,
+        }, tx);
+        for (var position = 0; position < build.Jobs.Count; position++)
+        {
+            var job = build.Jobs[position];
+            var jobId = await c.ExecuteScalarAsync<long>(db.Sql(BuildSql.InsertJob), new
+            {
+                BuildId = buildId, job.Name, Position = position, Status = Status.Queued, QueuedAt = now,
+            }, tx);
+            await c.ExecuteAsync(BuildSql.InsertCommand, job.Commands.Select(cmd => new
+            {
+                JobId = jobId, Idx = cmd.Index, Phase = PhaseName(cmd.Phase), cmd.Text, Status = Status.Pending,
+            }), tx);
+        }
+        await tx.CommitAsync(ct);
+        return buildId;
+    }
+
+    public static string PhaseName(CommandPhase phase) => phase.ToString().ToLowerInvariant();
+
+    public static CommandPhase ParsePhase(string phase) => Enum.Parse<CommandPhase>(phase, ignoreCase: true);
+
+    public async Task<BuildRow?> FindAsync(long id, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return await c.QuerySingleOrDefaultAsync<BuildRow>(BuildSql.ById, new { Id = id });
+    }
+
+    public async Task<BuildPage> ListAsync(long projectId, int skip, int take, string? branch, string? status,
+        CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        var args = new { ProjectId = projectId, Skip = skip, Take = take, Branch = branch, Status = status };
+        var items = (await c.QueryAsync<BuildRow>(db.Sql(BuildSql.Page), args)).AsList();
+        var total = await c.ExecuteScalarAsync<long>(BuildSql.Count, args);
+        return new BuildPage(items, total);
+    }
+
+    public async Task<IReadOnlyList<JobRow>> JobsAsync(long buildId, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return (await c.QueryAsync<JobRow>(BuildSql.Jobs, new { BuildId = buildId })).AsList();
+    }
+
+    public async Task<JobRow?> FindJobAsync(long jobId, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return await c.QuerySingleOrDefaultAsync<JobRow>(BuildSql.JobById, new { Id = jobId });
+    }
+
+    public async Task<IReadOnlyList<CommandRow>> CommandsOfBuildAsync(long buildId, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return (await c.QueryAsync<CommandRow>(BuildSql.CommandsOfBuild, new { BuildId = buildId })).AsList();
+    }
+
+    public async Task<IReadOnlyList<CommandRow>> CommandsOfJobAsync(long jobId, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return (await c.QueryAsync<CommandRow>(BuildSql.CommandsOfJob, new { JobId = jobId })).AsList();
+    }
+
+    /// <summary>Cancels queued jobs at once and asks runners to stop running ones. Returns false for a finished build.</summary>
+    public async Task<bool> CancelAsync(long buildId, CancellationToken ct = default)
+    {
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        await using var c = await db.OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        var status = await c.ExecuteScalarAsync<string?>(BuildSql.StatusOf, new { Id = buildId }, tx);
+        if (status is null || Status.IsFinished(status)) return false;
+        await c.ExecuteAsync(BuildSql.CancelQueuedJobs, new { BuildId = buildId, Now = now }, tx);
+        await c.ExecuteAsync(BuildSql.CancelQueuedCommands, new { BuildId = buildId }, tx);
+        await c.ExecuteAsync(BuildSql.RequestCancelRunning, new { BuildId = buildId }, tx);
+        await RecomputeAsync(c, tx, buildId, now);
+        await tx.CommitAsync(ct);
+        return true;
+    }
+
+    /// <summary>Sets a build's status from its jobs (and its start/finish times).</summary>
+    internal static async Task RecomputeAsync(DbConnection c, DbTransaction tx, long buildId, long now)
+    {
+        var statuses = (await c.QueryAsync<string>(BuildSql.JobStatuses, new { BuildId = buildId }, tx)).AsList();
+        var status = Status.Combine(statuses);
+        await c.ExecuteAsync(BuildSql.SetStatus, new
+        {
+            Id = buildId,
+            Status = status,
+            Now = now,
+            Started = status != Status.Queued,
+            Finished = Status.IsFinished(status),
+        }, tx);
+    }
+}
+
+internal static class BuildSql
+{
+    private const string BuildColumns =
+        "b.id, b.project_id AS ProjectId, p.slug AS ProjectSlug, b.branch, b.commit_sha AS CommitSha, " +
+        "b.commit_message AS CommitMessage, b.commit_author AS CommitAuthor, b.trigger_kind AS TriggerKind, " +
+        "b.triggered_by AS TriggeredBy, b.status, b.queued_at AS QueuedAt, b.started_at AS StartedAt, " +
+        "b.finished_at AS FinishedAt";
+
+    public const string JobColumns =
+        "id, build_id AS BuildId, name, position, status, runner_id AS RunnerId, lease_expires_at AS LeaseExpiresAt, " +
+        "cancel_requested AS CancelRequested, last_seq AS LastSeq, log_bytes AS LogBytes, error, " +
+        "queued_at AS QueuedAt, started_at AS StartedAt, finished_at AS FinishedAt";
+
+    private const string CommandColumns =
+        "c.job_id AS JobId, c.idx, c.phase, c.text, c.status, c.started_at AS StartedAt, " +
+        "c.duration_ms AS DurationMs, c.exit_code AS ExitCode";
+
+    public static readonly SqlText Insert = new(
+        "INSERT INTO builds (project_id, branch, commit_sha, commit_message, commit_author, trigger_kind, triggered_by, status, queued_at) " +
+        "VALUES (@ProjectId, @Branch, @CommitSha, @CommitMessage, @CommitAuthor, @TriggerKind, @TriggeredBy, @Status, @QueuedAt) RETURNING id",
+        "INSERT INTO builds (project_id, branch, commit_sha, commit_message, commit_author, trigger_kind, triggered_by, status, queued_at) " +
+        "OUTPUT INSERTED.id VALUES (@ProjectId, @Branch, @CommitSha, @CommitMessage, @CommitAuthor, @TriggerKind, @TriggeredBy, @Status, @QueuedAt)");
+
+    public static readonly SqlText InsertJob = new(
+        "INSERT INTO jobs (build_id, name, position, status, queued_at) VALUES (@BuildId, @Name, @Position, @Status, @QueuedAt) RETURNING id",
+        "INSERT INTO jobs (build_id, name, position, status, queued_at) OUTPUT INSERTED.id VALUES (@BuildId, @Name, @Position, @Status, @QueuedAt)");
+
+    public const string InsertCommand =
+        "INSERT INTO commands (job_id, idx, phase, text, status) VALUES (@JobId, @Idx, @Phase, @Text, @Status)";
+
+    public const string ById =
+        "SELECT " + BuildColumns + " FROM builds b JOIN projects p ON p.id = b.project_id WHERE b.id = @Id";
+
+    private const string Filter =
+        " WHERE b.project_id = @ProjectId AND (@Branch IS NULL OR b.branch = @Branch) AND (@Status IS NULL OR b.status = @Status)";
+
+    public static readonly SqlText Page = new(
+        "SELECT " + BuildColumns + " FROM builds b JOIN projects p ON p.id = b.project_id" + Filter +
+        " ORDER BY b.id DESC LIMIT @Take OFFSET @Skip",
+        "SELECT " + BuildColumns + " FROM builds b JOIN projects p ON p.id = b.project_id" + Filter +
+        " ORDER BY b.id DESC OFFSET @Skip ROWS FETCH NEXT @Take ROWS ONLY");
+
+    public const string Count = "SELECT COUNT(*) FROM builds b" + Filter;
+
+    public const string Jobs = "SELECT " + JobColumns + " FROM jobs WHERE build_id = @BuildId ORDER BY position";
+
+    public const string JobById = "SELECT " + JobColumns + " FROM jobs WHERE id = @Id";
+
+    public const string CommandsOfBuild =
+        "SELECT " + CommandColumns + " FROM commands c JOIN jobs j ON j.id = c.job_id WHERE j.build_id = @BuildId ORDER BY c.job_id, c.idx";
+
+    public const string CommandsOfJob = "SELECT " + CommandColumns + " FROM commands c WHERE c.job_id = @JobId ORDER BY c.idx";
+
+    public const string StatusOf = "SELECT status FROM builds WHERE id = @Id";
+
+    public const string CancelQueuedJobs =
+        "UPDATE jobs SET status = 'canceled', finished_at = @Now WHERE build_id = @BuildId AND status = 'queued'";
+
+    public const string CancelQueuedCommands =
+        "UPDATE commands SET status = 'skipped' WHERE status = 'pending' AND job_id IN " +
+        "(SELECT id FROM jobs WHERE build_id = @BuildId AND status = 'canceled')";
+
+    public const string RequestCancelRunning =
+        "UPDATE jobs SET cancel_requested = 1 WHERE build_id = @BuildId AND status = 'running'";
+
+    public const string JobStatuses = "SELECT status FROM jobs WHERE build_id = @BuildId";
+
+    public const string SetStatus =
+        "UPDATE builds SET status = @Status, " +
+        "started_at = CASE WHEN @Started = 1 AND started_at IS NULL THEN @Now ELSE started_at END, " +
+        "finished_at = CASE WHEN @Finished = 1 AND finished_at IS NULL THEN @Now ELSE finished_at END " +
+        "WHERE id = @Id";
+}

@@ -1,0 +1,62 @@
+using System.Data.Common;
+using System.Text;
+using Dapper;
+using Kaizen.Portal.Data;
+
+namespace Kaizen.Portal.Builds;
+
+public sealed class LogChunkRow
+{
+    public long Seq { get; init; }
+    public int Part { get; init; }
+    public int? CommandIdx { get; init; }
+    public byte[] Data { get; init; } = [];
+}
+
+/// <summary>Reads job logs. Output is stored as the runner sent it (any bytes); readers get valid UTF-8.</summary>
+public sealed class LogStore(Database db)
+{
+    /// <summary>Writes the whole log of a job as UTF-8 text (invalid bytes become U+FFFD), without holding it in memory.</summary>
+    public async Task WriteTextAsync(long jobId, Stream output, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await using var reader = await c.ExecuteReaderAsync(new CommandDefinition(LogSql.Data, new { JobId = jobId }, cancellationToken: ct));
+        var decoder = new UTF8Encoding(false, false).GetDecoder();
+        var chars = new char[64 * 1024];
+        var bytes = new byte[Encoding.UTF8.GetMaxByteCount(chars.Length)];
+        while (await reader.ReadAsync(ct))
+        {
+            var data = (byte[])reader[0];
+            var offset = 0;
+            while (offset < data.Length)
+            {
+                var take = Math.Min(chars.Length / 2, data.Length - offset);
+                var n = decoder.GetChars(data, offset, take, chars, 0, flush: false);
+                offset += take;
+                var written = Encoding.UTF8.GetBytes(chars, 0, n, bytes, 0);
+                await output.WriteAsync(bytes.AsMemory(0, written), ct);
+            }
+        }
+        var tail = decoder.GetChars([], 0, 0, chars, 0, flush: true);
+        if (tail > 0)
+        {
+            var written = Encoding.UTF8.GetBytes(chars, 0, tail, bytes, 0);
+            await output.WriteAsync(bytes.AsMemory(0, written), ct);
+        }
+    }
+
+    /// <summary>Chunks after <paramref name="afterSeq"/>, for pages that follow a running job.</summary>
+    public async Task<IReadOnlyList<LogChunkRow>> ChunksAfterAsync(long jobId, long afterSeq, CancellationToken ct)
+    {
+        await using DbConnection c = await db.OpenAsync(ct);
+        return (await c.QueryAsync<LogChunkRow>(LogSql.After, new { JobId = jobId, AfterSeq = afterSeq })).AsList();
+    }
+}
+
+internal static class LogSql
+{
+    public const string Data = "SELECT data FROM log_chunks WHERE job_id = @JobId ORDER BY seq, part";
+
+    public const string After =
+        "SELECT seq, part, command_idx AS CommandIdx, data FROM log_chunks WHERE job_id = @JobId AND seq > @AfterSeq ORDER BY seq, part";
+}

@@ -1,0 +1,173 @@
+using System.Security.Claims;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Kaizen.Portal.Api;
+using Kaizen.Portal.Auth;
+using Kaizen.Portal.Builds;
+using Kaizen.Portal.Components;
+using Kaizen.Portal.Data;
+using Kaizen.Portal.Git;
+using Kaizen.Portal.Projects;
+using Kaizen.Portal.Runners;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Identity;
+using MudBlazor.Services;
+
+namespace Kaizen.Portal.Hosting;
+
+/// <summary>Builds the portal. Program.cs and the integration tests both start it through here.</summary>
+public static class PortalApp
+{
+    public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        configure?.Invoke(builder);
+        builder.Services.AddKaizenPortal(builder.Configuration);
+        var app = builder.Build();
+        app.UseKaizenPortal();
+        return app;
+    }
+
+    /// <summary>Migrates the database and creates the first admin; call before the app starts listening.</summary>
+    public static Task PrepareAsync(this WebApplication app, CancellationToken ct = default) =>
+        app.Services.GetRequiredService<Bootstrap>().RunAsync(ct);
+
+    public static IServiceCollection AddKaizenPortal(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<KaizenOptions>().Bind(configuration.GetSection(KaizenOptions.Section));
+        services.AddSingleton(TimeProvider.System);
+
+        // Data: stateless stores over a pooled connection factory.
+        services.AddSingleton<Database>();
+        services.AddSingleton<Migrator>();
+        services.AddSingleton<UserStore>();
+        services.AddSingleton<ProjectStore>();
+        services.AddSingleton<BuildStore>();
+        services.AddSingleton<LogStore>();
+        services.AddSingleton<RunnerStore>();
+
+        // Domain services.
+        services.AddSingleton<GitMirror>();
+        services.AddSingleton<ProjectService>();
+        services.AddSingleton<BuildService>();
+        services.AddSingleton<WorkSignal>();
+        services.AddSingleton<LiveUpdates>();
+        services.AddSingleton<RunnerRegistration>();
+        services.AddSingleton<Bootstrap>();
+        services.AddSingleton<IPasswordHasher<UserRow>, PasswordHasher<UserRow>>();
+        services.AddHostedService<LeaseReaper>();
+        if (configuration.GetValue($"{KaizenOptions.Section}:Runners:Embedded:Enabled", true))
+            services.AddHostedService<EmbeddedRunner>();
+
+        services.AddKaizenAuth();
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
+            o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+        });
+        services.AddProblemDetails();
+        services.AddOpenApi();
+        services.AddRazorComponents().AddInteractiveServerComponents();
+        services.AddMudServices();
+        services.AddCascadingAuthenticationState();
+        return services;
+    }
+
+    private static IServiceCollection AddKaizenAuth(this IServiceCollection services)
+    {
+        services.AddAuthentication(KaizenAuth.Default)
+            .AddPolicyScheme(KaizenAuth.Default, "Cookie or API token", o =>
+                o.ForwardDefaultSelector = http =>
+                    Tokens.FromHeader(http.Request.Headers.Authorization) is not null
+                        ? http.Request.Path.StartsWithSegments("/api/runner") ? KaizenAuth.Runner : KaizenAuth.ApiToken
+                        : CookieAuthenticationDefaults.AuthenticationScheme)
+            .AddCookie(o =>
+            {
+                o.LoginPath = "/login";
+                o.Cookie.Name = "kaizen";
+                o.Cookie.HttpOnly = true;
+                o.Cookie.SameSite = SameSiteMode.Lax;
+                o.ExpireTimeSpan = TimeSpan.FromDays(14);
+                o.SlidingExpiration = true;
+                // API callers get status codes, not redirects to the sign-in page.
+                o.Events.OnRedirectToLogin = ctx => Challenge(ctx, StatusCodes.Status401Unauthorized);
+                o.Events.OnRedirectToAccessDenied = ctx => Challenge(ctx, StatusCodes.Status403Forbidden);
+            })
+            .AddScheme<AuthenticationSchemeOptions, ApiTokenAuthenticationHandler>(KaizenAuth.ApiToken, null)
+            .AddScheme<AuthenticationSchemeOptions, RunnerAuthenticationHandler>(KaizenAuth.Runner, null);
+        services.AddAuthorizationBuilder()
+            .AddPolicy(KaizenAuth.RunnerPolicy, p => p.AddAuthenticationSchemes(KaizenAuth.Runner).RequireClaim(KaizenAuth.RunnerIdClaim))
+            .AddPolicy(ApiEndpoints.WritePolicy, p => p.RequireRole(Roles.Admin, Roles.Member));
+        return services;
+    }
+
+    private static Task Challenge(RedirectContext<CookieAuthenticationOptions> ctx, int status)
+    {
+        if (ctx.Request.Path.StartsWithSegments("/api"))
+        {
+            ctx.Response.StatusCode = status;
+            return Task.CompletedTask;
+        }
+        ctx.Response.Redirect(ctx.RedirectUri);
+        return Task.CompletedTask;
+    }
+
+    public static WebApplication UseKaizenPortal(this WebApplication app)
+    {
+        if (!app.Environment.IsDevelopment()) app.UseExceptionHandler("/error", createScopeForErrors: true);
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseAntiforgery();
+        app.MapStaticAssets();
+
+        app.MapGet("/healthz", async (Database db, CancellationToken ct) =>
+        {
+            try
+            {
+                await using var c = await db.OpenAsync(ct);
+                return Results.Text("ok");
+            }
+            catch (Exception ex)
+            {
+                return Results.Text($"database unavailable: {ex.Message}", statusCode: 503);
+            }
+        }).AllowAnonymous().WithSummary("200 when the portal is ready.");
+        app.MapOpenApi().AllowAnonymous();
+        app.MapKaizenApi();
+        app.MapRunnerProtocol();
+        app.MapAccountEndpoints();
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        return app;
+    }
+
+    private static void MapAccountEndpoints(this WebApplication app)
+    {
+        app.MapPost("/account/login", async (HttpContext http, [Microsoft.AspNetCore.Mvc.FromForm] string? username,
+            [Microsoft.AspNetCore.Mvc.FromForm] string? password, [Microsoft.AspNetCore.Mvc.FromForm] string? returnUrl,
+            UserStore users, IPasswordHasher<UserRow> hasher) =>
+        {
+            var user = string.IsNullOrEmpty(username) ? null : await users.FindByNameAsync(username.Trim());
+            var result = user is null || string.IsNullOrEmpty(password)
+                ? PasswordVerificationResult.Failed
+                : hasher.VerifyHashedPassword(user, user.PasswordHash, password);
+            if (result == PasswordVerificationResult.Failed)
+                return Results.Redirect($"/login?error=1&returnUrl={Uri.EscapeDataString(returnUrl ?? "/")}");
+            var identity = new ClaimsIdentity(
+                [new Claim(ClaimTypes.NameIdentifier, user!.Id.ToString()), new Claim(ClaimTypes.Name, user.Name), new Claim(ClaimTypes.Role, user.Role)],
+                CookieAuthenticationDefaults.AuthenticationScheme);
+            await http.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity));
+            return Results.LocalRedirect(IsLocal(returnUrl) ? returnUrl! : "/");
+        }).AllowAnonymous().ExcludeFromDescription();
+
+        app.MapPost("/account/logout", async (HttpContext http) =>
+        {
+            await http.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+            return Results.LocalRedirect("/login");
+        }).ExcludeFromDescription();
+    }
+
+    private static bool IsLocal(string? url) =>
+        !string.IsNullOrEmpty(url) && url.StartsWith('/') && !url.StartsWith("//") && !url.StartsWith("/\\");
+}

@@ -1,0 +1,70 @@
+namespace Kaizen.Portal;
+
+/// <summary>
+/// Every setting of the portal, bound from the "Kaizen" configuration section (appsettings.json, environment
+/// variables such as Kaizen__DataDirectory, or command-line arguments such as --Kaizen:DataDirectory=...).
+/// Each setting is documented here once; the README's configuration reference mirrors this file.
+/// </summary>
+public sealed class KaizenOptions
+{
+    public const string Section = "Kaizen";
+
+    /// <summary>Where the portal keeps everything it stores on disk: the SQLite database, git mirrors,
+    /// the embedded runner's workspaces. Relative paths are resolved against the working directory.</summary>
+    public string DataDirectory { get; set; } = "data";
+
+    public DatabaseOptions Database { get; set; } = new();
+
+    public BootstrapOptions Bootstrap { get; set; } = new();
+
+    public RunnerHostOptions Runners { get; set; } = new();
+
+    public string ResolveDataDirectory() => Path.GetFullPath(DataDirectory);
+}
+
+public sealed class DatabaseOptions
+{
+    /// <summary><c>Sqlite</c> (default, a file under the data directory) or <c>SqlServer</c>.
+    /// The connection string is <c>ConnectionStrings:Kaizen</c>; for SQLite it defaults to data/kaizen.db.</summary>
+    public DatabaseProvider Provider { get; set; } = DatabaseProvider.Sqlite;
+}
+
+public enum DatabaseProvider
+{
+    Sqlite,
+    SqlServer,
+}
+
+public sealed class BootstrapOptions
+{
+    /// <summary>On first start, the API token of the <c>admin</c> account (for automation). Unset: no token is made.</summary>
+    public string? AdminToken { get; set; }
+
+    /// <summary>On first start, the password of the <c>admin</c> account. Unset: a generated password is printed once.</summary>
+    public string? AdminPassword { get; set; }
+}
+
+public sealed class RunnerHostOptions
+{
+    /// <summary>The token separate runners present to register (<c>kaizen-runner --registration-token</c>).
+    /// Unset: only the embedded runner can register.</summary>
+    public string? RegistrationToken { get; set; }
+
+    /// <summary>How long a claimed job stays leased without a heartbeat before it is failed as "runner lost".</summary>
+    public int LeaseSeconds { get; set; } = 30;
+
+    /// <summary>How often runners send heartbeats for running jobs (also how fast a cancel reaches them).</summary>
+    public int HeartbeatSeconds { get; set; } = 2;
+
+    public EmbeddedRunnerOptions Embedded { get; set; } = new();
+}
+
+public sealed class EmbeddedRunnerOptions
+{
+    /// <summary>Run a runner inside the portal process (over loopback, same protocol as separate runners).
+    /// Turn off for installations with separate runners.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>How many jobs the embedded runner runs at once.</summary>
+    public int Slots { get; set; } = 2;
+}

@@ -1,0 +1,65 @@
+using System.Text;
+using Kaizen.Portal.Api;
+using Kaizen.Portal.Builds;
+using Kaizen.Portal.Git;
+
+namespace Kaizen.Portal.Projects;
+
+public sealed record CreatedProject(long Id, string Slug, string DefaultBranch, IReadOnlyList<BranchRow> Branches);
+
+public sealed class ProjectService(ProjectStore store, GitMirror git, TimeProvider time, LiveUpdates live)
+{
+    public async Task<Outcome<CreatedProject>> CreateAsync(string? name, string? gitUrl, bool isPublic, CancellationToken ct)
+    {
+        name = name?.Trim();
+        if (string.IsNullOrEmpty(name)) return Outcome<CreatedProject>.Fail(Problem.Invalid, "name is required.");
+        if (name.Length > 100) return Outcome<CreatedProject>.Fail(Problem.Invalid, "name must be 100 characters or fewer.");
+        var url = GitMirror.NormalizeUrl(gitUrl);
+        if (!url.Ok) return Outcome<CreatedProject>.Fail(Problem.Invalid, url.Error!);
+
+        var probe = await git.ProbeAsync(url.Value!, ct);
+        if (!probe.Ok) return Outcome<CreatedProject>.Fail(Problem.Invalid, probe.Error!);
+
+        var slug = await UniqueSlugAsync(name, ct);
+        var id = await store.CreateAsync(name, slug, url.Value!, probe.Value.DefaultBranch, isPublic, ct);
+        var branches = await RefreshBranchesAsync(id, url.Value!, ct);
+        live.Publish(LiveUpdates.Keys.Dashboard);
+        return Outcome<CreatedProject>.Of(new CreatedProject(id, slug, probe.Value.DefaultBranch, branches.Value ?? []));
+    }
+
+    /// <summary>Fetches the repository into the portal's mirror and stores its branch heads.</summary>
+    public async Task<Outcome<IReadOnlyList<BranchRow>>> RefreshBranchesAsync(long projectId, string gitUrl, CancellationToken ct)
+    {
+        var sync = await git.SyncAsync(projectId, gitUrl, ct);
+        if (!sync.Ok) return Outcome<IReadOnlyList<BranchRow>>.Fail(Problem.Invalid, sync.Error!);
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var rows = sync.Value!.Select(b => new BranchRow
+        {
+            Name = b.Name, HeadSha = b.Sha, HeadMessage = b.Message, HeadAuthor = b.Author, UpdatedAt = now,
+        }).ToList();
+        await store.ReplaceBranchesAsync(projectId, rows, ct);
+        live.Publish(LiveUpdates.Keys.Project(projectId));
+        return Outcome<IReadOnlyList<BranchRow>>.Of(rows);
+    }
+
+    public static string Slugify(string name)
+    {
+        var sb = new StringBuilder();
+        foreach (var ch in name.Normalize(NormalizationForm.FormKD).ToLowerInvariant())
+        {
+            if (ch is >= 'a' and <= 'z' or >= '0' and <= '9') sb.Append(ch);
+            else if (sb.Length > 0 && sb[^1] != '-' && (char.IsWhiteSpace(ch) || char.IsPunctuation(ch) || char.IsSymbol(ch))) sb.Append('-');
+        }
+        var slug = sb.ToString().Trim('-');
+        if (slug.Length > 60) slug = slug[..60].Trim('-');
+        return slug.Length == 0 ? "project" : slug;
+    }
+
+    private async Task<string> UniqueSlugAsync(string name, CancellationToken ct)
+    {
+        var baseSlug = Slugify(name);
+        var slug = baseSlug;
+        for (var n = 2; await store.SlugExistsAsync(slug, ct); n++) slug = $"{baseSlug}-{n}";
+        return slug;
+    }
+}

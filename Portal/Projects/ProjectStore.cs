@@ -1,0 +1,128 @@
+using System.Text.Json;
+using Dapper;
+using Kaizen.Portal.Builds;
+using Kaizen.Portal.Data;
+
+namespace Kaizen.Portal.Projects;
+
+public sealed class ProjectRow
+{
+    public long Id { get; init; }
+    public string Name { get; init; } = "";
+    public string Slug { get; init; } = "";
+    public string GitUrl { get; init; } = "";
+    public string DefaultBranch { get; init; } = "";
+    public bool IsPublic { get; init; }
+    public string SettingsJson { get; init; } = "{}";
+    public long CreatedAt { get; init; }
+
+    public BuildSettings Settings => ProjectStore.ParseSettings(SettingsJson);
+}
+
+public sealed class BranchRow
+{
+    public string Name { get; init; } = "";
+    public string HeadSha { get; init; } = "";
+    public string HeadMessage { get; init; } = "";
+    public string HeadAuthor { get; init; } = "";
+    public long UpdatedAt { get; init; }
+}
+
+public sealed class ProjectStore(Database db, TimeProvider time)
+{
+    private static readonly JsonSerializerOptions SettingsJson = new(JsonSerializerDefaults.Web);
+
+    public static BuildSettings ParseSettings(string json)
+    {
+        var parsed = JsonSerializer.Deserialize<BuildSettings>(json, SettingsJson);
+        return new BuildSettings(parsed?.Setup ?? [], parsed?.Jobs ?? [], parsed?.Epilogue ?? []);
+    }
+
+    public async Task<long> CreateAsync(string name, string slug, string gitUrl, string defaultBranch, bool isPublic,
+        CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return await c.ExecuteScalarAsync<long>(db.Sql(ProjectSql.Insert), new
+        {
+            Name = name,
+            Slug = slug,
+            GitUrl = gitUrl,
+            DefaultBranch = defaultBranch,
+            IsPublic = isPublic,
+            SettingsJson = JsonSerializer.Serialize(BuildSettings.Empty, SettingsJson),
+            CreatedAt = time.GetUtcNow().ToUnixTimeMilliseconds(),
+        });
+    }
+
+    public async Task<bool> SlugExistsAsync(string slug, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return await c.ExecuteScalarAsync<long>(ProjectSql.CountSlug, new { Slug = slug }) > 0;
+    }
+
+    public async Task<ProjectRow?> FindBySlugAsync(string slug, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return await c.QuerySingleOrDefaultAsync<ProjectRow>(ProjectSql.BySlug, new { Slug = slug });
+    }
+
+    public async Task<IReadOnlyList<ProjectRow>> ListAsync(CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return (await c.QueryAsync<ProjectRow>(ProjectSql.All)).AsList();
+    }
+
+    public async Task SaveSettingsAsync(long projectId, BuildSettings settings, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await c.ExecuteAsync(ProjectSql.UpdateSettings,
+            new { Id = projectId, SettingsJson = JsonSerializer.Serialize(settings, SettingsJson) });
+    }
+
+    public async Task<IReadOnlyList<BranchRow>> BranchesAsync(long projectId, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return (await c.QueryAsync<BranchRow>(ProjectSql.Branches, new { ProjectId = projectId })).AsList();
+    }
+
+    /// <summary>Replaces the known branches of a project with what its repository has now.</summary>
+    public async Task ReplaceBranchesAsync(long projectId, IEnumerable<BranchRow> branches, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        await c.ExecuteAsync(ProjectSql.DeleteBranches, new { ProjectId = projectId }, tx);
+        await c.ExecuteAsync(ProjectSql.InsertBranch, branches.Select(b => new
+        {
+            ProjectId = projectId, b.Name, b.HeadSha, b.HeadMessage, b.HeadAuthor, b.UpdatedAt,
+        }), tx);
+        await tx.CommitAsync(ct);
+    }
+}
+
+internal static class ProjectSql
+{
+    private const string Columns =
+        "id, name, slug, git_url AS GitUrl, default_branch AS DefaultBranch, is_public AS IsPublic, " +
+        "settings_json AS SettingsJson, created_at AS CreatedAt";
+
+    public static readonly SqlText Insert = new(
+        "INSERT INTO projects (name, slug, git_url, default_branch, is_public, settings_json, created_at) " +
+        "VALUES (@Name, @Slug, @GitUrl, @DefaultBranch, @IsPublic, @SettingsJson, @CreatedAt) RETURNING id",
+        "INSERT INTO projects (name, slug, git_url, default_branch, is_public, settings_json, created_at) " +
+        "OUTPUT INSERTED.id VALUES (@Name, @Slug, @GitUrl, @DefaultBranch, @IsPublic, @SettingsJson, @CreatedAt)");
+
+    public const string CountSlug = "SELECT COUNT(*) FROM projects WHERE slug = @Slug";
+    public const string BySlug = "SELECT " + Columns + " FROM projects WHERE slug = @Slug";
+    public const string All = "SELECT " + Columns + " FROM projects ORDER BY name";
+    public const string UpdateSettings = "UPDATE projects SET settings_json = @SettingsJson WHERE id = @Id";
+
+    public const string Branches =
+        "SELECT name, head_sha AS HeadSha, head_message AS HeadMessage, head_author AS HeadAuthor, updated_at AS UpdatedAt " +
+        "FROM branches WHERE project_id = @ProjectId ORDER BY name";
+
+    public const string DeleteBranches = "DELETE FROM branches WHERE project_id = @ProjectId";
+
+    public const string InsertBranch =
+        "INSERT INTO branches (project_id, name, head_sha, head_message, head_author, updated_at) " +
+        "VALUES (@ProjectId, @Name, @HeadSha, @HeadMessage, @HeadAuthor, @UpdatedAt)";
+}

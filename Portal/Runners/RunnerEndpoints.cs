@@ -1,0 +1,160 @@
+using Kaizen.Portal.Auth;
+using Kaizen.Portal.Builds;
+using Kaizen.Runner.Protocol;
+using Microsoft.Extensions.Options;
+using System.Security.Claims;
+
+namespace Kaizen.Portal.Runners;
+
+/// <summary>The portal's side of the runner protocol (see Runner/Protocol/RunnerProtocol.cs).</summary>
+public static class RunnerEndpoints
+{
+    private static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(30);
+
+    public static IEndpointRouteBuilder MapRunnerProtocol(this IEndpointRouteBuilder app)
+    {
+        app.MapPost(RunnerRoutes.Register, Register).AllowAnonymous().ExcludeFromDescription();
+        var runner = app.MapGroup("").RequireAuthorization(KaizenAuth.RunnerPolicy).ExcludeFromDescription();
+        runner.MapPost(RunnerRoutes.Claim, Claim);
+        runner.MapPost(RunnerRoutes.Heartbeat, Heartbeat);
+        runner.MapPost("/api/runner/jobs/{jobId:long}/stream/{seq:long}", Stream);
+        runner.MapPost("/api/runner/jobs/{jobId:long}/complete", Complete);
+        return app;
+    }
+
+    private static async Task<IResult> Register(RegisterRequest? request, RunnerRegistration registration, RunnerStore store,
+        CancellationToken ct)
+    {
+        if (request is null || string.IsNullOrWhiteSpace(request.Name))
+            return Results.Problem("Send { registrationToken, name, slots, version, executors, labels }.", statusCode: 400);
+        if (!registration.Accepts(request.RegistrationToken))
+            return Results.Problem("The registration token is wrong (see Kaizen:Runners:RegistrationToken).", statusCode: 401);
+        if (request.Slots is < 1 or > 256) return Results.Problem("slots must be between 1 and 256.", statusCode: 400);
+        var token = Tokens.New("kzr_");
+        var id = await store.RegisterAsync(request with { Executors = request.Executors ?? [], Labels = request.Labels ?? [] },
+            Tokens.Hash(token), ct);
+        return Results.Ok(new RegisterResponse(id, token));
+    }
+
+    private static async Task<IResult> Claim(ClaimRequest? request, ClaimsPrincipal user, RunnerStore store, WorkSignal signal,
+        LiveUpdates live, IOptions<KaizenOptions> options, TimeProvider time, CancellationToken ct)
+    {
+        var wait = TimeSpan.FromSeconds(Math.Clamp(request?.WaitSeconds ?? 25, 0, MaxWait.TotalSeconds));
+        var deadline = time.GetUtcNow() + wait;
+        var lease = options.Value.Runners.LeaseSeconds;
+        while (true)
+        {
+            var next = signal.Next;
+            var job = await store.ClaimAsync(user.RunnerId(), lease, ct);
+            if (job is not null)
+            {
+                live.Publish(LiveUpdates.Keys.Build(job.BuildId), LiveUpdates.Keys.Dashboard);
+                return Results.Json(job, RunnerJson.Options);
+            }
+            var remaining = deadline - time.GetUtcNow();
+            if (remaining <= TimeSpan.Zero) return Results.NoContent();
+            try
+            {
+                // Re-check now and then even without a pulse: another portal process may have queued the work.
+                await next.WaitAsync(remaining < TimeSpan.FromSeconds(5) ? remaining : TimeSpan.FromSeconds(5), time, ct);
+            }
+            catch (TimeoutException)
+            {
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return Results.NoContent();
+            }
+        }
+    }
+
+    private static async Task<IResult> Heartbeat(HeartbeatRequest? request, ClaimsPrincipal user, RunnerStore store,
+        IOptions<KaizenOptions> options, CancellationToken ct)
+    {
+        var ids = request?.JobIds ?? [];
+        var reply = await store.HeartbeatAsync(user.RunnerId(), ids, options.Value.Runners.LeaseSeconds, ct);
+        return Results.Json(reply, RunnerJson.Options);
+    }
+
+    private static async Task<IResult> Stream(long jobId, long seq, StreamBatch? batch, ClaimsPrincipal user, RunnerStore store,
+        LiveUpdates live, IOptions<KaizenOptions> options, CancellationToken ct)
+    {
+        if (batch is null || seq < 1) return Results.Problem("Send a stream batch with a sequence number from 1.", statusCode: 400);
+        var result = await store.ApplyStreamAsync(user.RunnerId(), jobId, seq, batch, options.Value.Runners.LeaseSeconds, ct);
+        switch (result)
+        {
+            case StreamResult.Applied:
+                live.Publish(LiveUpdates.Keys.Job(jobId));
+                return Results.Ok();
+            case StreamResult.Duplicate:
+                return Results.Ok();
+            case StreamResult.Gap:
+                return Results.Problem($"Batch {seq} arrived before an earlier one; send them in order.", statusCode: 409);
+            default:
+                return Results.Problem($"Job {jobId} is not running on this runner.", statusCode: 410);
+        }
+    }
+
+    private static async Task<IResult> Complete(long jobId, CompleteRequest? request, ClaimsPrincipal user, RunnerStore store,
+        LiveUpdates live, CancellationToken ct)
+    {
+        if (request is null) return Results.Problem("Send { outcome, lastSeq }.", statusCode: 400);
+        try
+        {
+            var buildId = await store.CompleteAsync(user.RunnerId(), jobId, request.Outcome, request.LastSeq, request.Error, ct);
+            if (buildId is null) return Results.Problem($"Job {jobId} is not running on this runner.", statusCode: 410);
+            live.Publish(LiveUpdates.Keys.Job(jobId), LiveUpdates.Keys.Build(buildId.Value), LiveUpdates.Keys.Dashboard);
+            return Results.Ok();
+        }
+        catch (StreamIncompleteException ex)
+        {
+            return Results.Problem(ex.Message, statusCode: 409);
+        }
+    }
+}
+
+/// <summary>Which registration tokens the portal accepts: the configured one and the embedded runner's own.</summary>
+public sealed class RunnerRegistration(IOptions<KaizenOptions> options)
+{
+    /// <summary>A fresh secret per portal process, known only to the embedded runner.</summary>
+    public string EmbeddedToken { get; } = Tokens.New("kze_");
+
+    public bool Accepts(string? token)
+    {
+        if (string.IsNullOrEmpty(token)) return false;
+        var configured = options.Value.Runners.RegistrationToken;
+        return FixedTimeEquals(token, EmbeddedToken) || (!string.IsNullOrEmpty(configured) && FixedTimeEquals(token, configured));
+    }
+
+    private static bool FixedTimeEquals(string a, string b) =>
+        System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
+            System.Text.Encoding.UTF8.GetBytes(a), System.Text.Encoding.UTF8.GetBytes(b));
+}
+
+/// <summary>Fails jobs whose runner stopped sending heartbeats.</summary>
+public sealed class LeaseReaper(RunnerStore store, LiveUpdates live, IOptions<KaizenOptions> options, ILogger<LeaseReaper> logger)
+    : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var lease = options.Value.Runners.LeaseSeconds;
+        await store.ExtendAllLeasesAsync(lease, stoppingToken);
+        var period = TimeSpan.FromSeconds(Math.Clamp(lease / 4.0, 0.5, 5));
+        using var timer = new PeriodicTimer(period);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                foreach (var buildId in await store.ReapExpiredLeasesAsync(stoppingToken))
+                {
+                    logger.LogWarning("A runner of build {BuildId} was lost; its running jobs were failed", buildId);
+                    live.Publish(LiveUpdates.Keys.Build(buildId), LiveUpdates.Keys.Dashboard);
+                }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogError(ex, "Reaping expired job leases failed");
+            }
+        }
+    }
+}

@@ -1,0 +1,205 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text.Json;
+using Kaizen.Runner.Checkout;
+using Kaizen.Runner.Execution;
+using Kaizen.Runner.Protocol;
+using Microsoft.Extensions.Logging;
+
+namespace Kaizen.Runner.Agent;
+
+/// <summary>
+/// A runner: registers once (credentials kept in {WorkDirectory}/runner.json), then each slot long-polls the portal
+/// for a job and runs it, while one loop sends heartbeats for the running jobs and stops the ones the portal cancels.
+/// The portal's embedded runner is this same class talking to the portal over loopback.
+/// </summary>
+public sealed class RunnerAgent(RunnerOptions options, HttpClient http, ILoggerFactory loggers, TimeProvider? time = null)
+{
+    private readonly ILogger _logger = loggers.CreateLogger<RunnerAgent>();
+    private readonly PortalClient _client = new(http, options.PortalUrl);
+    private readonly ConcurrentDictionary<long, CancellationTokenSource> _running = new();
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly SemaphoreSlim _registering = new(1, 1);
+
+    /// <summary>Jobs running now (for status pages and tests).</summary>
+    public IReadOnlyCollection<long> RunningJobs => _running.Keys.ToList();
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        Directory.CreateDirectory(options.WorkDirectory);
+        await EnsureRegisteredAsync(forceNew: false, ct);
+        var executor = new JobExecutor(Path.GetFullPath(options.WorkDirectory), new ShellExecutor(), new GitCheckout(Path.GetFullPath(options.WorkDirectory)), _time);
+        var loops = Enumerable.Range(0, options.Slots).Select(_ => SlotLoopAsync(executor, ct)).ToList();
+        loops.Add(HeartbeatLoopAsync(ct));
+        try
+        {
+            await Task.WhenAll(loops);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+    }
+
+    private string CredentialsPath => Path.Combine(options.WorkDirectory, "runner.json");
+
+    private async Task EnsureRegisteredAsync(bool forceNew, CancellationToken ct)
+    {
+        await _registering.WaitAsync(ct);
+        try
+        {
+            if (!forceNew && _client.Token is not null) return;
+            if (!forceNew && File.Exists(CredentialsPath))
+            {
+                var saved = JsonSerializer.Deserialize<RegisterResponse>(await File.ReadAllTextAsync(CredentialsPath, ct), RunnerJson.Options);
+                if (saved?.Token is { Length: > 0 })
+                {
+                    _client.Token = saved.Token;
+                    return;
+                }
+            }
+            if (string.IsNullOrEmpty(options.RegistrationToken))
+                throw new InvalidOperationException(
+                    $"The runner is not registered and has no registration token: pass --registration-token (the portal's Kaizen:Runners:RegistrationToken).");
+            var request = new RegisterRequest(options.RegistrationToken, options.Name, options.Slots, RunnerOptions.Version, ["shell"], options.Labels);
+            var registered = await WithRetryAsync(c => _client.RegisterAsync(request, c), "register", ct);
+            _client.Token = registered.Token;
+            await File.WriteAllTextAsync(CredentialsPath, JsonSerializer.Serialize(registered, RunnerJson.Options), ct);
+            File.SetUnixFileMode(CredentialsPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            _logger.LogInformation("Registered with {Portal} as runner {RunnerId} ({Name}, {Slots} slots)",
+                options.PortalUrl, registered.RunnerId, options.Name, options.Slots);
+        }
+        finally
+        {
+            _registering.Release();
+        }
+    }
+
+    private async Task SlotLoopAsync(JobExecutor executor, CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                var job = await WithRetryAsync(c => _client.ClaimAsync(25, c), "claim", ct);
+                if (job is not null) await RunJobAsync(executor, job, ct);
+            }
+            catch (PortalStatusException ex)
+            {
+                _logger.LogError("The portal refused a claim: {Error}", ex.Message);
+                await Task.Delay(TimeSpan.FromSeconds(5), ct);
+            }
+        }
+    }
+
+    private async Task RunJobAsync(JobExecutor executor, JobAssignment job, CancellationToken stopping)
+    {
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        _running[job.JobId] = cancel;
+        var stream = new JobStream(_client, job.JobId, options.MaxLogBytes, () => TryCancel(cancel), _logger, stopping);
+        JobResult result;
+        try
+        {
+            _logger.LogInformation("Running job {JobId} ({Job}) of build {BuildId}", job.JobId, job.JobName, job.BuildId);
+            result = await executor.RunAsync(job, stream, cancel.Token);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            _logger.LogError(ex, "Job {JobId} failed inside the runner", job.JobId);
+            await stream.NoteAsync($"\n[kaizen] The runner failed: {ex.Message}\n", CancellationToken.None);
+            result = new JobResult(JobOutcome.Failed, $"runner error: {ex.Message}");
+        }
+        catch (OperationCanceledException)
+        {
+            result = new JobResult(JobOutcome.Canceled, stopping.IsCancellationRequested ? "runner stopped" : null);
+        }
+        finally
+        {
+            _running.TryRemove(job.JobId, out _);
+        }
+
+        var lastSeq = await stream.CompleteAsync();
+        if (stream.Gone) return;
+        var outcome = stopping.IsCancellationRequested && result.Outcome == JobOutcome.Canceled ? JobOutcome.Failed : result.Outcome;
+        var complete = new CompleteRequest(outcome, lastSeq, result.Error);
+        try
+        {
+            // Finishing must reach the portal even if this runner is stopping, or the job waits for its lease to expire.
+            using var finishing = new CancellationTokenSource(TimeSpan.FromMinutes(stopping.IsCancellationRequested ? 0.2 : 10));
+            await WithRetryAsync(async c => { await _client.CompleteAsync(job.JobId, complete, c); return true; }, "complete", finishing.Token);
+        }
+        catch (PortalStatusException ex) when (ex.Status == HttpStatusCode.Gone)
+        {
+        }
+        catch (PortalStatusException ex)
+        {
+            _logger.LogError("The portal refused the end of job {JobId}: {Error}", job.JobId, ex.Message);
+        }
+        catch (OperationCanceledException)
+        {
+            _logger.LogWarning("Could not report the end of job {JobId}; the portal will fail it when its lease expires", job.JobId);
+        }
+        _logger.LogInformation("Job {JobId} finished: {Outcome}", job.JobId, outcome);
+    }
+
+    private async Task HeartbeatLoopAsync(CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(options.HeartbeatInterval, _time);
+        while (await timer.WaitForNextTickAsync(ct))
+        {
+            var ids = _running.Keys.ToList();
+            if (ids.Count == 0) continue;
+            try
+            {
+                var reply = await _client.HeartbeatAsync(ids, ct);
+                foreach (var id in reply.Cancel.Concat(reply.Unknown))
+                {
+                    if (_running.TryGetValue(id, out var cts))
+                    {
+                        _logger.LogInformation("Stopping job {JobId}: the portal {Reason}", id,
+                            reply.Cancel.Contains(id) ? "canceled it" : "no longer holds it");
+                        TryCancel(cts);
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is HttpRequestException or PortalStatusException or TaskCanceledException && !ct.IsCancellationRequested)
+            {
+                _logger.LogWarning("Heartbeat failed: {Error}", ex.Message);
+            }
+        }
+    }
+
+    private static void TryCancel(CancellationTokenSource cts)
+    {
+        try { cts.Cancel(); }
+        catch (ObjectDisposedException) { }
+    }
+
+    /// <summary>Retries transport failures and portal restarts with backoff; re-registers when the portal forgot us.</summary>
+    private async Task<T> WithRetryAsync<T>(Func<CancellationToken, Task<T>> call, string what, CancellationToken ct)
+    {
+        var delay = TimeSpan.FromMilliseconds(200);
+        while (true)
+        {
+            try
+            {
+                return await call(ct);
+            }
+            catch (PortalStatusException ex) when (ex.Status == HttpStatusCode.Unauthorized && what != "register")
+            {
+                _logger.LogWarning("The portal does not know this runner's token; registering again");
+                await EnsureRegisteredAsync(forceNew: true, ct);
+                continue;
+            }
+            catch (PortalStatusException ex) when ((int)ex.Status < 500 && ex.Status != HttpStatusCode.TooManyRequests)
+            {
+                throw;
+            }
+            catch (Exception ex) when (ex is HttpRequestException or PortalStatusException or TaskCanceledException && !ct.IsCancellationRequested)
+            {
+                _logger.LogWarning("Could not {What} ({Error}); retrying in {Delay}", what, ex.Message, delay);
+            }
+            await Task.Delay(delay, ct);
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
+        }
+    }
+}

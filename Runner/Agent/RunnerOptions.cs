@@ -1,0 +1,31 @@
+namespace Kaizen.Runner.Agent;
+
+/// <summary>Every setting of a runner (command-line flags of kaizen-runner, or set by the portal's embedded runner).</summary>
+public sealed class RunnerOptions
+{
+    /// <summary>The portal's base URL, e.g. http://ci.example.com:5000/.</summary>
+    public required Uri PortalUrl { get; init; }
+
+    /// <summary>Kaizen:Runners:RegistrationToken of the portal; needed only until the runner has registered once.</summary>
+    public string? RegistrationToken { get; init; }
+
+    /// <summary>Shown on the portal's Runners page.</summary>
+    public string Name { get; init; } = Environment.MachineName;
+
+    /// <summary>How many jobs run at once.</summary>
+    public int Slots { get; init; } = 1;
+
+    /// <summary>Workspaces, the git cache and the runner's credentials (runner.json) live here.</summary>
+    public string WorkDirectory { get; init; } = "kaizen-work";
+
+    public IReadOnlyList<string> Labels { get; init; } = [];
+
+    /// <summary>How often running jobs' leases are renewed; also the longest a cancel takes to arrive.</summary>
+    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>The most output one job may produce; beyond it output is dropped with a note (the job goes on).</summary>
+    public long MaxLogBytes { get; init; } = 1L << 30;
+
+    public static string Version { get; } =
+        typeof(RunnerOptions).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+}

@@ -1,0 +1,256 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Kaizen.Runner.Checkout;
+using Kaizen.Runner.Protocol;
+
+namespace Kaizen.Runner.Execution;
+
+/// <summary>How a job ended. <see cref="Error"/> explains a failure or cancellation in one line, when there is something to say.</summary>
+public sealed record JobResult(JobOutcome Outcome, string? Error = null);
+
+/// <summary>
+/// Runs one job end to end: fresh workspace and checkout, one shell session for setup and main commands (the first
+/// failure skips the rest), then the epilogue, which always runs unless the job was canceled. Every command is
+/// reported as started and finished, or skipped. The outcome is returned; only bugs throw.
+/// </summary>
+public sealed class JobExecutor
+{
+    /// <summary>Exit code reported for the command that was running when the job was canceled (as for Ctrl+C).</summary>
+    public const int CanceledExitCode = 130;
+
+    private readonly IExecutor _executor;
+    private readonly GitCheckout _checkout;
+    private readonly TimeProvider _time;
+
+    /// <param name="workRoot">The runner's work directory; workspaces and git mirrors live under it (see <see cref="GitCheckout"/>).</param>
+    public JobExecutor(string workRoot, IExecutor executor, GitCheckout checkout, TimeProvider? time = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(workRoot);
+        ArgumentNullException.ThrowIfNull(executor);
+        ArgumentNullException.ThrowIfNull(checkout);
+        WorkRoot = Path.GetFullPath(workRoot);
+        _executor = executor;
+        _checkout = checkout;
+        _time = time ?? TimeProvider.System;
+    }
+
+    public string WorkRoot { get; }
+
+    public async Task<JobResult> RunAsync(JobAssignment job, IJobOutput output, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        ArgumentNullException.ThrowIfNull(output);
+
+        var run = new Run(job, output, _time, cancellationToken);
+        string? workspace = null;
+        IShellSession? session = null;
+        try
+        {
+            var checkout = await _checkout.CheckoutAsync(
+                job.JobId, job.GitUrl, job.CommitSha, job.Branch, data => output.WriteAsync(null, data, cancellationToken), cancellationToken)
+                .ConfigureAwait(false);
+            workspace = checkout.Workspace ?? _checkout.WorkspacePath(job.JobId);
+            if (!checkout.Succeeded)
+            {
+                await run.NoteAsync($"Checkout failed: {checkout.Error}").ConfigureAwait(false);
+                run.SkipRemaining();
+                return new JobResult(JobOutcome.Failed, checkout.Error);
+            }
+
+            var environment = JobEnvironment(job, workspace);
+            session = await StartSessionAsync(workspace, environment, run, cancellationToken).ConfigureAwait(false);
+            if (session is null)
+            {
+                run.SkipRemaining();
+                return new JobResult(JobOutcome.Failed, run.Error);
+            }
+
+            foreach (var command in run.Commands.Where(c => c.Phase != CommandPhase.Epilogue))
+            {
+                if (run.Failed)
+                {
+                    run.Skip(command);
+                    continue;
+                }
+
+                var result = await run.ExecuteAsync(session, command).ConfigureAwait(false);
+                if (result.ExitCode != 0)
+                {
+                    run.Fail($"Command {command.Index} failed with exit code {result.ExitCode}.");
+                }
+                else if (result.SessionEnded && run.Commands.Any(c => c.Phase != CommandPhase.Epilogue && c.Index > command.Index))
+                {
+                    run.Fail($"The shell exited during command {command.Index}; the commands after it need that shell.");
+                }
+            }
+
+            var epilogue = run.Commands.Where(c => c.Phase == CommandPhase.Epilogue).ToList();
+            if (epilogue.Count > 0)
+            {
+                if (!session.IsAlive)
+                {
+                    await session.DisposeAsync().ConfigureAwait(false);
+                    session = await StartSessionAsync(workspace, environment, run, cancellationToken).ConfigureAwait(false);
+                }
+
+                if (session is not null)
+                {
+                    // Like the job's exit status for an `always` epilogue; output discarded, it is ours, not the job's.
+                    await session.RunAsync(
+                        $"export KAIZEN_JOB_RESULT={(run.Failed ? "failed" : "passed")}", static _ => ValueTask.CompletedTask, cancellationToken)
+                        .ConfigureAwait(false);
+                }
+
+                // Epilogue failures are visible per command but do not change the job's outcome.
+                foreach (var command in epilogue)
+                {
+                    if (session is null)
+                    {
+                        run.Skip(command);
+                        continue;
+                    }
+
+                    var result = await run.ExecuteAsync(session, command).ConfigureAwait(false);
+                    if (result.SessionEnded && !session.IsAlive && command != epilogue[^1])
+                    {
+                        await session.DisposeAsync().ConfigureAwait(false);
+                        session = await StartSessionAsync(workspace, environment, run, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+            }
+
+            return new JobResult(run.Failed ? JobOutcome.Failed : JobOutcome.Passed, run.Error);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            run.CancelCurrent();
+            run.SkipRemaining();
+            return new JobResult(JobOutcome.Canceled, run.Error);
+        }
+        finally
+        {
+            if (session is not null)
+            {
+                await session.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (workspace is not null)
+            {
+                TryDeleteWorkspace(workspace);
+            }
+        }
+    }
+
+    /// <summary>The job's variables with the runner's own on top: those describe facts a job must not be able to misstate.</summary>
+    internal static Dictionary<string, string> JobEnvironment(JobAssignment job, string workspace)
+    {
+        var environment = new Dictionary<string, string>(job.Environment, StringComparer.Ordinal)
+        {
+            ["CI"] = "true",
+            ["KAIZEN"] = "true",
+            ["KAIZEN_JOB_ID"] = job.JobId.ToString(CultureInfo.InvariantCulture),
+            ["KAIZEN_JOB_NAME"] = job.JobName,
+            ["KAIZEN_BUILD_ID"] = job.BuildId.ToString(CultureInfo.InvariantCulture),
+            ["KAIZEN_BRANCH"] = job.Branch,
+            ["KAIZEN_COMMIT_SHA"] = job.CommitSha,
+            ["KAIZEN_PROJECT"] = job.ProjectSlug,
+            ["KAIZEN_WORKSPACE"] = workspace,
+        };
+        return environment;
+    }
+
+    private async Task<IShellSession?> StartSessionAsync(
+        string workspace, IReadOnlyDictionary<string, string> environment, Run run, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _executor.StartSessionAsync(workspace, environment, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            run.Fail($"Could not start the {_executor.Name} executor: {ex.Message}");
+            await run.NoteAsync(run.Error!).ConfigureAwait(false);
+            return null;
+        }
+    }
+
+    private static void TryDeleteWorkspace(string workspace)
+    {
+        try
+        {
+            GitCheckout.DeleteWorkspace(workspace);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Best effort: the next job with this id replaces it anyway.
+        }
+    }
+
+    /// <summary>The bookkeeping of one job run: which commands were reported, the first error, the command in progress.</summary>
+    private sealed class Run(JobAssignment job, IJobOutput output, TimeProvider time, CancellationToken cancellationToken)
+    {
+        private readonly HashSet<int> _reported = [];
+        private (JobCommand Command, long Started)? _current;
+
+        public IReadOnlyList<JobCommand> Commands { get; } =
+            [.. job.Commands.OrderBy(c => c.Phase).ThenBy(c => c.Index)];
+
+        public bool Failed { get; private set; }
+
+        public string? Error { get; private set; }
+
+        public void Fail(string error)
+        {
+            Error ??= error;
+            Failed = true;
+        }
+
+        public async Task<CommandResult> ExecuteAsync(IShellSession session, JobCommand command)
+        {
+            output.CommandStarted(command.Index, Now());
+            _current = (command, Stopwatch.GetTimestamp());
+            var index = command.Index;
+            var result = await session.RunAsync(command.Text, data => output.WriteAsync(index, data, cancellationToken), cancellationToken)
+                .ConfigureAwait(false);
+            _current = null;
+            _reported.Add(index);
+            output.CommandFinished(index, result.ExitCode, (long)result.Duration.TotalMilliseconds, Now());
+            return result;
+        }
+
+        public void Skip(JobCommand command)
+        {
+            if (_reported.Add(command.Index))
+            {
+                output.CommandSkipped(command.Index, Now());
+            }
+        }
+
+        public void SkipRemaining()
+        {
+            foreach (var command in Commands)
+            {
+                Skip(command);
+            }
+        }
+
+        /// <summary>The command that was running when the job was canceled ends with <see cref="CanceledExitCode"/>.</summary>
+        public void CancelCurrent()
+        {
+            if (_current is { } current && _reported.Add(current.Command.Index))
+            {
+                var duration = (long)Stopwatch.GetElapsedTime(current.Started).TotalMilliseconds;
+                output.CommandFinished(current.Command.Index, CanceledExitCode, duration, Now());
+            }
+
+            _current = null;
+        }
+
+        /// <summary>A runner message in the job-level log.</summary>
+        public async Task NoteAsync(string text) =>
+            await output.WriteAsync(null, Encoding.UTF8.GetBytes($"[kaizen] {text}\n"), CancellationToken.None).ConfigureAwait(false);
+
+        private long Now() => time.GetUtcNow().ToUnixTimeMilliseconds();
+    }
+}

@@ -127,6 +127,24 @@ public sealed class BashSessionTests(ITestOutputHelper log) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_hundred_megabytes_of_output_stream_through_a_fixed_buffer()
+    {
+        long total = 0;
+        var largest = 0;
+        var stopwatch = Stopwatch.StartNew();
+
+        var result = await _session.RunAsync(
+            "head -c 104857600 /dev/zero",
+            data => { total += data.Length; largest = Math.Max(largest, data.Length); return ValueTask.CompletedTask; },
+            CancellationToken.None);
+
+        log.WriteLine($"100 MB: {stopwatch.ElapsedMilliseconds} ms, largest chunk {largest} bytes");
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal(104857600, total);
+        Assert.True(largest <= 64 * 1024);
+    }
+
+    [Fact]
     public async Task Output_that_looks_like_a_marker_is_just_output()
     {
         const string fake = "echo; echo '##kaizen-00000000000000000000000000000000:0'; printf '\\n##kaizen-'; echo";

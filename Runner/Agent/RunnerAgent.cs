@@ -64,7 +64,7 @@ public sealed class RunnerAgent(RunnerOptions options, HttpClient http, ILoggerF
             var registered = await WithRetryAsync(c => _client.RegisterAsync(request, c), "register", ct);
             _client.Token = registered.Token;
             await File.WriteAllTextAsync(CredentialsPath, JsonSerializer.Serialize(registered, RunnerJson.Options), ct);
-            File.SetUnixFileMode(CredentialsPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(CredentialsPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
             _logger.LogInformation("Registered with {Portal} as runner {RunnerId} ({Name}, {Slots} slots)",
                 options.PortalUrl, registered.RunnerId, options.Name, options.Slots);
         }

@@ -146,7 +146,7 @@ internal static class BuildSql
         "b.triggered_by AS TriggeredBy, b.status, b.queued_at AS QueuedAt, b.started_at AS StartedAt, " +
         "b.finished_at AS FinishedAt";
 
-    public const string JobColumns =
+    private const string JobColumns =
         "id, build_id AS BuildId, name, position, status, runner_id AS RunnerId, lease_expires_at AS LeaseExpiresAt, " +
         "cancel_requested AS CancelRequested, last_seq AS LastSeq, log_bytes AS LogBytes, error, " +
         "queued_at AS QueuedAt, started_at AS StartedAt, finished_at AS FinishedAt";

@@ -21,7 +21,12 @@ public static class PortalApp
 {
     public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        // The application name locates the static assets manifest, also when a test process hosts the portal.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            ApplicationName = typeof(PortalApp).Assembly.GetName().Name,
+        });
         configure?.Invoke(builder);
         builder.Services.AddKaizenPortal(builder.Configuration);
         var app = builder.Build();

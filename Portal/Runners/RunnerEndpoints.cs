@@ -37,8 +37,12 @@ public static class RunnerEndpoints
     }
 
     private static async Task<IResult> Claim(ClaimRequest? request, ClaimsPrincipal user, RunnerStore store, WorkSignal signal,
-        LiveUpdates live, IOptions<KaizenOptions> options, TimeProvider time, CancellationToken ct)
+        LiveUpdates live, IOptions<KaizenOptions> options, TimeProvider time, IHostApplicationLifetime lifetime,
+        CancellationToken requestAborted)
     {
+        // A held claim must not delay a portal shutdown: the runner simply asks again (of the next portal process).
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(requestAborted, lifetime.ApplicationStopping);
+        var ct = stopping.Token;
         var wait = TimeSpan.FromSeconds(Math.Clamp(request?.WaitSeconds ?? 25, 0, MaxWait.TotalSeconds));
         var deadline = time.GetUtcNow() + wait;
         var lease = options.Value.Runners.LeaseSeconds;

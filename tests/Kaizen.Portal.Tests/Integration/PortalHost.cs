@@ -1,0 +1,169 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using Kaizen.Portal.Api;
+using Kaizen.Portal.Builds;
+using Kaizen.Portal.Hosting;
+using Kaizen.Runner.Agent;
+using Kaizen.Runner.Tests.Support;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Kaizen.Portal.Tests.Integration;
+
+/// <summary>
+/// The real portal on a loopback port with its own data folder, an admin API token, and optionally its embedded
+/// runner; extra runners can be started beside it. Everything talks over real HTTP.
+/// </summary>
+public sealed class PortalHost : IAsyncDisposable
+{
+    public const string AdminToken = "kzt_admin_test_token";
+
+    private readonly List<(CancellationTokenSource Stop, Task Run, HttpClient Http)> _runners = [];
+    private readonly TempDirectory? _ownedData;
+
+    private PortalHost(WebApplication app, Uri baseUrl, string dataDirectory, TempDirectory? ownedData)
+    {
+        App = app;
+        BaseUrl = baseUrl;
+        DataDirectory = dataDirectory;
+        _ownedData = ownedData;
+        Api = new HttpClient { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(120) };
+        Api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
+    }
+
+    public WebApplication App { get; }
+    public Uri BaseUrl { get; }
+    public string DataDirectory { get; }
+    public HttpClient Api { get; }
+    public T Service<T>() where T : notnull => App.Services.GetRequiredService<T>();
+
+    /// <param name="embeddedSlots">Slots of the embedded runner; 0 turns it off.</param>
+    /// <param name="dataDirectory">Reuse a data folder (to restart a portal); a fresh one otherwise.</param>
+    /// <param name="port">A fixed port (to restart a portal at the same address); any free port otherwise.</param>
+    public static async Task<PortalHost> StartAsync(int embeddedSlots = 2, string? dataDirectory = null, int port = 0,
+        int leaseSeconds = 30, int heartbeatSeconds = 1, IDictionary<string, string>? settings = null)
+    {
+        var owned = dataDirectory is null ? new TempDirectory() : null;
+        var data = dataDirectory ?? owned!.Path;
+        var args = new List<string>
+        {
+            $"--urls=http://127.0.0.1:{port}",
+            $"--Kaizen:DataDirectory={data}",
+            $"--Kaizen:Bootstrap:AdminToken={AdminToken}",
+            $"--Kaizen:Bootstrap:AdminPassword=admin-password",
+            $"--Kaizen:Runners:RegistrationToken={RegistrationToken}",
+            $"--Kaizen:Runners:LeaseSeconds={leaseSeconds}",
+            $"--Kaizen:Runners:HeartbeatSeconds={heartbeatSeconds}",
+            $"--Kaizen:Runners:Embedded:Enabled={embeddedSlots > 0}",
+            $"--Kaizen:Runners:Embedded:Slots={Math.Max(1, embeddedSlots)}",
+        };
+        args.AddRange((settings ?? new Dictionary<string, string>()).Select(kv => $"--{kv.Key}={kv.Value}"));
+        var app = PortalApp.Create(args.ToArray(), b =>
+        {
+            b.Logging.ClearProviders();
+            b.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);
+        });
+        await app.PrepareAsync();
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new PortalHost(app, new Uri(address), data, owned);
+    }
+
+    public const string RegistrationToken = "kzt_registration";
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>Starts a separate runner (same library as kaizen-runner) against this portal.</summary>
+    public RunnerAgent StartRunner(string name, int slots = 1, string? workDirectory = null, Uri? portalUrl = null)
+    {
+        var http = new HttpClient { Timeout = TimeSpan.FromSeconds(100) };
+        var agent = new RunnerAgent(new RunnerOptions
+        {
+            PortalUrl = portalUrl ?? BaseUrl,
+            RegistrationToken = RegistrationToken,
+            Name = name,
+            Slots = slots,
+            WorkDirectory = workDirectory ?? Path.Combine(DataDirectory, "runners", name),
+            HeartbeatInterval = TimeSpan.FromMilliseconds(500),
+        }, http, LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning)));
+        var stop = new CancellationTokenSource();
+        _runners.Add((stop, Task.Run(() => agent.RunAsync(stop.Token)), http));
+        return agent;
+    }
+
+    /// <summary>Creates a project from a repository and saves its build settings; returns its slug.</summary>
+    public async Task<string> CreateProjectAsync(string name, string gitUrl, object settings)
+    {
+        var created = await Api.PostAsJsonAsync("/api/v1/projects", new { name, gitUrl });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var slug = (await created.Content.ReadFromJsonAsync<CreatedProjectResponse>())!.Slug;
+        var saved = await Api.PutAsJsonAsync($"/api/v1/projects/{slug}/settings", settings);
+        Assert.Equal(HttpStatusCode.OK, saved.StatusCode);
+        return slug;
+    }
+
+    public async Task<long> StartBuildAsync(string slug, string? branch = null)
+    {
+        var response = await Api.PostAsJsonAsync($"/api/v1/projects/{slug}/builds", new { branch });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<CreatedResponse>())!.Id;
+    }
+
+    public async Task<BuildResponse> GetBuildAsync(long id) =>
+        (await Api.GetFromJsonAsync<BuildResponse>($"/api/v1/builds/{id}"))!;
+
+    /// <summary>Polls the build until <paramref name="until"/> holds (default: finished); fails the test on time-out.</summary>
+    public async Task<BuildResponse> WaitForBuildAsync(long id, Func<BuildResponse, bool>? until = null, int timeoutSeconds = 60)
+    {
+        until ??= b => Status.IsFinished(b.Status);
+        var deadline = DateTime.UtcNow.AddSeconds(timeoutSeconds);
+        BuildResponse build;
+        while (!until(build = await GetBuildAsync(id)))
+        {
+            if (DateTime.UtcNow > deadline)
+                Assert.Fail($"Build {id} did not reach the expected state in {timeoutSeconds} s; it is {build.Status}: " +
+                            string.Join("; ", build.Jobs.Select(j => $"{j.Name}={j.Status} {j.Error}")));
+            await Task.Delay(50);
+        }
+        return build;
+    }
+
+    public Task<string> LogAsync(long jobId) => Api.GetStringAsync($"/api/v1/jobs/{jobId}/log");
+
+    public async Task StopRunnersAsync()
+    {
+        foreach (var (stop, run, http) in _runners)
+        {
+            await stop.CancelAsync();
+            try { await run.WaitAsync(TimeSpan.FromSeconds(20)); }
+            catch (OperationCanceledException) { }
+            http.Dispose();
+        }
+        _runners.Clear();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopRunnersAsync();
+        Api.Dispose();
+        try
+        {
+            await App.StopAsync(new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token);
+        }
+        finally
+        {
+            await App.DisposeAsync();
+            _ownedData?.Dispose();
+        }
+    }
+}

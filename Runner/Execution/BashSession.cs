@@ -25,6 +25,7 @@ public sealed class BashSession : IShellSession
     private int _leftoverStart; // _buffer[_leftoverStart.._leftoverEnd] arrived after the last marker
     private int _leftoverEnd;
     private int _running;
+    private int _disposed;
     private bool _ended;
     private Task? _kill;
 
@@ -142,10 +143,40 @@ public sealed class BashSession : IShellSession
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        var idle = !_ended && Volatile.Read(ref _running) == 0;
         _ended = true;
-        await BeginKill().ConfigureAwait(false);
+        if (idle)
+        {
+            // An idle shell ends by itself at end of input: no signals, no grace periods on every job's hot path.
+            try
+            {
+                _stdin.Close();
+                await _process.WaitForExitAsync(new CancellationTokenSource(IdleExitWait).Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or OperationCanceledException)
+            {
+            }
+        }
+
+        if (_process.HasExited)
+        {
+            // Background processes a command left behind must not outlive the job.
+            ProcessTree.KillGroupNow(_process.Id);
+        }
+        else
+        {
+            await BeginKill().ConfigureAwait(false);
+        }
+
         _process.Dispose();
     }
+
+    private static readonly TimeSpan IdleExitWait = TimeSpan.FromMilliseconds(500);
 
     /// <summary>Writes the command line; false when the shell has already exited (broken pipe).</summary>
     private async ValueTask<bool> SendAsync(string command, CancellationToken cancellationToken)

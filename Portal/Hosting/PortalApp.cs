@@ -26,7 +26,12 @@ public static class PortalApp
         {
             Args = args,
             ApplicationName = typeof(PortalApp).Assembly.GetName().Name,
+            // Settings files sit beside the binaries; the working directory is only where data/ goes.
+            ContentRootPath = AppContext.BaseDirectory,
         });
+        // Serve MudBlazor's and the framework's assets straight from the build output under `dotnet run` in any
+        // environment; a published portal has no development manifest and this does nothing.
+        builder.WebHost.UseStaticWebAssets();
         configure?.Invoke(builder);
         builder.Services.AddKaizenPortal(builder.Configuration);
         var app = builder.Build();

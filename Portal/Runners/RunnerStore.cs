@@ -122,9 +122,10 @@ public sealed class RunnerStore(Database db, TimeProvider time)
         await using var c = await db.OpenAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
         var job = await c.QuerySingleOrDefaultAsync<HeldJob>(RunnerSql.JobState, new { Id = jobId }, tx);
-        if (job is null || job.RunnerId != runnerId) return StreamResult.Gone;
+        // A finished job takes nothing more. Checked before duplicates: when a lease runs out, the portal's own
+        // "runner lost" note takes the next sequence number, and the lost runner's batch of that number is not a retry.
+        if (job is null || job.RunnerId != runnerId || job.Status != Status.Running) return StreamResult.Gone;
         if (seq <= job.LastSeq) return StreamResult.Duplicate;
-        if (job.Status != Status.Running) return StreamResult.Gone;
         if (seq != job.LastSeq + 1) return StreamResult.Gap;
 
         var bytes = 0L;

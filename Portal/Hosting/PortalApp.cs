@@ -146,6 +146,7 @@ public static class PortalApp
         }).AllowAnonymous().WithSummary("200 when the portal is ready.");
         app.MapOpenApi().AllowAnonymous();
         app.MapKaizenApi();
+        app.MapSettingsYaml();
         app.MapRunnerProtocol();
         app.MapAccountEndpoints();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();

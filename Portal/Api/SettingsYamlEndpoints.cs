@@ -1,0 +1,59 @@
+using System.Text;
+using Kaizen.Portal.Builds;
+using Kaizen.Portal.Projects;
+
+namespace Kaizen.Portal.Api;
+
+/// <summary>A project's build settings as YAML (<see cref="BuildSettingsYaml"/>), beside the JSON form of <see cref="ApiEndpoints"/>.</summary>
+public static class SettingsYamlEndpoints
+{
+    public const string ContentType = "text/yaml";
+
+    /// <summary>Settings are a few kilobytes; anything far larger is a mistake, not settings.</summary>
+    private const int MaxBodyChars = 1024 * 1024;
+
+    public static IEndpointRouteBuilder MapSettingsYaml(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/v1").RequireAuthorization().WithTags("Kaizen");
+        api.MapGet("/projects/{slug}/settings.yaml", GetYaml)
+            .WithSummary("The project's build settings as YAML.");
+        api.MapPut("/projects/{slug}/settings.yaml", PutYaml).RequireAuthorization(ApiEndpoints.WritePolicy)
+            .WithSummary("Replace the project's build settings with YAML (setup, jobs, epilogue); 400 lists what to fix.");
+        return app;
+    }
+
+    private static async Task<IResult> GetYaml(string slug, ProjectStore store, CancellationToken ct)
+    {
+        var project = await store.FindBySlugAsync(slug, ct);
+        return project is null
+            ? Results.Problem($"No project '{slug}'.", statusCode: 404)
+            : Results.Text(BuildSettingsYaml.ToYaml(project.Settings), ContentType, Encoding.UTF8);
+    }
+
+    private static async Task<IResult> PutYaml(string slug, HttpRequest request, ProjectStore store, LiveUpdates live,
+        CancellationToken ct)
+    {
+        var project = await store.FindBySlugAsync(slug, ct);
+        if (project is null) return Results.Problem($"No project '{slug}'.", statusCode: 404);
+
+        using var reader = new StreamReader(request.Body, Encoding.UTF8);
+        var buffer = new char[MaxBodyChars + 1];
+        var length = await reader.ReadBlockAsync(buffer, ct);
+        if (length > MaxBodyChars)
+            return Results.Problem("The YAML is larger than 1 MB; build settings are much smaller.", statusCode: 413);
+
+        var (parsed, errors) = BuildSettingsYaml.FromYaml(new string(buffer, 0, length));
+        if (parsed is null) return Invalid("yaml", errors);
+        var problems = parsed.Validate();
+        if (problems.Count > 0) return Invalid("settings", problems);
+
+        var settings = parsed with { Jobs = parsed.Jobs.Select(j => j with { Name = j.Name.Trim() }).ToList() };
+        await store.SaveSettingsAsync(project.Id, settings, ct);
+        live.Publish(LiveUpdates.Keys.Project(project.Id));
+        return Results.Text(BuildSettingsYaml.ToYaml(settings), ContentType, Encoding.UTF8);
+    }
+
+    private static IResult Invalid(string field, IReadOnlyList<string> errors) =>
+        Results.ValidationProblem(new Dictionary<string, string[]> { [field] = errors.ToArray() },
+            detail: string.Join("\n", errors));
+}

@@ -1,0 +1,129 @@
+using Kaizen.Portal.Builds;
+
+namespace Kaizen.Portal.Components.Settings;
+
+/// <summary>One command as the editor holds it; the key keeps a text field attached to its command when rows move.</summary>
+public sealed class CommandDraft(string text)
+{
+    public Guid Key { get; } = Guid.NewGuid();
+    public string Text { get; set; } = text;
+}
+
+public sealed class JobDraft(string name, IEnumerable<string> commands)
+{
+    public Guid Key { get; } = Guid.NewGuid();
+    public string Name { get; set; } = name;
+    public List<CommandDraft> Commands { get; } = commands.Select(c => new CommandDraft(c)).ToList();
+}
+
+/// <summary>
+/// The editable, mutable form of <see cref="BuildSettings"/>: what the user has typed so far, valid or not.
+/// It is only turned back into <see cref="BuildSettings"/> to compare, export or save, so nothing typed is lost
+/// while it fails validation.
+/// </summary>
+public sealed class BuildSettingsDraft
+{
+    public const int MaxNameLength = 200;
+
+    public List<CommandDraft> Setup { get; } = [];
+    public List<JobDraft> Jobs { get; } = [];
+    public List<CommandDraft> Epilogue { get; } = [];
+
+    public static BuildSettingsDraft From(BuildSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var draft = new BuildSettingsDraft();
+        draft.Setup.AddRange((settings.Setup ?? []).Select(c => new CommandDraft(c ?? "")));
+        draft.Jobs.AddRange((settings.Jobs ?? []).Where(j => j is not null).Select(j => new JobDraft(j.Name ?? "", j.Commands ?? [])));
+        draft.Epilogue.AddRange((settings.Epilogue ?? []).Select(c => new CommandDraft(c ?? "")));
+        return draft;
+    }
+
+    /// <summary>The settings as they would be saved: job names trimmed (as the API does), commands as typed.</summary>
+    public BuildSettings ToSettings() => new(
+        Setup.Select(c => c.Text).ToList(),
+        Jobs.Select(j => new JobSettings(j.Name.Trim(), j.Commands.Select(c => c.Text).ToList())).ToList(),
+        Epilogue.Select(c => c.Text).ToList());
+
+    public bool Matches(BuildSettings settings) => SameSettings(ToSettings(), settings);
+
+    public static bool SameSettings(BuildSettings a, BuildSettings b) =>
+        a.Setup.SequenceEqual(b.Setup, StringComparer.Ordinal)
+        && a.Epilogue.SequenceEqual(b.Epilogue, StringComparer.Ordinal)
+        && a.Jobs.Count == b.Jobs.Count
+        && a.Jobs.Zip(b.Jobs).All(p => p.First.Name.Trim() == p.Second.Name.Trim()
+                                       && p.First.Commands.SequenceEqual(p.Second.Commands, StringComparer.Ordinal));
+
+    /// <summary>The same rules as <see cref="BuildSettings.Validate"/>, attached to the fields they concern.</summary>
+    public DraftProblems Validate()
+    {
+        var problems = new DraftProblems();
+        CheckCommands(Setup, problems, n => $"Setup command {n} is empty: write a command or remove it.");
+        if (Jobs.Count == 0)
+        {
+            problems.NoJobs = "Add at least one job: jobs are what a build runs.";
+            problems.Summary.Add(problems.NoJobs);
+        }
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < Jobs.Count; i++)
+        {
+            var job = Jobs[i];
+            var title = DescribeJob(job, i);
+            var name = job.Name.Trim();
+            string? nameProblem = null;
+            if (name.Length == 0) nameProblem = "A job needs a name.";
+            else if (job.Name.Length > MaxNameLength) nameProblem = $"Use at most {MaxNameLength} characters.";
+            else if (!seen.Add(name)) nameProblem = $"Another job is already named '{name}'.";
+            if (nameProblem is not null)
+            {
+                problems.Names[job] = nameProblem;
+                problems.Summary.Add($"{Capitalize(title)}: {Uncapitalize(nameProblem)}");
+            }
+            if (job.Commands.Count == 0)
+            {
+                problems.JobWithoutCommands[job] = "Add at least one command.";
+                problems.Summary.Add($"{Capitalize(title)} needs at least one command.");
+            }
+            CheckCommands(job.Commands, problems, n => $"Command {n} of {title} is empty: write a command or remove it.");
+        }
+        CheckCommands(Epilogue, problems, n => $"Epilogue command {n} is empty: write a command or remove it.");
+        return problems;
+    }
+
+    /// <summary>"job test", or "job 2" while it has no name: how buttons, labels and messages refer to a job.</summary>
+    public static string DescribeJob(JobDraft job, int index) =>
+        string.IsNullOrWhiteSpace(job.Name) ? $"job {index + 1}" : $"job {job.Name.Trim()}";
+
+    /// <summary>Moves the item at <paramref name="index"/> by <paramref name="delta"/> places; false at either end.</summary>
+    public static bool Move<T>(List<T> list, int index, int delta)
+    {
+        var target = index + delta;
+        if (index < 0 || index >= list.Count || target < 0 || target >= list.Count) return false;
+        (list[index], list[target]) = (list[target], list[index]);
+        return true;
+    }
+
+    private static void CheckCommands(List<CommandDraft> commands, DraftProblems problems, Func<int, string> summary)
+    {
+        for (var i = 0; i < commands.Count; i++)
+        {
+            if (!string.IsNullOrWhiteSpace(commands[i].Text)) continue;
+            problems.Commands[commands[i]] = "Write a command or remove it.";
+            problems.Summary.Add(summary(i + 1));
+        }
+    }
+
+    private static string Capitalize(string s) => s.Length == 0 ? s : char.ToUpperInvariant(s[0]) + s[1..];
+    private static string Uncapitalize(string s) => s.Length == 0 ? s : char.ToLowerInvariant(s[0]) + s[1..];
+}
+
+/// <summary>What is wrong with a draft: per field (shown next to it) and as a summary list.</summary>
+public sealed class DraftProblems
+{
+    public Dictionary<CommandDraft, string> Commands { get; } = [];
+    public Dictionary<JobDraft, string> Names { get; } = [];
+    public Dictionary<JobDraft, string> JobWithoutCommands { get; } = [];
+    public string? NoJobs { get; set; }
+    public List<string> Summary { get; } = [];
+    public bool Any => Summary.Count > 0;
+}

@@ -237,7 +237,7 @@ static string P(IEnumerable<double> values)
 }
 
 static string Ratio(double kaizen, double baseline) =>
-    baseline > 0 ? $"{kaizen / baseline:0.0##}×" : "n/a";
+    baseline <= 0 ? "n/a" : kaizen / baseline is var r && r >= 1 ? $"{r:0.0}×" : $"{r:0.000}×";
 
 internal sealed record Row(string Measure, string Kaizen, string Baseline, string Ratio, string Target, bool Met);
 

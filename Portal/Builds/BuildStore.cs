@@ -82,6 +82,20 @@ public sealed class BuildStore(Database db, TimeProvider time)
         return new BuildPage(items, total);
     }
 
+    /// <summary>The newest build of every branch of a project (or of every project when null).</summary>
+    public async Task<IReadOnlyList<BuildRow>> LatestPerBranchAsync(long? projectId, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return (await c.QueryAsync<BuildRow>(BuildSql.LatestPerBranch, new { ProjectId = projectId })).AsList();
+    }
+
+    /// <summary>Builds that are queued or running, oldest first.</summary>
+    public async Task<IReadOnlyList<BuildRow>> ActiveAsync(CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return (await c.QueryAsync<BuildRow>(BuildSql.Active)).AsList();
+    }
+
     public async Task<IReadOnlyList<JobRow>> JobsAsync(long buildId, CancellationToken ct = default)
     {
         await using var c = await db.OpenAsync(ct);
@@ -181,6 +195,14 @@ internal static class BuildSql
         " ORDER BY b.id DESC OFFSET @Skip ROWS FETCH NEXT @Take ROWS ONLY");
 
     public const string Count = "SELECT COUNT(*) FROM builds b" + Filter;
+
+    public const string LatestPerBranch =
+        "SELECT " + BuildColumns + " FROM builds b JOIN projects p ON p.id = b.project_id WHERE b.id IN " +
+        "(SELECT MAX(id) FROM builds WHERE @ProjectId IS NULL OR project_id = @ProjectId GROUP BY project_id, branch)";
+
+    public const string Active =
+        "SELECT " + BuildColumns + " FROM builds b JOIN projects p ON p.id = b.project_id " +
+        "WHERE b.status IN ('queued', 'running') ORDER BY b.id";
 
     public const string Jobs = "SELECT " + JobColumns + " FROM jobs WHERE build_id = @BuildId ORDER BY position";
 

@@ -34,9 +34,8 @@ public sealed class EmbeddedRunner(
 
         var kaizen = options.Value;
         var workDirectory = Path.Combine(kaizen.ResolveDataDirectory(), "runner");
-        // A new registration each start: the token only lives as long as this process.
-        var credentials = Path.Combine(workDirectory, "runner.json");
-        if (File.Exists(credentials)) File.Delete(credentials);
+        // The runner keeps its token in {workDirectory}/runner.json across restarts, so it stays one runner; when the
+        // database no longer knows it, it registers again with this process's embedded registration token.
         using var http = new HttpClient(new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5) })
         {
             Timeout = TimeSpan.FromSeconds(100),

@@ -17,6 +17,16 @@ public sealed class RunnerRow
     public long LastSeenAt { get; init; }
 }
 
+public sealed class RunningJobRow
+{
+    public long RunnerId { get; init; }
+    public long JobId { get; init; }
+    public string JobName { get; init; } = "";
+    public long BuildId { get; init; }
+    public string ProjectSlug { get; init; } = "";
+    public long? StartedAt { get; init; }
+}
+
 /// <summary>The outcome of applying one stream batch.</summary>
 public enum StreamResult
 {
@@ -65,6 +75,13 @@ public sealed class RunnerStore(Database db, TimeProvider time)
     {
         await using var c = await db.OpenAsync(ct);
         return (await c.QueryAsync<RunnerRow>(RunnerSql.All)).AsList();
+    }
+
+    /// <summary>Jobs running now, with the runner that holds each (for the Runners page).</summary>
+    public async Task<IReadOnlyList<RunningJobRow>> RunningJobsAsync(CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return (await c.QueryAsync<RunningJobRow>(RunnerSql.RunningJobs)).AsList();
     }
 
     /// <summary>Atomically takes the oldest queued job for this runner; null when there is none.
@@ -263,6 +280,11 @@ internal static class RunnerSql
 
     public const string ByToken = "SELECT " + Columns + " FROM runners WHERE token_hash = @TokenHash";
     public const string All = "SELECT " + Columns + " FROM runners ORDER BY name, id";
+    public const string RunningJobs =
+        "SELECT j.runner_id AS RunnerId, j.id AS JobId, j.name AS JobName, j.build_id AS BuildId, p.slug AS ProjectSlug, " +
+        "j.started_at AS StartedAt FROM jobs j JOIN builds b ON b.id = j.build_id JOIN projects p ON p.id = b.project_id " +
+        "WHERE j.status = 'running' ORDER BY j.id";
+
     public const string Touch = "UPDATE runners SET last_seen_at = @Now WHERE id = @Id";
 
     public static readonly SqlText Claim = new(

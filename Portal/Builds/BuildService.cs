@@ -1,11 +1,12 @@
 using Kaizen.Portal.Api;
+using Kaizen.Portal.Git;
 using Kaizen.Portal.Projects;
 
 namespace Kaizen.Portal.Builds;
 
 /// <summary>Starts, cancels and reruns builds, and wakes runners when work is queued.</summary>
-public sealed class BuildService(ProjectStore projects, ProjectService projectService, BuildStore builds, WorkSignal signal,
-    LiveUpdates live)
+public sealed class BuildService(ProjectStore projects, ProjectService projectService, BuildStore builds, GitMirror git,
+    WorkSignal signal, LiveUpdates live)
 {
     /// <summary>Builds the current head of <paramref name="branch"/> (fetched from the repository first).</summary>
     public async Task<Outcome<long>> StartAsync(ProjectRow project, string? branch, string trigger, string? user, CancellationToken ct)
@@ -16,10 +17,19 @@ public sealed class BuildService(ProjectStore projects, ProjectService projectSe
             return Outcome<long>.Fail(Problem.Invalid,
                 $"Project '{project.Slug}' has no jobs yet: add build settings first (PUT /api/v1/projects/{project.Slug}/settings).");
 
-        var refreshed = await projectService.RefreshBranchesAsync(project.Id, project.GitUrl, ct);
-        if (!refreshed.Ok) return Outcome<long>.Fail(Problem.Invalid, refreshed.Message!);
-        var head = refreshed.Value!.FirstOrDefault(b => b.Name == branch);
-        if (head is null) return Outcome<long>.Fail(Problem.NotFound, $"Branch '{branch}' does not exist in {project.GitUrl}.");
+        // Ask the repository where the branch is; fetch into the mirror only when that commit is new to us, so
+        // building an unchanged branch costs one ls-remote instead of a fetch.
+        var remote = await git.RemoteHeadAsync(project.GitUrl, branch, ct);
+        if (!remote.Ok) return Outcome<long>.Fail(Problem.Invalid, remote.Error!);
+        if (remote.Value is null) return Outcome<long>.Fail(Problem.NotFound, $"Branch '{branch}' does not exist in {project.GitUrl}.");
+        var head = (await projects.BranchesAsync(project.Id, ct)).FirstOrDefault(b => b.Name == branch && b.HeadSha == remote.Value);
+        if (head is null)
+        {
+            var refreshed = await projectService.RefreshBranchesAsync(project.Id, project.GitUrl, ct);
+            if (!refreshed.Ok) return Outcome<long>.Fail(Problem.Invalid, refreshed.Message!);
+            head = refreshed.Value!.FirstOrDefault(b => b.Name == branch);
+            if (head is null) return Outcome<long>.Fail(Problem.NotFound, $"Branch '{branch}' does not exist in {project.GitUrl}.");
+        }
 
         var plan = BuildStore.Plan(project.Id, settings, branch, head.HeadSha, head.HeadMessage, head.HeadAuthor, trigger, user);
         var id = await builds.CreateAsync(plan, ct);

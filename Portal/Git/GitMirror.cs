@@ -67,6 +67,18 @@ public sealed class GitMirror(IOptions<KaizenOptions> options, ILogger<GitMirror
         return new((head, branches), null);
     }
 
+    /// <summary>The commit a branch points at in the repository now (one cheap call, no objects transferred);
+    /// null when the branch does not exist.</summary>
+    public async Task<GitResult<string?>> RemoteHeadAsync(string url, string branch, CancellationToken ct)
+    {
+        var (result, stdout, stderr) = await GitAsync(null, ct, "ls-remote", "--heads", "--", url, $"refs/heads/{branch}");
+        if (!result.Succeeded) return GitResult<string?>.Fail(Explain(url, result, stderr));
+        var sha = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => l.Split('\t'))
+            .FirstOrDefault(f => f.Length == 2 && f[1] == $"refs/heads/{branch}")?[0];
+        return new GitResult<string?>(sha, null);
+    }
+
     /// <summary>Creates or updates the project's mirror, then returns every branch head.</summary>
     public async Task<GitResult<IReadOnlyList<GitBranch>>> SyncAsync(long projectId, string url, CancellationToken ct)
     {

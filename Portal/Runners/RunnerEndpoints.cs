@@ -46,10 +46,23 @@ public static class RunnerEndpoints
         var wait = TimeSpan.FromSeconds(Math.Clamp(request?.WaitSeconds ?? 25, 0, MaxWait.TotalSeconds));
         var deadline = time.GetUtcNow() + wait;
         var lease = options.Value.Runners.LeaseSeconds;
+        try
+        {
+            return await ClaimOrWaitAsync(user.RunnerId(), deadline, lease, store, signal, live, time, ct);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            return Results.NoContent();
+        }
+    }
+
+    private static async Task<IResult> ClaimOrWaitAsync(long runnerId, DateTimeOffset deadline, int lease, RunnerStore store,
+        WorkSignal signal, LiveUpdates live, TimeProvider time, CancellationToken ct)
+    {
         while (true)
         {
             var next = signal.Next;
-            var job = await store.ClaimAsync(user.RunnerId(), lease, ct);
+            var job = await store.ClaimAsync(runnerId, lease, ct);
             if (job is not null)
             {
                 live.Publish(LiveUpdates.Keys.Build(job.BuildId), LiveUpdates.Keys.Dashboard);
@@ -64,10 +77,6 @@ public static class RunnerEndpoints
             }
             catch (TimeoutException)
             {
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                return Results.NoContent();
             }
         }
     }

@@ -166,7 +166,7 @@ public sealed class BashSession : IShellSession
         if (_process.HasExited)
         {
             // Background processes a command left behind must not outlive the job.
-            ProcessTree.KillGroupNow(_process.Id);
+            await ProcessTree.KillRemnantsAsync(_process.Id).ConfigureAwait(false);
         }
         else
         {

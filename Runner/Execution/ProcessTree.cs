@@ -73,6 +73,15 @@ public static partial class ProcessTree
     /// <summary>Sends SIGKILL to the group without waiting; for remnants after the leader has already exited.</summary>
     public static void KillGroupNow(int pgid) => Signal(pgid, SigKill);
 
+    /// <summary>SIGKILLs what is left of a group whose leader has exited and waits (briefly) until it is gone.</summary>
+    public static async Task KillRemnantsAsync(int pgid)
+    {
+        if (Signal(pgid, SigKill))
+        {
+            await WaitAsync(() => !HasLiveMembers(pgid), Grace).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Sends <paramref name="signal"/> to every process in group <paramref name="pgid"/>; false when the group is gone.</summary>
     public static bool Signal(int pgid, int signal)
     {

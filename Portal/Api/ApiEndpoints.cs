@@ -131,6 +131,14 @@ public static class ApiEndpoints
             return;
         }
         http.Response.ContentType = "text/plain; charset=utf-8";
+        if (http.Request.Query["download"] is ["1" or "true"])
+        {
+            var build = await builds.FindAsync(job.BuildId, ct);
+            var name = $"{build?.ProjectSlug ?? "job"}-build{job.BuildId}-{job.Name}.log";
+            // Only characters that are safe in any file system and header.
+            name = string.Concat(name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_' ? c : '-'));
+            http.Response.Headers.ContentDisposition = $"attachment; filename=\"{name}\"";
+        }
         await logs.WriteTextAsync(id, http.Response.Body, ct);
     }
 

@@ -22,6 +22,7 @@ namespace Kaizen.Portal.Tests.Integration;
 public sealed class PortalHost : IAsyncDisposable
 {
     public const string AdminToken = "kzt_admin_test_token";
+    public const string AdminPassword = "admin-password";
 
     private readonly List<(CancellationTokenSource Stop, Task Run, HttpClient Http)> _runners = [];
     private readonly TempDirectory? _ownedData;
@@ -55,7 +56,7 @@ public sealed class PortalHost : IAsyncDisposable
             $"--urls=http://127.0.0.1:{port}",
             $"--Kaizen:DataDirectory={data}",
             $"--Kaizen:Bootstrap:AdminToken={AdminToken}",
-            $"--Kaizen:Bootstrap:AdminPassword=admin-password",
+            $"--Kaizen:Bootstrap:AdminPassword={AdminPassword}",
             $"--Kaizen:Runners:RegistrationToken={RegistrationToken}",
             $"--Kaizen:Runners:LeaseSeconds={leaseSeconds}",
             $"--Kaizen:Runners:HeartbeatSeconds={heartbeatSeconds}",

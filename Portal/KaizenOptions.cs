@@ -19,6 +19,8 @@ public sealed class KaizenOptions
 
     public RunnerHostOptions Runners { get; set; } = new();
 
+    public PluginOptions Plugins { get; set; } = new();
+
     public string ResolveDataDirectory() => Path.GetFullPath(DataDirectory);
 }
 
@@ -33,6 +35,13 @@ public enum DatabaseProvider
 {
     Sqlite,
     SqlServer,
+}
+
+public sealed class PluginOptions
+{
+    /// <summary>The plugins.json to load. Unset: plugins.json in the working directory or a folder above it, else
+    /// above the portal's binaries (the repository root under <c>dotnet run</c>).</summary>
+    public string? File { get; set; }
 }
 
 public sealed class BootstrapOptions

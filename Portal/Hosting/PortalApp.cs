@@ -7,6 +7,7 @@ using Kaizen.Portal.Builds;
 using Kaizen.Portal.Components;
 using Kaizen.Portal.Data;
 using Kaizen.Portal.Git;
+using Kaizen.Portal.Plugins;
 using Kaizen.Portal.Projects;
 using Kaizen.Portal.Runners;
 using Microsoft.AspNetCore.Authentication;
@@ -40,8 +41,12 @@ public static class PortalApp
     }
 
     /// <summary>Migrates the database and creates the first admin; call before the app starts listening.</summary>
-    public static Task PrepareAsync(this WebApplication app, CancellationToken ct = default) =>
-        app.Services.GetRequiredService<Bootstrap>().RunAsync(ct);
+    public static async Task PrepareAsync(this WebApplication app, CancellationToken ct = default)
+    {
+        await app.Services.GetRequiredService<Bootstrap>().RunAsync(ct);
+        // Load plugins at start so a broken one is reported in the log right away, not on first use.
+        _ = app.Services.GetRequiredService<PluginHost>().Plugins;
+    }
 
     public static IServiceCollection AddKaizenPortal(this IServiceCollection services, IConfiguration configuration)
     {
@@ -65,6 +70,8 @@ public static class PortalApp
         services.AddSingleton<LiveUpdates>();
         services.AddSingleton<RunnerRegistration>();
         services.AddSingleton<Bootstrap>();
+        services.AddSingleton<PluginHost>();
+        services.AddSingleton<StackService>();
         services.AddSingleton<IPasswordHasher<UserRow>, PasswordHasher<UserRow>>();
         services.AddHostedService<LeaseReaper>();
         if (configuration.GetValue($"{KaizenOptions.Section}:Runners:Embedded:Enabled", true))
@@ -146,6 +153,7 @@ public static class PortalApp
         }).AllowAnonymous().WithSummary("200 when the portal is ready.");
         app.MapOpenApi().AllowAnonymous();
         app.MapKaizenApi();
+        app.MapPluginApi();
         app.MapSettingsYaml();
         app.MapRunnerProtocol();
         app.MapAccountEndpoints();

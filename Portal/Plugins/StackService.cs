@@ -1,0 +1,97 @@
+using Kaizen.Portal.Api;
+using Kaizen.Portal.Builds;
+using Kaizen.Portal.Git;
+using Kaizen.Portal.Projects;
+using Kaizen.Sdk;
+
+namespace Kaizen.Portal.Plugins;
+
+/// <summary>A stack found in a project and what its plugin suggests (or why it could not).</summary>
+public sealed record StackSuggestion(DetectedStack Stack, string PluginName, BuildPlan? Plan, IReadOnlyList<JobSettings> Jobs, string? Error);
+
+/// <summary>Detects stacks at a project's default branch head and turns plugins' plans into build settings.</summary>
+public sealed class StackService(PluginHost host, ProjectStore projects, ProjectService projectService, GitMirror git, LiveUpdates live)
+{
+    /// <param name="refresh">Fetch the repository first (false: use the mirror as it is, for overview pages).</param>
+    public async Task<Outcome<IReadOnlyList<StackSuggestion>>> DetectAsync(ProjectRow project, CancellationToken ct, bool refresh = true)
+    {
+        IReadOnlyList<BranchRow> heads;
+        if (refresh)
+        {
+            var branches = await projectService.RefreshBranchesAsync(project.Id, project.GitUrl, ct);
+            if (!branches.Ok) return Outcome<IReadOnlyList<StackSuggestion>>.Fail(Problem.Invalid, branches.Message!);
+            heads = branches.Value!;
+        }
+        else
+        {
+            heads = await projects.BranchesAsync(project.Id, ct);
+        }
+        var head = heads.FirstOrDefault(b => b.Name == project.DefaultBranch);
+        if (head is null)
+            return Outcome<IReadOnlyList<StackSuggestion>>.Fail(Problem.NotFound, $"The default branch '{project.DefaultBranch}' does not exist any more.");
+
+        using var view = await GitRepositoryView.OpenAsync(git.MirrorPath(project.Id), head.HeadSha, ct);
+        if (view is null) return Outcome<IReadOnlyList<StackSuggestion>>.Fail(Problem.Invalid, "Could not read the repository's files.");
+
+        var found = new List<StackSuggestion>();
+        foreach (var (plugin, detector) in host.Extensions<IStackDetector>())
+        {
+            var stacks = host.Invoke(plugin, () => detector.Detect(view), "detecting stacks");
+            foreach (var stack in stacks ?? [])
+            {
+                // The plugin that found a stack plans it; its id is stamped so suggestions can be traced back.
+                var detected = stack with { PluginId = plugin.Id };
+                if (plugin.Instance is not IBuildPlanner planner)
+                {
+                    found.Add(new StackSuggestion(detected, plugin.Name, null, [], null));
+                    continue;
+                }
+                var plan = host.Invoke(plugin, () => planner.PlanBuild(new BuildPlanContext(view, detected)), "planning a build");
+                found.Add(plan is null
+                    ? new StackSuggestion(detected, plugin.Name, null, [], plugin.Error)
+                    : new StackSuggestion(detected, plugin.Name, plan, Render(detected, plan), null));
+            }
+        }
+        return Outcome<IReadOnlyList<StackSuggestion>>.Of(found);
+    }
+
+    /// <summary>Adds every suggested job whose name is not in the settings yet (so applying twice changes nothing).</summary>
+    public async Task<Outcome<BuildSettings>> ApplyAsync(ProjectRow project, CancellationToken ct)
+    {
+        var detected = await DetectAsync(project, ct);
+        if (!detected.Ok) return Outcome<BuildSettings>.Fail(detected.Problem!.Value, detected.Message!);
+        var settings = project.Settings;
+        var names = settings.Jobs.Select(j => j.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var added = detected.Value!.SelectMany(s => s.Jobs).Where(j => names.Add(j.Name)).ToList();
+        if (added.Count == 0) return Outcome<BuildSettings>.Of(settings);
+        settings = settings with { Jobs = [.. settings.Jobs, .. added] };
+        await projects.SaveSettingsAsync(project.Id, settings, ct);
+        live.Publish(LiveUpdates.Keys.Project(project.Id));
+        return Outcome<BuildSettings>.Of(settings);
+    }
+
+    /// <summary>
+    /// A plan as jobs of build settings: each job installs its tools, restores its caches, runs the plan's setup and
+    /// its own commands, then stores the caches (reached only when everything before passed). Every step is a plain,
+    /// timed command using the runner's <c>kaizen</c> shell function, so people can read and edit it.
+    /// </summary>
+    public static IReadOnlyList<JobSettings> Render(DetectedStack stack, BuildPlan plan)
+    {
+        var prefix = string.IsNullOrEmpty(stack.Directory) || stack.Directory == "." ? stack.Stack : $"{stack.Stack} ({stack.Directory})";
+        var tools = plan.Tools.Select(ToolCommand).ToList();
+        var restore = plan.Caches.Select(c => CacheCommand("restore", c)).ToList();
+        var store = plan.Caches.Select(c => CacheCommand("store", c)).ToList();
+        return plan.Jobs
+            .Select(job => new JobSettings($"{prefix}: {job.Name}", [.. tools, .. restore, .. plan.Setup, .. job.Commands, .. store]))
+            .ToList();
+    }
+
+    public static string ToolCommand(ToolSpec tool)
+    {
+        var paths = string.Concat(tool.PathEntries.Select(p => $" --path {Shell.Quote(p)}"));
+        return $"kaizen tool use {Shell.Quote(tool.Name)} {Shell.Quote(tool.Version)}{paths} -- {Shell.Quote(string.Join(" && ", tool.Install))}";
+    }
+
+    public static string CacheCommand(string verb, CacheSpec cache) =>
+        $"kaizen cache {verb} {Shell.Quote(cache.Name)} {string.Join(' ', cache.KeyFiles.Select(Shell.Quote))} -- {string.Join(' ', cache.Paths.Select(Shell.Quote))}";
+}

@@ -59,7 +59,9 @@ public sealed class BashSession : IShellSession
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        ProcessTree.UseNewProcessGroup(startInfo, "bash", ["--noprofile", "--norc"]);
+        // .NET ignores SIGPIPE and children inherit that, and bash cannot undo an ignore it started with: restore the
+        // default so that, as in a terminal, `yes | head` ends quietly and `while :; do echo; done | head` ends at all.
+        ProcessTree.UseNewProcessGroup(startInfo, "env", ["--default-signal=PIPE", "bash", "--noprofile", "--norc"]);
         foreach (var (name, value) in environment)
         {
             startInfo.Environment[name] = value;

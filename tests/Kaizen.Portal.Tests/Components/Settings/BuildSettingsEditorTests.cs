@@ -1,0 +1,201 @@
+using Bunit;
+using Kaizen.Portal.Builds;
+using Kaizen.Portal.Components.Settings;
+using Kaizen.Portal.Tests.Data;
+using Microsoft.AspNetCore.Components.Web;
+
+namespace Kaizen.Portal.Tests.Components.Settings;
+
+public sealed class BuildSettingsEditorTests : EditorHarness
+{
+    private static readonly MouseEventArgs Press = new();
+
+    [Fact]
+    public async Task A_job_without_a_name_shows_the_message_and_Save_does_not_persist_until_it_is_fixed()
+    {
+        var cut = RenderEditor(await ProjectWithAsync(TestDatabase.OneJob("test")));
+        Assert.True(IsDisabled(Button(cut, "Save")), "nothing changed yet");
+
+        await Field(Group(cut, "Job test"), "Job name").InputAsync(new() { Value = "  " });
+
+        var job = Group(cut, "Job 1");
+        Assert.Contains("A job needs a name.", job.TextContent);
+        Assert.Contains("1 problem to fix before saving", cut.Markup);
+        Assert.Contains("Job 1: a job needs a name.", cut.Markup);
+        Assert.Contains("Unsaved changes", cut.Markup);
+        Assert.True(IsDisabled(Button(cut, "Save")));
+        Assert.Equal("test", Assert.Single((await SavedSettingsAsync()).Jobs).Name);
+        Assert.Equal("  ", Field(job, "Job name").GetAttribute("value"));
+
+        await Field(job, "Job name").InputAsync(new() { Value = " unit " });
+        Assert.DoesNotContain("A job needs a name.", cut.Markup);
+        await Button(cut, "Save").ClickAsync(Press);
+
+        Assert.Equal("unit", Assert.Single((await SavedSettingsAsync()).Jobs).Name);
+        cut.WaitForAssertion(() => Assert.Contains("Build settings saved.", cut.Markup));
+        Assert.DoesNotContain("Unsaved changes", cut.Markup);
+        Assert.True(IsDisabled(Button(cut, "Save")));
+    }
+
+    [Fact]
+    public async Task A_job_without_commands_shows_the_message_and_keeps_everything_typed_until_it_is_saved()
+    {
+        var cut = RenderEditor(await ProjectWithAsync(TestDatabase.OneJob("test")));
+
+        await Button(cut, "Add job").ClickAsync(Press);
+        var added = Group(cut, "Job 2");
+        Assert.Contains("A job needs a name.", added.TextContent);
+        Assert.Contains("Write a command or remove it.", added.TextContent);
+        await Button(added, "Remove command 1 of job 2").ClickAsync(Press);
+        await Field(Group(cut, "Job 2"), "Job name").InputAsync(new() { Value = "deploy" });
+
+        var deploy = Group(cut, "Job deploy");
+        Assert.Contains("Add at least one command.", deploy.TextContent);
+        Assert.Contains("Job deploy needs at least one command.", cut.Markup);
+        Assert.True(IsDisabled(Button(cut, "Save")));
+        Assert.Single((await SavedSettingsAsync()).Jobs);
+
+        await Button(deploy, "Add a command to job deploy").ClickAsync(Press);
+        await Field(Group(cut, "Job deploy"), "Command 1").InputAsync(new() { Value = "make deploy\n  --stage dev" });
+        Assert.DoesNotContain("problem", cut.Markup);
+        await Button(cut, "Save").ClickAsync(Press);
+
+        var saved = await SavedSettingsAsync();
+        Assert.Equal(["test", "deploy"], saved.Jobs.Select(j => j.Name));
+        Assert.Equal(["make deploy\n  --stage dev"], saved.Jobs[1].Commands);
+    }
+
+    [Fact]
+    public async Task Moving_removing_and_adding_jobs_and_commands_changes_what_is_saved()
+    {
+        var cut = RenderEditor(await ProjectWithAsync(TestDatabase.TwoJobs));
+        Assert.True(IsDisabled(Button(cut, "Move job test up")));
+        Assert.True(IsDisabled(Button(cut, "Move job lint down")));
+
+        await Button(cut, "Move job lint up").ClickAsync(Press);
+        await Button(cut, "Move command 2 of job test up").ClickAsync(Press);
+        await Button(cut, "Remove setup command 1").ClickAsync(Press);
+        await Button(cut, "Add epilogue command").ClickAsync(Press);
+        await Field(Group(cut, "Epilogue commands"), "Command 2").InputAsync(new() { Value = "notify" });
+        await Button(cut, "Move epilogue command 2 up").ClickAsync(Press);
+
+        Assert.Equal(["Job lint", "Job test"],
+            cut.FindAll("[role=group]").Select(g => g.GetAttribute("aria-label") ?? "").Where(n => n.StartsWith("Job ")));
+        Assert.Equal(["integration", "unit"], CommandsIn(Group(cut, "Job test")));
+        Assert.Contains("No setup commands.", Group(cut, "Setup commands").TextContent);
+        await Button(cut, "Save").ClickAsync(Press);
+
+        var saved = await SavedSettingsAsync();
+        Assert.Empty(saved.Setup);
+        Assert.Equal(["lint", "test"], saved.Jobs.Select(j => j.Name));
+        Assert.Equal(["integration", "unit"], saved.Jobs[1].Commands);
+        Assert.Equal(["notify", "upload"], saved.Epilogue);
+    }
+
+    [Fact]
+    public async Task Discard_changes_restores_the_saved_settings()
+    {
+        var cut = RenderEditor(await ProjectWithAsync(TestDatabase.TwoJobs));
+        Assert.True(IsDisabled(Button(cut, "Discard changes")));
+
+        await Field(Group(cut, "Job test"), "Job name").InputAsync(new() { Value = "" });
+        await Button(cut, "Remove job lint").ClickAsync(Press);
+        await Field(Group(cut, "Setup commands"), "Command 1").InputAsync(new() { Value = "changed" });
+        Assert.Contains("Unsaved changes", cut.Markup);
+
+        await Button(cut, "Discard changes").ClickAsync(Press);
+
+        Assert.DoesNotContain("Unsaved changes", cut.Markup);
+        Assert.Equal(["unit", "integration"], CommandsIn(Group(cut, "Job test")));
+        Assert.Equal(["format"], CommandsIn(Group(cut, "Job lint")));
+        Assert.Equal(["restore"], CommandsIn(Group(cut, "Setup commands")));
+        Assert.True(IsDisabled(Button(cut, "Save")));
+    }
+
+    [Fact]
+    public async Task Importing_yaml_replaces_the_editor_content_and_saves_only_on_Save()
+    {
+        var cut = RenderEditor(await ProjectWithAsync(TestDatabase.TwoJobs));
+
+        Button(cut, "Import YAML").Click(); // not awaited: the handler waits for the dialog to close
+        var yaml = cut.WaitForElement("[role=dialog]");
+        await Field(yaml, "YAML").InputAsync(new()
+        {
+            Value = "setup: [echo hi]\njobs:\n  - name: py\n    commands:\n      - |\n        tox\n        flake8\nepilogue: []\n",
+        });
+        await Button(cut.Find("[role=dialog]"), "Import").ClickAsync(Press);
+
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[role=dialog]")));
+        Assert.Equal(["tox\nflake8\n"], CommandsIn(Group(cut, "Job py")));
+        Assert.Equal(["echo hi"], CommandsIn(Group(cut, "Setup commands")));
+        Assert.Contains("Unsaved changes", cut.Markup);
+        Assert.Equal(2, (await SavedSettingsAsync()).Jobs.Count);
+
+        await Button(cut, "Save").ClickAsync(Press);
+        Assert.Equal("py", Assert.Single((await SavedSettingsAsync()).Jobs).Name);
+    }
+
+    [Fact]
+    public async Task Importing_invalid_yaml_shows_the_errors_and_leaves_the_editor_unchanged()
+    {
+        var cut = RenderEditor(await ProjectWithAsync(TestDatabase.TwoJobs));
+
+        Button(cut, "Import YAML").Click(); // not awaited: the handler waits for the dialog to close
+        await Field(cut.WaitForElement("[role=dialog]"), "YAML").InputAsync(new() { Value = "jobs:\n  - name: x\n    script: [a]\n" });
+        await Button(cut.Find("[role=dialog]"), "Import").ClickAsync(Press);
+
+        var dialog = cut.Find("[role=dialog]");
+        Assert.Contains("The YAML was not imported; the editor is unchanged.", dialog.TextContent);
+        Assert.Contains("Line 3, column 5: unknown key 'script' in a job.", dialog.TextContent);
+        await Button(dialog, "Cancel").ClickAsync(Press);
+
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[role=dialog]")));
+        Assert.Equal(["unit", "integration"], CommandsIn(Group(cut, "Job test")));
+        Assert.DoesNotContain("Unsaved changes", cut.Markup);
+    }
+
+    [Fact]
+    public async Task Export_shows_the_editor_content_as_yaml_with_copy_and_download()
+    {
+        var cut = RenderEditor(await ProjectWithAsync(TestDatabase.TwoJobs));
+        await Field(Group(cut, "Job lint"), "Command 1").InputAsync(new() { Value = "ruff check\nruff format --check" });
+
+        Button(cut, "Export YAML").Click();
+
+        var dialog = cut.WaitForElement("[role=dialog]");
+        var yaml = Field(dialog, "YAML").GetAttribute("value") ?? Field(dialog, "YAML").TextContent;
+        Assert.Equal(BuildSettingsYaml.ToYaml(new(["restore"],
+            [new("test", ["unit", "integration"]), new("lint", ["ruff check\nruff format --check"])], ["upload"])), yaml);
+        Assert.Contains("This includes changes that are not saved yet.", dialog.TextContent);
+        Assert.NotNull(Button(dialog, "Copy"));
+        Assert.StartsWith("data:text/yaml", Button(dialog, "Download").GetAttribute("href"));
+    }
+
+    [Fact]
+    public async Task Saving_reports_what_was_saved_to_the_host()
+    {
+        BuildSettings? reported = null;
+        var cut = RenderEditor(await ProjectWithAsync(TestDatabase.OneJob("test")), s => reported = s);
+
+        await Field(Group(cut, "Job test"), "Command 1").InputAsync(new() { Value = "make check" });
+        await Button(cut, "Save").ClickAsync(Press);
+
+        Assert.Equal(["make check"], Assert.Single(reported!.Jobs).Commands);
+    }
+}
+
+public sealed class BuildSettingsEditorViewerTests : EditorHarness
+{
+    protected override bool CanWrite => false;
+
+    [Fact]
+    public async Task Someone_without_the_write_role_sees_the_settings_read_only()
+    {
+        var cut = RenderEditor(await ProjectWithAsync(TestDatabase.TwoJobs));
+
+        Assert.Contains("changing them needs the member or admin role", cut.Markup);
+        Assert.True(Field(Group(cut, "Job test"), "Job name").HasAttribute("readonly"));
+        Assert.DoesNotContain(cut.FindAll("button"), b => b.TextContent.Trim() is "Save" or "Import YAML" or "Add job");
+        Assert.NotNull(Button(cut, "Export YAML"));
+    }
+}

@@ -28,7 +28,9 @@ public sealed class RunnerAgent(RunnerOptions options, HttpClient http, ILoggerF
     {
         Directory.CreateDirectory(options.WorkDirectory);
         await EnsureRegisteredAsync(forceNew: false, ct);
-        var executor = new JobExecutor(Path.GetFullPath(options.WorkDirectory), new ShellExecutor(), new GitCheckout(Path.GetFullPath(options.WorkDirectory)), _time);
+        var work = Path.GetFullPath(options.WorkDirectory);
+        var functions = new KaizenFunctions(work, options.CacheDirectory, options.ToolsDirectory, options.CacheMaxMegabytes);
+        var executor = new JobExecutor(work, new ShellExecutor(), new GitCheckout(work), _time, functions);
         var loops = Enumerable.Range(0, options.Slots).Select(_ => SlotLoopAsync(executor, ct)).ToList();
         loops.Add(HeartbeatLoopAsync(ct));
         try

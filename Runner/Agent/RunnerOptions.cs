@@ -18,6 +18,15 @@ public sealed class RunnerOptions
     /// <summary>Workspaces, the git cache and the runner's credentials (runner.json) live here.</summary>
     public string WorkDirectory { get; init; } = "kaizen-work";
 
+    /// <summary>Dependency caches of <c>kaizen cache store</c> (default: <c>{WorkDirectory}/cache</c>).</summary>
+    public string? CacheDirectory { get; init; }
+
+    /// <summary>Tools of <c>kaizen tool use</c>, installed once and reused by every job (default: <c>{WorkDirectory}/tools</c>).</summary>
+    public string? ToolsDirectory { get; init; }
+
+    /// <summary>The cache folder's size limit; least recently used entries go beyond it.</summary>
+    public long CacheMaxMegabytes { get; init; } = Execution.KaizenFunctions.DefaultCacheMaxMegabytes;
+
     public IReadOnlyList<string> Labels { get; init; } = [];
 
     /// <summary>How often running jobs' leases are renewed; also the longest a cancel takes to arrive.</summary>

@@ -22,9 +22,11 @@ public sealed class JobExecutor
     private readonly IExecutor _executor;
     private readonly GitCheckout _checkout;
     private readonly TimeProvider _time;
+    private readonly KaizenFunctions _functions;
 
     /// <param name="workRoot">The runner's work directory; workspaces and git mirrors live under it (see <see cref="GitCheckout"/>).</param>
-    public JobExecutor(string workRoot, IExecutor executor, GitCheckout checkout, TimeProvider? time = null)
+    /// <param name="functions">The <c>kaizen</c> cache and tool commands; by default with their folders under <paramref name="workRoot"/>.</param>
+    public JobExecutor(string workRoot, IExecutor executor, GitCheckout checkout, TimeProvider? time = null, KaizenFunctions? functions = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(workRoot);
         ArgumentNullException.ThrowIfNull(executor);
@@ -33,6 +35,7 @@ public sealed class JobExecutor
         _executor = executor;
         _checkout = checkout;
         _time = time ?? TimeProvider.System;
+        _functions = functions ?? new KaizenFunctions(WorkRoot);
     }
 
     public string WorkRoot { get; }
@@ -50,6 +53,7 @@ public sealed class JobExecutor
             // The shell starts while git checks out (both take milliseconds; together they are most of the time
             // from claim to first command), in the work root, and moves into the workspace once it is there.
             var environment = JobEnvironment(job, _checkout.WorkspacePath(job.JobId));
+            _functions.AddTo(environment);
             var starting = StartSessionAsync(WorkRoot, environment, run, cancellationToken);
             CheckoutResult checkout;
             try
@@ -176,15 +180,36 @@ public sealed class JobExecutor
     private async Task<IShellSession?> StartSessionAsync(
         string workspace, IReadOnlyDictionary<string, string> environment, Run run, CancellationToken cancellationToken)
     {
+        IShellSession? session = null;
         try
         {
-            return await _executor.StartSessionAsync(workspace, environment, cancellationToken).ConfigureAwait(false);
+            _functions.EnsureWritten();
+            session = await _executor.StartSessionAsync(workspace, environment, cancellationToken).ConfigureAwait(false);
+
+            // Every session, the epilogue's fresh one too, has the `kaizen` function before the job's first command.
+            var sourced = await session.RunAsync(_functions.SourceCommand, static _ => ValueTask.CompletedTask, cancellationToken).ConfigureAwait(false);
+            if (sourced.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"the shell could not source {_functions.LibraryPath} (exit code {sourced.ExitCode})");
+            }
+
+            return session;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
+            if (session is not null)
+            {
+                await session.DisposeAsync().ConfigureAwait(false);
+            }
+
             run.Fail($"Could not start the {_executor.Name} executor: {ex.Message}");
             await run.NoteAsync(run.Error!).ConfigureAwait(false);
             return null;
+        }
+        catch (OperationCanceledException) when (session is not null)
+        {
+            await session.DisposeAsync().ConfigureAwait(false);
+            throw;
         }
     }
 

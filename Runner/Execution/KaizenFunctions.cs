@@ -1,0 +1,89 @@
+using System.Globalization;
+
+namespace Kaizen.Runner.Execution;
+
+/// <summary>
+/// The <c>kaizen</c> bash function (kaizen.sh, embedded in this assembly) that build settings call for caches and
+/// tools: <c>kaizen cache restore|store NAME KEYFILE... -- PATH...</c> and
+/// <c>kaizen tool use NAME VERSION [--path DIR]... -- INSTALL...</c>. The runner writes the library once under its
+/// work root and sources it into every job's shell, so these stay plain, visible, timed commands. The library needs
+/// only bash, coreutils and tar, so a container can source the same file.
+/// </summary>
+public sealed class KaizenFunctions
+{
+    public const long DefaultCacheMaxMegabytes = 10240;
+
+    private const string ResourceName = "Kaizen.Runner.Execution.kaizen.sh";
+
+    private static readonly Lazy<string> LazyScript = new(ReadScript);
+
+    private readonly Lock _writeLock = new();
+    private bool _written;
+
+    /// <param name="workRoot">The runner's work directory; the library goes to <c>bin/kaizen.sh</c> under it.</param>
+    /// <param name="cacheDirectory">Dependency caches (default <c>{workRoot}/cache</c>).</param>
+    /// <param name="toolsDirectory">Installed tools, one folder per name and version (default <c>{workRoot}/tools</c>).</param>
+    /// <param name="cacheMaxMegabytes">Least recently used cache entries are removed beyond this size.</param>
+    public KaizenFunctions(string workRoot, string? cacheDirectory = null, string? toolsDirectory = null, long cacheMaxMegabytes = DefaultCacheMaxMegabytes)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(workRoot);
+        ArgumentOutOfRangeException.ThrowIfNegative(cacheMaxMegabytes);
+        var root = Path.GetFullPath(workRoot);
+        LibraryPath = Path.Combine(root, "bin", "kaizen.sh");
+        CacheDirectory = Path.GetFullPath(cacheDirectory ?? Path.Combine(root, "cache"));
+        ToolsDirectory = Path.GetFullPath(toolsDirectory ?? Path.Combine(root, "tools"));
+        CacheMaxMegabytes = cacheMaxMegabytes;
+    }
+
+    public string LibraryPath { get; }
+
+    public string CacheDirectory { get; }
+
+    public string ToolsDirectory { get; }
+
+    public long CacheMaxMegabytes { get; }
+
+    /// <summary>The library's text.</summary>
+    public static string Script => LazyScript.Value;
+
+    /// <summary>The hidden command that defines the function in a session (output is the runner's, not the job's).</summary>
+    public string SourceCommand => $". {JobExecutor.ShellQuote(LibraryPath)}";
+
+    /// <summary>The variables the function reads; the runner's, so they go on top of the job's own.</summary>
+    public void AddTo(IDictionary<string, string> environment)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        environment["KAIZEN_CACHE_DIR"] = CacheDirectory;
+        environment["KAIZEN_TOOLS_DIR"] = ToolsDirectory;
+        environment["KAIZEN_CACHE_MAX_MB"] = CacheMaxMegabytes.ToString(CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// Writes the library if this instance has not yet (or someone removed it). Written to a temp file and renamed, so
+    /// a shell sourcing it meanwhile (another runner on the same work root) never reads half a file.
+    /// </summary>
+    public void EnsureWritten()
+    {
+        if (Volatile.Read(ref _written) && File.Exists(LibraryPath))
+        {
+            return;
+        }
+
+        lock (_writeLock)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(LibraryPath)!);
+            var temp = $"{LibraryPath}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
+            File.WriteAllText(temp, Script);
+            File.Move(temp, LibraryPath, overwrite: true);
+            Volatile.Write(ref _written, true);
+        }
+    }
+
+    private static string ReadScript()
+    {
+        using var stream = typeof(KaizenFunctions).Assembly.GetManifestResourceStream(ResourceName)
+            ?? throw new InvalidOperationException($"The runner was built without its {ResourceName} resource.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+}

@@ -1,0 +1,370 @@
+# kaizen: the cache and tool commands of Kaizen jobs.
+#
+# The runner sources this file into every job's shell before the first command, so build settings can say
+#   kaizen cache restore NAME KEYFILE... -- PATH...
+#   kaizen cache store   NAME KEYFILE... -- PATH...
+#   kaizen tool use NAME VERSION [--path DIR]... -- INSTALL COMMAND...
+# as plain, timed, visible commands. `kaizen` is a function (not a program) because `tool use` changes PATH in the
+# job's own shell. Pure bash (4.4+) with coreutils and tar (zstd when present, else gzip; flock for tools), so the
+# same file works on the host and inside a container. Uses KAIZEN_CACHE_DIR, KAIZEN_TOOLS_DIR, KAIZEN_CACHE_MAX_MB.
+
+kaizen() {
+    # The caller's `set -e/-u/-x/-o pipefail` must neither trip nor trace our internals; `local -` restores them on return.
+    { local - && set +euxET +o pipefail; } 2>/dev/null || :
+    case "${1-}" in
+        cache) shift; (_kaizen_cache "$@") ;;
+        tool) shift; _kaizen_tool "$@" ;;
+        checksum) shift; (_kaizen_checksum "$@") ;;
+        help | -h | --help) _kaizen_usage ;;
+        *) _kaizen_usage >&2; return 2 ;;
+    esac
+}
+
+_kaizen_usage() {
+    cat <<'EOF'
+Usage:
+  kaizen cache restore NAME KEYFILE... -- PATH...   restore PATH... from the cache entry NAME-<checksum of KEYFILE...>,
+                                                    or from the newest NAME-* entry when that one is missing
+  kaizen cache store NAME KEYFILE... -- PATH...     store PATH... as NAME-<checksum of KEYFILE...> unless it exists
+  kaizen tool use NAME VERSION [--path DIR]... -- INSTALL...
+                                                    install once per runner (INSTALL runs in the tool's folder,
+                                                    $KAIZEN_TOOL_PREFIX), then put its DIRs (default: bin) on PATH
+  kaizen checksum KEYFILE...                        print the checksum a cache key uses
+  kaizen help                                       this text
+PATHs are relative to the current directory. A cache miss or a broken entry never fails the command.
+EOF
+}
+
+# Microseconds since the epoch (EPOCHREALTIME's decimal point depends on the locale, hence the digits only).
+_kaizen_now() {
+    if [ -n "${EPOCHREALTIME-}" ]; then printf '%s' "${EPOCHREALTIME//[!0-9]/}"; else printf '%s000000' "$(date +%s)"; fi
+}
+
+# "40 ms" / "2.4 s" for the time since $1 (from _kaizen_now).
+_kaizen_elapsed() {
+    local micros=$(($(_kaizen_now) - $1))
+    if [ "$micros" -lt 999500 ]; then
+        printf '%d ms' $(((micros + 500) / 1000))
+    else
+        local tenths=$(((micros + 50000) / 100000))
+        printf '%d.%d s' $((tenths / 10)) $((tenths % 10))
+    fi
+}
+
+# "12.3 MB" / "512 KB" for a file's size.
+_kaizen_size() {
+    local bytes
+    bytes=$(stat -c %s -- "$1" 2>/dev/null) || bytes=0
+    if [ "$bytes" -lt 1048576 ]; then
+        printf '%d KB' $(((bytes + 1023) / 1024))
+    else
+        local tenths=$(((bytes * 10 + 524288) / 1048576))
+        printf '%d.%d MB' $((tenths / 10)) $((tenths % 10))
+    fi
+}
+
+# The first 16 hex digits of a SHA-256 over the files' contents, in the order given; a missing file counts as its
+# name and "missing", so adding the file later changes the key.
+_kaizen_checksum() {
+    local file sum
+    sum=$(for file in "$@"; do
+        if [ -f "$file" ]; then sha256sum <"$file"; else printf '%s missing\n' "$file"; fi
+    done | sha256sum) || return 1
+    printf '%s\n' "${sum:0:16}"
+}
+
+_kaizen_valid_name() {
+    case "$1" in '' | *[!A-Za-z0-9._+-]* | .*) return 1 ;; esac
+}
+
+# Compression: zstd when installed (fast, multi-threaded), else gzip. Entries of both kinds restore wherever the
+# tool for them exists.
+_kaizen_compressor() {
+    if command -v zstd >/dev/null 2>&1; then echo zst; else echo gz; fi
+}
+
+_kaizen_compress() {
+    case "$1" in zst) zstd -q -T0 -c ;; *) gzip -c ;; esac
+}
+
+_kaizen_decompress() {
+    case "$1" in *.zst) zstd -q -d -c -- "$1" ;; *) gzip -d -c -- "$1" ;; esac
+}
+
+_kaizen_can_read() {
+    case "$1" in *.zst) command -v zstd >/dev/null 2>&1 ;; *.gz) command -v gzip >/dev/null 2>&1 ;; *) return 1 ;; esac
+}
+
+# The stored archive of a key, if any (and readable here).
+_kaizen_entry() {
+    local archive
+    for archive in "$KAIZEN_CACHE_DIR/$1.tar.zst" "$KAIZEN_CACHE_DIR/$1.tar.gz"; do
+        if [ -f "$archive" ] && _kaizen_can_read "$archive"; then
+            printf '%s\n' "$archive"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# The most recently stored or restored entry of a cache name (restores touch their entry).
+_kaizen_newest_entry() {
+    local hex='[0-9a-f]' file
+    local pattern="$1-$hex$hex$hex$hex$hex$hex$hex$hex$hex$hex$hex$hex$hex$hex$hex$hex.tar.*"
+    # Names are restricted to [A-Za-z0-9._+-], so ls output is safe to read line by line.
+    while IFS= read -r file; do
+        if _kaizen_can_read "$file"; then
+            printf '%s\n' "$KAIZEN_CACHE_DIR/$file"
+            return 0
+        fi
+    done < <(cd -- "$KAIZEN_CACHE_DIR" 2>/dev/null && ls -t -- $pattern 2>/dev/null)
+    return 1
+}
+
+# "NAME-1a2b3c4d5e6f7a8b" from an archive path.
+_kaizen_key_of() {
+    local base=${1##*/}
+    printf '%s' "${base%.tar.*}"
+}
+
+_kaizen_cache() {
+    set -o pipefail
+    local action=${1-} name=${2-}
+    if [ "$action" != restore ] && [ "$action" != store ]; then
+        _kaizen_usage >&2
+        exit 2
+    fi
+    shift 2 2>/dev/null || shift $#
+    local -a keyfiles=() paths=()
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do keyfiles+=("$1"); shift; done
+    if [ "${1-}" != -- ]; then
+        echo "cache: '--' and the paths to $action are missing" >&2
+        _kaizen_usage >&2
+        exit 2
+    fi
+    shift
+    paths=("$@")
+    if ! _kaizen_valid_name "$name"; then
+        echo "cache: '$name' is not a valid cache name (letters, digits, '.', '_', '+', '-')" >&2
+        exit 2
+    fi
+    if [ ${#paths[@]} -eq 0 ]; then
+        echo "cache: no paths to $action" >&2
+        exit 2
+    fi
+    local path
+    for path in "${paths[@]}"; do
+        case "/$path/" in
+            //*) echo "cache: '$path' is absolute; cache paths are relative to the current directory" >&2; exit 2 ;;
+            */../*) echo "cache: '$path' leaves the current directory; cache paths must stay inside it" >&2; exit 2 ;;
+        esac
+    done
+    if [ -z "${KAIZEN_CACHE_DIR-}" ]; then
+        echo "cache: KAIZEN_CACHE_DIR is not set" >&2
+        exit 2
+    fi
+
+    local sum
+    sum=$(_kaizen_checksum "${keyfiles[@]}") || { echo "cache: could not compute the key of $name"; exit 0; }
+    "_kaizen_cache_$action" "$name-$sum" "$name" "${paths[@]}"
+}
+
+_kaizen_cache_restore() {
+    local key=$1 name=$2
+    shift 2
+    local started archive message
+    started=$(_kaizen_now)
+    if archive=$(_kaizen_entry "$key"); then
+        message="restored $key"
+    elif archive=$(_kaizen_newest_entry "$name"); then
+        message="no entry for $key, restored the newest $(_kaizen_key_of "$archive") instead"
+    else
+        echo "cache: miss for $key (nothing stored yet)"
+        return 0
+    fi
+
+    if _kaizen_decompress "$archive" | tar -xf -; then
+        touch -c -- "$archive" 2>/dev/null
+        echo "cache: $message ($(_kaizen_size "$archive")) in $(_kaizen_elapsed "$started")"
+    else
+        # A half-extracted tree is worse than none: the job's install step starts clean instead. The broken entry goes,
+        # so the next passing job stores a good one.
+        local path
+        for path in "$@"; do rm -rf -- "./$path"; done
+        rm -f -- "$archive"
+        echo "cache: warning: could not restore $(_kaizen_key_of "$archive") (broken archive); removed it and continuing without a cache"
+    fi
+    return 0
+}
+
+_kaizen_cache_store() {
+    local key=$1 name=$2
+    shift 2
+    local archive
+    if archive=$(_kaizen_entry "$key"); then
+        echo "cache: $key already stored, skipping"
+        return 0
+    fi
+
+    local -a present=()
+    local path
+    for path in "$@"; do
+        if [ -e "$path" ] || [ -L "$path" ]; then
+            # "./" keeps a path that starts with "-" from reading as an option.
+            present+=("./${path#./}")
+        else
+            echo "cache: $path does not exist, not stored"
+        fi
+    done
+    if [ ${#present[@]} -eq 0 ]; then
+        echo "cache: nothing to store for $key"
+        return 0
+    fi
+
+    local started kind tmp
+    started=$(_kaizen_now)
+    kind=$(_kaizen_compressor)
+    if ! mkdir -p -- "$KAIZEN_CACHE_DIR" || ! tmp=$(mktemp "$KAIZEN_CACHE_DIR/.$key.XXXXXX.tmp"); then
+        echo "cache: warning: cannot write to $KAIZEN_CACHE_DIR; $key not stored"
+        return 0
+    fi
+    if ! tar -cf - "${present[@]}" | _kaizen_compress "$kind" >"$tmp"; then
+        rm -f -- "$tmp"
+        echo "cache: warning: could not archive $key; not stored"
+        return 0
+    fi
+    chmod 644 -- "$tmp" 2>/dev/null
+    # The rename is atomic: a concurrent job storing the same key leaves one complete archive either way.
+    archive="$KAIZEN_CACHE_DIR/$key.tar.$kind"
+    if ! mv -f -- "$tmp" "$archive"; then
+        rm -f -- "$tmp"
+        echo "cache: warning: could not move $key into place; not stored"
+        return 0
+    fi
+    echo "cache: stored $key ($(_kaizen_size "$archive")) in $(_kaizen_elapsed "$started")"
+    _kaizen_cache_evict "$archive"
+}
+
+# Keeps the cache folder under KAIZEN_CACHE_MAX_MB (default 10240) by removing the least recently used entries, never
+# the one just stored; also sweeps temp files that killed jobs left behind.
+_kaizen_cache_evict() {
+    local keep=$1 max_mb=${KAIZEN_CACHE_MAX_MB:-10240}
+    case "$max_mb" in '' | *[!0-9]*) max_mb=10240 ;; esac
+    find "$KAIZEN_CACHE_DIR" -maxdepth 1 -name '.*.tmp' -mmin +120 -exec rm -f -- {} + 2>/dev/null
+    local total=0 size archive
+    local -a entries=()
+    while read -r size archive; do
+        entries+=("$archive")
+        total=$((total + size))
+    done < <(cd -- "$KAIZEN_CACHE_DIR" && ls -t -r -- *.tar.* 2>/dev/null | while IFS= read -r archive; do
+        printf '%s %s\n' "$(stat -c %s -- "$archive" 2>/dev/null || echo 0)" "$KAIZEN_CACHE_DIR/$archive"
+    done)
+    local limit=$((max_mb * 1048576))
+    for archive in "${entries[@]}"; do
+        [ "$total" -le "$limit" ] && break
+        [ "$archive" = "$keep" ] && continue
+        size=$(stat -c %s -- "$archive" 2>/dev/null) || continue
+        rm -f -- "$archive" && total=$((total - size)) && echo "cache: evicted $(_kaizen_key_of "$archive") to stay under $max_mb MB"
+    done
+    return 0
+}
+
+_kaizen_tool() {
+    if [ "${1-}" != use ]; then
+        _kaizen_usage >&2
+        return 2
+    fi
+    shift
+    local name=${1-} version=${2-}
+    shift 2 2>/dev/null || shift $#
+    local -a dirs=()
+    while [ $# -gt 0 ] && [ "$1" != -- ]; do
+        case "$1" in
+            --path) dirs+=("${2-}"); shift 2 2>/dev/null || shift $# ;;
+            --path=*) dirs+=("${1#--path=}"); shift ;;
+            *) echo "tool: unknown option '$1'" >&2; _kaizen_usage >&2; return 2 ;;
+        esac
+    done
+    if [ "${1-}" != -- ] || [ $# -lt 2 ]; then
+        echo "tool: '--' and the install command are missing" >&2
+        _kaizen_usage >&2
+        return 2
+    fi
+    shift
+    if ! _kaizen_valid_name "$name" || ! _kaizen_valid_name "$version"; then
+        echo "tool: '$name' '$version' is not a valid tool name and version (letters, digits, '.', '_', '+', '-')" >&2
+        return 2
+    fi
+    if [ -z "${KAIZEN_TOOLS_DIR-}" ]; then
+        echo "tool: KAIZEN_TOOLS_DIR is not set" >&2
+        return 2
+    fi
+    [ ${#dirs[@]} -eq 0 ] && dirs=(bin)
+
+    local prefix="$KAIZEN_TOOLS_DIR/$name/$version" status
+    if [ -f "$prefix/.kaizen-installed" ]; then
+        echo "tool: $name $version already installed, reusing it"
+    else
+        local install
+        printf -v install '%s ' "$@"
+        (_kaizen_tool_install "$name" "$version" "$prefix" "${install% }")
+        status=$?
+        [ "$status" -ne 0 ] && return "$status"
+    fi
+
+    # In this shell, so the job's next commands find the tool. First --path first.
+    local i entry
+    for ((i = ${#dirs[@]} - 1; i >= 0; i--)); do
+        entry="$prefix/${dirs[i]}"
+        entry=${entry%/}
+        case ":$PATH:" in *":$entry:"*) ;; *) PATH="$entry:$PATH" ;; esac
+    done
+    export PATH
+    hash -r
+    return 0
+}
+
+# One install per tool and version at a time across every job of the runner: the lock file sits next to the tool's
+# folder, and whoever waited re-checks the marker before installing.
+_kaizen_tool_install() {
+    local name=$1 version=$2 prefix=$3 install=$4
+    if ! mkdir -p -- "${prefix%/*}"; then
+        echo "tool: cannot create ${prefix%/*}"
+        exit 1
+    fi
+    if command -v flock >/dev/null 2>&1; then
+        exec 9>"$prefix.lock" || exit 1
+        if ! flock -n 9; then
+            echo "tool: another job is installing $name $version, waiting for it"
+            flock 9 || exit 1
+        fi
+    else
+        echo "tool: warning: flock is missing; concurrent jobs may install $name $version at the same time"
+    fi
+    if [ -f "$prefix/.kaizen-installed" ]; then
+        echo "tool: $name $version already installed, reusing it"
+        exit 0
+    fi
+
+    # A folder without the marker is what an interrupted install left behind.
+    rm -rf -- "$prefix"
+    mkdir -p -- "$prefix" || exit 1
+    echo "tool: installing $name $version into $prefix"
+    local started status
+    started=$(_kaizen_now)
+    # Not part of a condition, so the install's own `set -e` works; it runs in the tool's folder.
+    (
+        cd -- "$prefix" || exit 1
+        export KAIZEN_TOOL_PREFIX=$prefix
+        set -e
+        eval "$install"
+    )
+    status=$?
+    if [ "$status" -ne 0 ]; then
+        rm -rf -- "$prefix"
+        echo "tool: installing $name $version failed with exit code $status; removed the partial install"
+        exit "$status"
+    fi
+    : >"$prefix/.kaizen-installed"
+    echo "tool: installed $name $version in $(_kaizen_elapsed "$started")"
+}

@@ -70,14 +70,17 @@ public sealed class BuildSettingsDraft
             var job = Jobs[i];
             var title = DescribeJob(job, i);
             var name = job.Name.Trim();
-            string? nameProblem = null;
-            if (name.Length == 0) nameProblem = "A job needs a name.";
-            else if (job.Name.Length > MaxNameLength) nameProblem = $"Use at most {MaxNameLength} characters.";
-            else if (!seen.Add(name)) nameProblem = $"Another job is already named '{name}'.";
-            if (nameProblem is not null)
+            (string Field, string Summary)? nameProblem = null;
+            if (name.Length == 0)
+                nameProblem = ("A job needs a name.", $"{Capitalize(title)} needs a name.");
+            else if (job.Name.Length > MaxNameLength)
+                nameProblem = ($"Use at most {MaxNameLength} characters.", $"The name of job {i + 1} is longer than {MaxNameLength} characters.");
+            else if (!seen.Add(name))
+                nameProblem = ($"Another job is already named '{name}'.", $"Two jobs are named '{name}'; rename one.");
+            if (nameProblem is { } p)
             {
-                problems.Names[job] = nameProblem;
-                problems.Summary.Add($"{Capitalize(title)}: {Uncapitalize(nameProblem)}");
+                problems.Names[job] = p.Field;
+                problems.Summary.Add(p.Summary);
             }
             if (job.Commands.Count == 0)
             {
@@ -114,7 +117,6 @@ public sealed class BuildSettingsDraft
     }
 
     private static string Capitalize(string s) => s.Length == 0 ? s : char.ToUpperInvariant(s[0]) + s[1..];
-    private static string Uncapitalize(string s) => s.Length == 0 ? s : char.ToLowerInvariant(s[0]) + s[1..];
 }
 
 /// <summary>What is wrong with a draft: per field (shown next to it) and as a summary list.</summary>

@@ -21,7 +21,7 @@ public sealed class BuildSettingsEditorTests : EditorHarness
         var job = Group(cut, "Job 1");
         Assert.Contains("A job needs a name.", job.TextContent);
         Assert.Contains("1 problem to fix before saving", cut.Markup);
-        Assert.Contains("Job 1: a job needs a name.", cut.Markup);
+        Assert.Contains("Job 1 needs a name.", cut.Markup);
         Assert.Contains("Unsaved changes", cut.Markup);
         Assert.True(IsDisabled(Button(cut, "Save")));
         Assert.Equal("test", Assert.Single((await SavedSettingsAsync()).Jobs).Name);

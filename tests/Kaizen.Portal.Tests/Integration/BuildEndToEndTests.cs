@@ -127,7 +127,9 @@ public sealed class BuildEndToEndTests : IAsyncLifetime
             epilogue = Array.Empty<string>(),
         });
         var id = await _portal.StartBuildAsync(slug);
-        await _portal.WaitForBuildAsync(id, b => b.Jobs[0].Commands[0].Status == Status.Running && File.Exists(pidFile));
+        // The shell creates the file before it writes the pid: wait for its content.
+        await _portal.WaitForBuildAsync(id, b => b.Jobs[0].Commands[0].Status == Status.Running
+            && File.Exists(pidFile) && File.ReadAllText(pidFile).EndsWith('\n'));
         var sleeper = int.Parse((await File.ReadAllTextAsync(pidFile)).Trim());
 
         var canceled = await _portal.Api.PostAsync($"/api/v1/builds/{id}/cancel", null);

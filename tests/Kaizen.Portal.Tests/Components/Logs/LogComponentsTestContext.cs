@@ -9,6 +9,9 @@ namespace Kaizen.Portal.Tests.Components.Logs;
 /// </summary>
 public abstract class LogComponentsTestContext : BunitContext, IAsyncLifetime
 {
+    /// <summary>Generous: a loaded CI machine can take seconds to render.</summary>
+    protected static readonly TimeSpan WaitTimeout = TimeSpan.FromSeconds(10);
+
     protected LogComponentsTestContext()
     {
         Services.AddMudServices();

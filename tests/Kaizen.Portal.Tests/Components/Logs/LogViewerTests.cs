@@ -131,13 +131,13 @@ public sealed class LogViewerTests : LogComponentsTestContext
 
         cut.Find("input[type=search]").Input("apple");
 
-        cut.WaitForAssertion(() => Assert.Equal("1 of 3", cut.Find("[role=status]").TextContent.Trim()));
+        cut.WaitForAssertion(() => Assert.Equal("1 of 3", cut.Find("[role=status]").TextContent.Trim()), WaitTimeout);
         // The first match is in a section that was closed: it opened to show it.
         Assert.Equal("true", Expanded(cut, "npm ci"));
         Assert.Equal(3, cut.FindAll("mark").Count);
 
         cut.Find("button[aria-label='Next match']").Click();
-        cut.WaitForAssertion(() => Assert.Equal("2 of 3", cut.Find("[role=status]").TextContent.Trim()));
+        cut.WaitForAssertion(() => Assert.Equal("2 of 3", cut.Find("[role=status]").TextContent.Trim()), WaitTimeout);
         Assert.Contains("Apple pie", cut.Find(".row.current").TextContent);
     }
 
@@ -148,7 +148,7 @@ public sealed class LogViewerTests : LogComponentsTestContext
 
         cut.Find("input[type=search]").Input("zebra");
 
-        cut.WaitForAssertion(() => Assert.Equal("No matches", cut.Find("[role=status]").TextContent.Trim()));
+        cut.WaitForAssertion(() => Assert.Equal("No matches", cut.Find("[role=status]").TextContent.Trim()), WaitTimeout);
     }
 
     [Fact]

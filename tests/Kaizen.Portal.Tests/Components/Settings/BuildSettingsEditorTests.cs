@@ -32,7 +32,7 @@ public sealed class BuildSettingsEditorTests : EditorHarness
         await Button(cut, "Save").ClickAsync(Press);
 
         Assert.Equal("unit", Assert.Single((await SavedSettingsAsync()).Jobs).Name);
-        cut.WaitForAssertion(() => Assert.Contains("Build settings saved.", cut.Markup));
+        cut.WaitForAssertion(() => Assert.Contains("Build settings saved.", cut.Markup), WaitTimeout);
         Assert.DoesNotContain("Unsaved changes", cut.Markup);
         Assert.True(IsDisabled(Button(cut, "Save")));
     }
@@ -118,14 +118,14 @@ public sealed class BuildSettingsEditorTests : EditorHarness
         var cut = RenderEditor(await ProjectWithAsync(TestDatabase.TwoJobs));
 
         Button(cut, "Import YAML").Click(); // not awaited: the handler waits for the dialog to close
-        var yaml = cut.WaitForElement("[role=dialog]");
+        var yaml = cut.WaitForElement("[role=dialog]", WaitTimeout);
         await Field(yaml, "YAML").InputAsync(new()
         {
             Value = "setup: [echo hi]\njobs:\n  - name: py\n    commands:\n      - |\n        tox\n        flake8\nepilogue: []\n",
         });
         await Button(cut.Find("[role=dialog]"), "Import").ClickAsync(Press);
 
-        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[role=dialog]")));
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[role=dialog]")), WaitTimeout);
         Assert.Equal(["tox\nflake8\n"], CommandsIn(Group(cut, "Job py")));
         Assert.Equal(["echo hi"], CommandsIn(Group(cut, "Setup commands")));
         Assert.Contains("Unsaved changes", cut.Markup);
@@ -141,7 +141,7 @@ public sealed class BuildSettingsEditorTests : EditorHarness
         var cut = RenderEditor(await ProjectWithAsync(TestDatabase.TwoJobs));
 
         Button(cut, "Import YAML").Click(); // not awaited: the handler waits for the dialog to close
-        await Field(cut.WaitForElement("[role=dialog]"), "YAML").InputAsync(new() { Value = "jobs:\n  - name: x\n    script: [a]\n" });
+        await Field(cut.WaitForElement("[role=dialog]", WaitTimeout), "YAML").InputAsync(new() { Value = "jobs:\n  - name: x\n    script: [a]\n" });
         await Button(cut.Find("[role=dialog]"), "Import").ClickAsync(Press);
 
         var dialog = cut.Find("[role=dialog]");
@@ -149,7 +149,7 @@ public sealed class BuildSettingsEditorTests : EditorHarness
         Assert.Contains("Line 3, column 5: unknown key 'script' in a job.", dialog.TextContent);
         await Button(dialog, "Cancel").ClickAsync(Press);
 
-        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[role=dialog]")));
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[role=dialog]")), WaitTimeout);
         Assert.Equal(["unit", "integration"], CommandsIn(Group(cut, "Job test")));
         Assert.DoesNotContain("Unsaved changes", cut.Markup);
     }
@@ -162,7 +162,7 @@ public sealed class BuildSettingsEditorTests : EditorHarness
 
         Button(cut, "Export YAML").Click();
 
-        var dialog = cut.WaitForElement("[role=dialog]");
+        var dialog = cut.WaitForElement("[role=dialog]", WaitTimeout);
         var yaml = Field(dialog, "YAML").GetAttribute("value") ?? Field(dialog, "YAML").TextContent;
         Assert.Equal(BuildSettingsYaml.ToYaml(new(["restore"],
             [new("test", ["unit", "integration"]), new("lint", ["ruff check\nruff format --check"])], ["upload"])), yaml);

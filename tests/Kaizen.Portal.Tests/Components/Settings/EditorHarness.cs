@@ -21,6 +21,9 @@ namespace Kaizen.Portal.Tests.Components.Settings;
 /// </summary>
 public abstract class EditorHarness : BunitContext, IAsyncLifetime
 {
+    /// <summary>Generous: a loaded CI machine can take seconds to render.</summary>
+    protected static readonly TimeSpan WaitTimeout = TimeSpan.FromSeconds(10);
+
     private TestDatabase? _db;
 
     internal TestDatabase Db => _db ?? throw new InvalidOperationException("InitializeAsync has not run.");

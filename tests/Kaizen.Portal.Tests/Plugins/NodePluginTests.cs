@@ -5,6 +5,7 @@ using Kaizen.Portal.Builds;
 using Kaizen.Portal.Tests.Integration;
 using Kaizen.Runner.Execution;
 using Kaizen.Runner.Tests.Support;
+using Xunit.Abstractions;
 
 namespace Kaizen.Portal.Tests.Plugins;
 
@@ -12,7 +13,7 @@ namespace Kaizen.Portal.Tests.Plugins;
 /// The Node plugin on the real toolchain: node, npm and yarn 1 against the npm registry (the one package registry
 /// these machines reach). Skipped when the tools are missing, unless KAIZEN_REQUIRE_TOOLCHAINS=1 (CI).
 /// </summary>
-public sealed class NodePluginTests : IAsyncLifetime
+public sealed class NodePluginTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const string PackageJson = """
         {
@@ -66,6 +67,7 @@ public sealed class NodePluginTests : IAsyncLifetime
         Assert.Equal(["node (frontend): test"], node.Jobs.Select(j => j.Name));
         Assert.Equal("yarn", Assert.Single(node.Tools).Name);
         applied.EnsureSuccessStatusCode();
+        Print(stacks!, first, second);
         Assert.True(first.Status == Status.Passed, await DescribeAsync(first));
         Assert.True(second.Status == Status.Passed, await DescribeAsync(second));
         var firstLog = await _portal.LogAsync(first.Jobs.Single().Id);
@@ -90,6 +92,21 @@ public sealed class NodePluginTests : IAsyncLifetime
         Assert.True(File.Exists(Path.Combine(frontend, "yarn.lock")), "yarn wrote a yarn.lock");
         await _repo.CommitAsync("A tiny frontend with one dependency",
             (".gitignore", "node_modules/\n"), ("frontend/test.js", TestJs), ("README.md", "# tiny\n"));
+    }
+
+    /// <summary>The suggested jobs and the builds' timings, in the test output for whoever reads a run.</summary>
+    private void Print(IEnumerable<StackResponse> stacks, params BuildResponse[] builds)
+    {
+        foreach (var job in stacks.SelectMany(s => s.Jobs))
+        {
+            output.WriteLine($"{job.Name}:\n  " + string.Join("\n  ", job.Commands));
+        }
+
+        foreach (var build in builds)
+        {
+            output.WriteLine($"build {build.Id}: {build.Status} in {(build.FinishedAt - build.StartedAt)?.TotalSeconds:0.0} s; " +
+                             string.Join(", ", build.Jobs.Select(j => $"{j.Name} {(j.FinishedAt - j.StartedAt)?.TotalSeconds:0.0} s")));
+        }
     }
 
     private async Task<string> DescribeAsync(BuildResponse build)

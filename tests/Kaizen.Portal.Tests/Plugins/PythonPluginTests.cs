@@ -4,6 +4,7 @@ using Kaizen.Portal.Api;
 using Kaizen.Portal.Builds;
 using Kaizen.Portal.Tests.Integration;
 using Kaizen.Runner.Tests.Support;
+using Xunit.Abstractions;
 
 namespace Kaizen.Portal.Tests.Plugins;
 
@@ -12,7 +13,7 @@ namespace Kaizen.Portal.Tests.Plugins;
 /// python3 with its site-packages and install nothing). Skipped when the tools are missing, unless
 /// KAIZEN_REQUIRE_TOOLCHAINS=1 (CI), where that fails the test.
 /// </summary>
-public sealed class PythonPluginTests : IAsyncLifetime
+public sealed class PythonPluginTests(ITestOutputHelper output) : IAsyncLifetime
 {
     // A CLI library tested in two tox environments at once; brace expansion gives py3-unit and py3-cli.
     private const string ToxIni = """
@@ -72,6 +73,7 @@ public sealed class PythonPluginTests : IAsyncLifetime
         var python = Assert.Single(stacks!, s => s.PluginId == "python");
         Assert.Equal("Python: tox environments py3-unit, py3-cli; flake8", python.Summary);
         applied.EnsureSuccessStatusCode();
+        Print(stacks!, first, second);
         Assert.Equal(["python: py3-unit", "python: py3-cli", "python: flake8"], python.Jobs.Select(j => j.Name));
         Assert.True(first.Status == Status.Passed, await DescribeAsync(first));
         Assert.True(second.Status == Status.Passed, await DescribeAsync(second));
@@ -90,7 +92,8 @@ public sealed class PythonPluginTests : IAsyncLifetime
             Assert.Contains($"cache: stored python-tox-{env}-", firstLog);
             Assert.Contains("1 passed", firstLog);
             Assert.Contains($"cache: restored python-tox-{env}-", secondLog);
-            Assert.Contains($"generated xml file: ", secondLog);
+            Assert.Contains("generated xml file: ", secondLog);
+            Assert.DoesNotContain($"{env} create:", secondLog); // the restored virtualenv is reused, not rebuilt
         }
     }
 
@@ -100,6 +103,21 @@ public sealed class PythonPluginTests : IAsyncLifetime
         var created = await _portal.Api.PostAsJsonAsync("/api/v1/projects", new { name, gitUrl = _repo.Path });
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         return (await created.Content.ReadFromJsonAsync<CreatedProjectResponse>())!.Slug;
+    }
+
+    /// <summary>The suggested jobs and the builds' timings, in the test output for whoever reads a run.</summary>
+    private void Print(IEnumerable<StackResponse> stacks, params BuildResponse[] builds)
+    {
+        foreach (var job in stacks.SelectMany(s => s.Jobs))
+        {
+            output.WriteLine($"{job.Name}:\n  " + string.Join("\n  ", job.Commands));
+        }
+
+        foreach (var build in builds)
+        {
+            output.WriteLine($"build {build.Id}: {build.Status} in {(build.FinishedAt - build.StartedAt)?.TotalSeconds:0.0} s; " +
+                             string.Join(", ", build.Jobs.Select(j => $"{j.Name} {(j.FinishedAt - j.StartedAt)?.TotalSeconds:0.0} s")));
+        }
     }
 
     private async Task<string> DescribeAsync(BuildResponse build)

@@ -136,6 +136,26 @@ public sealed class BuildStore(Database db, TimeProvider time)
         return true;
     }
 
+    /// <summary>Sets a build's status from its jobs in a transaction of its own (after the job changes committed).</summary>
+    internal static async Task RecomputeAsync(Database db, long buildId, long now, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        await RecomputeAsync(c, tx, buildId, now);
+        await tx.CommitAsync(ct);
+    }
+
+    /// <summary>Repairs builds whose status does not match their jobs (a crash between a job change and the
+    /// build's update); returns their ids.</summary>
+    public async Task<IReadOnlyList<long>> RepairStaleAsync(CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        var stale = (await c.QueryAsync<long>(BuildSql.Stale)).AsList();
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        foreach (var id in stale) await RecomputeAsync(db, id, now, ct);
+        return stale;
+    }
+
     /// <summary>Sets a build's status from its jobs (and its start/finish times).</summary>
     internal static async Task RecomputeAsync(DbConnection c, DbTransaction tx, long buildId, long now)
     {
@@ -226,6 +246,11 @@ internal static class BuildSql
         "UPDATE jobs SET cancel_requested = 1 WHERE build_id = @BuildId AND status = 'running'";
 
     public const string JobStatuses = "SELECT status FROM jobs WHERE build_id = @BuildId";
+
+    public const string Stale =
+        "SELECT b.id FROM builds b WHERE " +
+        "(b.status IN ('queued', 'running') AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.build_id = b.id AND j.status IN ('queued', 'running'))) " +
+        "OR (b.status = 'queued' AND EXISTS (SELECT 1 FROM jobs j WHERE j.build_id = b.id AND j.status <> 'queued'))";
 
     public const string SetStatus =
         "UPDATE builds SET status = @Status, " +

@@ -144,8 +144,9 @@ public sealed class RunnerRegistration(IOptions<KaizenOptions> options)
             System.Text.Encoding.UTF8.GetBytes(a), System.Text.Encoding.UTF8.GetBytes(b));
 }
 
-/// <summary>Fails jobs whose runner stopped sending heartbeats.</summary>
-public sealed class LeaseReaper(RunnerStore store, LiveUpdates live, IOptions<KaizenOptions> options, ILogger<LeaseReaper> logger)
+/// <summary>Fails jobs whose runner stopped sending heartbeats, and repairs build statuses left behind by a crash.</summary>
+public sealed class LeaseReaper(RunnerStore store, BuildStore builds, LiveUpdates live, IOptions<KaizenOptions> options,
+    ILogger<LeaseReaper> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -163,6 +164,8 @@ public sealed class LeaseReaper(RunnerStore store, LiveUpdates live, IOptions<Ka
                     logger.LogWarning("A runner of build {BuildId} was lost; its running jobs were failed", buildId);
                     live.Publish(LiveUpdates.Keys.Build(buildId), LiveUpdates.Keys.Dashboard);
                 }
+                foreach (var buildId in await builds.RepairStaleAsync(stoppingToken))
+                    live.Publish(LiveUpdates.Keys.Build(buildId), LiveUpdates.Keys.Dashboard);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {

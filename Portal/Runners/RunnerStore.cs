@@ -105,8 +105,8 @@ public sealed class RunnerStore(Database db, TimeProvider time)
         var commands = (await c.QueryAsync<CommandRow>(RunnerSql.Commands, new { JobId = jobId }, tx))
             .Select(r => new JobCommand(r.Idx, BuildStore.ParsePhase(r.Phase), r.Text))
             .ToList();
-        await BuildStore.RecomputeAsync(c, tx, row.BuildId, now);
         await tx.CommitAsync(ct);
+        await BuildStore.RecomputeAsync(db, row.BuildId, now, ct);
         return new JobAssignment(row.Id, row.BuildId, row.ProjectSlug, row.Name, row.GitUrl, row.Branch,
             row.CommitSha, commands, new Dictionary<string, string>(), leaseSeconds);
     }
@@ -198,6 +198,7 @@ public sealed class RunnerStore(Database db, TimeProvider time)
         };
         await FinishJobAsync(c, tx, job, status, error, now);
         await tx.CommitAsync(ct);
+        await BuildStore.RecomputeAsync(db, job.BuildId, now, ct);
         return job.BuildId;
     }
 
@@ -220,7 +221,9 @@ public sealed class RunnerStore(Database db, TimeProvider time)
             await FinishJobAsync(c, tx, job, Status.Failed, "runner lost", now);
         }
         await tx.CommitAsync(ct);
-        return expired.Select(j => j.BuildId).Distinct().ToList();
+        var builds = expired.Select(j => j.BuildId).Distinct().ToList();
+        foreach (var buildId in builds) await BuildStore.RecomputeAsync(db, buildId, now, ct);
+        return builds;
     }
 
     /// <summary>After a portal restart, give runners a full lease to reconnect before their jobs count as lost.</summary>
@@ -230,13 +233,14 @@ public sealed class RunnerStore(Database db, TimeProvider time)
         await c.ExecuteAsync(RunnerSql.ExtendAll, new { LeaseUntil = Now + leaseSeconds * 1000L });
     }
 
+    /// <summary>Job changes commit first and the build's status follows in its own short transaction, so two
+    /// runners finishing jobs of one build never hold each other's job rows (a deadlock on SQL Server).</summary>
     private static async Task FinishJobAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx,
         HeldJob job, string status, string? error, long now)
     {
         await c.ExecuteAsync(RunnerSql.Finish, new { job.Id, Status = status, Error = error, Now = now }, tx);
         // Whatever the runner did not report is closed: a running command was interrupted, pending ones never ran.
         await c.ExecuteAsync(RunnerSql.CloseCommands, new { JobId = job.Id, Interrupted = status == Status.Canceled ? Status.Canceled : Status.Failed }, tx);
-        await BuildStore.RecomputeAsync(c, tx, job.BuildId, now);
     }
 
     private sealed class ClaimedJob

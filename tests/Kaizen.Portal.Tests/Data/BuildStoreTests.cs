@@ -191,4 +191,30 @@ public sealed class BuildStoreTests
         Assert.Equal((false, false, false), (cancelPassed, cancelAgain, cancelUnknown));
         Assert.Equal(Status.Passed, (await test.Builds.FindAsync(passedBuild))!.Status);
     }
+
+    [SkippableTheory]
+    [InlineData("Sqlite")]
+    [InlineData("SqlServer")]
+    public async Task A_build_left_behind_its_jobs_by_a_crash_is_repaired(string provider)
+    {
+        // Arrange: a job is claimed, then the build row is put back as if the portal died before updating it.
+        await using var test = await TestDatabase.CreateAsync(provider);
+        var projectId = await test.CreateProjectAsync("shop");
+        var buildId = await test.CreateBuildAsync(projectId, TestDatabase.TwoJobs);
+        var runnerId = await test.RegisterRunnerAsync("r1");
+        await test.Runners.ClaimAsync(runnerId, 30);
+        await using (var c = await test.Database.OpenAsync())
+            await Dapper.SqlMapper.ExecuteAsync(c, "UPDATE builds SET status = 'queued', started_at = NULL WHERE id = @Id", new { Id = buildId });
+
+        // Act
+        var repaired = await test.Builds.RepairStaleAsync();
+        var again = await test.Builds.RepairStaleAsync();
+
+        // Assert
+        Assert.Equal([buildId], repaired);
+        Assert.Empty(again);
+        var build = await test.Builds.FindAsync(buildId);
+        Assert.Equal(Status.Running, build!.Status);
+        Assert.NotNull(build.StartedAt);
+    }
 }

@@ -99,7 +99,7 @@ public sealed class BuildEndToEndTests : IAsyncLifetime
         var marks = Path.Combine(_portal.DataDirectory, "marks");
         Directory.CreateDirectory(marks);
         string Job(string name) =>
-            $"date +%s%N > {marks}/{name}.start; sleep 1; date +%s%N > {marks}/{name}.end";
+            $"date +%s%N > {marks}/{name}.start; sleep 3; date +%s%N > {marks}/{name}.end";
         var slug = await _portal.CreateProjectAsync("Parallel App", _repo.Path, new
         {
             setup = Array.Empty<string>(),

@@ -50,9 +50,12 @@ public sealed class EmbeddedRunner(
             HeartbeatInterval = TimeSpan.FromSeconds(kaizen.Runners.HeartbeatSeconds),
         }, http, loggers);
         logger.LogInformation("Embedded runner with {Slots} slots uses {Address}", kaizen.Runners.Embedded.Slots, address);
+        // Stop with the portal's first shutdown signal, before the server stops answering, so the runner does not
+        // spend the shutdown retrying claims against a closed port.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, lifetime.ApplicationStopping);
         try
         {
-            await agent.RunAsync(stoppingToken);
+            await agent.RunAsync(stop.Token);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

@@ -124,12 +124,13 @@ public sealed partial class Auth0Plugin : IStackDetector, IBuildPlanner, IDeploy
             "[ -z \"$missing\" ] || { echo \"auth0: not set in this server's environment:$missing\" >&2; false; }",
             "command -v curl >/dev/null && command -v jq >/dev/null || { echo 'auth0: curl and jq must be installed on the runner' >&2; false; }",
             $"export AUTH0_ENV={Shell.Quote(server)} AUTH0_BASE_URL=\"${{AUTH0_BASE_URL:-https://$AUTH0_DOMAIN}}\"",
+            // pipefail and the -n test: a failed request must not pass as an empty token (jq -e accepts empty input).
             // The secret goes to curl on stdin, never on a command line that `ps` shows; the audience is the tenant's
             // own API identifier even when AUTH0_BASE_URL points elsewhere (a proxy, a test server).
-            "AUTH0_TOKEN=$(jq -n --arg id \"$AUTH0_CLIENT_ID\" --arg secret \"$AUTH0_CLIENT_SECRET\" --arg audience \"https://$AUTH0_DOMAIN/api/v2/\" " +
+            "AUTH0_TOKEN=$(set -o pipefail; jq -n --arg id \"$AUTH0_CLIENT_ID\" --arg secret \"$AUTH0_CLIENT_SECRET\" --arg audience \"https://$AUTH0_DOMAIN/api/v2/\" " +
             "'{grant_type: \"client_credentials\", client_id: $id, client_secret: $secret, audience: $audience}' " +
             "| curl -fsS -X POST \"$AUTH0_BASE_URL/oauth/token\" -H 'Content-Type: application/json' --data-binary @- " +
-            "| jq -er '.access_token') && export AUTH0_TOKEN && echo \"auth0: got a management API token from $AUTH0_BASE_URL\" " +
+            "| jq -er '.access_token') && [ -n \"$AUTH0_TOKEN\" ] && export AUTH0_TOKEN && echo \"auth0: got a management API token from $AUTH0_BASE_URL\" " +
             "|| { echo \"auth0: could not get a management API token from $AUTH0_BASE_URL/oauth/token\" >&2; false; }",
         };
         if (envFolder is null && environments.Count > 0)

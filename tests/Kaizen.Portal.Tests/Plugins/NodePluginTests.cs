@@ -51,7 +51,7 @@ public sealed class NodePluginTests(ITestOutputHelper output) : IAsyncLifetime
     [SkippableFact]
     public async Task A_yarn_project_in_a_sub_folder_is_installed_tested_and_its_node_modules_restored_on_the_second_build()
     {
-        RequireTools("node", "npm", "yarn");
+        Toolchain.Require("apt-get install -y nodejs npm && npm install -g yarn", "node", "npm", "yarn");
         await CommitFrontendWithLockfileAsync();
         var created = await _portal.Api.PostAsJsonAsync("/api/v1/projects", new { name = "Tiny Frontend", gitUrl = _repo.Path });
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
@@ -118,14 +118,5 @@ public sealed class NodePluginTests(ITestOutputHelper output) : IAsyncLifetime
         }
 
         return string.Join('\n', parts);
-    }
-
-    private static void RequireTools(params string[] tools)
-    {
-        var missing = tools.Where(t => !PythonPluginTests.IsInstalled(t)).ToList();
-        if (missing.Count == 0) return;
-        var message = $"{string.Join(", ", missing)} not found; install Debian's nodejs and npm, then: npm install -g yarn";
-        if (Environment.GetEnvironmentVariable("KAIZEN_REQUIRE_TOOLCHAINS") == "1") Assert.Fail($"Required toolchain missing (KAIZEN_REQUIRE_TOOLCHAINS=1): {message}");
-        Skip.If(true, message);
     }
 }

@@ -62,7 +62,7 @@ public sealed class PythonPluginTests(ITestOutputHelper output) : IAsyncLifetime
     [SkippableFact]
     public async Task Two_tox_environments_run_as_parallel_jobs_and_a_second_build_restores_their_caches()
     {
-        RequireTools("tox", "flake8", "/usr/bin/python3");
+        Toolchain.Require("apt-get install -y tox python3-pytest flake8 python3-venv", "tox", "flake8", "/usr/bin/python3");
         var slug = await CreateProjectAsync("Greet CLI");
 
         var stacks = await _portal.Api.GetFromJsonAsync<List<StackResponse>>($"/api/v1/projects/{slug}/stacks");
@@ -134,19 +134,4 @@ public sealed class PythonPluginTests(ITestOutputHelper output) : IAsyncLifetime
     private static DateTimeOffset Later(DateTimeOffset? a, DateTimeOffset? b) => a!.Value > b!.Value ? a.Value : b.Value;
 
     private static DateTimeOffset Earlier(DateTimeOffset? a, DateTimeOffset? b) => a!.Value < b!.Value ? a.Value : b.Value;
-
-    /// <summary>Skips (locally) or fails (KAIZEN_REQUIRE_TOOLCHAINS=1) when a tool is not installed.</summary>
-    internal static void RequireTools(params string[] tools)
-    {
-        var missing = tools.Where(t => !IsInstalled(t)).ToList();
-        if (missing.Count == 0) return;
-        var message = $"{string.Join(", ", missing)} not found; install with: apt-get install -y tox python3-pytest flake8 python3-venv";
-        if (Environment.GetEnvironmentVariable("KAIZEN_REQUIRE_TOOLCHAINS") == "1") Assert.Fail($"Required toolchain missing (KAIZEN_REQUIRE_TOOLCHAINS=1): {message}");
-        Skip.If(true, message);
-    }
-
-    internal static bool IsInstalled(string tool) =>
-        tool.Contains('/')
-            ? File.Exists(tool)
-            : (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries).Any(d => File.Exists(Path.Combine(d, tool)));
 }

@@ -53,7 +53,7 @@ public sealed class JobExecutor
             // The shell starts while git checks out (both take milliseconds; together they are most of the time
             // from claim to first command), in the work root, and moves into the workspace once it is there.
             var environment = JobEnvironment(job, _checkout.WorkspacePath(job.JobId));
-            _functions.AddTo(environment);
+            _functions.AddTo(environment, job.ProjectSlug);
             var starting = StartSessionAsync(WorkRoot, environment, run, cancellationToken);
             CheckoutResult checkout;
             try

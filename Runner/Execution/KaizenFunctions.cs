@@ -43,17 +43,27 @@ public sealed class KaizenFunctions
 
     public long CacheMaxMegabytes { get; }
 
+    private static string SafeName(string project)
+    {
+        var name = new string(project.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_').ToArray());
+        return name.Trim('.').Length > 0 ? name : "_";
+    }
+
     /// <summary>The library's text.</summary>
     public static string Script => LazyScript.Value;
 
     /// <summary>The hidden command that defines the function in a session (output is the runner's, not the job's).</summary>
     public string SourceCommand => $". {JobExecutor.ShellQuote(LibraryPath)}";
 
-    /// <summary>The variables the function reads; the runner's, so they go on top of the job's own.</summary>
-    public void AddTo(IDictionary<string, string> environment)
+    /// <summary>
+    /// The variables the function reads; the runner's, so they go on top of the job's own. Each project gets a cache
+    /// folder of its own: a cache name is chosen by the project's settings, and one project's build must never
+    /// restore what another project stored under the same name.
+    /// </summary>
+    public void AddTo(IDictionary<string, string> environment, string? project = null)
     {
         ArgumentNullException.ThrowIfNull(environment);
-        environment["KAIZEN_CACHE_DIR"] = CacheDirectory;
+        environment["KAIZEN_CACHE_DIR"] = string.IsNullOrEmpty(project) ? CacheDirectory : Path.Combine(CacheDirectory, SafeName(project));
         environment["KAIZEN_TOOLS_DIR"] = ToolsDirectory;
         environment["KAIZEN_CACHE_MAX_MB"] = CacheMaxMegabytes.ToString(CultureInfo.InvariantCulture);
     }

@@ -14,10 +14,13 @@ public sealed class KaizenJobTests : IDisposable
 
     private JobExecutor Executor() => new(_work.Path, new ShellExecutor(), new GitCheckout(_work.Path));
 
-    private static JobAssignment Job(long id, string gitUrl, string sha, params (CommandPhase Phase, string Text)[] commands) => new(
+    private static JobAssignment Job(long id, string gitUrl, string sha, params (CommandPhase Phase, string Text)[] commands) =>
+        Job(id, "acme/web", gitUrl, sha, commands);
+
+    private static JobAssignment Job(long id, string project, string gitUrl, string sha, params (CommandPhase Phase, string Text)[] commands) => new(
         JobId: id,
         BuildId: 7,
-        ProjectSlug: "acme/web",
+        ProjectSlug: project,
         JobName: "test",
         GitUrl: gitUrl,
         Branch: "main",
@@ -49,7 +52,27 @@ public sealed class KaizenJobTests : IDisposable
         Assert.Matches(@"^function\ncache: stored deps-[0-9a-f]{16} ", first.Log(2));
         Assert.Equal(new JobResult(JobOutcome.Passed), secondResult);
         Assert.Matches(@"^cache: restored deps-[0-9a-f]{16} \(", second.Log(0));
-        Assert.Equal($"built once\n{_work.Combine("cache")}\n", second.Log(1));
+        Assert.Equal($"built once\n{_work.Combine("cache", "acme_web")}\n", second.Log(1));
         Assert.Equal(KaizenFunctions.Script, File.ReadAllText(_work.Combine("bin", "kaizen.sh")));
+    }
+
+    [Fact]
+    public async Task One_project_never_restores_a_cache_another_project_stored_under_the_same_name()
+    {
+        using var repo = await GitRepo.CreateAsync();
+        var sha = await repo.CommitAsync("first", ("yarn.lock", "left-pad@1.3.0\n"));
+
+        var alpha = new MemoryJobOutput();
+        await Executor().RunAsync(Job(1, "alpha", repo.Path, sha,
+            (CommandPhase.Main, "mkdir node_modules && echo planted > node_modules/x.js"),
+            (CommandPhase.Main, "kaizen cache store deps yarn.lock -- node_modules")), alpha, CancellationToken.None);
+        var beta = new MemoryJobOutput();
+        await Executor().RunAsync(Job(2, "beta", repo.Path, sha,
+            (CommandPhase.Main, "kaizen cache restore deps yarn.lock -- node_modules"),
+            (CommandPhase.Main, "test ! -e node_modules/x.js && echo clean")), beta, CancellationToken.None);
+
+        Assert.Matches(@"^cache: stored deps-", alpha.Log(1));
+        Assert.Matches(@"^cache: miss for deps-", beta.Log(0));
+        Assert.Equal("clean\n", beta.Log(1));
     }
 }

@@ -33,8 +33,8 @@ public sealed class NodePlugin : IStackDetector, IBuildPlanner, IDeployPlanner
         ArgumentNullException.ThrowIfNull(repository);
         // Every folder with both files is its own install (a workspace member without a lockfile belongs to its root).
         return repository.Files
-            .Where(f => RepositoryFiles.IsSource(f) && RepositoryFiles.NameOf(f) == "package.json")
-            .Select(RepositoryFiles.DirectoryOf)
+            .Where(f => RepositoryPaths.IsSource(f) && RepositoryPaths.NameOf(f) == "package.json")
+            .Select(RepositoryPaths.DirectoryOf)
             .Where(d => repository.Exists(Shell.Path(d, "yarn.lock")))
             .Distinct()
             .Order(StringComparer.Ordinal)
@@ -48,7 +48,7 @@ public sealed class NodePlugin : IStackDetector, IBuildPlanner, IDeployPlanner
         ArgumentNullException.ThrowIfNull(context);
         var project = NodeProject.Read(context.Repository, context.Stack.Directory, _yarnVersion);
         var dir = project.Directory;
-        var name = dir.Length == 0 ? StackName : $"{StackName}-{RepositoryFiles.Slug(dir)}";
+        var name = dir.Length == 0 ? StackName : $"{StackName}-{RepositoryPaths.Slug(dir)}";
         var keyFiles = new[] { "yarn.lock", ".nvmrc", ".node-version" }
             .Select(f => Shell.Path(dir, f))
             .Where(f => f.EndsWith("yarn.lock", StringComparison.Ordinal) || context.Repository.Exists(f))

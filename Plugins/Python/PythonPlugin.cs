@@ -36,9 +36,9 @@ public sealed class PythonPlugin : IStackDetector, IBuildPlanner, IDeployPlanner
     {
         ArgumentNullException.ThrowIfNull(repository);
         var directories = repository.Files
-            .Where(f => RepositoryFiles.IsSource(f) && PythonProject.IsMarker(RepositoryFiles.NameOf(f)))
-            .Select(RepositoryFiles.DirectoryOf);
-        return RepositoryFiles.Roots(directories)
+            .Where(f => RepositoryPaths.IsSource(f) && PythonProject.IsMarker(RepositoryPaths.NameOf(f)))
+            .Select(RepositoryPaths.DirectoryOf);
+        return RepositoryPaths.Roots(directories)
             .Select(directory => PythonProject.Read(repository, directory))
             .Select(project => new DetectedStack(Info.Id, StackName, project.Directory, project.Summary(), project.Facts()))
             .ToList();
@@ -83,9 +83,9 @@ public sealed class PythonPlugin : IStackDetector, IBuildPlanner, IDeployPlanner
         // Each environment keeps its own .tox/ENV entry: parallel jobs storing one shared .tox would each keep only theirs.
         JobSpec ToxJob(string env)
         {
-            var cache = new CacheSpec($"{name}-tox-{RepositoryFiles.Slug(env)}", project.KeyFiles, [Shell.Path(dir, $".tox/{env}")]);
+            var cache = new CacheSpec($"{name}-tox-{RepositoryPaths.Slug(env)}", project.KeyFiles, [Shell.Path(dir, $".tox/{env}")]);
             var reports = project.ReportingEnvs.Contains(env);
-            var report = $"test-reports/{RepositoryFiles.Slug(env)}.xml";
+            var report = $"test-reports/{RepositoryPaths.Slug(env)}.xml";
             var run = $"tox{toxArgs} -e {Shell.Quote(env)}" + (reports ? $" -- --junitxml=\"$PWD/{report}\"" : "");
             return new JobSpec(env, [CacheCommand("restore", cache), Shell.In(dir, run), CacheCommand("store", cache)],
                 reports ? [Shell.Path(dir, report)] : null);
@@ -162,7 +162,7 @@ public sealed class PythonPlugin : IStackDetector, IBuildPlanner, IDeployPlanner
         new("flake8", [Shell.In(dir, "flake8 --extend-exclude=.venv,.cache,.kaizen-publish,node_modules")]);
 
     private static string CachePrefix(string directory) =>
-        directory.Length == 0 ? StackName : $"{StackName}-{RepositoryFiles.Slug(directory)}";
+        directory.Length == 0 ? StackName : $"{StackName}-{RepositoryPaths.Slug(directory)}";
 
     /// <summary>A cache command in the exact form the portal renders plan caches, for caches that belong to one job.</summary>
     internal static string CacheCommand(string verb, CacheSpec cache) =>

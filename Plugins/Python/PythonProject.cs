@@ -27,13 +27,13 @@ internal sealed record PythonProject(
     public static PythonProject Read(IRepositoryView repository, string directory)
     {
         var problems = new List<string>();
-        var here = repository.Files.Where(f => RepositoryFiles.IsSource(f) && RepositoryFiles.IsUnder(f, directory)).ToList();
+        var here = repository.Files.Where(f => RepositoryPaths.IsSource(f) && RepositoryPaths.IsUnder(f, directory)).ToList();
         string Local(string path) => directory.Length == 0 ? path : path[(directory.Length + 1)..];
         bool Has(string name) => repository.Exists(Shell.Path(directory, name));
         string? Text(string name)
         {
             if (!Has(name)) return null;
-            var text = RepositoryFiles.Read(repository, directory, name);
+            var text = RepositoryPaths.Read(repository, directory, name);
             if (text is null) problems.Add($"{name} could not be read (binary or larger than 1 MiB)");
             return text;
         }
@@ -61,8 +61,8 @@ internal sealed record PythonProject(
             || (setupCfg is not null && IniFile.Parse(setupCfg).HasSection("flake8"));
 
         var requirements = here
-            .Where(f => RepositoryFiles.DirectoryOf(f) == directory && PythonProject.IsMarker(RepositoryFiles.NameOf(f)) && f.EndsWith(".txt", StringComparison.Ordinal)
-                        || RepositoryFiles.DirectoryOf(f) == Shell.Path(directory, "requirements") && f.EndsWith(".txt", StringComparison.Ordinal))
+            .Where(f => RepositoryPaths.DirectoryOf(f) == directory && PythonProject.IsMarker(RepositoryPaths.NameOf(f)) && f.EndsWith(".txt", StringComparison.Ordinal)
+                        || RepositoryPaths.DirectoryOf(f) == Shell.Path(directory, "requirements") && f.EndsWith(".txt", StringComparison.Ordinal))
             .Select(Local)
             .Order(StringComparer.Ordinal)
             .ToList();
@@ -71,7 +71,7 @@ internal sealed record PythonProject(
             ? "pyproject.toml"
             : Has("setup.py") ? "setup.py" : null;
 
-        var hasTests = here.Any(f => RepositoryFiles.NameOf(f) is var n && n.EndsWith(".py", StringComparison.Ordinal)
+        var hasTests = here.Any(f => RepositoryPaths.NameOf(f) is var n && n.EndsWith(".py", StringComparison.Ordinal)
                                      && (n.StartsWith("test_", StringComparison.Ordinal) || n.EndsWith("_test.py", StringComparison.Ordinal) || n == "conftest.py"))
                        || Has("pytest.ini")
                        || (pyproject?.Contains("[tool.pytest", StringComparison.Ordinal) ?? false);

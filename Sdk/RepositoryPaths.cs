@@ -1,9 +1,10 @@
-using Kaizen.Sdk;
+namespace Kaizen.Sdk;
 
-namespace Kaizen.Plugins.Node;
-
-/// <summary>Path helpers over a repository view (a copy of the Python plugin's: plugins share nothing but the Sdk) ('/'-separated, relative to the root, "" is the root).</summary>
-internal static class RepositoryFiles
+/// <summary>
+/// Helpers for the paths of an <see cref="IRepositoryView"/> ('/'-separated, relative to the root; "" is the root),
+/// for plugins that look for projects anywhere in a repository.
+/// </summary>
+public static class RepositoryPaths
 {
     // Folders that hold installed or generated code, never a project of their own.
     private static readonly HashSet<string> Ignored = new(StringComparer.Ordinal)

@@ -48,5 +48,6 @@ export function scrollToBottom(viewport) {
 }
 
 export function setHash(hash) {
-    history.replaceState(history.state, '', hash);
+    // The whole path: with <base href="/"> a bare "#L5" would turn the address into "/#L5".
+    history.replaceState(history.state, '', location.pathname + location.search + hash);
 }

@@ -14,6 +14,8 @@ public sealed class BrowserSession : IAsyncDisposable
     private readonly IPlaywright _playwright;
     private readonly IBrowser _browser;
 
+    private readonly List<string> _failedResponses = [];
+
     private BrowserSession(IPlaywright playwright, IBrowser browser, IBrowserContext context, IPage page)
     {
         _playwright = playwright;
@@ -22,26 +24,70 @@ public sealed class BrowserSession : IAsyncDisposable
         Page = page;
     }
 
+    /// <summary>
+    /// Records every answer of 400 or more (a missing stylesheet, script, icon...) for tests to assert there were none.
+    /// Chromium's own network events, because Playwright's leave out what the browser fetches by itself (the favicon).
+    /// </summary>
+    private async Task WatchResponsesAsync()
+    {
+        var cdp = await Context.NewCDPSessionAsync(Page);
+        cdp.Event("Network.responseReceived").OnEvent += (_, e) =>
+        {
+            if (e is not { } json || !json.TryGetProperty("response", out var response)) return;
+            var status = response.GetProperty("status").GetInt32();
+            if (status >= 400)
+                lock (_failedResponses) _failedResponses.Add($"{status} {response.GetProperty("url").GetString()}");
+        };
+        await cdp.SendAsync("Network.enable");
+    }
+
+    /// <summary>A laptop screen, the size of the README's screenshots.</summary>
+    public static readonly ViewportSize Laptop = new() { Width = 1366, Height = 850 };
+
+    /// <summary>A phone held upright (an iPhone 12 to 15 in CSS pixels).</summary>
+    public static readonly ViewportSize Phone = new() { Width = 390, Height = 844 };
+
+    /// <summary>Responses of 400 or more received so far, as "404 http://...".</summary>
+    public IReadOnlyList<string> FailedResponses
+    {
+        get
+        {
+            lock (_failedResponses) return _failedResponses.ToList();
+        }
+    }
+
     public IBrowserContext Context { get; }
     public IPage Page { get; }
 
     public static bool Required => Environment.GetEnvironmentVariable("KAIZEN_REQUIRE_BROWSER") == "1";
+
+    /// <summary>The repository's root folder (where Portal.sln is).</summary>
+    public static string RepositoryRoot
+    {
+        get
+        {
+            var dir = new DirectoryInfo(AppContext.BaseDirectory);
+            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Portal.sln"))) dir = dir.Parent;
+            return dir?.FullName ?? AppContext.BaseDirectory;
+        }
+    }
 
     /// <summary>Where screenshots go (the README shows them): docs/screenshots at the repository root.</summary>
     public static string ScreenshotDirectory
     {
         get
         {
-            var dir = new DirectoryInfo(AppContext.BaseDirectory);
-            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Portal.sln"))) dir = dir.Parent;
-            var path = Path.Combine(dir?.FullName ?? AppContext.BaseDirectory, "docs", "screenshots");
+            var path = Path.Combine(RepositoryRoot, "docs", "screenshots");
             Directory.CreateDirectory(path);
             return path;
         }
     }
 
-    public static async Task<BrowserSession> StartAsync(Uri baseUrl, string colorScheme = "light")
+    /// <param name="viewport">The window size; <see cref="Laptop"/> unless told.</param>
+    /// <param name="colorScheme">"light" or "dark": what the browser tells the page it prefers.</param>
+    public static async Task<BrowserSession> StartAsync(Uri baseUrl, string colorScheme = "light", ViewportSize? viewport = null)
     {
+        viewport ??= Laptop;
         if (!File.Exists(ChromiumPath))
         {
             if (Required) Assert.Fail($"Chromium is required (KAIZEN_REQUIRE_BROWSER=1) but {ChromiumPath} does not exist: apt-get install chromium.");
@@ -59,12 +105,18 @@ public sealed class BrowserSession : IAsyncDisposable
             var context = await browser.NewContextAsync(new BrowserNewContextOptions
             {
                 BaseURL = baseUrl.ToString(),
-                ViewportSize = new ViewportSize { Width = 1366, Height = 850 },
+                ViewportSize = viewport,
+                IsMobile = viewport.Width < 600,
+                HasTouch = viewport.Width < 600,
                 ColorScheme = colorScheme == "dark" ? ColorScheme.Dark : ColorScheme.Light,
             });
             context.SetDefaultTimeout(20_000);
+            // Expectations retry until this long: a loaded CI machine renders a circuit's first page slowly.
+            Assertions.SetDefaultExpectTimeout(15_000);
             var page = await context.NewPageAsync();
-            return new BrowserSession(playwright, browser, context, page);
+            var session = new BrowserSession(playwright, browser, context, page);
+            await session.WatchResponsesAsync();
+            return session;
         }
         catch (PlaywrightException ex) when (!Required)
         {

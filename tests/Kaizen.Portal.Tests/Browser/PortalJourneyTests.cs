@@ -5,6 +5,7 @@ using Microsoft.Playwright;
 namespace Kaizen.Portal.Tests.Browser;
 
 /// <summary>What a new user does in the browser, against the real portal with its embedded runner.</summary>
+[Collection(BrowserCollection.Name)]
 public sealed class PortalJourneyTests : IAsyncLifetime
 {
     private PortalHost _portal = null!;

@@ -37,7 +37,15 @@ public sealed record JobAssignment(
     string CommitSha,
     IReadOnlyList<JobCommand> Commands,
     IReadOnlyDictionary<string, string> Environment,
-    int LeaseSeconds);
+    int LeaseSeconds,
+    IReadOnlyList<JobSecret>? Secrets = null);
+
+/// <summary>
+/// A secret for one job: an environment variable (<see cref="FilePath"/> null) or a file the runner writes before the
+/// first command (relative paths are under the workspace; the variable <see cref="Name"/> then holds the file's full
+/// path). The runner masks <see cref="Value"/> (and each of its lines) in everything the job prints.
+/// </summary>
+public sealed record JobSecret(string Name, string Value, string? FilePath = null);
 
 /// <summary>One command of a job. <see cref="Index"/> is its position across setup, main and epilogue.</summary>
 public sealed record JobCommand(int Index, CommandPhase Phase, string Text);

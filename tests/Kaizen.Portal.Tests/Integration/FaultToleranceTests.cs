@@ -11,29 +11,8 @@ using Microsoft.Extensions.Logging;
 namespace Kaizen.Portal.Tests.Integration;
 
 /// <summary>Faults a CI server meets in real life: runners that die, a portal that restarts, and floods of output.</summary>
-public sealed class FaultToleranceTests : IAsyncLifetime
+public sealed class FaultToleranceTests : OneCommitRepository
 {
-    private GitRepo _repo = null!;
-
-    public async Task InitializeAsync()
-    {
-        _repo = await GitRepo.CreateAsync("main");
-        await _repo.CommitAsync("First", ("readme.txt", "hello\n"));
-    }
-
-    public Task DisposeAsync()
-    {
-        _repo.Dispose();
-        return Task.CompletedTask;
-    }
-
-    private static object OneJob(params string[] commands) => new
-    {
-        setup = Array.Empty<string>(),
-        jobs = new[] { new { name = "test", commands } },
-        epilogue = Array.Empty<string>(),
-    };
-
     [Fact]
     public async Task A_runner_that_goes_silent_mid_job_has_its_job_failed_as_runner_lost_with_the_log_kept()
     {

@@ -7,29 +7,8 @@ using Kaizen.Runner.Tests.Support;
 namespace Kaizen.Portal.Tests.Integration;
 
 /// <summary>The runner protocol against the real portal: idempotent log uploads, ordering, and atomic claims.</summary>
-public sealed class RunnerProtocolTests : IAsyncLifetime
+public sealed class RunnerProtocolTests : OneCommitRepository
 {
-    private GitRepo _repo = null!;
-
-    public async Task InitializeAsync()
-    {
-        _repo = await GitRepo.CreateAsync("main");
-        await _repo.CommitAsync("First", ("readme.txt", "hello\n"));
-    }
-
-    public Task DisposeAsync()
-    {
-        _repo.Dispose();
-        return Task.CompletedTask;
-    }
-
-    private static object OneJob(params string[] commands) => new
-    {
-        setup = Array.Empty<string>(),
-        jobs = new[] { new { name = "test", commands } },
-        epilogue = Array.Empty<string>(),
-    };
-
     [Fact]
     public async Task A_retried_log_upload_does_not_duplicate_lines()
     {

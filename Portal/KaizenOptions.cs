@@ -21,7 +21,23 @@ public sealed class KaizenOptions
 
     public PluginOptions Plugins { get; set; } = new();
 
+    public SecretsOptions Secrets { get; set; } = new();
+
     public string ResolveDataDirectory() => Path.GetFullPath(DataDirectory);
+}
+
+public sealed class SecretsOptions
+{
+    /// <summary>Where the Data Protection keys that encrypt secrets (and sign-in cookies) are kept. Unset:
+    /// <c>keys</c> under the data directory. Back it up with the database: without these keys no saved secret can be
+    /// decrypted. Put it outside the data directory (or on another volume) so that a copy of the database alone
+    /// reveals no secret. Relative paths are resolved against the working directory.</summary>
+    public string? KeysDirectory { get; set; }
+
+    public string ResolveKeysDirectory(KaizenOptions kaizen) =>
+        string.IsNullOrWhiteSpace(KeysDirectory)
+            ? Path.Combine(kaizen.ResolveDataDirectory(), "keys")
+            : Path.GetFullPath(KeysDirectory);
 }
 
 public sealed class DatabaseOptions

@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using Kaizen.Portal.Audit;
 using Kaizen.Portal.Auth;
 using Kaizen.Portal.Builds;
 using Kaizen.Portal.Projects;
@@ -59,7 +60,7 @@ public static class ApiEndpoints
     }
 
     private static async Task<IResult> PutSettings(string slug, SettingsRequest? body, ProjectStore store, LiveUpdates live,
-        CancellationToken ct)
+        AuditLog audit, ClaimsPrincipal user, CancellationToken ct)
     {
         var project = await store.FindBySlugAsync(slug, ct);
         if (project is null) return NotFound($"No project '{slug}'.");
@@ -71,6 +72,7 @@ public static class ApiEndpoints
                 detail: string.Join(" ", errors));
         settings = settings with { Jobs = settings.Jobs.Select(j => j with { Name = j.Name.Trim() }).ToList() };
         await store.SaveSettingsAsync(project.Id, settings, ct);
+        await audit.RecordAsync(user, AuditActions.SettingsChanged, $"project:{project.Slug}/settings", $"{settings.Jobs.Count} job(s)", ct);
         live.Publish(LiveUpdates.Keys.Project(project.Id));
         return Results.Ok(settings);
     }

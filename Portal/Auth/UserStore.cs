@@ -39,6 +39,12 @@ public sealed class UserStore(Database db, TimeProvider time)
         return await c.QuerySingleOrDefaultAsync<UserRow>(UserSql.ByName, new { Name = name });
     }
 
+    public async Task<IReadOnlyList<UserRow>> ListAsync(CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return (await c.QueryAsync<UserRow>(UserSql.All)).AsList();
+    }
+
     public async Task UpdatePasswordAsync(long id, string passwordHash, CancellationToken ct = default)
     {
         await using var c = await db.OpenAsync(ct);
@@ -72,6 +78,7 @@ internal static class UserSql
         "INSERT INTO users (name, password_hash, role, created_at) OUTPUT INSERTED.id VALUES (@Name, @PasswordHash, @Role, @Now)");
 
     public const string ByName = "SELECT " + Columns + " FROM users u WHERE u.name = @Name";
+    public const string All = "SELECT " + Columns + " FROM users u ORDER BY u.name";
     public const string UpdatePassword = "UPDATE users SET password_hash = @PasswordHash WHERE id = @Id";
 
     public const string InsertToken =

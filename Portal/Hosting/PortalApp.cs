@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Kaizen.Portal.Api;
+using Kaizen.Portal.Audit;
 using Kaizen.Portal.Auth;
 using Kaizen.Portal.Builds;
 using Kaizen.Portal.Components;
@@ -10,6 +11,7 @@ using Kaizen.Portal.Git;
 using Kaizen.Portal.Plugins;
 using Kaizen.Portal.Projects;
 using Kaizen.Portal.Runners;
+using Kaizen.Portal.Secrets;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Identity;
@@ -61,6 +63,8 @@ public static class PortalApp
         services.AddSingleton<BuildStore>();
         services.AddSingleton<LogStore>();
         services.AddSingleton<RunnerStore>();
+        services.AddSingleton<AuditLog>();
+        services.AddKaizenSecrets(configuration);
 
         // Domain services.
         services.AddSingleton<GitMirror>();
@@ -154,6 +158,9 @@ public static class PortalApp
         app.MapOpenApi().AllowAnonymous();
         app.MapKaizenApi();
         app.MapPluginApi();
+        app.MapSecretsApi();
+        app.MapUsersApi();
+        app.MapAuditApi();
         app.MapSettingsYaml();
         app.MapRunnerProtocol();
         app.MapAccountEndpoints();

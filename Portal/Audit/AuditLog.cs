@@ -1,0 +1,81 @@
+using System.Security.Claims;
+using Dapper;
+using Kaizen.Portal.Data;
+
+namespace Kaizen.Portal.Audit;
+
+/// <summary>One thing someone did. <see cref="Details"/> never holds a secret's or variable's value.</summary>
+public sealed record AuditEntry(long Id, long At, string Actor, string Action, string Target, string? Details);
+
+/// <summary>The actions recorded, as <c>subject.verb</c>.</summary>
+public static class AuditActions
+{
+    public const string SecretCreated = "secret.created";
+    public const string SecretReplaced = "secret.replaced";
+    public const string SecretDeleted = "secret.deleted";
+    public const string VariableSet = "variable.set";
+    public const string VariableDeleted = "variable.deleted";
+    public const string UserCreated = "user.created";
+    public const string SettingsChanged = "settings.changed";
+}
+
+/// <summary>
+/// Who did what to which target (like <c>project:web/secret:AWS_KEY</c>), and when. Entries are only added, never
+/// changed; the caller passes a description, never a value.
+/// </summary>
+public sealed class AuditLog(Database db, TimeProvider time)
+{
+    /// <summary>The actor of what the portal does by itself.</summary>
+    public const string System = "system";
+
+    public const int MaxLimit = 1000;
+
+    public async Task RecordAsync(string actor, string action, string target, string? details = null, CancellationToken ct = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(actor);
+        ArgumentException.ThrowIfNullOrEmpty(action);
+        ArgumentException.ThrowIfNullOrEmpty(target);
+        await using var c = await db.OpenAsync(ct);
+        await c.ExecuteAsync(AuditSql.Insert, new
+        {
+            At = time.GetUtcNow().ToUnixTimeMilliseconds(), Actor = actor, Action = action, Target = target, Details = details,
+        });
+    }
+
+    /// <summary>Records an action of the signed-in <paramref name="user"/> (or of the portal itself when there is none).</summary>
+    public Task RecordAsync(ClaimsPrincipal? user, string action, string target, string? details = null, CancellationToken ct = default) =>
+        RecordAsync(ActorOf(user), action, target, details, ct);
+
+    /// <summary>The newest entries first, at most <paramref name="limit"/> (1 to <see cref="MaxLimit"/>).</summary>
+    public async Task<IReadOnlyList<AuditEntry>> NewestAsync(int limit, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        var rows = await c.QueryAsync<Row>(db.Sql(AuditSql.Newest), new { Limit = Math.Clamp(limit, 1, MaxLimit) });
+        return rows.Select(r => new AuditEntry(r.Id, r.At, r.Actor, r.Action, r.Target, r.Details)).ToList();
+    }
+
+    public static string ActorOf(ClaimsPrincipal? user) =>
+        user?.Identity is { IsAuthenticated: true, Name: { Length: > 0 } name } ? name : System;
+
+    private sealed class Row
+    {
+        public long Id { get; init; }
+        public long At { get; init; }
+        public string Actor { get; init; } = "";
+        public string Action { get; init; } = "";
+        public string Target { get; init; } = "";
+        public string? Details { get; init; }
+    }
+}
+
+internal static class AuditSql
+{
+    private const string Columns = "id, at, actor, action, target, details";
+
+    public const string Insert =
+        "INSERT INTO audit_log (at, actor, action, target, details) VALUES (@At, @Actor, @Action, @Target, @Details)";
+
+    public static readonly SqlText Newest = new(
+        "SELECT " + Columns + " FROM audit_log ORDER BY id DESC LIMIT @Limit",
+        "SELECT TOP (@Limit) " + Columns + " FROM audit_log ORDER BY id DESC");
+}

@@ -45,14 +45,50 @@ public sealed class JobExecutor
         ArgumentNullException.ThrowIfNull(job);
         ArgumentNullException.ThrowIfNull(output);
 
+        // Secret values are registered before the first byte of output, checkout included: everything the job and
+        // the runner write about it, and the error it ends with, passes through the masker.
+        var secrets = job.Secrets ?? [];
+        var masking = secrets.Count > 0 ? new MaskingJobOutput(output, JobSecrets.Masker(secrets)) : null;
+        JobResult result;
+        try
+        {
+            result = await RunMaskedAsync(job, secrets, masking ?? output, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (masking is not null && ex is not OperationCanceledException)
+        {
+            // A bug: the caller reports its message in the job's log, so it is masked too (the original stays inner).
+            throw new InvalidOperationException(masking.Masker.MaskText(ex.Message), ex);
+        }
+
+        if (masking is not null)
+        {
+            await masking.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+            result = result with { Error = masking.Masker.MaskText(result.Error) };
+        }
+
+        return result;
+    }
+
+    private async Task<JobResult> RunMaskedAsync(JobAssignment job, IReadOnlyList<JobSecret> secrets, IJobOutput output, CancellationToken cancellationToken)
+    {
         var run = new Run(job, output, _time, cancellationToken);
         string? workspace = null;
         IShellSession? session = null;
+        List<string> secretFiles = [];
         try
         {
+            var workspacePath = _checkout.WorkspacePath(job.JobId);
+            if (JobSecrets.Check(secrets, workspacePath, out var files) is { } secretError)
+            {
+                run.Fail(secretError);
+                await run.NoteAsync(secretError).ConfigureAwait(false);
+                await run.SkipRemainingAsync().ConfigureAwait(false);
+                return new JobResult(JobOutcome.Failed, secretError);
+            }
+
             // The shell starts while git checks out (both take milliseconds; together they are most of the time
             // from claim to first command), in the work root, and moves into the workspace once it is there.
-            var environment = JobEnvironment(job, _checkout.WorkspacePath(job.JobId));
+            var environment = JobEnvironment(job, workspacePath);
             _functions.AddTo(environment, job.ProjectSlug);
             var starting = StartSessionAsync(WorkRoot, environment, run, cancellationToken);
             CheckoutResult checkout;
@@ -67,19 +103,29 @@ public sealed class JobExecutor
                 session = await starting.ConfigureAwait(false);
             }
 
-            workspace = checkout.Workspace ?? _checkout.WorkspacePath(job.JobId);
+            workspace = checkout.Workspace ?? workspacePath;
+            await run.FlushAsync().ConfigureAwait(false);
             if (!checkout.Succeeded)
             {
                 await run.NoteAsync($"Checkout failed: {checkout.Error}").ConfigureAwait(false);
-                run.SkipRemaining();
+                await run.SkipRemainingAsync().ConfigureAwait(false);
                 return new JobResult(JobOutcome.Failed, checkout.Error);
+            }
+
+            // After checkout (which makes the workspace afresh), before the first command.
+            if (JobSecrets.Write(files, workspace, secretFiles) is { } writeError)
+            {
+                run.Fail(writeError);
+                await run.NoteAsync(writeError).ConfigureAwait(false);
+                await run.SkipRemainingAsync().ConfigureAwait(false);
+                return new JobResult(JobOutcome.Failed, writeError);
             }
 
             if (session is null || (await session.RunAsync(
                     $"cd -- {ShellQuote(workspace)} && unset OLDPWD", static _ => ValueTask.CompletedTask, cancellationToken).ConfigureAwait(false)).ExitCode != 0)
             {
                 run.Fail(run.Error ?? $"The shell could not enter the workspace {workspace}.");
-                run.SkipRemaining();
+                await run.SkipRemainingAsync().ConfigureAwait(false);
                 return new JobResult(JobOutcome.Failed, run.Error);
             }
 
@@ -141,6 +187,7 @@ public sealed class JobExecutor
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+            await run.FlushAsync().ConfigureAwait(false);
             run.CancelCurrent();
             run.SkipRemaining();
             return new JobResult(JobOutcome.Canceled, run.Error);
@@ -152,6 +199,7 @@ public sealed class JobExecutor
                 await session.DisposeAsync().ConfigureAwait(false);
             }
 
+            JobSecrets.Delete(secretFiles);
             if (workspace is not null)
             {
                 TryDeleteWorkspace(workspace);
@@ -159,10 +207,17 @@ public sealed class JobExecutor
         }
     }
 
-    /// <summary>The job's variables with the runner's own on top: those describe facts a job must not be able to misstate.</summary>
+    /// <summary>The job's variables with the runner's own on top: those describe facts a job must not be able to misstate.
+    /// Secrets come between the two: environment secrets by value, file secrets as their file's full path.</summary>
     internal static Dictionary<string, string> JobEnvironment(JobAssignment job, string workspace)
     {
-        var environment = new Dictionary<string, string>(job.Environment, StringComparer.Ordinal)
+        var environment = new Dictionary<string, string>(job.Environment, StringComparer.Ordinal);
+        foreach (var (name, value) in JobSecrets.Variables(job.Secrets ?? [], workspace))
+        {
+            environment[name] = value;
+        }
+
+        var runner = new Dictionary<string, string>
         {
             ["CI"] = "true",
             ["KAIZEN"] = "true",
@@ -174,6 +229,11 @@ public sealed class JobExecutor
             ["KAIZEN_PROJECT"] = job.ProjectSlug,
             ["KAIZEN_WORKSPACE"] = workspace,
         };
+        foreach (var (name, value) in runner)
+        {
+            environment[name] = value;
+        }
+
         return environment;
     }
 
@@ -254,6 +314,7 @@ public sealed class JobExecutor
             var index = command.Index;
             var result = await session.RunAsync(command.Text, data => output.WriteAsync(index, data, cancellationToken), cancellationToken)
                 .ConfigureAwait(false);
+            await FlushAsync().ConfigureAwait(false);
             _current = null;
             _reported.Add(index);
             output.CommandFinished(index, result.ExitCode, (long)result.Duration.TotalMilliseconds, Now());
@@ -267,6 +328,16 @@ public sealed class JobExecutor
                 output.CommandSkipped(command.Index, Now());
             }
         }
+
+        public async Task SkipRemainingAsync()
+        {
+            await FlushAsync().ConfigureAwait(false);
+            SkipRemaining();
+        }
+
+        /// <summary>Sends output the masker holds back (the end of a command or of the checkout) before the next event.</summary>
+        public ValueTask FlushAsync() =>
+            output is MaskingJobOutput masking ? masking.FlushAsync(CancellationToken.None) : ValueTask.CompletedTask;
 
         public void SkipRemaining()
         {

@@ -1,5 +1,7 @@
 using Kaizen.Portal.Auth;
 using Kaizen.Portal.Builds;
+using Kaizen.Portal.Projects;
+using Kaizen.Portal.Secrets;
 using Kaizen.Runner.Protocol;
 using Microsoft.Extensions.Options;
 using System.Security.Claims;
@@ -36,7 +38,8 @@ public static class RunnerEndpoints
         return Results.Ok(new RegisterResponse(id, token));
     }
 
-    private static async Task<IResult> Claim(ClaimRequest? request, ClaimsPrincipal user, RunnerStore store, WorkSignal signal,
+    private static async Task<IResult> Claim(ClaimRequest? request, ClaimsPrincipal user, RunnerStore store,
+        ProjectStore projects, JobEnvironmentProvider environments, WorkSignal signal,
         LiveUpdates live, IOptions<KaizenOptions> options, TimeProvider time, IHostApplicationLifetime lifetime,
         CancellationToken requestAborted)
     {
@@ -48,7 +51,7 @@ public static class RunnerEndpoints
         var lease = options.Value.Runners.LeaseSeconds;
         try
         {
-            return await ClaimOrWaitAsync(user.RunnerId(), deadline, lease, store, signal, live, time, ct);
+            return await ClaimOrWaitAsync(user.RunnerId(), deadline, lease, store, projects, environments, signal, live, time, ct);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -56,8 +59,31 @@ public static class RunnerEndpoints
         }
     }
 
+    /// <summary>
+    /// The job with the variables and secrets of its project (and of the organization; the narrowest wins). A job
+    /// whose secrets cannot be decrypted is failed right away: it must never run without them.
+    /// </summary>
+    private static async Task<JobAssignment?> WithEnvironmentAsync(JobAssignment job, long runnerId, RunnerStore store,
+        ProjectStore projects, JobEnvironmentProvider environments, LiveUpdates live, CancellationToken ct)
+    {
+        var project = await projects.FindBySlugAsync(job.ProjectSlug, ct);
+        try
+        {
+            if (project is null) throw new InvalidOperationException($"project '{job.ProjectSlug}' no longer exists");
+            var (environment, secrets) = await environments.ForBuildJobAsync(project.Id, ct);
+            return job with { Environment = environment, Secrets = secrets };
+        }
+        catch (Exception ex) when (ex is SecretUnreadableException or InvalidOperationException)
+        {
+            await store.CompleteAsync(runnerId, job.JobId, JobOutcome.Failed, 0, $"not started: {ex.Message}", ct);
+            live.Publish(LiveUpdates.Keys.Build(job.BuildId), LiveUpdates.Keys.Dashboard);
+            return null;
+        }
+    }
+
     private static async Task<IResult> ClaimOrWaitAsync(long runnerId, DateTimeOffset deadline, int lease, RunnerStore store,
-        WorkSignal signal, LiveUpdates live, TimeProvider time, CancellationToken ct)
+        ProjectStore projects, JobEnvironmentProvider environments, WorkSignal signal, LiveUpdates live, TimeProvider time,
+        CancellationToken ct)
     {
         while (true)
         {
@@ -66,7 +92,9 @@ public static class RunnerEndpoints
             if (job is not null)
             {
                 live.Publish(LiveUpdates.Keys.Build(job.BuildId), LiveUpdates.Keys.Dashboard);
-                return Results.Json(job, RunnerJson.Options);
+                var withEnvironment = await WithEnvironmentAsync(job, runnerId, store, projects, environments, live, ct);
+                if (withEnvironment is not null) return Results.Json(withEnvironment, RunnerJson.Options);
+                continue;
             }
             var remaining = deadline - time.GetUtcNow();
             if (remaining <= TimeSpan.Zero) return Results.NoContent();

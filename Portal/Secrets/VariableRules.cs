@@ -34,6 +34,9 @@ public static partial class VariableRules
         if (value is null) return "Send the value: { \"value\": \"...\" }.";
         // An empty secret could not be masked in logs, and is surely a mistake.
         if (secret && value.Length == 0) return "A secret's value cannot be empty.";
+        // The runner masks values of at least this length; a shorter secret would be printed in the clear.
+        if (secret && !asFile && value.Length < Kaizen.Runner.Execution.SecretMasker.MinimumLength)
+            return $"A secret must be at least {Kaizen.Runner.Execution.SecretMasker.MinimumLength} characters long, or it could not be masked in logs.";
         if (Encoding.UTF8.GetByteCount(value) > MaxValueBytes)
             return $"The value is larger than {MaxValueBytes / 1024} KiB; keep large files in a store the job downloads from.";
         if (!asFile && value.Contains('\0'))

@@ -45,7 +45,7 @@ public sealed class SecretKeysTests : OneCommitRepository
             settings: new Dictionary<string, string> { ["Kaizen:Secrets:KeysDirectory"] = folder });
 
         // Act
-        using var put = await portal.Api.PutAsJsonAsync("/api/v1/secrets/ELSEWHERE", new { value = "v" });
+        using var put = await portal.Api.PutAsJsonAsync("/api/v1/secrets/ELSEWHERE", new { value = "value-kept-elsewhere" });
 
         // Assert
         Assert.Equal(HttpStatusCode.Created, put.StatusCode);

@@ -78,7 +78,7 @@ public sealed class SecretsApiTests(SecretsPortal fixture) : IClassFixture<Secre
     }
 
     /// <summary>Whether the file's bytes hold <paramref name="text"/> in UTF-8 or UTF-16, read while the portal has it open.</summary>
-    private static bool Holds(string path, string text)
+    internal static bool Holds(string path, string text)
     {
         byte[] bytes;
         using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
@@ -97,7 +97,7 @@ public sealed class SecretsApiTests(SecretsPortal fixture) : IClassFixture<Secre
     {
         // Arrange
         using var http = fixture.Client(role == "member" ? fixture.MemberToken : fixture.ViewerToken);
-        using var saved = await _portal.Api.PutAsJsonAsync("/api/v1/secrets/ONLY_FOR_ADMINS", new { value = "x" });
+        using var saved = await _portal.Api.PutAsJsonAsync("/api/v1/secrets/ONLY_FOR_ADMINS", new { value = "admins-only" });
 
         // Act
         var answers = new[]
@@ -225,7 +225,7 @@ public sealed class SecretsApiTests(SecretsPortal fixture) : IClassFixture<Secre
     public async Task A_name_used_by_a_secret_cannot_become_a_variable_in_the_same_scope()
     {
         // Arrange
-        using var secret = await _portal.Api.PutAsJsonAsync($"/api/v1/projects/{Slug}/secrets/TAKEN_BY_A_SECRET", new { value = "s" });
+        using var secret = await _portal.Api.PutAsJsonAsync($"/api/v1/projects/{Slug}/secrets/TAKEN_BY_A_SECRET", new { value = "secret-value" });
 
         // Act
         using var variable = await _portal.Api.PutAsJsonAsync($"/api/v1/projects/{Slug}/variables/TAKEN_BY_A_SECRET", new { value = "v" });

@@ -29,34 +29,34 @@ public static class SecretEndpoints
 
         api.MapGet("/secrets", (VariableStore store, CancellationToken ct) => ListSecrets(Where.Org, store, ct))
             .RequireAdmin().WithSummary("The organization's secrets: names, kinds and who changed them when; never values.");
-        api.MapPut("/secrets/{name}", (string name, SecretRequest? body, VariableStore store, AuditLog audit, ClaimsPrincipal user,
-                CancellationToken ct) => PutSecret(Where.Org, name, body, store, audit, user, ct))
+        api.MapPut("/secrets/{name}", (string name, SecretRequest? body, VariableStore store, VariableChanges changes,
+                ClaimsPrincipal user, CancellationToken ct) => PutSecret(Where.Org, name, body, store, changes, user, ct))
             .RequireAdmin().WithSummary("Create or replace an organization secret (write-only: it is never returned).");
-        api.MapDelete("/secrets/{name}", (string name, VariableStore store, AuditLog audit, ClaimsPrincipal user, CancellationToken ct) =>
-                DeleteSecret(Where.Org, name, store, audit, user, ct))
+        api.MapDelete("/secrets/{name}", (string name, VariableChanges changes, ClaimsPrincipal user, CancellationToken ct) =>
+                DeleteSecret(Where.Org, name, changes, user, ct))
             .RequireAdmin().WithSummary("Delete an organization secret.");
 
         api.MapGet("/projects/{slug}/secrets", async (string slug, ProjectStore projects, VariableStore store, CancellationToken ct) =>
                 await InProject(slug, projects, ct, where => ListSecrets(where, store, ct)))
             .RequireAdmin().WithSummary("The project's own secrets: names, kinds and who changed them when; never values.");
         api.MapPut("/projects/{slug}/secrets/{name}", async (string slug, string name, SecretRequest? body, ProjectStore projects,
-                VariableStore store, AuditLog audit, ClaimsPrincipal user, CancellationToken ct) =>
-                await InProject(slug, projects, ct, where => PutSecret(where, name, body, store, audit, user, ct)))
+                VariableStore store, VariableChanges changes, ClaimsPrincipal user, CancellationToken ct) =>
+                await InProject(slug, projects, ct, where => PutSecret(where, name, body, store, changes, user, ct)))
             .RequireAdmin().WithSummary("Create or replace a project secret (write-only: it is never returned).");
-        api.MapDelete("/projects/{slug}/secrets/{name}", async (string slug, string name, ProjectStore projects, VariableStore store,
-                AuditLog audit, ClaimsPrincipal user, CancellationToken ct) =>
-                await InProject(slug, projects, ct, where => DeleteSecret(where, name, store, audit, user, ct)))
+        api.MapDelete("/projects/{slug}/secrets/{name}", async (string slug, string name, ProjectStore projects,
+                VariableChanges changes, ClaimsPrincipal user, CancellationToken ct) =>
+                await InProject(slug, projects, ct, where => DeleteSecret(where, name, changes, user, ct)))
             .RequireAdmin().WithSummary("Delete a project secret.");
 
         api.MapGet("/variables", (VariableStore store, CancellationToken ct) => ListVariables(Where.Org, store, ct))
             .WithSummary("The organization's plain variables with their values.");
         api.MapGet("/variables/{name}", (string name, VariableStore store, CancellationToken ct) => GetVariable(Where.Org, name, store, ct))
             .WithSummary("One organization variable.");
-        api.MapPut("/variables/{name}", (string name, VariableRequest? body, VariableStore store, AuditLog audit, ClaimsPrincipal user,
-                CancellationToken ct) => PutVariable(Where.Org, name, body, store, audit, user, ct))
+        api.MapPut("/variables/{name}", (string name, VariableRequest? body, VariableStore store, VariableChanges changes,
+                ClaimsPrincipal user, CancellationToken ct) => PutVariable(Where.Org, name, body, store, changes, user, ct))
             .RequireAuthorization(ApiEndpoints.WritePolicy).WithSummary("Create or replace an organization variable.");
-        api.MapDelete("/variables/{name}", (string name, VariableStore store, AuditLog audit, ClaimsPrincipal user, CancellationToken ct) =>
-                DeleteVariable(Where.Org, name, store, audit, user, ct))
+        api.MapDelete("/variables/{name}", (string name, VariableChanges changes, ClaimsPrincipal user, CancellationToken ct) =>
+                DeleteVariable(Where.Org, name, changes, user, ct))
             .RequireAuthorization(ApiEndpoints.WritePolicy).WithSummary("Delete an organization variable.");
 
         api.MapGet("/projects/{slug}/variables", async (string slug, ProjectStore projects, VariableStore store, CancellationToken ct) =>
@@ -66,12 +66,12 @@ public static class SecretEndpoints
                 CancellationToken ct) => await InProject(slug, projects, ct, where => GetVariable(where, name, store, ct)))
             .WithSummary("One project variable.");
         api.MapPut("/projects/{slug}/variables/{name}", async (string slug, string name, VariableRequest? body, ProjectStore projects,
-                VariableStore store, AuditLog audit, ClaimsPrincipal user, CancellationToken ct) =>
-                await InProject(slug, projects, ct, where => PutVariable(where, name, body, store, audit, user, ct)))
+                VariableStore store, VariableChanges changes, ClaimsPrincipal user, CancellationToken ct) =>
+                await InProject(slug, projects, ct, where => PutVariable(where, name, body, store, changes, user, ct)))
             .RequireAuthorization(ApiEndpoints.WritePolicy).WithSummary("Create or replace a project variable.");
-        api.MapDelete("/projects/{slug}/variables/{name}", async (string slug, string name, ProjectStore projects, VariableStore store,
-                AuditLog audit, ClaimsPrincipal user, CancellationToken ct) =>
-                await InProject(slug, projects, ct, where => DeleteVariable(where, name, store, audit, user, ct)))
+        api.MapDelete("/projects/{slug}/variables/{name}", async (string slug, string name, ProjectStore projects,
+                VariableChanges changes, ClaimsPrincipal user, CancellationToken ct) =>
+                await InProject(slug, projects, ct, where => DeleteVariable(where, name, changes, user, ct)))
             .RequireAuthorization(ApiEndpoints.WritePolicy).WithSummary("Delete a project variable.");
         return app;
     }
@@ -81,7 +81,7 @@ public static class SecretEndpoints
     {
         public static Where Org { get; } = new(VariableScope.Org, null);
 
-        public string Target => ProjectSlug is null ? "org" : $"project:{ProjectSlug}";
+        public string Target => ProjectSlug is null ? "org" : VariableChanges.ProjectTarget(ProjectSlug);
         public string Url => ProjectSlug is null ? "/api/v1" : $"/api/v1/projects/{ProjectSlug}";
         public string Described => ProjectSlug is null ? "the organization" : $"project {ProjectSlug}";
     }
@@ -97,35 +97,27 @@ public static class SecretEndpoints
     private static async Task<IResult> ListSecrets(Where where, VariableStore store, CancellationToken ct) =>
         Results.Ok((await store.SecretsAsync(where.Scope, ct)).Select(s => ToResponse(s, where)));
 
-    private static async Task<IResult> PutSecret(Where where, string name, SecretRequest? body, VariableStore store, AuditLog audit,
-        ClaimsPrincipal user, CancellationToken ct)
+    private static async Task<IResult> PutSecret(Where where, string name, SecretRequest? body, VariableStore store,
+        VariableChanges changes, ClaimsPrincipal user, CancellationToken ct)
     {
         if (VariableRules.NameError(name) is { } nameError) return Invalid(nameError);
         if (body is null)
             return Invalid("Send a JSON body: { \"value\": \"...\" }, with \"file\": \"relative/path\" to have the job get it as a file.");
-        var file = string.IsNullOrEmpty(body.File) ? null : body.File;
-        if (file is not null && VariableRules.FilePathError(file) is { } fileError) return Invalid(fileError);
-        if (VariableRules.ValueError(body.Value, secret: true, asFile: file is not null) is { } valueError) return Invalid(valueError);
 
-        var actor = AuditLog.ActorOf(user);
-        var saved = await store.SetSecretAsync(where.Scope, name, body.Value!, file, actor, ct);
-        if (saved == SaveResult.NameTaken)
+        var change = await changes.SetSecretAsync(where.Scope, where.Target, name, body.Value, body.File, AuditLog.ActorOf(user), ct);
+        if (change.Status == ChangeStatus.Invalid) return Invalid(change.Error!);
+        if (change.Status == ChangeStatus.NameTaken)
             return Results.Problem($"{Capitalized(where.Described)} has a variable named '{name}'; delete it first " +
                                    $"(DELETE {where.Url}/variables/{name}) or choose another name.", statusCode: 409);
-        await audit.RecordAsync(actor, saved == SaveResult.Created ? AuditActions.SecretCreated : AuditActions.SecretReplaced,
-            $"{where.Target}/secret:{name}", file is null ? "environment variable" : $"file {file}", ct);
         var response = ToResponse((await store.FindSecretAsync(where.Scope, name, ct))!, where);
-        return saved == SaveResult.Created ? Results.Created($"{where.Url}/secrets/{name}", response) : Results.Ok(response);
+        return change.Status == ChangeStatus.Created ? Results.Created($"{where.Url}/secrets/{name}", response) : Results.Ok(response);
     }
 
-    private static async Task<IResult> DeleteSecret(Where where, string name, VariableStore store, AuditLog audit, ClaimsPrincipal user,
-        CancellationToken ct)
-    {
-        if (!await store.DeleteAsync(where.Scope, name, isSecret: true, ct))
-            return Results.Problem($"{Capitalized(where.Described)} has no secret '{name}'.", statusCode: 404);
-        await audit.RecordAsync(user, AuditActions.SecretDeleted, $"{where.Target}/secret:{name}", null, ct);
-        return Results.NoContent();
-    }
+    private static async Task<IResult> DeleteSecret(Where where, string name, VariableChanges changes, ClaimsPrincipal user,
+        CancellationToken ct) =>
+        (await changes.DeleteAsync(where.Scope, where.Target, name, isSecret: true, AuditLog.ActorOf(user), ct)).Ok
+            ? Results.NoContent()
+            : Results.Problem($"{Capitalized(where.Described)} has no secret '{name}'.", statusCode: 404);
 
     private static async Task<IResult> ListVariables(Where where, VariableStore store, CancellationToken ct) =>
         Results.Ok((await store.VariablesAsync(where.Scope, ct)).Select(v => ToResponse(v, where)));
@@ -135,32 +127,25 @@ public static class SecretEndpoints
             ? Results.Ok(ToResponse(variable, where))
             : Results.Problem($"{Capitalized(where.Described)} has no variable '{name}'.", statusCode: 404);
 
-    private static async Task<IResult> PutVariable(Where where, string name, VariableRequest? body, VariableStore store, AuditLog audit,
-        ClaimsPrincipal user, CancellationToken ct)
+    private static async Task<IResult> PutVariable(Where where, string name, VariableRequest? body, VariableStore store,
+        VariableChanges changes, ClaimsPrincipal user, CancellationToken ct)
     {
         if (VariableRules.NameError(name) is { } nameError) return Invalid(nameError);
         if (body is null) return Invalid("Send a JSON body: { \"value\": \"...\" }.");
-        if (VariableRules.ValueError(body.Value, secret: false, asFile: false) is { } valueError) return Invalid(valueError);
 
-        var actor = AuditLog.ActorOf(user);
-        var saved = await store.SetVariableAsync(where.Scope, name, body.Value!, actor, ct);
-        if (saved == SaveResult.NameTaken)
+        var change = await changes.SetVariableAsync(where.Scope, where.Target, name, body.Value, AuditLog.ActorOf(user), ct);
+        if (change.Status == ChangeStatus.Invalid) return Invalid(change.Error!);
+        if (change.Status == ChangeStatus.NameTaken)
             return Results.Problem($"{Capitalized(where.Described)} already uses the name '{name}' for a secret; choose another name.", statusCode: 409);
-        // The value is not recorded: a variable may still be something people would rather not see in a log.
-        await audit.RecordAsync(actor, AuditActions.VariableSet, $"{where.Target}/variable:{name}",
-            saved == SaveResult.Created ? "created" : "replaced", ct);
         var response = ToResponse((await store.FindVariableAsync(where.Scope, name, ct))!, where);
-        return saved == SaveResult.Created ? Results.Created($"{where.Url}/variables/{name}", response) : Results.Ok(response);
+        return change.Status == ChangeStatus.Created ? Results.Created($"{where.Url}/variables/{name}", response) : Results.Ok(response);
     }
 
-    private static async Task<IResult> DeleteVariable(Where where, string name, VariableStore store, AuditLog audit, ClaimsPrincipal user,
-        CancellationToken ct)
-    {
-        if (!await store.DeleteAsync(where.Scope, name, isSecret: false, ct))
-            return Results.Problem($"{Capitalized(where.Described)} has no variable '{name}'.", statusCode: 404);
-        await audit.RecordAsync(user, AuditActions.VariableDeleted, $"{where.Target}/variable:{name}", null, ct);
-        return Results.NoContent();
-    }
+    private static async Task<IResult> DeleteVariable(Where where, string name, VariableChanges changes, ClaimsPrincipal user,
+        CancellationToken ct) =>
+        (await changes.DeleteAsync(where.Scope, where.Target, name, isSecret: false, AuditLog.ActorOf(user), ct)).Ok
+            ? Results.NoContent()
+            : Results.Problem($"{Capitalized(where.Described)} has no variable '{name}'.", statusCode: 404);
 
     private static SecretResponse ToResponse(SecretInfo s, Where where) =>
         new(s.Name, s.Kind, s.FilePath, s.Scope.Kind, where.ProjectSlug, s.CreatedAt, s.CreatedBy, s.UpdatedAt, s.UpdatedBy);

@@ -19,6 +19,7 @@ public static class SecretsServices
             .SetApplicationName("Kaizen")
             .PersistKeysToFileSystem(new DirectoryInfo(keys));
         services.AddSingleton<VariableStore>();
+        services.AddSingleton<VariableChanges>();
         services.AddSingleton<JobEnvironmentProvider>();
         return services;
     }

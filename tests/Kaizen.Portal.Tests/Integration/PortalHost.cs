@@ -141,6 +141,15 @@ public sealed class PortalHost : IAsyncDisposable
 
     public Task<string> LogAsync(long jobId) => Api.GetStringAsync($"/api/v1/jobs/{jobId}/log");
 
+    /// <summary>A build's status with the logs of its jobs that did not pass, for assertion messages.</summary>
+    public async Task<string> DescribeAsync(BuildResponse build)
+    {
+        var parts = new List<string> { $"build {build.Id} is {build.Status}" };
+        foreach (var job in build.Jobs.Where(j => j.Status != Status.Passed))
+            parts.Add($"--- {job.Name}: {job.Status} {job.Error}\n{await LogAsync(job.Id)}");
+        return string.Join('\n', parts);
+    }
+
     public async Task StopRunnersAsync()
     {
         foreach (var (stop, run, http) in _runners)

@@ -88,7 +88,7 @@ public sealed class Auth0PluginTests : IAsyncLifetime
         Assert.Equal(("auth0", "auth0"), (auth0.PluginId, auth0.Directory));
         Assert.Equal("Auth0 tenant scripts in auth0 (4 scripts; environments: dev, prod)", auth0.Summary);
         Assert.Equal("auth0 (auth0): check", Assert.Single(auth0.Jobs).Name);
-        Assert.True(build.Status == Status.Passed, await GradlePluginTests.DescribeAsync(_portal, build));
+        Assert.True(build.Status == Status.Passed, await _portal.DescribeAsync(build));
         var log = await _portal.LogAsync(Assert.Single(build.Jobs).Id);
         if (Toolchain.IsInstalled("shellcheck")) Assert.DoesNotContain("shellcheck is not installed", log);
     }

@@ -82,8 +82,8 @@ public sealed class GradlePluginTests : IAsyncLifetime
             "kaizen cache store gradle build.gradle settings.gradle -- .gradle-home/caches",
         ], job.Commands);
         applied.EnsureSuccessStatusCode();
-        Assert.True(first.Status == Status.Passed, await DescribeAsync(_portal, first));
-        Assert.True(second.Status == Status.Passed, await DescribeAsync(_portal, second));
+        Assert.True(first.Status == Status.Passed, await _portal.DescribeAsync(first));
+        Assert.True(second.Status == Status.Passed, await _portal.DescribeAsync(second));
 
         var firstLog = await _portal.LogAsync(Assert.Single(first.Jobs).Id);
         var secondLog = await _portal.LogAsync(Assert.Single(second.Jobs).Id);
@@ -126,15 +126,5 @@ public sealed class GradlePluginTests : IAsyncLifetime
         var created = await portal.Api.PostAsJsonAsync("/api/v1/projects", new { name, gitUrl = repo.Path });
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         return (await created.Content.ReadFromJsonAsync<CreatedProjectResponse>())!.Slug;
-    }
-
-    internal static async Task<string> DescribeAsync(PortalHost portal, BuildResponse build)
-    {
-        var parts = new List<string> { $"build {build.Id} is {build.Status}" };
-        foreach (var job in build.Jobs.Where(j => j.Status != Status.Passed))
-        {
-            parts.Add($"--- {job.Name}: {job.Status} {job.Error}\n{await portal.LogAsync(job.Id)}");
-        }
-        return string.Join('\n', parts);
     }
 }

@@ -67,9 +67,9 @@ public sealed class NodePluginTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(["node (frontend): test"], node.Jobs.Select(j => j.Name));
         Assert.Equal("yarn", Assert.Single(node.Tools).Name);
         applied.EnsureSuccessStatusCode();
-        Print(stacks!, first, second);
-        Assert.True(first.Status == Status.Passed, await DescribeAsync(first));
-        Assert.True(second.Status == Status.Passed, await DescribeAsync(second));
+        PlanReport.Print(output, stacks!, first, second);
+        Assert.True(first.Status == Status.Passed, await _portal.DescribeAsync(first));
+        Assert.True(second.Status == Status.Passed, await _portal.DescribeAsync(second));
         var firstLog = await _portal.LogAsync(first.Jobs.Single().Id);
         var secondLog = await _portal.LogAsync(second.Jobs.Single().Id);
         Assert.Contains("tiny-frontend: 2 assertions passed", firstLog);
@@ -92,31 +92,5 @@ public sealed class NodePluginTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.True(File.Exists(Path.Combine(frontend, "yarn.lock")), "yarn wrote a yarn.lock");
         await _repo.CommitAsync("A tiny frontend with one dependency",
             (".gitignore", "node_modules/\n"), ("frontend/test.js", TestJs), ("README.md", "# tiny\n"));
-    }
-
-    /// <summary>The suggested jobs and the builds' timings, in the test output for whoever reads a run.</summary>
-    private void Print(IEnumerable<StackResponse> stacks, params BuildResponse[] builds)
-    {
-        foreach (var job in stacks.SelectMany(s => s.Jobs))
-        {
-            output.WriteLine($"{job.Name}:\n  " + string.Join("\n  ", job.Commands));
-        }
-
-        foreach (var build in builds)
-        {
-            output.WriteLine($"build {build.Id}: {build.Status} in {(build.FinishedAt - build.StartedAt)?.TotalSeconds:0.0} s; " +
-                             string.Join(", ", build.Jobs.Select(j => $"{j.Name} {(j.FinishedAt - j.StartedAt)?.TotalSeconds:0.0} s")));
-        }
-    }
-
-    private async Task<string> DescribeAsync(BuildResponse build)
-    {
-        var parts = new List<string> { $"build {build.Id} is {build.Status}" };
-        foreach (var job in build.Jobs.Where(j => j.Status != Status.Passed))
-        {
-            parts.Add($"--- {job.Name}: {job.Status} {job.Error}\n{await _portal.LogAsync(job.Id)}");
-        }
-
-        return string.Join('\n', parts);
     }
 }

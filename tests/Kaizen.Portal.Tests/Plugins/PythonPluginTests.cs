@@ -73,10 +73,10 @@ public sealed class PythonPluginTests(ITestOutputHelper output) : IAsyncLifetime
         var python = Assert.Single(stacks!, s => s.PluginId == "python");
         Assert.Equal("Python: tox environments py3-unit, py3-cli; flake8", python.Summary);
         applied.EnsureSuccessStatusCode();
-        Print(stacks!, first, second);
+        PlanReport.Print(output, stacks!, first, second);
         Assert.Equal(["python: py3-unit", "python: py3-cli", "python: flake8"], python.Jobs.Select(j => j.Name));
-        Assert.True(first.Status == Status.Passed, await DescribeAsync(first));
-        Assert.True(second.Status == Status.Passed, await DescribeAsync(second));
+        Assert.True(first.Status == Status.Passed, await _portal.DescribeAsync(first));
+        Assert.True(second.Status == Status.Passed, await _portal.DescribeAsync(second));
 
         var unit = first.Jobs.Single(j => j.Name == "python: py3-unit");
         var cli = first.Jobs.Single(j => j.Name == "python: py3-cli");
@@ -103,32 +103,6 @@ public sealed class PythonPluginTests(ITestOutputHelper output) : IAsyncLifetime
         var created = await _portal.Api.PostAsJsonAsync("/api/v1/projects", new { name, gitUrl = _repo.Path });
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         return (await created.Content.ReadFromJsonAsync<CreatedProjectResponse>())!.Slug;
-    }
-
-    /// <summary>The suggested jobs and the builds' timings, in the test output for whoever reads a run.</summary>
-    private void Print(IEnumerable<StackResponse> stacks, params BuildResponse[] builds)
-    {
-        foreach (var job in stacks.SelectMany(s => s.Jobs))
-        {
-            output.WriteLine($"{job.Name}:\n  " + string.Join("\n  ", job.Commands));
-        }
-
-        foreach (var build in builds)
-        {
-            output.WriteLine($"build {build.Id}: {build.Status} in {(build.FinishedAt - build.StartedAt)?.TotalSeconds:0.0} s; " +
-                             string.Join(", ", build.Jobs.Select(j => $"{j.Name} {(j.FinishedAt - j.StartedAt)?.TotalSeconds:0.0} s")));
-        }
-    }
-
-    private async Task<string> DescribeAsync(BuildResponse build)
-    {
-        var parts = new List<string> { $"build {build.Id} is {build.Status}" };
-        foreach (var job in build.Jobs.Where(j => j.Status != Status.Passed))
-        {
-            parts.Add($"--- {job.Name}: {job.Status} {job.Error}\n{await _portal.LogAsync(job.Id)}");
-        }
-
-        return string.Join('\n', parts);
     }
 
     private static DateTimeOffset Later(DateTimeOffset? a, DateTimeOffset? b) => a!.Value > b!.Value ? a.Value : b.Value;

@@ -70,8 +70,8 @@ public sealed class ServerlessPluginTests : IAsyncLifetime
             "serverless package",
         ], job.Commands);
         applied.EnsureSuccessStatusCode();
-        Assert.True(first.Status == Status.Passed, await GradlePluginTests.DescribeAsync(_portal, first));
-        Assert.True(second.Status == Status.Passed, await GradlePluginTests.DescribeAsync(_portal, second));
+        Assert.True(first.Status == Status.Passed, await _portal.DescribeAsync(first));
+        Assert.True(second.Status == Status.Passed, await _portal.DescribeAsync(second));
 
         var firstLog = await _portal.LogAsync(Assert.Single(first.Jobs).Id);
         var secondLog = await _portal.LogAsync(Assert.Single(second.Jobs).Id);

@@ -49,7 +49,7 @@ public sealed partial class BuildJourneyTests : IAsyncLifetime
         await page.GetByLabel("Git repository").FillAsync(_repo.Path);
         await page.GetByRole(AriaRole.Button, new() { Name = "Create" }).ClickAsync();
         await Assertions.Expect(page.GetByText("Project order-service created")).ToBeVisibleAsync();
-        await page.GetByRole(AriaRole.Button, new() { Name = "Open project" }).ClickAsync();
+        await page.GetByRole(AriaRole.Link, new() { Name = "Open project" }).ClickAsync();
         await page.WaitForURLAsync("**/projects/order-service");
 
         // Write the build settings in the editor of the Settings tab.

@@ -42,7 +42,7 @@ public sealed class PortalJourneyTests : IAsyncLifetime
         await page.GetByRole(AriaRole.Button, new() { Name = "Create" }).ClickAsync();
         await Assertions.Expect(page.GetByText("Project web-app created")).ToBeVisibleAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Listbox, new() { Name = "Branches found" })).ToContainTextAsync("main");
-        await page.GetByRole(AriaRole.Button, new() { Name = "Open project" }).ClickAsync();
+        await page.GetByRole(AriaRole.Link, new() { Name = "Open project" }).ClickAsync();
 
         await page.WaitForURLAsync("**/projects/web-app");
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Web App" })).ToBeVisibleAsync();

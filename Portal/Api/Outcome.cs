@@ -5,6 +5,7 @@ public enum Problem
     Invalid,
     NotFound,
     Conflict,
+    Forbidden,
 }
 
 /// <summary>What a portal operation produced, or the kind of problem and a message a person can act on.</summary>
@@ -19,6 +20,7 @@ public sealed record Outcome<T>(T? Value, Problem? Problem, string? Message)
     {
         Api.Problem.NotFound => Results.Problem(Message, statusCode: StatusCodes.Status404NotFound),
         Api.Problem.Conflict => Results.Problem(Message, statusCode: StatusCodes.Status409Conflict),
+        Api.Problem.Forbidden => Results.Problem(Message, statusCode: StatusCodes.Status403Forbidden),
         _ => Results.Problem(Message, statusCode: StatusCodes.Status400BadRequest),
     };
 }

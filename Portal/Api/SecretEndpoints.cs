@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Kaizen.Portal.Audit;
+using Kaizen.Portal.Delivery;
 using Kaizen.Portal.Projects;
 using Kaizen.Portal.Secrets;
 
@@ -11,14 +12,14 @@ public sealed record VariableRequest(string? Value);
 
 /// <summary>A secret as the API shows it: never its value.</summary>
 public sealed record SecretResponse(
-    string Name, string Kind, string? File, string Scope, string? Project, long CreatedAt, string CreatedBy, long UpdatedAt, string UpdatedBy);
+    string Name, string Kind, string? File, string Scope, string? Project, string? Server, long CreatedAt, string CreatedBy, long UpdatedAt, string UpdatedBy);
 
 public sealed record VariableResponse(
-    string Name, string Value, string Scope, string? Project, long CreatedAt, string CreatedBy, long UpdatedAt, string UpdatedBy);
+    string Name, string Value, string Scope, string? Project, string? Server, long CreatedAt, string CreatedBy, long UpdatedAt, string UpdatedBy);
 
 /// <summary>
 /// Variables and secrets at the organization scope (/api/v1/variables, /api/v1/secrets) and a project's
-/// (/api/v1/projects/{slug}/variables, .../secrets). Secrets are write-only and for admins alone, down to their names;
+/// (/api/v1/projects/{slug}/variables, .../secrets) and a server's (/api/v1/projects/{slug}/servers/{server}/...). Secrets are write-only and for admins alone, down to their names;
 /// variables are written by admins and members and read by anyone signed in.
 /// </summary>
 public static class SecretEndpoints
@@ -73,17 +74,51 @@ public static class SecretEndpoints
                 VariableChanges changes, ClaimsPrincipal user, CancellationToken ct) =>
                 await InProject(slug, projects, ct, where => DeleteVariable(where, name, changes, user, ct)))
             .RequireAuthorization(ApiEndpoints.WritePolicy).WithSummary("Delete a project variable.");
+
+        // A server's own values: its deploys alone receive them.
+        const string server = "/projects/{slug}/servers/{server}";
+        api.MapGet(server + "/secrets", async (string slug, string server, ProjectStore projects, DeployStore servers,
+                VariableStore store, CancellationToken ct) =>
+                await OnServer(slug, server, projects, servers, ct, where => ListSecrets(where, store, ct)))
+            .RequireAdmin().WithSummary("The server's own secrets: names, kinds and who changed them when; never values.");
+        api.MapPut(server + "/secrets/{name}", async (string slug, string server, string name, SecretRequest? body,
+                ProjectStore projects, DeployStore servers, VariableStore store, VariableChanges changes, ClaimsPrincipal user,
+                CancellationToken ct) =>
+                await OnServer(slug, server, projects, servers, ct, where => PutSecret(where, name, body, store, changes, user, ct)))
+            .RequireAdmin().WithSummary("Create or replace a server secret, given to that server's deploys only (write-only).");
+        api.MapDelete(server + "/secrets/{name}", async (string slug, string server, string name, ProjectStore projects,
+                DeployStore servers, VariableChanges changes, ClaimsPrincipal user, CancellationToken ct) =>
+                await OnServer(slug, server, projects, servers, ct, where => DeleteSecret(where, name, changes, user, ct)))
+            .RequireAdmin().WithSummary("Delete a server secret.");
+        api.MapGet(server + "/variables", async (string slug, string server, ProjectStore projects, DeployStore servers,
+                VariableStore store, CancellationToken ct) =>
+                await OnServer(slug, server, projects, servers, ct, where => ListVariables(where, store, ct)))
+            .WithSummary("The server's own plain variables with their values.");
+        api.MapPut(server + "/variables/{name}", async (string slug, string server, string name, VariableRequest? body,
+                ProjectStore projects, DeployStore servers, VariableStore store, VariableChanges changes, ClaimsPrincipal user,
+                CancellationToken ct) =>
+                await OnServer(slug, server, projects, servers, ct, where => PutVariable(where, name, body, store, changes, user, ct)))
+            .RequireAuthorization(ApiEndpoints.WritePolicy).WithSummary("Create or replace a server variable.");
+        api.MapDelete(server + "/variables/{name}", async (string slug, string server, string name, ProjectStore projects,
+                DeployStore servers, VariableChanges changes, ClaimsPrincipal user, CancellationToken ct) =>
+                await OnServer(slug, server, projects, servers, ct, where => DeleteVariable(where, name, changes, user, ct)))
+            .RequireAuthorization(ApiEndpoints.WritePolicy).WithSummary("Delete a server variable.");
         return app;
     }
 
     /// <summary>A scope with how the API and the audit log name it.</summary>
-    private sealed record Where(VariableScope Scope, string? ProjectSlug)
+    private sealed record Where(VariableScope Scope, string? ProjectSlug, string? ServerName = null)
     {
         public static Where Org { get; } = new(VariableScope.Org, null);
 
-        public string Target => ProjectSlug is null ? "org" : VariableChanges.ProjectTarget(ProjectSlug);
-        public string Url => ProjectSlug is null ? "/api/v1" : $"/api/v1/projects/{ProjectSlug}";
-        public string Described => ProjectSlug is null ? "the organization" : $"project {ProjectSlug}";
+        public string Target => ProjectSlug is null ? "org"
+            : ServerName is null ? VariableChanges.ProjectTarget(ProjectSlug) : DeployService.ServerTarget(ProjectSlug, ServerName);
+
+        public string Url => ProjectSlug is null ? "/api/v1"
+            : ServerName is null ? $"/api/v1/projects/{ProjectSlug}" : $"/api/v1/projects/{ProjectSlug}/servers/{ServerName}";
+
+        public string Described => ProjectSlug is null ? "the organization"
+            : ServerName is null ? $"project {ProjectSlug}" : $"server {ServerName} of project {ProjectSlug}";
     }
 
     private static async Task<IResult> InProject(string slug, ProjectStore projects, CancellationToken ct, Func<Where, Task<IResult>> then)
@@ -92,6 +127,17 @@ public static class SecretEndpoints
         return project is null
             ? Results.Problem($"No project '{slug}'.", statusCode: 404)
             : await then(new Where(VariableScope.Project(project.Id), project.Slug));
+    }
+
+    private static async Task<IResult> OnServer(string slug, string server, ProjectStore projects, DeployStore servers,
+        CancellationToken ct, Func<Where, Task<IResult>> then)
+    {
+        var project = await projects.FindBySlugAsync(slug, ct);
+        if (project is null) return Results.Problem($"No project '{slug}'.", statusCode: 404);
+        var row = await servers.FindServerAsync(project.Id, server, ct);
+        return row is null
+            ? Results.Problem($"Project '{slug}' has no server '{server}'.", statusCode: 404)
+            : await then(new Where(VariableScope.Server(row.Id), project.Slug, row.Name));
     }
 
     private static async Task<IResult> ListSecrets(Where where, VariableStore store, CancellationToken ct) =>
@@ -148,10 +194,10 @@ public static class SecretEndpoints
             : Results.Problem($"{Capitalized(where.Described)} has no variable '{name}'.", statusCode: 404);
 
     private static SecretResponse ToResponse(SecretInfo s, Where where) =>
-        new(s.Name, s.Kind, s.FilePath, s.Scope.Kind, where.ProjectSlug, s.CreatedAt, s.CreatedBy, s.UpdatedAt, s.UpdatedBy);
+        new(s.Name, s.Kind, s.FilePath, s.Scope.Kind, where.ProjectSlug, where.ServerName, s.CreatedAt, s.CreatedBy, s.UpdatedAt, s.UpdatedBy);
 
     private static VariableResponse ToResponse(VariableInfo v, Where where) =>
-        new(v.Name, v.Value, v.Scope.Kind, where.ProjectSlug, v.CreatedAt, v.CreatedBy, v.UpdatedAt, v.UpdatedBy);
+        new(v.Name, v.Value, v.Scope.Kind, where.ProjectSlug, where.ServerName, v.CreatedAt, v.CreatedBy, v.UpdatedAt, v.UpdatedBy);
 
     private static string Capitalized(string text) => char.ToUpperInvariant(text[0]) + text[1..];
 

@@ -17,6 +17,17 @@ public static class AuditActions
     public const string VariableDeleted = "variable.deleted";
     public const string UserCreated = "user.created";
     public const string SettingsChanged = "settings.changed";
+    public const string ServerCreated = "server.created";
+    public const string ServerChanged = "server.changed";
+    public const string ServerDeleted = "server.deleted";
+    public const string ServerCordoned = "server.cordoned";
+    public const string ServerUncordoned = "server.uncordoned";
+    public const string DeployRequested = "deploy.requested";
+    public const string DeployApproved = "deploy.approved";
+    public const string DeployRejected = "deploy.rejected";
+    public const string DeployCanceled = "deploy.canceled";
+    public const string DeployStarted = "deploy.started";
+    public const string DeployFinished = "deploy.finished";
 }
 
 /// <summary>

@@ -33,6 +33,7 @@ public static class Trigger
     public const string Manual = "manual";
     public const string Api = "api";
     public const string Rerun = "rerun";
+    public const string PullRequest = "pull_request";
 }
 
 public sealed class BuildRow
@@ -50,6 +51,9 @@ public sealed class BuildRow
     public long QueuedAt { get; init; }
     public long? StartedAt { get; init; }
     public long? FinishedAt { get; init; }
+
+    /// <summary>A pull request from a fork: untrusted code, so no secrets and no deploys.</summary>
+    public bool FromFork { get; init; }
 }
 
 public sealed class JobRow
@@ -68,6 +72,9 @@ public sealed class JobRow
     public long QueuedAt { get; init; }
     public long? StartedAt { get; init; }
     public long? FinishedAt { get; init; }
+
+    /// <summary>Set when the job is a deploy's (of <see cref="BuildId"/>'s commit) rather than one of the build's jobs.</summary>
+    public long? DeployId { get; init; }
 }
 
 public sealed class CommandRow

@@ -8,8 +8,10 @@ namespace Kaizen.Portal.Builds;
 public sealed class BuildService(ProjectStore projects, ProjectService projectService, BuildStore builds, GitMirror git,
     WorkSignal signal, LiveUpdates live)
 {
-    /// <summary>Builds the current head of <paramref name="branch"/> (fetched from the repository first).</summary>
-    public async Task<Outcome<long>> StartAsync(ProjectRow project, string? branch, string trigger, string? user, CancellationToken ct)
+    /// <summary>Builds the current head of <paramref name="branch"/> (fetched from the repository first).
+    /// <paramref name="fromFork"/> marks a pull request's code from a fork: it runs without secrets and is never deployed.</summary>
+    public async Task<Outcome<long>> StartAsync(ProjectRow project, string? branch, string trigger, string? user, CancellationToken ct,
+        bool fromFork = false)
     {
         branch = string.IsNullOrWhiteSpace(branch) ? project.DefaultBranch : branch.Trim();
         var settings = project.Settings;
@@ -31,7 +33,8 @@ public sealed class BuildService(ProjectStore projects, ProjectService projectSe
             if (head is null) return Outcome<long>.Fail(Problem.NotFound, $"Branch '{branch}' does not exist in {project.GitUrl}.");
         }
 
-        var plan = BuildStore.Plan(project.Id, settings, branch, head.HeadSha, head.HeadMessage, head.HeadAuthor, trigger, user);
+        var plan = BuildStore.Plan(project.Id, settings, branch, head.HeadSha, head.HeadMessage, head.HeadAuthor, trigger, user)
+            with { FromFork = fromFork };
         var id = await builds.CreateAsync(plan, ct);
         Queued(project.Id, id);
         return Outcome<long>.Of(id);
@@ -44,8 +47,9 @@ public sealed class BuildService(ProjectStore projects, ProjectService projectSe
         if (project is null) return Outcome<long>.Fail(Problem.NotFound, "The build's project no longer exists.");
         if (project.Settings.Jobs.Count == 0)
             return Outcome<long>.Fail(Problem.Invalid, $"Project '{project.Slug}' has no jobs configured.");
+        // A rerun of a fork's build is still the fork's code.
         var plan = BuildStore.Plan(project.Id, project.Settings, build.Branch, build.CommitSha, build.CommitMessage,
-            build.CommitAuthor, Trigger.Rerun, user);
+            build.CommitAuthor, Trigger.Rerun, user) with { FromFork = build.FromFork };
         var id = await builds.CreateAsync(plan, ct);
         Queued(project.Id, id);
         return Outcome<long>.Of(id);

@@ -14,7 +14,8 @@ public sealed record NewBuild(
     string CommitAuthor,
     string Trigger,
     string? TriggeredBy,
-    IReadOnlyList<NewJob> Jobs);
+    IReadOnlyList<NewJob> Jobs,
+    bool FromFork = false);
 
 public sealed record NewJob(string Name, IReadOnlyList<JobCommand> Commands);
 
@@ -44,7 +45,7 @@ public sealed class BuildStore(Database db, TimeProvider time)
         var buildId = await c.ExecuteScalarAsync<long>(db.Sql(BuildSql.Insert), new
         {
             build.ProjectId, build.Branch, build.CommitSha, build.CommitMessage, build.CommitAuthor,
-            TriggerKind = build.Trigger, build.TriggeredBy, Status = Status.Queued, QueuedAt = now,
+            TriggerKind = build.Trigger, build.TriggeredBy, Status = Status.Queued, QueuedAt = now, build.FromFork,
         }, tx);
         for (var position = 0; position < build.Jobs.Count; position++)
         {
@@ -178,22 +179,22 @@ internal static class BuildSql
         "b.id, b.project_id AS ProjectId, p.slug AS ProjectSlug, b.branch, b.commit_sha AS CommitSha, " +
         "b.commit_message AS CommitMessage, b.commit_author AS CommitAuthor, b.trigger_kind AS TriggerKind, " +
         "b.triggered_by AS TriggeredBy, b.status, b.queued_at AS QueuedAt, b.started_at AS StartedAt, " +
-        "b.finished_at AS FinishedAt";
+        "b.finished_at AS FinishedAt, b.from_fork AS FromFork";
 
     private const string JobColumns =
         "id, build_id AS BuildId, name, position, status, runner_id AS RunnerId, lease_expires_at AS LeaseExpiresAt, " +
         "cancel_requested AS CancelRequested, last_seq AS LastSeq, log_bytes AS LogBytes, error, " +
-        "queued_at AS QueuedAt, started_at AS StartedAt, finished_at AS FinishedAt";
+        "queued_at AS QueuedAt, started_at AS StartedAt, finished_at AS FinishedAt, deploy_id AS DeployId";
 
     private const string CommandColumns =
         "c.job_id AS JobId, c.idx, c.phase, c.text, c.status, c.started_at AS StartedAt, " +
         "c.duration_ms AS DurationMs, c.exit_code AS ExitCode";
 
     public static readonly SqlText Insert = new(
-        "INSERT INTO builds (project_id, branch, commit_sha, commit_message, commit_author, trigger_kind, triggered_by, status, queued_at) " +
-        "VALUES (@ProjectId, @Branch, @CommitSha, @CommitMessage, @CommitAuthor, @TriggerKind, @TriggeredBy, @Status, @QueuedAt) RETURNING id",
-        "INSERT INTO builds (project_id, branch, commit_sha, commit_message, commit_author, trigger_kind, triggered_by, status, queued_at) " +
-        "OUTPUT INSERTED.id VALUES (@ProjectId, @Branch, @CommitSha, @CommitMessage, @CommitAuthor, @TriggerKind, @TriggeredBy, @Status, @QueuedAt)");
+        "INSERT INTO builds (project_id, branch, commit_sha, commit_message, commit_author, trigger_kind, triggered_by, status, queued_at, from_fork) " +
+        "VALUES (@ProjectId, @Branch, @CommitSha, @CommitMessage, @CommitAuthor, @TriggerKind, @TriggeredBy, @Status, @QueuedAt, @FromFork) RETURNING id",
+        "INSERT INTO builds (project_id, branch, commit_sha, commit_message, commit_author, trigger_kind, triggered_by, status, queued_at, from_fork) " +
+        "OUTPUT INSERTED.id VALUES (@ProjectId, @Branch, @CommitSha, @CommitMessage, @CommitAuthor, @TriggerKind, @TriggeredBy, @Status, @QueuedAt, @FromFork)");
 
     public static readonly SqlText InsertJob = new(
         "INSERT INTO jobs (build_id, name, position, status, queued_at) VALUES (@BuildId, @Name, @Position, @Status, @QueuedAt) RETURNING id",
@@ -224,33 +225,34 @@ internal static class BuildSql
         "SELECT " + BuildColumns + " FROM builds b JOIN projects p ON p.id = b.project_id " +
         "WHERE b.status IN ('queued', 'running') ORDER BY b.id";
 
-    public const string Jobs = "SELECT " + JobColumns + " FROM jobs WHERE build_id = @BuildId ORDER BY position";
+    // A deploy's job belongs to the build it deploys (for its commit) but is not one of the build's jobs.
+    public const string Jobs = "SELECT " + JobColumns + " FROM jobs WHERE build_id = @BuildId AND deploy_id IS NULL ORDER BY position";
 
     public const string JobById = "SELECT " + JobColumns + " FROM jobs WHERE id = @Id";
 
     public const string CommandsOfBuild =
-        "SELECT " + CommandColumns + " FROM commands c JOIN jobs j ON j.id = c.job_id WHERE j.build_id = @BuildId ORDER BY c.job_id, c.idx";
+        "SELECT " + CommandColumns + " FROM commands c JOIN jobs j ON j.id = c.job_id WHERE j.build_id = @BuildId AND j.deploy_id IS NULL ORDER BY c.job_id, c.idx";
 
     public const string CommandsOfJob = "SELECT " + CommandColumns + " FROM commands c WHERE c.job_id = @JobId ORDER BY c.idx";
 
     public const string StatusOf = "SELECT status FROM builds WHERE id = @Id";
 
     public const string CancelQueuedJobs =
-        "UPDATE jobs SET status = 'canceled', finished_at = @Now WHERE build_id = @BuildId AND status = 'queued'";
+        "UPDATE jobs SET status = 'canceled', finished_at = @Now WHERE build_id = @BuildId AND deploy_id IS NULL AND status = 'queued'";
 
     public const string CancelQueuedCommands =
         "UPDATE commands SET status = 'skipped' WHERE status = 'pending' AND job_id IN " +
-        "(SELECT id FROM jobs WHERE build_id = @BuildId AND status = 'canceled')";
+        "(SELECT id FROM jobs WHERE build_id = @BuildId AND deploy_id IS NULL AND status = 'canceled')";
 
     public const string RequestCancelRunning =
-        "UPDATE jobs SET cancel_requested = 1 WHERE build_id = @BuildId AND status = 'running'";
+        "UPDATE jobs SET cancel_requested = 1 WHERE build_id = @BuildId AND deploy_id IS NULL AND status = 'running'";
 
-    public const string JobStatuses = "SELECT status FROM jobs WHERE build_id = @BuildId";
+    public const string JobStatuses = "SELECT status FROM jobs WHERE build_id = @BuildId AND deploy_id IS NULL";
 
     public const string Stale =
         "SELECT b.id FROM builds b WHERE " +
-        "(b.status IN ('queued', 'running') AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.build_id = b.id AND j.status IN ('queued', 'running'))) " +
-        "OR (b.status = 'queued' AND EXISTS (SELECT 1 FROM jobs j WHERE j.build_id = b.id AND j.status <> 'queued'))";
+        "(b.status IN ('queued', 'running') AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.build_id = b.id AND j.deploy_id IS NULL AND j.status IN ('queued', 'running'))) " +
+        "OR (b.status = 'queued' AND EXISTS (SELECT 1 FROM jobs j WHERE j.build_id = b.id AND j.deploy_id IS NULL AND j.status <> 'queued'))";
 
     public const string SetStatus =
         "UPDATE builds SET status = @Status, " +

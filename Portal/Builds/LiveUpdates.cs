@@ -17,6 +17,11 @@ public sealed class LiveUpdates(ILogger<LiveUpdates> logger)
         public static string Build(long id) => $"build:{id}";
         public static string Job(long id) => $"job:{id}";
         public static string Project(long id) => $"project:{id}";
+        public static string Server(long id) => $"server:{id}";
+        public static string Deploy(long id) => $"deploy:{id}";
+
+        /// <summary>Any change to what waits for approval (the inbox and its count).</summary>
+        public const string Approvals = "approvals";
     }
 
     public IDisposable Subscribe(string key, Func<Task> handler)

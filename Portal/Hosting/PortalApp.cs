@@ -7,6 +7,7 @@ using Kaizen.Portal.Auth;
 using Kaizen.Portal.Builds;
 using Kaizen.Portal.Components;
 using Kaizen.Portal.Data;
+using Kaizen.Portal.Delivery;
 using Kaizen.Portal.Git;
 using Kaizen.Portal.Plugins;
 using Kaizen.Portal.Projects;
@@ -64,6 +65,8 @@ public static class PortalApp
         services.AddSingleton<LogStore>();
         services.AddSingleton<RunnerStore>();
         services.AddSingleton<AuditLog>();
+        services.AddSingleton<DeployStore>();
+        services.AddSingleton<DeployService>();
         services.AddKaizenSecrets(configuration);
 
         // Domain services.
@@ -161,6 +164,7 @@ public static class PortalApp
         app.MapSecretsApi();
         app.MapUsersApi();
         app.MapAuditApi();
+        app.MapDeliveryApi();
         app.MapSettingsYaml();
         app.MapRunnerProtocol();
         app.MapAccountEndpoints();

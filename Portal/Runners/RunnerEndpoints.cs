@@ -1,5 +1,6 @@
 using Kaizen.Portal.Auth;
 using Kaizen.Portal.Builds;
+using Kaizen.Portal.Delivery;
 using Kaizen.Portal.Projects;
 using Kaizen.Portal.Secrets;
 using Kaizen.Runner.Protocol;
@@ -39,7 +40,7 @@ public static class RunnerEndpoints
     }
 
     private static async Task<IResult> Claim(ClaimRequest? request, ClaimsPrincipal user, RunnerStore store,
-        ProjectStore projects, JobEnvironmentProvider environments, WorkSignal signal,
+        DeployService deploys, JobEnvironmentProvider environments, WorkSignal signal,
         LiveUpdates live, IOptions<KaizenOptions> options, TimeProvider time, IHostApplicationLifetime lifetime,
         CancellationToken requestAborted)
     {
@@ -51,7 +52,7 @@ public static class RunnerEndpoints
         var lease = options.Value.Runners.LeaseSeconds;
         try
         {
-            return await ClaimOrWaitAsync(user.RunnerId(), deadline, lease, store, projects, environments, signal, live, time, ct);
+            return await ClaimOrWaitAsync(user.RunnerId(), deadline, lease, store, deploys, environments, signal, live, time, ct);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -64,25 +65,26 @@ public static class RunnerEndpoints
     /// whose secrets cannot be decrypted is failed right away: it must never run without them.
     /// </summary>
     private static async Task<JobAssignment?> WithEnvironmentAsync(JobAssignment job, long runnerId, RunnerStore store,
-        ProjectStore projects, JobEnvironmentProvider environments, LiveUpdates live, CancellationToken ct)
+        JobEnvironmentProvider environments, DeployService deploys, LiveUpdates live, CancellationToken ct)
     {
-        var project = await projects.FindBySlugAsync(job.ProjectSlug, ct);
+        var origin = await store.OriginAsync(job.JobId, ct);
         try
         {
-            if (project is null) throw new InvalidOperationException($"project '{job.ProjectSlug}' no longer exists");
-            var (environment, secrets) = await environments.ForBuildJobAsync(project.Id, ct);
+            if (origin is null) throw new InvalidOperationException($"project '{job.ProjectSlug}' no longer exists");
+            var (environment, secrets) = await environments.ForJobAsync(origin, ct);
             return job with { Environment = environment, Secrets = secrets };
         }
         catch (Exception ex) when (ex is SecretUnreadableException or InvalidOperationException)
         {
             await store.CompleteAsync(runnerId, job.JobId, JobOutcome.Failed, 0, $"not started: {ex.Message}", ct);
-            live.Publish(LiveUpdates.Keys.Build(job.BuildId), LiveUpdates.Keys.Dashboard);
+            live.Publish(LiveUpdates.Keys.Job(job.JobId), LiveUpdates.Keys.Build(job.BuildId), LiveUpdates.Keys.Dashboard);
+            await deploys.JobFinishedAsync(job.JobId, job.BuildId, ct);
             return null;
         }
     }
 
     private static async Task<IResult> ClaimOrWaitAsync(long runnerId, DateTimeOffset deadline, int lease, RunnerStore store,
-        ProjectStore projects, JobEnvironmentProvider environments, WorkSignal signal, LiveUpdates live, TimeProvider time,
+        DeployService deploys, JobEnvironmentProvider environments, WorkSignal signal, LiveUpdates live, TimeProvider time,
         CancellationToken ct)
     {
         while (true)
@@ -92,7 +94,7 @@ public static class RunnerEndpoints
             if (job is not null)
             {
                 live.Publish(LiveUpdates.Keys.Build(job.BuildId), LiveUpdates.Keys.Dashboard);
-                var withEnvironment = await WithEnvironmentAsync(job, runnerId, store, projects, environments, live, ct);
+                var withEnvironment = await WithEnvironmentAsync(job, runnerId, store, environments, deploys, live, ct);
                 if (withEnvironment is not null) return Results.Json(withEnvironment, RunnerJson.Options);
                 continue;
             }
@@ -137,7 +139,7 @@ public static class RunnerEndpoints
     }
 
     private static async Task<IResult> Complete(long jobId, CompleteRequest? request, ClaimsPrincipal user, RunnerStore store,
-        LiveUpdates live, CancellationToken ct)
+        DeployService deploys, LiveUpdates live, ILogger<DeployService> logger, CancellationToken ct)
     {
         if (request is null) return Results.Problem("Send { outcome, lastSeq }.", statusCode: 400);
         try
@@ -145,6 +147,16 @@ public static class RunnerEndpoints
             var buildId = await store.CompleteAsync(user.RunnerId(), jobId, request.Outcome, request.LastSeq, request.Error, ct);
             if (buildId is null) return Results.Problem($"Job {jobId} is not running on this runner.", statusCode: 410);
             live.Publish(LiveUpdates.Keys.Job(jobId), LiveUpdates.Keys.Build(buildId.Value), LiveUpdates.Keys.Dashboard);
+            // What follows (the deploy's result, the server's next deploy, automatic deploys of a passed build) must
+            // not fail the runner's call: the job is finished, and the lease reaper's sweep retries the starts.
+            try
+            {
+                await deploys.JobFinishedAsync(jobId, buildId.Value, CancellationToken.None);
+            }
+            catch (Exception ex)
+            {
+                logger.LogError(ex, "Delivery after job {JobId} failed", jobId);
+            }
             return Results.Ok();
         }
         catch (StreamIncompleteException ex)
@@ -173,8 +185,8 @@ public sealed class RunnerRegistration(IOptions<KaizenOptions> options)
 }
 
 /// <summary>Fails jobs whose runner stopped sending heartbeats, and repairs build statuses left behind by a crash.</summary>
-public sealed class LeaseReaper(RunnerStore store, BuildStore builds, LiveUpdates live, IOptions<KaizenOptions> options,
-    ILogger<LeaseReaper> logger)
+public sealed class LeaseReaper(RunnerStore store, BuildStore builds, DeployService deploys, LiveUpdates live,
+    IOptions<KaizenOptions> options, ILogger<LeaseReaper> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -194,6 +206,8 @@ public sealed class LeaseReaper(RunnerStore store, BuildStore builds, LiveUpdate
                 }
                 foreach (var buildId in await builds.RepairStaleAsync(stoppingToken))
                     live.Publish(LiveUpdates.Keys.Build(buildId), LiveUpdates.Keys.Dashboard);
+                // Deploys whose job a lost runner held, or that a crash left queued, start here.
+                await deploys.SweepAsync(stoppingToken);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {

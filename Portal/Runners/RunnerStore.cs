@@ -241,6 +241,16 @@ public sealed class RunnerStore(Database db, TimeProvider time)
         await c.ExecuteAsync(RunnerSql.Finish, new { job.Id, Status = status, Error = error, Now = now }, tx);
         // Whatever the runner did not report is closed: a running command was interrupted, pending ones never ran.
         await c.ExecuteAsync(RunnerSql.CloseCommands, new { JobId = job.Id, Interrupted = status == Status.Canceled ? Status.Canceled : Status.Failed }, tx);
+        // A deploy's job finishes its deploy in the same transaction: the deploy's result is its job's.
+        await Delivery.DeployStore.FinishOfJobAsync(c, tx, job.Id, status, error, now);
+    }
+
+    /// <summary>Where a job comes from, which decides what it may receive: its project, the server when it is a
+    /// deploy's job, and whether its build runs a fork's code.</summary>
+    public async Task<JobOrigin?> OriginAsync(long jobId, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return await c.QuerySingleOrDefaultAsync<JobOrigin>(RunnerSql.Origin, new { Id = jobId });
     }
 
     private sealed class ClaimedJob
@@ -271,8 +281,20 @@ public sealed class StreamIncompleteException(long lastApplied)
     public long LastApplied { get; } = lastApplied;
 }
 
+/// <summary>See <see cref="RunnerStore.OriginAsync"/>.</summary>
+public sealed class JobOrigin
+{
+    public long ProjectId { get; init; }
+    public long? ServerId { get; init; }
+    public bool FromFork { get; init; }
+}
+
 internal static class RunnerSql
 {
+    public const string Origin =
+        "SELECT b.project_id AS ProjectId, d.server_id AS ServerId, b.from_fork AS FromFork FROM jobs j " +
+        "JOIN builds b ON b.id = j.build_id LEFT JOIN deploys d ON d.id = j.deploy_id WHERE j.id = @Id";
+
     private const string Columns =
         "id, name, slots, version, executors, labels, created_at AS CreatedAt, last_seen_at AS LastSeenAt";
 

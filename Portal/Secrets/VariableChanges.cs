@@ -1,4 +1,5 @@
 using Kaizen.Portal.Audit;
+using Kaizen.Portal.Delivery;
 using Kaizen.Portal.Projects;
 
 namespace Kaizen.Portal.Secrets;
@@ -28,9 +29,9 @@ public sealed record Change(ChangeStatus Status, string? Error = null)
 /// <summary>
 /// Every change to variables and secrets, from the API and from the pages alike: checks the <see cref="VariableRules"/>,
 /// saves through <see cref="VariableStore"/> and records it in the <see cref="AuditLog"/> (never with a value).
-/// An audit <c>target</c> names the scope the way people read it: <c>org</c>, <c>project:web</c>, <c>server:3</c>.
+/// An audit <c>target</c> names the scope the way people read it: <c>org</c>, <c>project:web</c>, <c>project:web/server:staging</c>.
 /// </summary>
-public sealed class VariableChanges(VariableStore store, AuditLog audit, ProjectStore projects)
+public sealed class VariableChanges(VariableStore store, AuditLog audit, ProjectStore projects, DeployStore servers)
 {
     /// <summary>How the audit log names <paramref name="scope"/> (a project by its slug).</summary>
     public async Task<string> TargetAsync(VariableScope scope, CancellationToken ct = default)
@@ -43,6 +44,9 @@ public sealed class VariableChanges(VariableStore store, AuditLog audit, Project
             case VariableScope.ProjectKind:
                 var project = (await projects.ListAsync(ct)).FirstOrDefault(p => p.Id == scope.Id);
                 return project is null ? $"project:{scope.Id}" : ProjectTarget(project.Slug);
+            case VariableScope.ServerKind:
+                var server = await servers.ServerAsync(scope.Id, ct);
+                return server is null ? $"server:{scope.Id}" : DeployService.ServerTarget(server.ProjectSlug, server.Name);
             default:
                 return $"{scope.Kind}:{scope.Id}";
         }

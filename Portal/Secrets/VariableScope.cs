@@ -15,6 +15,6 @@ public sealed record VariableScope(string Kind, long Id)
 
     public static VariableScope Project(long projectId) => new(ProjectKind, projectId);
 
-    /// <summary>One server's deploys only (servers come with deploys; the table is ready for them).</summary>
+    /// <summary>One server's deploys only.</summary>
     public static VariableScope Server(long serverId) => new(ServerKind, serverId);
 }

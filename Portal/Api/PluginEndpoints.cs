@@ -1,5 +1,7 @@
+using Kaizen.Portal.Delivery;
 using Kaizen.Portal.Plugins;
 using Kaizen.Portal.Projects;
+using Kaizen.Portal.Secrets;
 using Kaizen.Sdk;
 
 namespace Kaizen.Portal.Api;
@@ -12,7 +14,12 @@ public sealed record StackResponse(
 
 public sealed record JobSettingsResponse(string Name, IReadOnlyList<string> Commands);
 
-/// <summary>Plugins and the stacks they detect: GET /api/v1/plugins, GET and POST /api/v1/projects/{slug}/stacks.</summary>
+public sealed record DeploySuggestionResponse(
+    string PluginId, string Plugin, string Stack, string Directory, string? Error, IReadOnlyList<string> Commands,
+    IReadOnlyList<string> RequiredVariables, IReadOnlyList<string> MissingVariables);
+
+/// <summary>Plugins and the stacks they detect: GET /api/v1/plugins, GET and POST /api/v1/projects/{slug}/stacks,
+/// GET /api/v1/projects/{slug}/deploy-suggestions.</summary>
 public static class PluginEndpoints
 {
     public static IEndpointRouteBuilder MapPluginApi(this IEndpointRouteBuilder app)
@@ -25,7 +32,39 @@ public static class PluginEndpoints
             .WithSummary("The stacks detected at the default branch's head, with the jobs, caches and tools their plugins suggest.");
         api.MapPost("/projects/{slug}/stacks/apply", Apply).RequireAuthorization(ApiEndpoints.WritePolicy)
             .WithSummary("Adds the suggested jobs to the build settings (jobs already there by name are left alone).");
+        api.MapGet("/projects/{slug}/deploy-suggestions", DeploySuggestions)
+            .WithSummary("Deploy commands the detected stacks' plugins suggest for a server (?server=production), with the " +
+                         "variables they need and which of those the server's environment lacks.");
         return app;
+    }
+
+    private static async Task<IResult> DeploySuggestions(string slug, string? server, ProjectStore projects, DeployStore servers,
+        VariableStore variables, StackService stacks, CancellationToken ct)
+    {
+        var project = await projects.FindBySlugAsync(slug, ct);
+        if (project is null) return Results.Problem($"No project '{slug}'.", statusCode: 404);
+        if (string.IsNullOrWhiteSpace(server)) return Results.Problem("Say which server: ?server=production.", statusCode: 400);
+        var names = await EnvironmentNamesAsync(project.Id, await servers.FindServerAsync(project.Id, server.Trim(), ct), variables, ct);
+        var planned = await stacks.PlanDeploysAsync(project, server.Trim(), names, ct);
+        if (!planned.Ok) return planned.ToProblemResult();
+        return Results.Ok(planned.Value!.Select(s => new DeploySuggestionResponse(
+            s.Stack.PluginId, s.PluginName, s.Stack.Stack, s.Stack.Directory, s.Error, s.Commands, s.RequiredVariables, s.MissingVariables)));
+    }
+
+    /// <summary>The names (never values) of everything a deploy to the server would get: the organization's, the
+    /// project's and, for an existing server, its own variables and secrets.</summary>
+    public static async Task<IReadOnlyCollection<string>> EnvironmentNamesAsync(long projectId, ServerRow? server, VariableStore store,
+        CancellationToken ct)
+    {
+        var scopes = new List<VariableScope> { VariableScope.Org, VariableScope.Project(projectId) };
+        if (server is not null) scopes.Add(VariableScope.Server(server.Id));
+        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var scope in scopes)
+        {
+            foreach (var v in await store.VariablesAsync(scope, ct)) names.Add(v.Name);
+            foreach (var s in await store.SecretsAsync(scope, ct)) names.Add(s.Name);
+        }
+        return names;
     }
 
     private static async Task<IResult> Stacks(string slug, ProjectStore projects, StackService stacks, CancellationToken ct)

@@ -9,17 +9,52 @@ namespace Kaizen.Portal.Plugins;
 /// <summary>A stack found in a project and what its plugin suggests (or why it could not).</summary>
 public sealed record StackSuggestion(DetectedStack Stack, string PluginName, BuildPlan? Plan, IReadOnlyList<JobSettings> Jobs, string? Error);
 
+/// <summary>A deploy a stack's plugin suggests: its commands, the variables it needs and which of them are missing.</summary>
+public sealed record DeploySuggestion(
+    DetectedStack Stack, string PluginName, IReadOnlyList<string> Commands, IReadOnlyList<string> RequiredVariables,
+    IReadOnlyList<string> MissingVariables, string? Error);
+
 /// <summary>Detects stacks at a project's default branch head and turns plugins' plans into build settings.</summary>
 public sealed class StackService(PluginHost host, ProjectStore projects, ProjectService projectService, GitMirror git, LiveUpdates live)
 {
     /// <param name="refresh">Fetch the repository first (false: use the mirror as it is, for overview pages).</param>
-    public async Task<Outcome<IReadOnlyList<StackSuggestion>>> DetectAsync(ProjectRow project, CancellationToken ct, bool refresh = true)
+    public Task<Outcome<IReadOnlyList<StackSuggestion>>> DetectAsync(ProjectRow project, CancellationToken ct, bool refresh = true) =>
+        WithStacksAsync(project, refresh, ct, (view, plugin, detected) =>
+        {
+            if (plugin.Instance is not IBuildPlanner planner) return new StackSuggestion(detected, plugin.Name, null, [], null);
+            var plan = host.Invoke(plugin, () => planner.PlanBuild(new BuildPlanContext(view, detected)), "planning a build");
+            return plan is null
+                ? new StackSuggestion(detected, plugin.Name, null, [], plugin.Error)
+                : new StackSuggestion(detected, plugin.Name, plan, Render(detected, plan), null);
+        });
+
+    /// <summary>
+    /// What the plugins of the detected stacks would run to deploy to <paramref name="server"/>: each plan's tools, then
+    /// its commands, as plain timed commands. <paramref name="variables"/> are the names (never values) the deploy's
+    /// environment will define; the ones a plan needs but that are missing are listed so people define them first.
+    /// </summary>
+    public Task<Outcome<IReadOnlyList<DeploySuggestion>>> PlanDeploysAsync(ProjectRow project, string server,
+        IReadOnlyCollection<string> variables, CancellationToken ct) =>
+        WithStacksAsync(project, refresh: true, ct, (view, plugin, detected) =>
+        {
+            if (plugin.Instance is not IDeployPlanner planner) return null;
+            var plan = host.Invoke(plugin, () => planner.PlanDeploy(new DeployPlanContext(view, detected, server, variables)), "planning a deploy");
+            if (plan is null) return new DeploySuggestion(detected, plugin.Name, [], [], [], plugin.Error);
+            var defined = variables.ToHashSet(StringComparer.OrdinalIgnoreCase);
+            return new DeploySuggestion(detected, plugin.Name,
+                [.. (plan.Tools ?? []).Select(ToolCommand), .. plan.Commands],
+                plan.RequiredVariables, plan.RequiredVariables.Where(v => !defined.Contains(v)).ToList(), null);
+        });
+
+    /// <summary>Runs <paramref name="each"/> for every stack the plugins detect at the default branch's head.</summary>
+    private async Task<Outcome<IReadOnlyList<T>>> WithStacksAsync<T>(ProjectRow project, bool refresh, CancellationToken ct,
+        Func<IRepositoryView, PluginState, DetectedStack, T?> each) where T : class
     {
         IReadOnlyList<BranchRow> heads;
         if (refresh)
         {
             var branches = await projectService.RefreshBranchesAsync(project.Id, project.GitUrl, ct);
-            if (!branches.Ok) return Outcome<IReadOnlyList<StackSuggestion>>.Fail(Problem.Invalid, branches.Message!);
+            if (!branches.Ok) return Outcome<IReadOnlyList<T>>.Fail(Problem.Invalid, branches.Message!);
             heads = branches.Value!;
         }
         else
@@ -28,31 +63,22 @@ public sealed class StackService(PluginHost host, ProjectStore projects, Project
         }
         var head = heads.FirstOrDefault(b => b.Name == project.DefaultBranch);
         if (head is null)
-            return Outcome<IReadOnlyList<StackSuggestion>>.Fail(Problem.NotFound, $"The default branch '{project.DefaultBranch}' does not exist any more.");
+            return Outcome<IReadOnlyList<T>>.Fail(Problem.NotFound, $"The default branch '{project.DefaultBranch}' does not exist any more.");
 
         using var view = await GitRepositoryView.OpenAsync(git.MirrorPath(project.Id), head.HeadSha, ct);
-        if (view is null) return Outcome<IReadOnlyList<StackSuggestion>>.Fail(Problem.Invalid, "Could not read the repository's files.");
+        if (view is null) return Outcome<IReadOnlyList<T>>.Fail(Problem.Invalid, "Could not read the repository's files.");
 
-        var found = new List<StackSuggestion>();
+        var found = new List<T>();
         foreach (var (plugin, detector) in host.Extensions<IStackDetector>())
         {
             var stacks = host.Invoke(plugin, () => detector.Detect(view), "detecting stacks");
             foreach (var stack in stacks ?? [])
             {
                 // The plugin that found a stack plans it; its id is stamped so suggestions can be traced back.
-                var detected = stack with { PluginId = plugin.Id };
-                if (plugin.Instance is not IBuildPlanner planner)
-                {
-                    found.Add(new StackSuggestion(detected, plugin.Name, null, [], null));
-                    continue;
-                }
-                var plan = host.Invoke(plugin, () => planner.PlanBuild(new BuildPlanContext(view, detected)), "planning a build");
-                found.Add(plan is null
-                    ? new StackSuggestion(detected, plugin.Name, null, [], plugin.Error)
-                    : new StackSuggestion(detected, plugin.Name, plan, Render(detected, plan), null));
+                if (each(view, plugin, stack with { PluginId = plugin.Id }) is { } item) found.Add(item);
             }
         }
-        return Outcome<IReadOnlyList<StackSuggestion>>.Of(found);
+        return Outcome<IReadOnlyList<T>>.Of(found);
     }
 
     /// <summary>Adds every suggested job whose name is not in the settings yet (so applying twice changes nothing).</summary>

@@ -72,6 +72,15 @@ public static class RunnerEndpoints
         {
             if (origin is null) throw new InvalidOperationException($"project '{job.ProjectSlug}' no longer exists");
             var (environment, secrets) = await environments.ForJobAsync(origin, ct);
+            if (origin.DeployId is { } deployId)
+            {
+                // A deploy's commands can name their target (e.g. serverless deploy --stage "$KAIZEN_SERVER").
+                environment = new Dictionary<string, string>(environment)
+                {
+                    ["KAIZEN_SERVER"] = origin.ServerName ?? "",
+                    ["KAIZEN_DEPLOY_ID"] = deployId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                };
+            }
             return job with { Environment = environment, Secrets = secrets };
         }
         catch (Exception ex) when (ex is SecretUnreadableException or InvalidOperationException)

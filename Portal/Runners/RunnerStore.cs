@@ -286,14 +286,17 @@ public sealed class JobOrigin
 {
     public long ProjectId { get; init; }
     public long? ServerId { get; init; }
+    public string? ServerName { get; init; }
+    public long? DeployId { get; init; }
     public bool FromFork { get; init; }
 }
 
 internal static class RunnerSql
 {
     public const string Origin =
-        "SELECT b.project_id AS ProjectId, d.server_id AS ServerId, b.from_fork AS FromFork FROM jobs j " +
-        "JOIN builds b ON b.id = j.build_id LEFT JOIN deploys d ON d.id = j.deploy_id WHERE j.id = @Id";
+        "SELECT b.project_id AS ProjectId, d.server_id AS ServerId, s.name AS ServerName, d.id AS DeployId, " +
+        "b.from_fork AS FromFork FROM jobs j JOIN builds b ON b.id = j.build_id LEFT JOIN deploys d ON d.id = j.deploy_id " +
+        "LEFT JOIN servers s ON s.id = d.server_id WHERE j.id = @Id";
 
     private const string Columns =
         "id, name, slots, version, executors, labels, created_at AS CreatedAt, last_seen_at AS LastSeenAt";

@@ -1,8 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Security.Cryptography;
-using System.Text;
-using Kaizen.Portal.Api;
 using Kaizen.Portal.Builds;
 using Kaizen.Portal.Delivery;
 using Kaizen.Portal.Tests.Integration;
@@ -13,8 +10,6 @@ namespace Kaizen.Portal.Tests.Delivery;
 /// <summary>A push to develop whose build passes updates staging by itself, with staging's secret and only there.</summary>
 public sealed class AutomaticDeployTests : OneCommitRepository
 {
-    private static string Hash(string value) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(value)))[..16];
-
     [Fact]
     public async Task A_passed_build_of_develop_deploys_to_staging_which_alone_sees_the_staging_secret()
     {
@@ -45,12 +40,12 @@ public sealed class AutomaticDeployTests : OneCommitRepository
 
         var build = await portal.WaitForBuildAsync(await portal.StartBuildAsync(slug, "develop"));
         Assert.Equal(Status.Passed, build.Status);
-        var deploy = await WaitForDeployAsync(portal, slug, "staging", d => DeployStatus.IsFinished(d.Status));
+        var deploy = await Deploys.WaitForNewestAsync(portal.Api, slug, "staging", d => DeployStatus.IsFinished(d.Status));
 
         Assert.Equal(DeployStatus.Passed, deploy.Status);
         Assert.Equal(build.Id, deploy.BuildId);
         Assert.Equal("automatic", deploy.Trigger);
-        Assert.Equal(Hash(stagingKey), File.ReadAllText(Path.Combine(marks, "key")).Trim());
+        Assert.Equal(Deploys.Hash(stagingKey), File.ReadAllText(Path.Combine(marks, "key")).Trim());
         Assert.Equal(build.CommitSha, File.ReadAllText(Path.Combine(marks, "commit")).Trim());
         var deployLog = await portal.Api.GetStringAsync($"/api/v1/deploys/{deploy.Id}/log");
         Assert.Contains("deploying with ***", deployLog);
@@ -61,20 +56,5 @@ public sealed class AutomaticDeployTests : OneCommitRepository
         // The deploy's job is not one of the build's jobs.
         Assert.Single((await portal.GetBuildAsync(build.Id)).Jobs);
         Directory.Delete(marks, recursive: true);
-    }
-
-    internal static async Task<DeployResponse> WaitForDeployAsync(PortalHost portal, string slug, string server,
-        Func<DeployResponse, bool> until, int timeoutSeconds = 60)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(timeoutSeconds);
-        while (true)
-        {
-            var found = await portal.Api.GetFromJsonAsync<ServerResponse>($"/api/v1/projects/{slug}/servers/{server}");
-            var deploy = found!.Deploys!.FirstOrDefault();
-            if (deploy is not null && until(deploy)) return deploy;
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"No deploy to {server} reached the expected state; newest: {deploy?.Status ?? "none"} {deploy?.Note}");
-            await Task.Delay(100);
-        }
     }
 }

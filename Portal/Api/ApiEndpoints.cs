@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Kaizen.Portal.Audit;
 using Kaizen.Portal.Auth;
 using Kaizen.Portal.Builds;
+using Kaizen.Portal.GitHub;
 using Kaizen.Portal.Projects;
 
 namespace Kaizen.Portal.Api;
@@ -13,44 +14,57 @@ public static class ApiEndpoints
 
     public static IEndpointRouteBuilder MapKaizenApi(this IEndpointRouteBuilder app)
     {
+        // Reads of a public project (its builds, jobs and logs) are open to anyone; everything else needs a user.
+        var open = app.MapGroup("/api/v1").WithTags("Kaizen");
         var api = app.MapGroup("/api/v1").RequireAuthorization().WithTags("Kaizen");
 
         api.MapPost("/projects", CreateProject).RequireAuthorization(WritePolicy)
             .WithSummary("Create a project from a git repository (local path, file:// or https:// URL).");
-        api.MapGet("/projects", ListProjects).WithSummary("Every project.");
-        api.MapGet("/projects/{slug}", GetProject).WithSummary("A project with its branches.");
+        open.MapGet("/projects", ListProjects).WithSummary("Every project the caller may see (anonymous callers: the public ones).");
+        open.MapGet("/projects/{slug}", GetProject).WithSummary("A project with its branches.");
         api.MapGet("/projects/{slug}/settings", GetSettings).WithSummary("The project's build settings.");
         api.MapPut("/projects/{slug}/settings", PutSettings).RequireAuthorization(WritePolicy)
             .WithSummary("Replace the project's build settings (setup, jobs, epilogue).");
-        api.MapGet("/projects/{slug}/builds", ListBuilds).WithSummary("The project's builds, newest first (paged).");
+        open.MapGet("/projects/{slug}/builds", ListBuilds).WithSummary("The project's builds, newest first (paged).");
         api.MapPost("/projects/{slug}/builds", StartBuild).RequireAuthorization(WritePolicy)
             .WithSummary("Build the head of a branch (the default branch when none is given).");
-        api.MapGet("/builds/{id:long}", GetBuild).WithSummary("A build with its jobs and their commands.");
+        open.MapGet("/builds/{id:long}", GetBuild).WithSummary("A build with its jobs and their commands.");
         api.MapPost("/builds/{id:long}/cancel", CancelBuild).RequireAuthorization(WritePolicy).WithSummary("Cancel a build.");
         api.MapPost("/builds/{id:long}/rerun", RerunBuild).RequireAuthorization(WritePolicy)
             .WithSummary("Build the same commit again; returns the new build.");
-        api.MapGet("/jobs/{id:long}/log", GetLog).WithSummary("The job's whole log as text/plain.");
+        open.MapGet("/jobs/{id:long}/log", GetLog).WithSummary("The job's whole log as text/plain.");
         return app;
     }
 
     private static async Task<IResult> CreateProject(CreateProjectRequest? body, ProjectService projects, CancellationToken ct)
     {
         if (body is null) return Results.Problem("Send a JSON body: { \"name\": \"...\", \"gitUrl\": \"...\" }.", statusCode: 400);
-        var created = await projects.CreateAsync(body.Name, body.GitUrl, body.IsPublic ?? false, ct);
+        var created = await projects.CreateAsync(body.Name, body.GitUrl, body.Public ?? body.IsPublic ?? false, ct);
         if (!created.Ok) return created.ToProblemResult();
         var p = created.Value!;
         return Results.Created($"/api/v1/projects/{p.Slug}",
             new CreatedProjectResponse(p.Id, p.Slug, p.DefaultBranch, p.Branches.Select(b => b.Name).ToList()));
     }
 
-    private static async Task<IResult> ListProjects(ProjectStore store, CancellationToken ct) =>
-        Results.Ok((await store.ListAsync(ct)).Select(p => ProjectResponse.From(p, [])));
+    private static async Task<IResult> ListProjects(ProjectStore store, ClaimsPrincipal user, CancellationToken ct) =>
+        Results.Ok((await store.ListAsync(ct)).Where(p => ProjectAccess.CanRead(user, p)).Select(p => ProjectResponse.From(p, [])));
 
-    private static async Task<IResult> GetProject(string slug, ProjectStore store, CancellationToken ct)
+    private static async Task<IResult> GetProject(string slug, ProjectStore store, WebhookSecrets webhooks, ClaimsPrincipal user,
+        CancellationToken ct)
     {
         var project = await store.FindBySlugAsync(slug, ct);
-        if (project is null) return NotFound($"No project '{slug}'.");
-        return Results.Ok(ProjectResponse.From(project, await store.BranchesAsync(project.Id, ct)));
+        if (!ProjectAccess.CanRead(user, project)) return NotFound($"No project '{slug}'.");
+        var response = ProjectResponse.From(project, await store.BranchesAsync(project.Id, ct));
+        if (user.IsInRole(Roles.Admin))
+        {
+            response = response with
+            {
+                WebhookSecret = await webhooks.GetOrCreateAsync(project.Id, ct),
+                BadgeToken = project.BadgeToken,
+                ForkSecrets = project.ForkSecrets,
+            };
+        }
+        return Results.Ok(response);
     }
 
     private static async Task<IResult> GetSettings(string slug, ProjectStore store, CancellationToken ct)
@@ -77,11 +91,11 @@ public static class ApiEndpoints
         return Results.Ok(settings);
     }
 
-    private static async Task<IResult> ListBuilds(string slug, ProjectStore projects, BuildStore builds, CancellationToken ct,
-        int page = 1, int pageSize = 20, string? branch = null, string? status = null)
+    private static async Task<IResult> ListBuilds(string slug, ProjectStore projects, BuildStore builds, ClaimsPrincipal user,
+        CancellationToken ct, int page = 1, int pageSize = 20, string? branch = null, string? status = null)
     {
         var project = await projects.FindBySlugAsync(slug, ct);
-        if (project is null) return NotFound($"No project '{slug}'.");
+        if (!ProjectAccess.CanRead(user, project)) return NotFound($"No project '{slug}'.");
         page = Math.Max(1, page);
         pageSize = Math.Clamp(pageSize, 1, 100);
         var result = await builds.ListAsync(project.Id, (page - 1) * pageSize, pageSize, branch, status, ct);
@@ -97,10 +111,11 @@ public static class ApiEndpoints
         return started.Ok ? Results.Created($"/api/v1/builds/{started.Value}", new CreatedResponse(started.Value)) : started.ToProblemResult();
     }
 
-    private static async Task<IResult> GetBuild(long id, BuildStore builds, CancellationToken ct)
+    private static async Task<IResult> GetBuild(long id, BuildStore builds, ProjectStore projects, ClaimsPrincipal user, CancellationToken ct)
     {
         var build = await builds.FindAsync(id, ct);
-        if (build is null) return NotFound($"No build {id}.");
+        if (build is null || !ProjectAccess.CanRead(user, await projects.FindBySlugAsync(build.ProjectSlug, ct)))
+            return NotFound($"No build {id}.");
         var jobs = await builds.JobsAsync(id, ct);
         var commands = await builds.CommandsOfBuildAsync(id, ct);
         return Results.Ok(BuildResponse.From(build, jobs, commands));
@@ -124,10 +139,14 @@ public static class ApiEndpoints
         return rerun.Ok ? Results.Created($"/api/v1/builds/{rerun.Value}", new CreatedResponse(rerun.Value)) : rerun.ToProblemResult();
     }
 
-    private static async Task GetLog(long id, HttpContext http, BuildStore builds, LogStore logs, CancellationToken ct)
+    private static async Task GetLog(long id, HttpContext http, BuildStore builds, ProjectStore projects, LogStore logs,
+        CancellationToken ct)
     {
         var job = await builds.FindJobAsync(id, ct);
-        if (job is null)
+        var build = job is null ? null : await builds.FindAsync(job.BuildId, ct);
+        // A deploy's log is deployment detail: signed-in users only, even for a public project.
+        var project = build is null ? null : await projects.FindBySlugAsync(build.ProjectSlug, ct);
+        if (job is null || !ProjectAccess.CanRead(http.User, project) || (job.DeployId is not null && !ProjectAccess.IsSignedIn(http.User)))
         {
             await NotFound($"No job {id}.").ExecuteAsync(http);
             return;
@@ -135,8 +154,7 @@ public static class ApiEndpoints
         http.Response.ContentType = "text/plain; charset=utf-8";
         if (http.Request.Query["download"] is ["1" or "true"])
         {
-            var build = await builds.FindAsync(job.BuildId, ct);
-            var name = $"{build?.ProjectSlug ?? "job"}-build{job.BuildId}-{job.Name}.log";
+            var name = $"{build!.ProjectSlug}-build{job.BuildId}-{job.Name}.log";
             // Only characters that are safe in any file system and header.
             name = string.Concat(name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_' ? c : '-'));
             http.Response.Headers.ContentDisposition = $"attachment; filename=\"{name}\"";

@@ -3,7 +3,8 @@ using Kaizen.Portal.Projects;
 
 namespace Kaizen.Portal.Api;
 
-public sealed record CreateProjectRequest(string? Name, string? GitUrl, bool? IsPublic);
+/// <summary><c>public</c> (or <c>isPublic</c>) makes the project's builds and logs readable by anyone; private by default.</summary>
+public sealed record CreateProjectRequest(string? Name, string? GitUrl, bool? IsPublic, bool? Public = null);
 
 public sealed record CreatedProjectResponse(long Id, string Slug, string DefaultBranch, IReadOnlyList<string> Branches);
 
@@ -15,7 +16,22 @@ public sealed record ProjectResponse(
 {
     public static ProjectResponse From(ProjectRow p, IEnumerable<BranchRow> branches) => new(
         p.Id, p.Name, p.Slug, p.GitUrl, p.DefaultBranch, p.IsPublic, DateTimeOffset.FromUnixTimeMilliseconds(p.CreatedAt),
-        branches.Select(b => new BranchResponse(b.Name, b.HeadSha, b.HeadMessage, b.HeadAuthor)).ToList());
+        branches.Select(b => new BranchResponse(b.Name, b.HeadSha, b.HeadMessage, b.HeadAuthor)).ToList())
+    {
+        GithubRepository = p.GithubRepository,
+    };
+
+    /// <summary>The GitHub repository ("owner/name") webhooks and commit statuses are matched by.</summary>
+    public string? GithubRepository { get; init; }
+
+    /// <summary>Admins only: the secret GitHub signs webhook deliveries with.</summary>
+    public string? WebhookSecret { get; init; }
+
+    /// <summary>Admins only: the token that shows a private project's badges (<c>?token=</c>).</summary>
+    public string? BadgeToken { get; init; }
+
+    /// <summary>Admins only: the secrets builds of pull requests from forks may receive.</summary>
+    public IReadOnlyList<string>? ForkSecrets { get; init; }
 }
 
 public sealed record SettingsRequest(IReadOnlyList<string>? Setup, IReadOnlyList<JobSettings>? Jobs, IReadOnlyList<string>? Epilogue);

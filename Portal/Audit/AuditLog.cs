@@ -17,6 +17,9 @@ public static class AuditActions
     public const string VariableDeleted = "variable.deleted";
     public const string UserCreated = "user.created";
     public const string SettingsChanged = "settings.changed";
+    public const string ProjectChanged = "project.changed";
+    public const string WebhookSecretRotated = "webhook.secret_rotated";
+    public const string BadgeTokenChanged = "badge.token_changed";
     public const string ServerCreated = "server.created";
     public const string ServerChanged = "server.changed";
     public const string ServerDeleted = "server.deleted";

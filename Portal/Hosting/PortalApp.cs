@@ -4,11 +4,13 @@ using System.Text.Json.Serialization;
 using Kaizen.Portal.Api;
 using Kaizen.Portal.Audit;
 using Kaizen.Portal.Auth;
+using Kaizen.Portal.Badges;
 using Kaizen.Portal.Builds;
 using Kaizen.Portal.Components;
 using Kaizen.Portal.Data;
 using Kaizen.Portal.Delivery;
 using Kaizen.Portal.Git;
+using Kaizen.Portal.GitHub;
 using Kaizen.Portal.Plugins;
 using Kaizen.Portal.Projects;
 using Kaizen.Portal.Runners;
@@ -67,6 +69,7 @@ public static class PortalApp
         services.AddSingleton<AuditLog>();
         services.AddSingleton<DeployStore>();
         services.AddSingleton<DeployService>();
+        services.AddSingleton<WebhookSecrets>();
         services.AddKaizenSecrets(configuration);
 
         // Domain services.
@@ -165,6 +168,8 @@ public static class PortalApp
         app.MapUsersApi();
         app.MapAuditApi();
         app.MapDeliveryApi();
+        app.MapBadges();
+        app.MapProjectOptionsApi();
         app.MapSettingsYaml();
         app.MapRunnerProtocol();
         app.MapAccountEndpoints();

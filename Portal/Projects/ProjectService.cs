@@ -22,6 +22,7 @@ public sealed class ProjectService(ProjectStore store, GitMirror git, TimeProvid
 
         var slug = await UniqueSlugAsync(name, ct);
         var id = await store.CreateAsync(name, slug, url.Value!, probe.Value.DefaultBranch, isPublic, ct);
+        if (GitHub.GithubRepositoryName.FromUrl(url.Value) is { } repository) await store.SetGithubRepositoryAsync(id, repository, ct);
         var branches = await RefreshBranchesAsync(id, url.Value!, ct);
         live.Publish(LiveUpdates.Keys.Dashboard);
         return Outcome<CreatedProject>.Of(new CreatedProject(id, slug, probe.Value.DefaultBranch, branches.Value ?? []));

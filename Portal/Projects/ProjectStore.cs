@@ -16,7 +16,18 @@ public sealed class ProjectRow
     public string SettingsJson { get; init; } = "{}";
     public long CreatedAt { get; init; }
 
+    /// <summary>Shows a private project's badges to whoever has a URL with it; null: none made yet.</summary>
+    public string? BadgeToken { get; init; }
+
+    /// <summary>The GitHub repository ("owner/name") webhooks and commit statuses are matched by; null when none.</summary>
+    public string? GithubRepository { get; init; }
+
+    public string ForkSecretsJson { get; init; } = "[]";
+
     public BuildSettings Settings => ProjectStore.ParseSettings(SettingsJson);
+
+    /// <summary>Names of the secrets builds of pull requests from forks may receive (none by default).</summary>
+    public IReadOnlyList<string> ForkSecrets => JsonSerializer.Deserialize<List<string>>(ForkSecretsJson) ?? [];
 }
 
 public sealed class BranchRow
@@ -79,6 +90,50 @@ public sealed class ProjectStore(Database db, TimeProvider time)
             new { Id = projectId, SettingsJson = JsonSerializer.Serialize(settings, SettingsJson) });
     }
 
+    public async Task SetPublicAsync(long projectId, bool isPublic, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await c.ExecuteAsync(ProjectSql.SetPublic, new { Id = projectId, IsPublic = isPublic });
+    }
+
+    public async Task SetBadgeTokenAsync(long projectId, string? token, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await c.ExecuteAsync(ProjectSql.SetBadgeToken, new { Id = projectId, Token = token });
+    }
+
+    public async Task SetGithubRepositoryAsync(long projectId, string? repository, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await c.ExecuteAsync(ProjectSql.SetGithubRepository, new { Id = projectId, Repository = repository });
+    }
+
+    public async Task SetForkSecretsAsync(long projectId, IReadOnlyList<string> names, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await c.ExecuteAsync(ProjectSql.SetForkSecrets, new { Id = projectId, Json = JsonSerializer.Serialize(names) });
+    }
+
+    /// <summary>The webhook secret's ciphertext (see WebhookSecrets), or null when none was made.</summary>
+    public async Task<string?> WebhookSecretAsync(long projectId, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return await c.ExecuteScalarAsync<string?>(ProjectSql.WebhookSecret, new { Id = projectId });
+    }
+
+    public async Task SetWebhookSecretAsync(long projectId, string? ciphertext, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await c.ExecuteAsync(ProjectSql.SetWebhookSecret, new { Id = projectId, Secret = ciphertext });
+    }
+
+    /// <summary>Projects built from the GitHub repository <paramref name="repository"/> ("owner/name").</summary>
+    public async Task<IReadOnlyList<ProjectRow>> FindByGithubRepositoryAsync(string repository, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return (await c.QueryAsync<ProjectRow>(ProjectSql.ByGithubRepository, new { Repository = repository })).AsList();
+    }
+
     public async Task<IReadOnlyList<BranchRow>> BranchesAsync(long projectId, CancellationToken ct = default)
     {
         await using var c = await db.OpenAsync(ct);
@@ -103,7 +158,8 @@ internal static class ProjectSql
 {
     private const string Columns =
         "id, name, slug, git_url AS GitUrl, default_branch AS DefaultBranch, is_public AS IsPublic, " +
-        "settings_json AS SettingsJson, created_at AS CreatedAt";
+        "settings_json AS SettingsJson, created_at AS CreatedAt, badge_token AS BadgeToken, " +
+        "github_repository AS GithubRepository, fork_secrets AS ForkSecretsJson";
 
     public static readonly SqlText Insert = new(
         "INSERT INTO projects (name, slug, git_url, default_branch, is_public, settings_json, created_at) " +
@@ -115,6 +171,13 @@ internal static class ProjectSql
     public const string BySlug = "SELECT " + Columns + " FROM projects WHERE slug = @Slug";
     public const string All = "SELECT " + Columns + " FROM projects ORDER BY name";
     public const string UpdateSettings = "UPDATE projects SET settings_json = @SettingsJson WHERE id = @Id";
+    public const string SetPublic = "UPDATE projects SET is_public = @IsPublic WHERE id = @Id";
+    public const string SetBadgeToken = "UPDATE projects SET badge_token = @Token WHERE id = @Id";
+    public const string SetGithubRepository = "UPDATE projects SET github_repository = @Repository WHERE id = @Id";
+    public const string SetForkSecrets = "UPDATE projects SET fork_secrets = @Json WHERE id = @Id";
+    public const string SetWebhookSecret = "UPDATE projects SET webhook_secret = @Secret WHERE id = @Id";
+    public const string WebhookSecret = "SELECT webhook_secret FROM projects WHERE id = @Id";
+    public const string ByGithubRepository = "SELECT " + Columns + " FROM projects WHERE LOWER(github_repository) = LOWER(@Repository) ORDER BY id";
 
     public const string Branches =
         "SELECT name, head_sha AS HeadSha, head_message AS HeadMessage, head_author AS HeadAuthor, updated_at AS UpdatedAt " +

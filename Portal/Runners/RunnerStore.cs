@@ -289,13 +289,18 @@ public sealed class JobOrigin
     public string? ServerName { get; init; }
     public long? DeployId { get; init; }
     public bool FromFork { get; init; }
+    public string ForkSecretsJson { get; init; } = "[]";
+
+    /// <summary>The secrets a fork's build may still receive (the project's explicit choice; none by default).</summary>
+    public IReadOnlyList<string> ForkSecrets => System.Text.Json.JsonSerializer.Deserialize<List<string>>(ForkSecretsJson) ?? [];
 }
 
 internal static class RunnerSql
 {
     public const string Origin =
         "SELECT b.project_id AS ProjectId, d.server_id AS ServerId, s.name AS ServerName, d.id AS DeployId, " +
-        "b.from_fork AS FromFork FROM jobs j JOIN builds b ON b.id = j.build_id LEFT JOIN deploys d ON d.id = j.deploy_id " +
+        "b.from_fork AS FromFork, p.fork_secrets AS ForkSecretsJson FROM jobs j JOIN builds b ON b.id = j.build_id " +
+        "JOIN projects p ON p.id = b.project_id LEFT JOIN deploys d ON d.id = j.deploy_id " +
         "LEFT JOIN servers s ON s.id = d.server_id WHERE j.id = @Id";
 
     private const string Columns =

@@ -22,17 +22,19 @@ public sealed class JobEnvironmentProvider(VariableStore store)
     {
         var scopes = new List<VariableScope> { VariableScope.Org, VariableScope.Project(origin.ProjectId) };
         if (origin.ServerId is { } serverId) scopes.Add(VariableScope.Server(serverId));
-        // A fork's code could print or send anything it is given: it gets plain variables, never a secret (nor is
-        // a secret decrypted for it).
-        return await ForScopesAsync(scopes, ct, withSecrets: !origin.FromFork);
+        // A fork's code could print or send anything it is given: it gets plain variables, and no secret (none is
+        // even decrypted for it) but those the project explicitly allows for forks.
+        if (!origin.FromFork) return await ForScopesAsync(scopes, ct);
+        var allowed = origin.ForkSecrets.ToHashSet(StringComparer.OrdinalIgnoreCase);
+        return await ForScopesAsync(scopes, ct, allowed.Contains);
     }
 
     private async Task<(IReadOnlyDictionary<string, string> Environment, IReadOnlyList<JobSecret> Secrets)> ForScopesAsync(
-        IReadOnlyList<VariableScope> widestFirst, CancellationToken ct, bool withSecrets = true)
+        IReadOnlyList<VariableScope> widestFirst, CancellationToken ct, Func<string, bool>? maySee = null)
     {
         // Names compare without case, as the database does, so one name never reaches a job twice.
         var merged = new Dictionary<string, JobValue>(StringComparer.OrdinalIgnoreCase);
-        foreach (var (_, values) in await store.ValuesForJobAsync(widestFirst, ct, decryptSecrets: withSecrets))
+        foreach (var (_, values) in await store.ValuesForJobAsync(widestFirst, ct, maySee))
         {
             foreach (var value in values) merged[value.Name] = value;
         }
@@ -42,7 +44,7 @@ public sealed class JobEnvironmentProvider(VariableStore store)
         foreach (var value in merged.Values.OrderBy(v => v.Name, StringComparer.Ordinal))
         {
             // Without secrets, a secret still hides a wider variable of its name: its scope meant to replace that value.
-            if (value.IsSecret) { if (withSecrets) secrets.Add(new JobSecret(value.Name, value.Value, value.FilePath)); }
+            if (value.IsSecret) { if (maySee?.Invoke(value.Name) ?? true) secrets.Add(new JobSecret(value.Name, value.Value, value.FilePath)); }
             else environment[value.Name] = value.Value;
         }
         return (environment, secrets);

@@ -97,14 +97,14 @@ public sealed class VariableStore(Database db, IDataProtectionProvider protectio
     /// </summary>
     /// <exception cref="SecretUnreadableException">A secret was saved with Data Protection keys this portal no longer has.</exception>
     internal async Task<IReadOnlyList<(VariableScope Scope, IReadOnlyList<JobValue> Values)>> ValuesForJobAsync(
-        IReadOnlyList<VariableScope> scopes, CancellationToken ct, bool decryptSecrets = true)
+        IReadOnlyList<VariableScope> scopes, CancellationToken ct, Func<string, bool>? decryptSecret = null)
     {
         await using var c = await db.OpenAsync(ct);
         var result = new List<(VariableScope, IReadOnlyList<JobValue>)>(scopes.Count);
         foreach (var scope in scopes)
         {
             var rows = await c.QueryAsync<StoredRow>(VariableSql.ForJob, new { scope.Kind, scope.Id });
-            result.Add((scope, rows.Select(r => new JobValue(r.Name, r.IsSecret, r.IsSecret ? (decryptSecrets ? Decrypt(scope, r) : "") : r.Value, r.FilePath)).ToList()));
+            result.Add((scope, rows.Select(r => new JobValue(r.Name, r.IsSecret, r.IsSecret ? (decryptSecret?.Invoke(r.Name) ?? true ? Decrypt(scope, r) : "") : r.Value, r.FilePath)).ToList()));
         }
         return result;
     }

@@ -78,13 +78,13 @@ public static class DeployEndpoints
         api.MapGet("/deploys/{id:long}", GetDeploy).WithSummary("A deploy with its approvals.");
         api.MapGet("/deploys/{id:long}/log", GetDeployLog).WithSummary("The deploy's log as text/plain (empty until it starts).");
         api.MapPost("/deploys/{id:long}/approve", (long id, DecisionRequest? body, DeployService service, ClaimsPrincipal user, CancellationToken ct) =>
-                Decide(service.ApproveAsync(id, Actor.From(user), body?.Comment, ct)))
+                Decide(service.ApproveAsync(id, Actor.From(user), body?.Comment, ct), service, ct))
             .WithSummary("Approve a deploy someone else requested; it starts once it has all its approvals.");
         api.MapPost("/deploys/{id:long}/reject", (long id, DecisionRequest? body, DeployService service, ClaimsPrincipal user, CancellationToken ct) =>
-                Decide(service.RejectAsync(id, Actor.From(user), body?.Comment, ct)))
+                Decide(service.RejectAsync(id, Actor.From(user), body?.Comment, ct), service, ct))
             .WithSummary("Reject a deploy awaiting approval: { comment } says why.");
         api.MapPost("/deploys/{id:long}/cancel", async (long id, DeployService service, ClaimsPrincipal user, CancellationToken ct) =>
-                await Decide(service.CancelAsync(id, Actor.From(user), ct)))
+                await Decide(service.CancelAsync(id, Actor.From(user), ct), service, ct))
             .WithSummary("Cancel a deploy: a pending one never runs, a running one is stopped.");
         api.MapGet("/approvals", Approvals).WithSummary("Deploys waiting for an approval the caller may give.");
         return app;
@@ -191,10 +191,13 @@ public static class DeployEndpoints
         if (deploy.JobId is { } jobId) await logs.WriteTextAsync(jobId, http.Response.Body, ct);
     }
 
-    private static async Task<IResult> Decide(Task<Outcome<DeployRow>> decision)
+    /// <summary>The deploy after a decision or a cancel, with its decisions (so its approvals count is right).</summary>
+    private static async Task<IResult> Decide(Task<Outcome<DeployRow>> decision, DeployService service, CancellationToken ct)
     {
         var outcome = await decision;
-        return outcome.Ok ? Results.Ok(DeployResponse.From(outcome.Value!)) : outcome.ToProblemResult();
+        if (!outcome.Ok) return outcome.ToProblemResult();
+        var details = await service.DetailsAsync(outcome.Value!.Id, ct);
+        return Results.Ok(DeployResponse.From(details?.Deploy ?? outcome.Value!, details?.Decisions ?? []));
     }
 
     private static async Task<IResult> Approvals(DeployService service, ClaimsPrincipal user, CancellationToken ct) =>

@@ -128,4 +128,88 @@ public sealed class ApprovalTests(DeliveryPortal fixture) : IClassFixture<Delive
                                      && e.Target.EndsWith($"/deploy:{requested.Id}", StringComparison.Ordinal)
                                      && e.Details == "Not during the sale");
     }
+
+    [Fact]
+    public async Task A_deploy_needing_two_approvals_counts_each_in_the_answer_and_runs_after_the_second()
+    {
+        // Arrange
+        var slug = await fixture.CreateProjectAsync();
+        await fixture.CreateServerAsync(slug, "production", ["echo deploying after two approvals"], approvals: 2);
+        var build = await fixture.PassedBuildAsync(slug);
+        var requested = await Deploys.RequestOkAsync(fixture.Member, build.Id, "production");
+
+        // Act: the second approval comes without a body at all
+        using var first = await Deploys.ActAsync(fixture.OtherMember, requested.Id, "approve", "one");
+        using var again = await Deploys.ActAsync(fixture.OtherMember, requested.Id, "approve", "two");
+        using var second = await fixture.Admin.PostAsync($"/api/v1/deploys/{requested.Id}/approve", null);
+
+        // Assert
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        var afterFirst = (await first.Content.ReadFromJsonAsync<DeployResponse>())!;
+        Assert.Equal((DeployStatus.AwaitingApproval, 1, 2), (afterFirst.Status, afterFirst.Approvals, afterFirst.ApprovalsRequired));
+        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+        Assert.Contains("You have already decided on this deploy.", await Deploys.ProblemAsync(again));
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        var afterSecond = (await second.Content.ReadFromJsonAsync<DeployResponse>())!;
+        Assert.Equal(2, afterSecond.Approvals);
+        Assert.NotEqual(DeployStatus.AwaitingApproval, afterSecond.Status);
+        var finished = await Deploys.WaitAsync(fixture.Admin, requested.Id);
+        Assert.Equal(DeployStatus.Passed, finished.Status);
+        Assert.Equal([(DeliveryPortal.OtherMemberName, "one"), ("admin", null)], finished.Decisions!.Select(d => (d.User, d.Comment)));
+    }
+
+    [Fact]
+    public async Task Cordoning_is_for_people_who_may_deploy_to_the_server_and_needs_no_body()
+    {
+        // Arrange
+        var slug = await fixture.CreateProjectAsync();
+        await fixture.CreateServerAsync(slug, "staging", ["true"]);
+        await fixture.CreateServerAsync(slug, "vault", ["true"], deployers: "admins");
+
+        // Act
+        using var byViewer = await fixture.Viewer.PostAsync($"/api/v1/projects/{slug}/servers/staging/cordon", null);
+        using var byMemberOnVault = await fixture.Member.PostAsync($"/api/v1/projects/{slug}/servers/vault/cordon", null);
+        using var byMember = await fixture.Member.PostAsync($"/api/v1/projects/{slug}/servers/staging/cordon", null);
+        using var byAdminOnVault = await fixture.Admin.PostAsync($"/api/v1/projects/{slug}/servers/vault/cordon", null);
+        using var viewerUncordons = await fixture.Viewer.PostAsync($"/api/v1/projects/{slug}/servers/staging/uncordon", null);
+
+        // Assert
+        Assert.Equal(HttpStatusCode.Forbidden, byViewer.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, byMemberOnVault.StatusCode);
+        Assert.Contains("Only people who may deploy to vault may cordon or uncordon it.", await Deploys.ProblemAsync(byMemberOnVault));
+        Assert.Equal(HttpStatusCode.OK, byMember.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, byAdminOnVault.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, viewerUncordons.StatusCode);
+        var servers = await fixture.Viewer.GetFromJsonAsync<List<ServerResponse>>($"/api/v1/projects/{slug}/servers");
+        Assert.All(servers!, s => Assert.True(s.Cordoned));
+        Assert.All(servers!, s => Assert.Null(s.CordonReason));
+    }
+
+    [Fact]
+    public async Task A_viewer_cannot_cancel_a_deploy_and_a_member_cannot_approve_one_to_an_admins_server()
+    {
+        // Arrange
+        var slug = await fixture.CreateProjectAsync();
+        await fixture.CreateServerAsync(slug, "vault", ["true"], approvals: 1, deployers: "admins");
+        var build = await fixture.PassedBuildAsync(slug);
+        var requested = await Deploys.RequestOkAsync(fixture.Admin, build.Id, "vault");
+
+        // Act
+        using var viewerCancels = await Deploys.ActAsync(fixture.Viewer, requested.Id, "cancel");
+        using var memberCancels = await Deploys.ActAsync(fixture.Member, requested.Id, "cancel");
+        using var memberApproves = await Deploys.ActAsync(fixture.Member, requested.Id, "approve");
+        using var memberRejects = await Deploys.ActAsync(fixture.Member, requested.Id, "reject");
+
+        // Assert
+        Assert.Equal(HttpStatusCode.Forbidden, viewerCancels.StatusCode);
+        Assert.Contains("Only its requester or someone who may deploy to its server may cancel a deploy.", await Deploys.ProblemAsync(viewerCancels));
+        Assert.Equal(HttpStatusCode.Forbidden, memberCancels.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, memberApproves.StatusCode);
+        Assert.Contains("Only admins may approve deploys to vault.", await Deploys.ProblemAsync(memberApproves));
+        Assert.Equal(HttpStatusCode.Forbidden, memberRejects.StatusCode);
+        var deploy = await Deploys.GetAsync(fixture.Viewer, requested.Id);
+        Assert.Equal(DeployStatus.AwaitingApproval, deploy.Status);
+        Assert.Empty(deploy.Decisions!);
+        Assert.DoesNotContain((await fixture.Member.GetFromJsonAsync<List<DeployResponse>>("/api/v1/approvals"))!, d => d.Id == requested.Id);
+    }
 }

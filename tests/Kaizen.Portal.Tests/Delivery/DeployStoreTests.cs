@@ -84,9 +84,10 @@ public sealed class DeployStoreTests
         var second = await s.DeployAsync();
         var started = await s.StartNextAsync();
         var runnerId = await test.RegisterRunnerAsync("runner-2");
+        var buildBefore = await test.Builds.FindAsync(s.BuildId);
+        test.Clock.Advance(TimeSpan.FromSeconds(5));
         var claimed = await test.Runners.ClaimAsync(runnerId, Lease);
         Assert.Equal(started!.JobId, claimed!.JobId);
-        test.Clock.Advance(TimeSpan.FromSeconds(5));
 
         // Act
         await test.Runners.CompleteAsync(runnerId, claimed.JobId, JobOutcome.Failed, 0, "exit code 1");
@@ -97,6 +98,9 @@ public sealed class DeployStoreTests
         Assert.Equal((DeployStatus.Failed, test.Clock.GetUtcNow().ToUnixTimeMilliseconds()), (finished!.Status, finished.FinishedAt));
         Assert.Equal(second, next?.Id);
         Assert.Equal(first, (await s.Store.DeployOfJobAsync(claimed.JobId))?.Id);
+        // A deploy's job, failed or not, leaves its build as it was.
+        var buildAfter = await test.Builds.FindAsync(s.BuildId);
+        Assert.Equal((Status.Passed, buildBefore!.StartedAt, buildBefore.FinishedAt), (buildAfter!.Status, buildAfter.StartedAt, buildAfter.FinishedAt));
     }
 
     [SkippableTheory]

@@ -28,7 +28,7 @@ public sealed record DeployResponse(
     public static DeployResponse From(DeployRow d, IReadOnlyList<ApprovalRow>? decisions = null) => new(
         d.Id, d.Status, d.ProjectSlug, d.ServerName, d.BuildId, d.Branch, d.CommitSha, d.CommitMessage, d.TriggerKind,
         d.RequestedBy, DateTimeOffset.FromUnixTimeMilliseconds(d.RequestedAt), d.ApprovalsRequired,
-        decisions?.Count(a => a.Decision == ApprovalDecision.Approved) ?? 0,
+        decisions?.Count(a => a.Decision == ApprovalDecision.Approved) ?? d.Approvals,
         decisions?.Select(a => new DecisionResponse(a.UserName, a.Decision, a.Comment, DateTimeOffset.FromUnixTimeMilliseconds(a.At))).ToList(),
         d.JobId, BuildSummary.Time(d.StartedAt), BuildSummary.Time(d.FinishedAt),
         d.StartedAt is { } s && d.FinishedAt is { } f ? f - s : null, d.Note);

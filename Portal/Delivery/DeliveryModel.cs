@@ -111,6 +111,10 @@ public sealed class DeployRow
     public string RequestedBy { get; init; } = "";
     public long RequestedAt { get; init; }
     public int ApprovalsRequired { get; init; }
+
+    /// <summary>How many people approved it so far.</summary>
+    public int Approvals { get; init; }
+
     public long? JobId { get; init; }
     public long? StartedAt { get; init; }
     public long? FinishedAt { get; init; }

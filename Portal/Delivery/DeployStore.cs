@@ -281,7 +281,8 @@ internal static class DeploySql
         "d.build_id AS BuildId, b.branch, b.commit_sha AS CommitSha, b.commit_message AS CommitMessage, " +
         "b.commit_author AS CommitAuthor, d.status, d.trigger_kind AS TriggerKind, d.requested_by AS RequestedBy, " +
         "d.requested_at AS RequestedAt, d.approvals_required AS ApprovalsRequired, d.job_id AS JobId, " +
-        "d.started_at AS StartedAt, d.finished_at AS FinishedAt, d.note";
+        "d.started_at AS StartedAt, d.finished_at AS FinishedAt, d.note, " +
+        "(SELECT COUNT(*) FROM deploy_approvals a WHERE a.deploy_id = d.id AND a.decision = 'approved') AS Approvals";
 
     private const string DeployFrom =
         " FROM deploys d JOIN servers s ON s.id = d.server_id JOIN projects p ON p.id = s.project_id JOIN builds b ON b.id = d.build_id";

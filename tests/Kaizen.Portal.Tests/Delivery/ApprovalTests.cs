@@ -141,6 +141,8 @@ public sealed class ApprovalTests(DeliveryPortal fixture) : IClassFixture<Delive
         // Act: the second approval comes without a body at all
         using var first = await Deploys.ActAsync(fixture.OtherMember, requested.Id, "approve", "one");
         using var again = await Deploys.ActAsync(fixture.OtherMember, requested.Id, "approve", "two");
+        var listed = (await fixture.Admin.GetFromJsonAsync<List<DeployResponse>>($"/api/v1/builds/{build.Id}/deploys"))!;
+        var server = (await fixture.Admin.GetFromJsonAsync<ServerResponse>($"/api/v1/projects/{slug}/servers/production"))!;
         using var second = await fixture.Admin.PostAsync($"/api/v1/deploys/{requested.Id}/approve", null);
 
         // Assert
@@ -149,6 +151,9 @@ public sealed class ApprovalTests(DeliveryPortal fixture) : IClassFixture<Delive
         Assert.Equal((DeployStatus.AwaitingApproval, 1, 2), (afterFirst.Status, afterFirst.Approvals, afterFirst.ApprovalsRequired));
         Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
         Assert.Contains("You have already decided on this deploy.", await Deploys.ProblemAsync(again));
+        // Lists count it too.
+        Assert.Equal(1, Assert.Single(listed).Approvals);
+        Assert.Equal((1, 1), (Assert.Single(server.Deploys!).Approvals, server.Latest!.Approvals));
         Assert.Equal(HttpStatusCode.OK, second.StatusCode);
         var afterSecond = (await second.Content.ReadFromJsonAsync<DeployResponse>())!;
         Assert.Equal(2, afterSecond.Approvals);

@@ -24,7 +24,7 @@ public sealed class DeploySecretsTests(DeliveryPortal fixture) : IClassFixture<D
     private static string Read(string marks, string name) => File.ReadAllText(Path.Combine(marks, name)).Trim();
 
     [Fact]
-    public async Task A_fork_build_gets_plain_variables_but_no_secrets_and_cannot_be_deployed_while_no_build_gets_a_server_secret()
+    public async Task A_fork_build_gets_plain_variables_but_no_secrets_and_is_never_deployed_while_no_build_gets_a_server_secret()
     {
         // Arrange
         var marks = fixture.NewMarks();
@@ -36,11 +36,15 @@ public sealed class DeploySecretsTests(DeliveryPortal fixture) : IClassFixture<D
             Deploys.HashOf("FORK_PROJECT_TOKEN", $"{marks}/$KAIZEN_BUILD_ID-project"),
             Deploys.HashOf("FORK_SERVER_TOKEN", $"{marks}/$KAIZEN_BUILD_ID-server"),
             "echo \"greeting=$FORK_GREETING\"");
-        await fixture.CreateServerAsync(slug, "staging", [Deploys.HashOf("FORK_SERVER_TOKEN", $"{marks}/deploy-server")]);
+        await fixture.CreateServerAsync(slug, "staging", [Deploys.HashOf("FORK_SERVER_TOKEN", $"{marks}/deploy-server")],
+            mode: "automatic", branch: "main");
         await PutAsync("/api/v1/secrets/FORK_ORG_TOKEN", new { value = orgToken });
         await PutAsync($"/api/v1/projects/{slug}/secrets/FORK_PROJECT_TOKEN", new { value = projectToken });
         await PutAsync($"/api/v1/projects/{slug}/variables/FORK_GREETING", new { value = "hello-from-a-variable" });
         await PutAsync($"/api/v1/projects/{slug}/servers/staging/secrets/FORK_SERVER_TOKEN", new { value = serverToken });
+        using (var byMember = await fixture.Member.PutAsJsonAsync($"/api/v1/projects/{slug}/servers/staging/secrets/FORK_SERVER_TOKEN",
+                   new { value = "member-" + Guid.NewGuid().ToString("N") }))
+            Assert.Equal(HttpStatusCode.Forbidden, byMember.StatusCode);
         var project = await fixture.Portal.Service<ProjectStore>().FindBySlugAsync(slug);
 
         // Act: a fork's pull request, then an ordinary build of the same commit
@@ -67,10 +71,12 @@ public sealed class DeploySecretsTests(DeliveryPortal fixture) : IClassFixture<D
         Assert.Contains("A build of a pull request from a fork is never deployed.", await Deploys.ProblemAsync(forkDeploy));
         Assert.Empty((await fixture.Admin.GetFromJsonAsync<List<DeployResponse>>($"/api/v1/builds/{fork.Id}/deploys"))!);
 
-        // The server's deploy does get the server's secret
-        var deploy = await Deploys.WaitAsync(fixture.Admin, (await Deploys.RequestOkAsync(fixture.Admin, ordinary.Id, "staging")).Id);
-        Assert.Equal(DeployStatus.Passed, deploy.Status);
+        // The ordinary build goes to staging by itself, and that deploy gets the server's secret; the fork's never went
+        var deploy = await Deploys.WaitForNewestAsync(fixture.Admin, slug, "staging", d => DeployStatus.IsFinished(d.Status));
+        Assert.Equal((ordinary.Id, DeployTrigger.Automatic, DeployStatus.Passed), (deploy.BuildId, deploy.Trigger, deploy.Status));
         Assert.Equal(Deploys.Hash(serverToken), Read(marks, "deploy-server"));
+        var server = await fixture.Admin.GetFromJsonAsync<ServerResponse>($"/api/v1/projects/{slug}/servers/staging");
+        Assert.Equal([ordinary.Id], server!.Deploys!.Select(d => d.BuildId));
     }
 
     [Fact]
@@ -83,10 +89,13 @@ public sealed class DeploySecretsTests(DeliveryPortal fixture) : IClassFixture<D
         var slug = await fixture.CreateProjectAsync(await fixture.NewRepositoryAsync(),
             "echo \"build sees $SCOPED_KEY\"", Deploys.HashOf("SCOPED_KEY", $"{marks}/build"));
         await fixture.CreateServerAsync(slug, "production",
-            ["echo \"deploy sees $SCOPED_KEY\"", Deploys.HashOf("SCOPED_KEY", $"{marks}/deploy")]);
+            ["echo \"deploy sees $SCOPED_KEY\"", Deploys.HashOf("SCOPED_KEY", $"{marks}/deploy"),
+                $"sha256sum < \"$SERVER_KEY_FILE\" | cut -c1-16 > {marks}/key-file"]);
         await PutAsync("/api/v1/secrets/SCOPED_KEY", new { value = orgValue });
         await PutAsync($"/api/v1/projects/{slug}/secrets/SCOPED_KEY", new { value = projectValue });
         await PutAsync($"/api/v1/projects/{slug}/servers/production/secrets/SCOPED_KEY", new { value = serverValue });
+        var keyFile = $"-----BEGIN KEY-----\n{Guid.NewGuid():N}\n-----END KEY-----\n";
+        await PutAsync($"/api/v1/projects/{slug}/servers/production/secrets/SERVER_KEY_FILE", new { value = keyFile, file = "keys/server.pem" });
 
         // Act
         var build = await fixture.PassedBuildAsync(slug);
@@ -96,13 +105,14 @@ public sealed class DeploySecretsTests(DeliveryPortal fixture) : IClassFixture<D
         Assert.Equal(DeployStatus.Passed, deploy.Status);
         Assert.Equal(Deploys.Hash(projectValue), Read(marks, "build"));
         Assert.Equal(Deploys.Hash(serverValue), Read(marks, "deploy"));
+        Assert.Equal(Deploys.Hash(keyFile), Read(marks, "key-file"));
         var buildLog = await fixture.Portal.LogAsync(build.Jobs[0].Id);
         var deployLog = await fixture.Admin.GetStringAsync($"/api/v1/deploys/{deploy.Id}/log");
         Assert.Contains("build sees ***", buildLog);
         Assert.Contains("deploy sees ***", deployLog);
         var files = Directory.GetFiles(fixture.Portal.DataDirectory, "*", SearchOption.AllDirectories);
         Assert.Contains(files, f => f.EndsWith(".db", StringComparison.Ordinal));
-        foreach (var value in values)
+        foreach (var value in values.Append(keyFile.Split('\n')[1]))
         {
             Assert.DoesNotContain(value, buildLog);
             Assert.DoesNotContain(value, deployLog);

@@ -247,4 +247,28 @@ public sealed class DeployApiErrorTests(DeliveryPortal fixture) : IClassFixture<
         // The build is unaffected: its own jobs are still its only jobs.
         Assert.Equal(Status.Passed, (await fixture.Portal.GetBuildAsync(build.Id)).Status);
     }
+
+    [Fact]
+    public async Task Too_long_cordon_reasons_and_decision_comments_are_refused_with_400()
+    {
+        // Arrange
+        var slug = await fixture.CreateProjectAsync();
+        await fixture.CreateServerAsync(slug, "production", ["true"], approvals: 1);
+        var build = await fixture.PassedBuildAsync(slug);
+        var requested = await Deploys.RequestOkAsync(fixture.Member, build.Id, "production");
+
+        // Act
+        using var cordon = await fixture.Admin.PostAsJsonAsync($"/api/v1/projects/{slug}/servers/production/cordon",
+            new { reason = new string('r', 1001) });
+        using var approve = await Deploys.ActAsync(fixture.OtherMember, requested.Id, "approve", new string('c', 2001));
+
+        // Assert
+        Assert.Equal(HttpStatusCode.BadRequest, cordon.StatusCode);
+        Assert.Contains("The reason is at most 1000 characters.", await Deploys.ProblemAsync(cordon));
+        Assert.Equal(HttpStatusCode.BadRequest, approve.StatusCode);
+        Assert.Contains("A comment is at most 2000 characters.", await Deploys.ProblemAsync(approve));
+        var server = await fixture.Admin.GetFromJsonAsync<ServerResponse>($"/api/v1/projects/{slug}/servers/production");
+        Assert.False(server!.Cordoned);
+        Assert.Equal(DeployStatus.AwaitingApproval, (await Deploys.GetAsync(fixture.Admin, requested.Id)).Status);
+    }
 }

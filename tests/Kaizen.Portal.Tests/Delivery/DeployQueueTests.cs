@@ -196,7 +196,7 @@ public sealed class DeployQueueTests(DeliveryPortal fixture) : IClassFixture<Del
         // Assert
         Assert.Equal(HttpStatusCode.OK, canceled.StatusCode);
         var stopped = await Deploys.WaitAsync(fixture.Admin, running.Id);
-        Assert.Equal(DeployStatus.Canceled, stopped.Status);
+        Assert.Equal((DeployStatus.Canceled, $"canceled by {DeliveryPortal.MemberName}"), (stopped.Status, stopped.Note));
         Assert.NotNull(stopped.FinishedAt);
         var job = await fixture.Portal.Service<BuildStore>().FindJobAsync(stopped.JobId!.Value);
         Assert.Equal((Status.Canceled, (long?)running.Id), (job!.Status, job.DeployId));
@@ -207,5 +207,33 @@ public sealed class DeployQueueTests(DeliveryPortal fixture) : IClassFixture<Del
         var audit = await fixture.Admin.GetFromJsonAsync<List<AuditEntry>>("/api/v1/audit?limit=1000");
         Assert.Contains(audit!, e => e.Action == AuditActions.DeployCanceled && e.Target.EndsWith($"/deploy:{running.Id}", StringComparison.Ordinal)
                                      && e.Details == "stopping its running job");
+    }
+
+    [Fact]
+    public async Task A_failing_deploy_command_fails_the_deploy_not_its_build_and_the_next_deploy_still_runs()
+    {
+        // Arrange: the deploy fails until the test creates the file it checks
+        var marks = fixture.NewMarks();
+        var slug = await fixture.CreateProjectAsync();
+        await fixture.CreateServerAsync(slug, "staging", [$"echo checking; test -e {marks}/ready"]);
+        var build = await fixture.PassedBuildAsync(slug);
+
+        // Act
+        var failed = await Deploys.WaitAsync(fixture.Admin, (await Deploys.RequestOkAsync(fixture.Member, build.Id, "staging")).Id);
+        await File.WriteAllTextAsync(Path.Combine(marks, "ready"), "");
+        var passed = await Deploys.WaitAsync(fixture.Admin, (await Deploys.RequestOkAsync(fixture.Member, build.Id, "staging")).Id);
+
+        // Assert
+        Assert.Equal(DeployStatus.Failed, failed.Status);
+        Assert.Contains("checking", await fixture.Admin.GetStringAsync($"/api/v1/deploys/{failed.Id}/log"));
+        Assert.Equal(DeployStatus.Passed, passed.Status);
+        var after = await fixture.Portal.GetBuildAsync(build.Id);
+        Assert.Equal((Status.Passed, build.FinishedAt), (after.Status, after.FinishedAt));
+        Assert.Equal(build.Jobs.Select(j => j.Id), after.Jobs.Select(j => j.Id));
+        var server = await fixture.Admin.GetFromJsonAsync<ServerResponse>($"/api/v1/projects/{slug}/servers/staging");
+        Assert.Equal((passed.Id, passed.Id), (server!.Current!.Id, server.Latest!.Id));
+        var audit = await fixture.Admin.GetFromJsonAsync<List<AuditEntry>>("/api/v1/audit?limit=1000");
+        Assert.Contains(audit!, e => e.Action == AuditActions.DeployFinished && e.Target.EndsWith($"/deploy:{failed.Id}", StringComparison.Ordinal)
+                                     && e.Details == DeployStatus.Failed);
     }
 }

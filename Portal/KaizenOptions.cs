@@ -23,7 +23,24 @@ public sealed class KaizenOptions
 
     public SecretsOptions Secrets { get; set; } = new();
 
+    public GitHubOptions GitHub { get; set; } = new();
+
+    /// <summary>The portal's address as people reach it (e.g. https://ci.example.com), used in links it sends out
+    /// (commit statuses). Unset: links are left out.</summary>
+    public string? PublicUrl { get; set; }
+
     public string ResolveDataDirectory() => Path.GetFullPath(DataDirectory);
+}
+
+public sealed class GitHubOptions
+{
+    /// <summary>A token allowed to write commit statuses (a fine-grained token with "Commit statuses: write", or a
+    /// classic one with repo:status). Set: every build of a project linked to a GitHub repository reports its state
+    /// on its commit. Unset: nothing is reported.</summary>
+    public string? Token { get; set; }
+
+    /// <summary>The GitHub API's address; change it for GitHub Enterprise Server (https://host/api/v3).</summary>
+    public string ApiUrl { get; set; } = "https://api.github.com";
 }
 
 public sealed class SecretsOptions

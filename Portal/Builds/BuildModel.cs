@@ -34,6 +34,7 @@ public static class Trigger
     public const string Api = "api";
     public const string Rerun = "rerun";
     public const string PullRequest = "pull_request";
+    public const string Push = "push";
 }
 
 public sealed class BuildRow
@@ -54,6 +55,17 @@ public sealed class BuildRow
 
     /// <summary>A pull request from a fork: untrusted code, so no secrets and no deploys.</summary>
     public bool FromFork { get; init; }
+
+    /// <summary>The pull request this build is of (its <see cref="Branch"/> is then <c>pull/N</c>), or null.</summary>
+    public int? PullRequest { get; init; }
+
+    /// <summary>Where a pull request's head comes from, as "owner/branch".</summary>
+    public string? PullRequestSource { get; init; }
+
+    /// <summary>How people read where the build comes from: the branch, or "PR #12 from fork owner/branch".</summary>
+    public string Source => PullRequest is { } number
+        ? $"PR #{number} from {(FromFork ? "fork " : "")}{PullRequestSource}"
+        : Branch;
 }
 
 public sealed class JobRow

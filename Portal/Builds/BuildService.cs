@@ -4,6 +4,11 @@ using Kaizen.Portal.Projects;
 
 namespace Kaizen.Portal.Builds;
 
+/// <summary>A commit to build as an event describes it. <see cref="FromFork"/>: a pull request's code from a fork.</summary>
+public sealed record CommitBuildRequest(
+    string Branch, string Sha, string Message, string Author, string Trigger, string? User,
+    bool FromFork = false, int? PullRequest = null, string? PullRequestSource = null);
+
 /// <summary>Starts, cancels and reruns builds, and wakes runners when work is queued.</summary>
 public sealed class BuildService(ProjectStore projects, ProjectService projectService, BuildStore builds, GitMirror git,
     WorkSignal signal, LiveUpdates live)
@@ -40,6 +45,23 @@ public sealed class BuildService(ProjectStore projects, ProjectService projectSe
         return Outcome<long>.Of(id);
     }
 
+    /// <summary>Builds an exact commit that an event reported (a push, a pull request), without asking the repository
+    /// where a branch is: the event says it. <paramref name="request"/> carries the pull request's number and source.</summary>
+    public async Task<Outcome<long>> StartCommitAsync(ProjectRow project, CommitBuildRequest request, CancellationToken ct)
+    {
+        var settings = project.Settings;
+        if (settings.Jobs.Count == 0)
+            return Outcome<long>.Fail(Problem.Invalid, $"Project '{project.Slug}' has no jobs yet, so nothing was built.");
+        var plan = BuildStore.Plan(project.Id, settings, request.Branch, request.Sha, request.Message, request.Author, request.Trigger,
+            request.User) with
+        {
+            FromFork = request.FromFork, PullRequest = request.PullRequest, PullRequestSource = request.PullRequestSource,
+        };
+        var id = await builds.CreateAsync(plan, ct);
+        Queued(project.Id, id);
+        return Outcome<long>.Of(id);
+    }
+
     /// <summary>Runs a build's commit again with the project's current settings.</summary>
     public async Task<Outcome<long>> RerunAsync(BuildRow build, string? user, CancellationToken ct)
     {
@@ -49,7 +71,10 @@ public sealed class BuildService(ProjectStore projects, ProjectService projectSe
             return Outcome<long>.Fail(Problem.Invalid, $"Project '{project.Slug}' has no jobs configured.");
         // A rerun of a fork's build is still the fork's code.
         var plan = BuildStore.Plan(project.Id, project.Settings, build.Branch, build.CommitSha, build.CommitMessage,
-            build.CommitAuthor, Trigger.Rerun, user) with { FromFork = build.FromFork };
+            build.CommitAuthor, Trigger.Rerun, user) with
+        {
+            FromFork = build.FromFork, PullRequest = build.PullRequest, PullRequestSource = build.PullRequestSource,
+        };
         var id = await builds.CreateAsync(plan, ct);
         Queued(project.Id, id);
         return Outcome<long>.Of(id);

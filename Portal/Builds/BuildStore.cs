@@ -15,7 +15,9 @@ public sealed record NewBuild(
     string Trigger,
     string? TriggeredBy,
     IReadOnlyList<NewJob> Jobs,
-    bool FromFork = false);
+    bool FromFork = false,
+    int? PullRequest = null,
+    string? PullRequestSource = null);
 
 public sealed record NewJob(string Name, IReadOnlyList<JobCommand> Commands);
 
@@ -46,6 +48,7 @@ public sealed class BuildStore(Database db, TimeProvider time)
         {
             build.ProjectId, build.Branch, build.CommitSha, build.CommitMessage, build.CommitAuthor,
             TriggerKind = build.Trigger, build.TriggeredBy, Status = Status.Queued, QueuedAt = now, build.FromFork,
+            build.PullRequest, build.PullRequestSource,
         }, tx);
         for (var position = 0; position < build.Jobs.Count; position++)
         {
@@ -88,6 +91,21 @@ public sealed class BuildStore(Database db, TimeProvider time)
     {
         await using var c = await db.OpenAsync(ct);
         return (await c.QueryAsync<BuildRow>(BuildSql.LatestPerBranch, new { ProjectId = projectId })).AsList();
+    }
+
+    /// <summary>The queued builds of a branch, oldest first.</summary>
+    public async Task<IReadOnlyList<BuildRow>> QueuedOfBranchAsync(long projectId, string branch, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return (await c.QueryAsync<BuildRow>(BuildSql.QueuedOfBranch, new { ProjectId = projectId, Branch = branch })).AsList();
+    }
+
+    /// <summary>Builds of projects linked to a GitHub repository that are active or finished after <paramref name="since"/>
+    /// (unix ms): what commit statuses report.</summary>
+    public async Task<IReadOnlyList<BuildRow>> RecentOfGithubProjectsAsync(long since, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return (await c.QueryAsync<BuildRow>(BuildSql.RecentOfGithubProjects, new { Since = since })).AsList();
     }
 
     /// <summary>Builds that are queued or running, oldest first.</summary>
@@ -179,7 +197,8 @@ internal static class BuildSql
         "b.id, b.project_id AS ProjectId, p.slug AS ProjectSlug, b.branch, b.commit_sha AS CommitSha, " +
         "b.commit_message AS CommitMessage, b.commit_author AS CommitAuthor, b.trigger_kind AS TriggerKind, " +
         "b.triggered_by AS TriggeredBy, b.status, b.queued_at AS QueuedAt, b.started_at AS StartedAt, " +
-        "b.finished_at AS FinishedAt, b.from_fork AS FromFork";
+        "b.finished_at AS FinishedAt, b.from_fork AS FromFork, b.pull_request AS PullRequest, " +
+        "b.pull_request_source AS PullRequestSource";
 
     private const string JobColumns =
         "id, build_id AS BuildId, name, position, status, runner_id AS RunnerId, lease_expires_at AS LeaseExpiresAt, " +
@@ -191,10 +210,12 @@ internal static class BuildSql
         "c.duration_ms AS DurationMs, c.exit_code AS ExitCode";
 
     public static readonly SqlText Insert = new(
-        "INSERT INTO builds (project_id, branch, commit_sha, commit_message, commit_author, trigger_kind, triggered_by, status, queued_at, from_fork) " +
-        "VALUES (@ProjectId, @Branch, @CommitSha, @CommitMessage, @CommitAuthor, @TriggerKind, @TriggeredBy, @Status, @QueuedAt, @FromFork) RETURNING id",
-        "INSERT INTO builds (project_id, branch, commit_sha, commit_message, commit_author, trigger_kind, triggered_by, status, queued_at, from_fork) " +
-        "OUTPUT INSERTED.id VALUES (@ProjectId, @Branch, @CommitSha, @CommitMessage, @CommitAuthor, @TriggerKind, @TriggeredBy, @Status, @QueuedAt, @FromFork)");
+        "INSERT INTO builds (project_id, branch, commit_sha, commit_message, commit_author, trigger_kind, triggered_by, status, queued_at, from_fork, pull_request, pull_request_source) " +
+        "VALUES (@ProjectId, @Branch, @CommitSha, @CommitMessage, @CommitAuthor, @TriggerKind, @TriggeredBy, @Status, @QueuedAt, @FromFork, " +
+        "@PullRequest, @PullRequestSource) RETURNING id",
+        "INSERT INTO builds (project_id, branch, commit_sha, commit_message, commit_author, trigger_kind, triggered_by, status, queued_at, from_fork, pull_request, pull_request_source) " +
+        "OUTPUT INSERTED.id VALUES (@ProjectId, @Branch, @CommitSha, @CommitMessage, @CommitAuthor, @TriggerKind, @TriggeredBy, @Status, @QueuedAt, " +
+        "@FromFork, @PullRequest, @PullRequestSource)");
 
     public static readonly SqlText InsertJob = new(
         "INSERT INTO jobs (build_id, name, position, status, queued_at) VALUES (@BuildId, @Name, @Position, @Status, @QueuedAt) RETURNING id",
@@ -226,6 +247,14 @@ internal static class BuildSql
         "WHERE b.status IN ('queued', 'running') ORDER BY b.id";
 
     // A deploy's job belongs to the build it deploys (for its commit) but is not one of the build's jobs.
+    public const string QueuedOfBranch =
+        "SELECT " + BuildColumns + " FROM builds b JOIN projects p ON p.id = b.project_id " +
+        "WHERE b.project_id = @ProjectId AND b.branch = @Branch AND b.status = 'queued' ORDER BY b.id";
+
+    public const string RecentOfGithubProjects =
+        "SELECT " + BuildColumns + " FROM builds b JOIN projects p ON p.id = b.project_id " +
+        "WHERE p.github_repository IS NOT NULL AND (b.status IN ('queued', 'running') OR b.finished_at >= @Since) ORDER BY b.id";
+
     public const string Jobs = "SELECT " + JobColumns + " FROM jobs WHERE build_id = @BuildId AND deploy_id IS NULL ORDER BY position";
 
     public const string JobById = "SELECT " + JobColumns + " FROM jobs WHERE id = @Id";

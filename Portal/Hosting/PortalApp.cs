@@ -70,6 +70,10 @@ public static class PortalApp
         services.AddSingleton<DeployStore>();
         services.AddSingleton<DeployService>();
         services.AddSingleton<WebhookSecrets>();
+        services.AddSingleton<WebhookDeliveries>();
+        services.AddSingleton<GithubWebhook>();
+        services.AddHttpClient();
+        services.AddHostedService<CommitStatusReporter>();
         services.AddKaizenSecrets(configuration);
 
         // Domain services.
@@ -170,6 +174,7 @@ public static class PortalApp
         app.MapDeliveryApi();
         app.MapBadges();
         app.MapProjectOptionsApi();
+        app.MapGithubWebhooks();
         app.MapSettingsYaml();
         app.MapRunnerProtocol();
         app.MapAccountEndpoints();

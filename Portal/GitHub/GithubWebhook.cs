@@ -1,0 +1,181 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Kaizen.Portal.Builds;
+using Kaizen.Portal.Projects;
+
+namespace Kaizen.Portal.GitHub;
+
+/// <summary>The answer to a delivery: an HTTP status and a sentence saying what happened (GitHub shows it).</summary>
+public sealed record WebhookResult(int StatusCode, string Message);
+
+/// <summary>
+/// Handles GitHub webhook deliveries: checks the signature (HMAC SHA-256 of the raw body with the project's webhook
+/// secret) before anything else happens, then turns push, pull_request, create, delete and ping events into builds,
+/// cancellations and branch refreshes. Payloads are matched to projects by their repository ("owner/name").
+/// </summary>
+public sealed class GithubWebhook(ProjectStore projects, ProjectService projectService, BuildStore builds, BuildService buildService,
+    WebhookSecrets secrets, WebhookDeliveries deliveries, ILogger<GithubWebhook> logger)
+{
+    /// <summary>GitHub caps payloads at 25 MB; anything bigger is not from GitHub.</summary>
+    public const int MaxBodyBytes = 25 * 1024 * 1024;
+
+    private static readonly string[] BuiltPullRequestActions = ["opened", "synchronize", "reopened"];
+
+    public async Task<WebhookResult> HandleAsync(string? @event, string? deliveryId, string? signature, byte[] body, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(@event)) return new(400, "The X-GitHub-Event header is missing: this is not a GitHub webhook delivery.");
+        if (string.IsNullOrWhiteSpace(signature) || !signature.StartsWith("sha256=", StringComparison.Ordinal))
+            return new(401, "The delivery is not signed (X-Hub-Signature-256): give the webhook the project's secret in GitHub.");
+
+        JsonElement payload;
+        try
+        {
+            using var document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 128 });
+            payload = document.RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            return new(400, "The body is not JSON: set the webhook's content type to application/json in GitHub.");
+        }
+        var repository = Str(payload, "repository", "full_name");
+        if (repository is null) return new(400, "The payload names no repository (repository.full_name).");
+
+        // Only a project whose secret signed this body may act on it; the others never learn it arrived.
+        ProjectRow? project = null;
+        foreach (var candidate in await projects.FindByGithubRepositoryAsync(repository, ct))
+        {
+            var secret = await secrets.GetOrCreateAsync(candidate.Id, ct);
+            if (secret is not null && SignatureMatches(secret, body, signature))
+            {
+                project = candidate;
+                break;
+            }
+        }
+        if (project is null)
+            return new(401, $"The signature does not match the webhook secret of any project built from {repository}.");
+
+        var action = Str(payload, "action");
+        WebhookResult result;
+        try
+        {
+            result = @event switch
+            {
+                "ping" => new(200, "pong: the webhook reaches Kaizen and its secret matches."),
+                "push" => await PushAsync(project, payload, ct),
+                "pull_request" => await PullRequestAsync(project, payload, action, ct),
+                "create" => await CreateAsync(project, payload, ct),
+                "delete" => await DeleteAsync(project, payload, ct),
+                _ => new(202, $"The {@event} event is not used; Kaizen acts on push, pull_request, create, delete and ping."),
+            };
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or KeyNotFoundException or FormatException)
+        {
+            // A payload missing what its event always has (or with a field of another type).
+            result = new(400, $"The {@event} payload is missing what Kaizen needs: {ex.Message}");
+        }
+        logger.LogInformation("GitHub {Event} delivery {Delivery} for {Project}: {Status} {Outcome}", @event, deliveryId, project.Slug,
+            result.StatusCode, result.Message);
+        await deliveries.RecordAsync(project.Id, deliveryId, @event, action, result.StatusCode, result.Message, ct);
+        return result;
+    }
+
+    public static bool SignatureMatches(string secret, byte[] body, string signature)
+    {
+        var expected = "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), body));
+        return CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(expected), Encoding.ASCII.GetBytes(signature.Trim().ToLowerInvariant()));
+    }
+
+    private async Task<WebhookResult> PushAsync(ProjectRow project, JsonElement payload, CancellationToken ct)
+    {
+        var gitRef = Required(payload, "ref");
+        if (!gitRef.StartsWith("refs/heads/", StringComparison.Ordinal)) return new(202, $"{gitRef} is not a branch; only branch pushes are built.");
+        var branch = gitRef["refs/heads/".Length..];
+        if (Bool(payload, "deleted")) return await BranchDeletedAsync(project, branch, ct);
+
+        var sha = Required(payload, "after");
+        var refreshed = await projectService.RefreshBranchesAsync(project.Id, project.GitUrl, ct);
+        if (!refreshed.Ok) return new(502, $"The push to {branch} could not be fetched: {refreshed.Message}");
+        var head = refreshed.Value!.FirstOrDefault(b => b.Name == branch);
+        var message = Str(payload, "head_commit", "message") ?? head?.HeadMessage ?? "";
+        var author = Str(payload, "head_commit", "author", "name") ?? head?.HeadAuthor ?? "";
+        var pusher = Str(payload, "pusher", "name") ?? Str(payload, "sender", "login");
+        var started = await buildService.StartCommitAsync(project,
+            new CommitBuildRequest(branch, sha, FirstLine(message), author, Trigger.Push, pusher), ct);
+        return started.Ok ? new(201, $"Build {started.Value} of {branch} at {Short(sha)} queued.") : new(202, started.Message!);
+    }
+
+    private async Task<WebhookResult> PullRequestAsync(ProjectRow project, JsonElement payload, string? action, CancellationToken ct)
+    {
+        if (action is null || !BuiltPullRequestActions.Contains(action))
+            return new(202, $"Pull request '{action}' events are not built; opened, synchronize and reopened are.");
+        var number = Required(payload, "number", JsonValueKind.Number).GetInt32();
+        var pr = Required(payload, "pull_request", JsonValueKind.Object);
+        var sha = Required(pr, "head", "sha");
+        var headRef = Required(pr, "head", "ref");
+        var baseRepository = Str(pr, "base", "repo", "full_name") ?? Required(payload, "repository", "full_name");
+        // A deleted fork leaves head.repo null: it is still someone else's code.
+        var headRepository = Str(pr, "head", "repo", "full_name");
+        var fromFork = headRepository is null || !string.Equals(headRepository, baseRepository, StringComparison.OrdinalIgnoreCase);
+        var owner = headRepository?.Split('/')[0] ?? Str(pr, "head", "user", "login") ?? "unknown";
+        var started = await buildService.StartCommitAsync(project, new CommitBuildRequest(
+            $"pull/{number}", sha, FirstLine(Str(pr, "title") ?? $"Pull request #{number}"), Str(pr, "user", "login") ?? owner,
+            Trigger.PullRequest, Str(payload, "sender", "login"), fromFork, number, fromFork ? $"{owner}/{headRef}" : headRef), ct);
+        return started.Ok
+            ? new(201, $"Build {started.Value} of PR #{number} at {Short(sha)} queued{(fromFork ? " (from a fork: no secrets)" : "")}.")
+            : new(202, started.Message!);
+    }
+
+    private async Task<WebhookResult> CreateAsync(ProjectRow project, JsonElement payload, CancellationToken ct)
+    {
+        var kind = Required(payload, "ref_type");
+        if (kind != "branch") return new(202, $"A new {kind} needs nothing.");
+        var refreshed = await projectService.RefreshBranchesAsync(project.Id, project.GitUrl, ct);
+        return refreshed.Ok ? new(200, $"Branch {Required(payload, "ref")} added.") : new(502, $"Could not fetch the repository: {refreshed.Message}");
+    }
+
+    private async Task<WebhookResult> DeleteAsync(ProjectRow project, JsonElement payload, CancellationToken ct)
+    {
+        var kind = Required(payload, "ref_type");
+        if (kind != "branch") return new(202, $"A deleted {kind} needs nothing.");
+        return await BranchDeletedAsync(project, Required(payload, "ref"), ct);
+    }
+
+    /// <summary>A deleted branch's queued builds are canceled (running ones finish) and it leaves the branch list.</summary>
+    private async Task<WebhookResult> BranchDeletedAsync(ProjectRow project, string branch, CancellationToken ct)
+    {
+        var canceled = 0;
+        foreach (var build in await builds.QueuedOfBranchAsync(project.Id, branch, ct))
+        {
+            if (await buildService.CancelAsync(build, ct)) canceled++;
+        }
+        var refreshed = await projectService.RefreshBranchesAsync(project.Id, project.GitUrl, ct);
+        var note = refreshed.Ok ? "" : $" (the branch list could not be refreshed: {refreshed.Message})";
+        return new(200, $"Branch {branch} deleted; {canceled} queued build(s) canceled{note}.");
+    }
+
+    private static string FirstLine(string text) => text.Split('\n', 2)[0].Trim();
+
+    private static string Short(string sha) => sha.Length > 12 ? sha[..12] : sha;
+
+    private static bool Bool(JsonElement e, string name) =>
+        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.True;
+
+    /// <summary>A string at a path of properties, or null when any step is missing or not of the right kind.</summary>
+    private static string? Str(JsonElement e, params string[] path)
+    {
+        foreach (var name in path)
+        {
+            if (e.ValueKind != JsonValueKind.Object || !e.TryGetProperty(name, out e)) return null;
+        }
+        return e.ValueKind == JsonValueKind.String ? e.GetString() : null;
+    }
+
+    private static string Required(JsonElement e, params string[] path) =>
+        Str(e, path) ?? throw new InvalidOperationException($"{string.Join('.', path)} is missing or not a string");
+
+    private static JsonElement Required(JsonElement e, string name, JsonValueKind kind) =>
+        e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == kind
+            ? v
+            : throw new InvalidOperationException($"{name} is missing or not {kind.ToString().ToLowerInvariant()}");
+}

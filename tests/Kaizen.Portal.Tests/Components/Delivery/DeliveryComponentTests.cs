@@ -44,19 +44,19 @@ public sealed class DeliveryServersTabTests : DeliveryHarness
     {
         var cut = RenderInLayout<ServersPanel>(("Project", await ProjectAsync()));
         cut.WaitForAssertion(() => Assert.Single(Buttons(cut, "Add server")), WaitTimeout);
-        var opening = Button(cut, "Add server").ClickAsync(Press);
+        var opening = ClickAsync(cut, () => Button(cut, "Add server"));
         cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[role=dialog]")), WaitTimeout);
 
         // No name and no command: both rules, in the words of ServerSpec.Validate.
-        await DialogButton(cut, "Add server").ClickAsync(Press);
+        await ClickAsync(cut, () => DialogButton(cut, "Add server"));
         cut.WaitForAssertion(() => Assert.Contains("Add at least one deploy command.", cut.Find("[role=dialog] [role=alert]").TextContent), WaitTimeout);
         Assert.Contains("A server name is 1 to 50 letters", cut.Find("[role=dialog] [role=alert]").TextContent);
         Assert.Empty(await Store.ServersAsync(ProjectId));
 
-        await Field(cut.Find("[role=dialog]"), "Name").ChangeAsync(new ChangeEventArgs { Value = "production" });
-        await Field(cut.Find("[role=dialog]"), "Command 1").InputAsync(new ChangeEventArgs { Value = "./deploy.sh production" });
-        await Field(cut.Find("[role=dialog]"), "Approvals needed").ChangeAsync(new ChangeEventArgs { Value = "1" });
-        await DialogButton(cut, "Add server").ClickAsync(Press);
+        await TypeAsync(cut, () => Field(cut.Find("[role=dialog]"), "Name"), "production");
+        await TypeAsync(cut, () => Field(cut.Find("[role=dialog]"), "Command 1"), "./deploy.sh production");
+        await TypeAsync(cut, () => Field(cut.Find("[role=dialog]"), "Approvals needed"), "1");
+        await ClickAsync(cut, () => DialogButton(cut, "Add server"));
         await opening.WaitAsync(WaitTimeout);
 
         var server = Assert.Single(await Store.ServersAsync(ProjectId));
@@ -74,13 +74,13 @@ public sealed class DeliveryServersTabTests : DeliveryHarness
         SignIn("mia", "member");
         var cut = RenderInLayout<ServersPanel>(("Project", await ProjectAsync()));
         cut.WaitForAssertion(() => Assert.Single(Buttons(cut, "Add server")), WaitTimeout);
-        _ = Button(cut, "Add server").ClickAsync(Press);
+        _ = ClickAsync(cut, () => Button(cut, "Add server"));
         cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[role=dialog]")), WaitTimeout);
 
-        await Field(cut.Find("[role=dialog]"), "Name").ChangeAsync(new ChangeEventArgs { Value = "production" });
-        await Field(cut.Find("[role=dialog]"), "Command 1").InputAsync(new ChangeEventArgs { Value = "./deploy.sh" });
-        await Field(cut.Find("[role=dialog]"), "Approvals needed").ChangeAsync(new ChangeEventArgs { Value = "2" });
-        await DialogButton(cut, "Add server").ClickAsync(Press);
+        await TypeAsync(cut, () => Field(cut.Find("[role=dialog]"), "Name"), "production");
+        await TypeAsync(cut, () => Field(cut.Find("[role=dialog]"), "Command 1"), "./deploy.sh");
+        await TypeAsync(cut, () => Field(cut.Find("[role=dialog]"), "Approvals needed"), "2");
+        await ClickAsync(cut, () => DialogButton(cut, "Add server"));
 
         cut.WaitForAssertion(() => Assert.Contains("Only admins may change a server that needs approvals",
             cut.Find("[role=dialog] [role=alert]").TextContent), WaitTimeout);
@@ -160,9 +160,8 @@ public sealed class DeliveryApprovalPagesTests : DeliveryHarness
         var cut = RenderInLayout<DeployPage>(("Id", deploy.Id));
         cut.WaitForAssertion(() => Assert.False(Button(cut, $"Approve deploy #{deploy.Id}").HasAttribute("disabled")), WaitTimeout);
 
-        await Field(cut.Find("[role=group][aria-label='Decide on deploy #" + deploy.Id + "']"), "Comment (optional)")
-            .ChangeAsync(new ChangeEventArgs { Value = "ship it" });
-        await Button(cut, $"Approve deploy #{deploy.Id}").ClickAsync(Press);
+        await TypeAsync(cut, () => Field(cut.Find($"[role=group][aria-label='Decide on deploy #{deploy.Id}']"), "Comment (optional)"), "ship it");
+        await ClickAsync(cut, () => Button(cut, $"Approve deploy #{deploy.Id}"));
 
         cut.WaitForAssertion(() => Assert.Equal(DeployStatus.Running,
             cut.Find("[data-testid=deploy-status] .kz-status").GetAttribute("data-status")), WaitTimeout);
@@ -192,7 +191,7 @@ public sealed class DeliveryApprovalPagesTests : DeliveryHarness
         Assert.Contains($"Build #{PassedBuildId}", card.TextContent);
         Assert.Contains("requested by mia", card.TextContent);
 
-        await Button(cut, $"Reject deploy #{deploy.Id}").ClickAsync(Press);
+        await ClickAsync(cut, () => Button(cut, $"Reject deploy #{deploy.Id}"));
 
         cut.WaitForAssertion(() => Assert.Contains("Nothing waits for your approval.", cut.Markup), WaitTimeout);
         Assert.Equal(DeployStatus.Rejected, (await Store.FindDeployAsync(deploy.Id))!.Status);
@@ -257,7 +256,7 @@ public sealed class DeliveryBuildAndServerTests : DeliveryHarness
         Assert.Equal([second.Id.ToString(), first.Id.ToString()], cut.FindAll("tr[data-deploy]").Select(r => r.GetAttribute("data-deploy")!));
         Assert.Contains($"Build #{newerBuild}", cut.Find("[data-field=current]").TextContent);
         Assert.Empty(Buttons(cut, $"Redeploy build #{newerBuild}"));
-        await Button(cut, $"Redeploy build #{PassedBuildId}").ClickAsync(Press);
+        await ClickAsync(cut, () => Button(cut, $"Redeploy build #{PassedBuildId}"));
 
         var rollback = (await Store.DeploysOfServerAsync(staging.Id, 10))[0];
         Assert.Equal((PassedBuildId, DeployTrigger.Rollback), (rollback.BuildId, rollback.TriggerKind));
@@ -274,10 +273,10 @@ public sealed class DeliveryBuildAndServerTests : DeliveryHarness
 
         Assert.True(Button(cut, "Edit").HasAttribute("disabled"));
         Assert.True(Button(cut, "Delete").HasAttribute("disabled"));
-        var cordoning = Button(cut, "Cordon").ClickAsync(Press);
+        var cordoning = ClickAsync(cut, () => Button(cut, "Cordon"));
         cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[role=dialog]")), WaitTimeout);
-        await Field(cut.Find("[role=dialog]"), "Reason (optional)").ChangeAsync(new ChangeEventArgs { Value = "incident 42" });
-        await cut.Find("[role=dialog]").QuerySelectorAll("button").Single(b => b.TextContent.Trim() == "Cordon").ClickAsync(Press);
+        await TypeAsync(cut, () => Field(cut.Find("[role=dialog]"), "Reason (optional)"), "incident 42");
+        await ClickAsync(cut, () => cut.Find("[role=dialog]").QuerySelectorAll("button").Single(b => b.TextContent.Trim() == "Cordon"));
         await cordoning.WaitAsync(WaitTimeout);
 
         cut.WaitForAssertion(() => Assert.Contains("cordoned: incident 42", cut.Find("[data-cordoned]").TextContent), WaitTimeout);

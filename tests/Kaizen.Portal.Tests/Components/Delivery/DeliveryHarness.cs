@@ -9,6 +9,7 @@ using Kaizen.Portal.Secrets;
 using Kaizen.Portal.Tests.Data;
 using Kaizen.Runner.Protocol;
 using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Web;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -109,6 +110,37 @@ public abstract class DeliveryHarness : BunitContext, IAsyncLifetime
             foreach (var (name, value) in parameters) b.AddAttribute(4, name, value);
             b.CloseComponent();
         });
+
+    // Live pages re-render whenever a notification arrives: finding an element and firing its event happen in one turn
+    // of the renderer, so the handler found is the one that runs.
+
+    /// <summary>Clicks what <paramref name="find"/> finds; the returned task ends when the click's handler does.</summary>
+    protected static Task ClickAsync(IRenderedComponent<ContainerFragment> cut, Func<IElement> find)
+    {
+        Task? handled = null;
+        var dispatched = cut.InvokeAsync(() => { handled = find().ClickAsync(new MouseEventArgs()); });
+        return dispatched.ContinueWith(_ => handled!, TaskScheduler.Default).Unwrap();
+    }
+
+    /// <summary>Types <paramref name="value"/> into what <paramref name="find"/> finds: the input event of fields that
+    /// take every key, then the change event of those that take the value when the field is left.</summary>
+    protected static async Task TypeAsync(IRenderedComponent<ContainerFragment> cut, Func<IElement> find, string value)
+    {
+        foreach (var eventName in new[] { "oninput", "onchange" })
+        {
+            await cut.InvokeAsync(async () =>
+            {
+                try
+                {
+                    await find().TriggerEventAsync(eventName, new ChangeEventArgs { Value = value });
+                }
+                catch (MissingEventHandlerException)
+                {
+                    // This field only listens to the other event.
+                }
+            });
+        }
+    }
 
     /// <summary>The text field labelled <paramref name="label"/> inside <paramref name="scope"/>.</summary>
     protected static IElement Field(IElement scope, string label)

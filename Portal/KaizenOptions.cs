@@ -41,6 +41,22 @@ public sealed class GitHubOptions
 
     /// <summary>The GitHub API's address; change it for GitHub Enterprise Server (https://host/api/v3).</summary>
     public string ApiUrl { get; set; } = "https://api.github.com";
+
+    /// <summary>The client id of a GitHub OAuth app (GitHub: Settings → Developer settings → OAuth Apps, with the
+    /// callback URL <c>https://your-portal/signin-github</c>). Set with <see cref="ClientSecret"/>: the sign-in page
+    /// offers "Sign in with GitHub", which signs a GitHub account in as the existing Kaizen user of the same name
+    /// (never <c>admin</c>, and only ever the GitHub account that first did so). Unset (the default): passwords only.</summary>
+    public string? ClientId { get; set; }
+
+    /// <summary>The OAuth app's client secret; see <see cref="ClientId"/>.</summary>
+    public string? ClientSecret { get; set; }
+
+    /// <summary>Where GitHub's sign-in pages are (its /login/oauth/authorize and /login/oauth/access_token); change it
+    /// for GitHub Enterprise Server (https://host).</summary>
+    public string OAuthUrl { get; set; } = "https://github.com";
+
+    /// <summary>True when both <see cref="ClientId"/> and <see cref="ClientSecret"/> are set.</summary>
+    public bool SignInEnabled => !string.IsNullOrWhiteSpace(ClientId) && !string.IsNullOrWhiteSpace(ClientSecret);
 }
 
 public sealed class SecretsOptions

@@ -16,6 +16,10 @@ public static class AuditActions
     public const string VariableSet = "variable.set";
     public const string VariableDeleted = "variable.deleted";
     public const string UserCreated = "user.created";
+    public const string UserChanged = "user.changed";
+    public const string UserRemoved = "user.removed";
+    public const string TokenCreated = "token.created";
+    public const string TokenRevoked = "token.revoked";
     public const string SettingsChanged = "settings.changed";
     public const string ProjectChanged = "project.changed";
     public const string WebhookSecretRotated = "webhook.secret_rotated";

@@ -24,21 +24,28 @@ public static class KaizenAuth
     public static long RunnerId(this ClaimsPrincipal user) => long.Parse(user.FindFirstValue(RunnerIdClaim)!);
 }
 
-/// <summary>Authenticates users by personal API token.</summary>
+/// <summary>
+/// Authenticates users by personal API token. The user is read with the token on every request, so a revoked token,
+/// a removed user or a changed role counts at once.
+/// </summary>
 public sealed class ApiTokenAuthenticationHandler(
-    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, UserStore users)
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, UserStore users, TimeProvider time)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
+    /// <summary>"Last used" is recorded at most this often per token, not on every request.</summary>
+    public static readonly TimeSpan LastUsedPrecision = TimeSpan.FromMinutes(1);
+
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var token = Tokens.FromHeader(Request.Headers.Authorization);
         if (token is null) return AuthenticateResult.NoResult();
-        var user = await users.FindByTokenHashAsync(Tokens.Hash(token), Context.RequestAborted);
-        if (user is null) return AuthenticateResult.Fail("Unknown or revoked API token.");
-        var identity = new ClaimsIdentity(
-            [new Claim(ClaimTypes.NameIdentifier, user.Id.ToString()), new Claim(ClaimTypes.Name, user.Name), new Claim(ClaimTypes.Role, user.Role)],
-            Scheme.Name);
-        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name));
+        var found = await users.FindTokenAsync(Tokens.Hash(token), Context.RequestAborted);
+        if (found is null) return AuthenticateResult.Fail("Unknown or revoked API token.");
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        if (found.LastUsedAt is not { } last || now - last >= (long)LastUsedPrecision.TotalMilliseconds)
+            await users.TouchTokenAsync(found.TokenId, LastUsedPrecision, Context.RequestAborted);
+        var principal = UserPrincipal.Create(found.User, Scheme.Name);
+        return AuthenticateResult.Success(new AuthenticationTicket(principal, Scheme.Name));
     }
 }
 

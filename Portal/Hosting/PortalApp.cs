@@ -17,7 +17,9 @@ using Kaizen.Portal.Runners;
 using Kaizen.Portal.Secrets;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
 using MudBlazor.Services;
 
 namespace Kaizen.Portal.Hosting;
@@ -91,7 +93,7 @@ public static class PortalApp
         if (configuration.GetValue($"{KaizenOptions.Section}:Runners:Embedded:Enabled", true))
             services.AddHostedService<EmbeddedRunner>();
 
-        services.AddKaizenAuth();
+        services.AddKaizenAuth(configuration);
         services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
@@ -105,8 +107,14 @@ public static class PortalApp
         return services;
     }
 
-    private static IServiceCollection AddKaizenAuth(this IServiceCollection services)
+    private static IServiceCollection AddKaizenAuth(this IServiceCollection services, IConfiguration configuration)
     {
+        services.AddSingleton<UserAdmin>();
+        services.AddSingleton<PersonalTokens>();
+        services.AddSingleton<SignInThrottle>();
+        // Open circuits re-check their user (removed? other role?); Blazor only adds its own provider when none is.
+        services.AddScoped<AuthenticationStateProvider, UserRevalidatingAuthenticationStateProvider>();
+        var github = configuration.GetSection($"{KaizenOptions.Section}:GitHub").Get<GitHubOptions>() ?? new GitHubOptions();
         services.AddAuthentication(KaizenAuth.Default)
             .AddPolicyScheme(KaizenAuth.Default, "Cookie or API token", o =>
                 o.ForwardDefaultSelector = http =>
@@ -124,7 +132,10 @@ public static class PortalApp
                 // API callers get status codes, not redirects to the sign-in page.
                 o.Events.OnRedirectToLogin = ctx => Challenge(ctx, StatusCodes.Status401Unauthorized);
                 o.Events.OnRedirectToAccessDenied = ctx => Challenge(ctx, StatusCodes.Status403Forbidden);
+                // A removed user's cookie stops working, and a changed role counts, on the next request.
+                o.Events.OnValidatePrincipal = CookieRevalidation.ValidatePrincipalAsync;
             })
+            .AddGitHubSignIn(github)
             .AddScheme<AuthenticationSchemeOptions, ApiTokenAuthenticationHandler>(KaizenAuth.ApiToken, null)
             .AddScheme<AuthenticationSchemeOptions, RunnerAuthenticationHandler>(KaizenAuth.Runner, null);
         services.AddAuthorizationBuilder()
@@ -170,6 +181,7 @@ public static class PortalApp
         app.MapPluginApi();
         app.MapSecretsApi();
         app.MapUsersApi();
+        app.MapPersonalTokensApi();
         app.MapAuditApi();
         app.MapDeliveryApi();
         app.MapBadges();
@@ -186,20 +198,36 @@ public static class PortalApp
     {
         app.MapPost("/account/login", async (HttpContext http, [Microsoft.AspNetCore.Mvc.FromForm] string? username,
             [Microsoft.AspNetCore.Mvc.FromForm] string? password, [Microsoft.AspNetCore.Mvc.FromForm] string? returnUrl,
-            UserStore users, IPasswordHasher<UserRow> hasher) =>
+            UserStore users, IPasswordHasher<UserRow> hasher, SignInThrottle throttle) =>
         {
-            var user = string.IsNullOrEmpty(username) ? null : await users.FindByNameAsync(username.Trim());
+            var name = username?.Trim() ?? "";
+            var address = http.Connection.RemoteIpAddress?.ToString();
+            var back = Uri.EscapeDataString(returnUrl ?? "/");
+            // Refused before the password is looked at, so guessing on costs nothing but time.
+            if (throttle.RetryAfter(name, address) is { } wait)
+            {
+                http.Response.Headers.RetryAfter = ((int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return Results.Redirect($"/login?error=locked&minutes={Math.Max(1, (int)Math.Ceiling(wait.TotalMinutes))}&returnUrl={back}");
+            }
+            var user = name.Length == 0 ? null : await users.FindByNameAsync(name);
             var result = user is null || string.IsNullOrEmpty(password)
                 ? PasswordVerificationResult.Failed
                 : hasher.VerifyHashedPassword(user, user.PasswordHash, password);
             if (result == PasswordVerificationResult.Failed)
-                return Results.Redirect($"/login?error=1&returnUrl={Uri.EscapeDataString(returnUrl ?? "/")}");
-            var identity = new ClaimsIdentity(
-                [new Claim(ClaimTypes.NameIdentifier, user!.Id.ToString()), new Claim(ClaimTypes.Name, user.Name), new Claim(ClaimTypes.Role, user.Role)],
-                CookieAuthenticationDefaults.AuthenticationScheme);
-            await http.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity));
+            {
+                throttle.Failed(name, address);
+                return Results.Redirect($"/login?error=password&returnUrl={back}");
+            }
+            throttle.Succeeded(name);
+            await http.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme,
+                UserPrincipal.Create(user!, CookieAuthenticationDefaults.AuthenticationScheme));
             return Results.LocalRedirect(IsLocal(returnUrl) ? returnUrl! : "/");
         }).AllowAnonymous().ExcludeFromDescription();
+
+        app.MapGet(GitHubSignIn.StartPath, (string? returnUrl, IOptions<KaizenOptions> options) =>
+            options.Value.GitHub.SignInEnabled
+                ? Results.Challenge(new AuthenticationProperties { RedirectUri = IsLocal(returnUrl) ? returnUrl : "/" }, [GitHubSignIn.Scheme])
+                : Results.NotFound()).AllowAnonymous().ExcludeFromDescription();
 
         app.MapPost("/account/logout", async (HttpContext http) =>
         {

@@ -45,7 +45,7 @@ public sealed class GithubWebhook(ProjectStore projects, ProjectService projectS
         ProjectRow? project = null;
         foreach (var candidate in await projects.FindByGithubRepositoryAsync(repository, ct))
         {
-            var secret = await secrets.GetOrCreateAsync(candidate.Id, ct);
+            var secret = await secrets.GetAsync(candidate.Id, ct);
             if (secret is not null && SignatureMatches(secret, body, signature))
             {
                 project = candidate;

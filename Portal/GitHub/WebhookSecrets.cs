@@ -14,10 +14,14 @@ public sealed class WebhookSecrets(ProjectStore projects, IDataProtectionProvide
     private readonly IDataProtector _protector = protection.CreateProtector("Kaizen.Webhooks.v1");
 
     /// <summary>The project's secret, made now if it has none. Null when the stored one cannot be decrypted (its keys are gone).</summary>
-    public async Task<string?> GetOrCreateAsync(long projectId, CancellationToken ct = default)
+    public async Task<string?> GetOrCreateAsync(long projectId, CancellationToken ct = default) =>
+        await GetAsync(projectId, ct) ?? (await projects.WebhookSecretAsync(projectId, ct) is null ? await RotateAsync(projectId, ct) : null);
+
+    /// <summary>The project's secret; null when it has none yet or it cannot be decrypted.</summary>
+    public async Task<string?> GetAsync(long projectId, CancellationToken ct = default)
     {
         var stored = await projects.WebhookSecretAsync(projectId, ct);
-        if (stored is null) return await RotateAsync(projectId, ct);
+        if (stored is null) return null;
         try
         {
             return _protector.Unprotect(stored);

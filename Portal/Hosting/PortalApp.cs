@@ -73,6 +73,7 @@ public static class PortalApp
         services.AddSingleton<DeployService>();
         services.AddSingleton<WebhookSecrets>();
         services.AddSingleton<WebhookDeliveries>();
+        services.AddSingleton<ProjectOptions>();
         services.AddSingleton<GithubWebhook>();
         services.AddHttpClient();
         services.AddHostedService<CommitStatusReporter>();

@@ -15,7 +15,7 @@ public static class ApiEndpoints
     public static IEndpointRouteBuilder MapKaizenApi(this IEndpointRouteBuilder app)
     {
         // Reads of a public project (its builds, jobs and logs) are open to anyone; everything else needs a user.
-        var open = app.MapGroup("/api/v1").WithTags("Kaizen");
+        var open = app.MapGroup("/api/v1").WithTags("Kaizen").AddEndpointFilter(RefuseInvalidTokens);
         var api = app.MapGroup("/api/v1").RequireAuthorization().WithTags("Kaizen");
 
         api.MapPost("/projects", CreateProject).RequireAuthorization(WritePolicy)
@@ -160,6 +160,16 @@ public static class ApiEndpoints
             http.Response.Headers.ContentDisposition = $"attachment; filename=\"{name}\"";
         }
         await logs.WriteTextAsync(id, http.Response.Body, ct);
+    }
+
+    /// <summary>Open reads still refuse a token that does not authenticate (mistyped, revoked, or a runner's): its
+    /// caller expects to be someone, and answering as if anonymous would hide the problem.</summary>
+    private static async ValueTask<object?> RefuseInvalidTokens(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        if (Tokens.FromHeader(http.Request.Headers.Authorization) is not null && !ProjectAccess.IsSignedIn(http.User))
+            return Results.Problem("The API token is not valid: it is mistyped, revoked, or not a user's token.", statusCode: 401);
+        return await next(context);
     }
 
     private static IResult NotFound(string message) => Results.Problem(message, statusCode: 404);

@@ -64,15 +64,26 @@ public sealed class ApiTests(ApiPortal fixture) : IClassFixture<ApiPortal>
     [InlineData(null)]
     [InlineData("kzt_wrong_token")]
     [InlineData("")]
-    public async Task The_api_refuses_requests_without_a_valid_token(string? token)
+    public async Task The_api_refuses_changes_without_a_valid_token_and_shows_anonymous_callers_no_private_project(string? token)
     {
+        await NewProjectAsync("Private One");
         using var http = Client(token);
 
         using var list = await http.GetAsync("/api/v1/projects");
         using var create = await http.PostAsJsonAsync("/api/v1/projects", new { name = "x", gitUrl = _repo.Path });
 
-        Assert.Equal(HttpStatusCode.Unauthorized, list.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, create.StatusCode);
+        if (string.IsNullOrEmpty(token))
+        {
+            // Anonymous: public projects only, and this one is private.
+            Assert.Equal(HttpStatusCode.OK, list.StatusCode);
+            Assert.Empty((await list.Content.ReadFromJsonAsync<List<ProjectResponse>>())!);
+        }
+        else
+        {
+            // A wrong token is refused even where anonymous reads are allowed.
+            Assert.Equal(HttpStatusCode.Unauthorized, list.StatusCode);
+        }
     }
 
     [Fact]

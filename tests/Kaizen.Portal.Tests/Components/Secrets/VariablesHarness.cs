@@ -43,6 +43,7 @@ public abstract class VariablesHarness : BunitContext, IAsyncLifetime
         Services.AddSingleton(Store);
         Services.AddSingleton(Audit);
         Services.AddSingleton(Db.Projects);
+        Services.AddSingleton(new Kaizen.Portal.Delivery.DeployStore(Db.Database, Db.Clock));
         Services.AddSingleton<VariableChanges>();
         var auth = AddAuthorization();
         auth.SetAuthorized(UserName);

@@ -66,7 +66,7 @@ public sealed class ApiTests(ApiPortal fixture) : IClassFixture<ApiPortal>
     [InlineData("")]
     public async Task The_api_refuses_changes_without_a_valid_token_and_shows_anonymous_callers_no_private_project(string? token)
     {
-        await NewProjectAsync("Private One");
+        var slug = await NewProjectAsync("Private One");
         using var http = Client(token);
 
         using var list = await http.GetAsync("/api/v1/projects");
@@ -77,7 +77,8 @@ public sealed class ApiTests(ApiPortal fixture) : IClassFixture<ApiPortal>
         {
             // Anonymous: public projects only, and this one is private.
             Assert.Equal(HttpStatusCode.OK, list.StatusCode);
-            Assert.Empty((await list.Content.ReadFromJsonAsync<List<ProjectResponse>>())!);
+            var seen = (await list.Content.ReadFromJsonAsync<List<ProjectResponse>>())!;
+            Assert.DoesNotContain(seen, p => p.Slug == slug || !p.IsPublic);
         }
         else
         {

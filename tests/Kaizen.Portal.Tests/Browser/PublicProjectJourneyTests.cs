@@ -63,6 +63,8 @@ public sealed class PublicProjectJourneyTests : IAsyncLifetime
         await Assertions.Expect(page.Locator($"[data-project='{open}']")).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator($"[data-project='{closed}']")).ToHaveCountAsync(0);
         await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "Sign in" })).ToBeVisibleAsync();
+        foreach (var internalPage in new[] { "Runners", "Plugins" })
+            await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = internalPage })).ToHaveCountAsync(0);
         Assert.DoesNotContain("/login", page.Url);
 
         // The public project: its builds, none of the members' tabs or buttons.

@@ -72,12 +72,8 @@ public sealed class DeliveryPortal : IAsyncLifetime
 
     /// <summary>A project of <paramref name="repo"/> whose one job "test" runs <paramref name="commands"/>; returns its slug.</summary>
     public Task<string> CreateProjectAsync(GitRepo repo, params string[] commands) =>
-        Portal.CreateProjectAsync("Delivery " + Guid.NewGuid().ToString("N")[..8], repo.Path, new
-        {
-            setup = Array.Empty<string>(),
-            jobs = new[] { new { name = "test", commands = commands.Length == 0 ? ["true"] : commands } },
-            epilogue = Array.Empty<string>(),
-        });
+        Portal.CreateProjectAsync("Delivery " + Guid.NewGuid().ToString("N")[..8], repo.Path,
+            PortalHost.OneJob(commands.Length == 0 ? ["true"] : commands));
 
     /// <summary>A new repository and a project of it whose job passes.</summary>
     public async Task<string> CreateProjectAsync() => await CreateProjectAsync(await NewRepositoryAsync());
@@ -164,42 +160,28 @@ internal static class Deploys
         int timeoutSeconds = 60)
     {
         until ??= d => DeployStatus.IsFinished(d.Status);
-        var deadline = DateTime.UtcNow.AddSeconds(timeoutSeconds);
-        while (true)
-        {
-            var deploy = await GetAsync(client, deployId);
-            if (until(deploy)) return deploy;
-            if (DateTime.UtcNow > deadline)
-                Assert.Fail($"Deploy {deployId} did not reach the expected state in {timeoutSeconds} s; it is {deploy.Status}: {deploy.Note}");
-            await Task.Delay(100);
-        }
+        return await PortalHost.PollAsync(() => GetAsync(client, deployId), until,
+            deploy => $"Deploy {deployId} did not reach the expected state in {timeoutSeconds} s; it is {deploy.Status}: {deploy.Note}",
+            timeoutSeconds);
     }
 
     /// <summary>Polls the newest deploy of a server until <paramref name="until"/> holds; fails the test on time-out.</summary>
     public static async Task<DeployResponse> WaitForNewestAsync(HttpClient client, string slug, string server,
         Func<DeployResponse, bool> until, int timeoutSeconds = 60)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(timeoutSeconds);
-        while (true)
-        {
-            var found = await client.GetFromJsonAsync<ServerResponse>($"/api/v1/projects/{slug}/servers/{server}");
-            var deploy = found!.Deploys!.FirstOrDefault();
-            if (deploy is not null && until(deploy)) return deploy;
-            if (DateTime.UtcNow > deadline)
-                Assert.Fail($"No deploy to {server} reached the expected state in {timeoutSeconds} s; newest: {deploy?.Status ?? "none"} {deploy?.Note}");
-            await Task.Delay(100);
-        }
+        var newest = await PortalHost.PollAsync(
+            async () => (await client.GetFromJsonAsync<ServerResponse>($"/api/v1/projects/{slug}/servers/{server}"))!.Deploys!.FirstOrDefault(),
+            deploy => deploy is not null && until(deploy),
+            deploy => $"No deploy to {server} reached the expected state in {timeoutSeconds} s; newest: {deploy?.Status ?? "none"} {deploy?.Note}",
+            timeoutSeconds);
+        return newest!;
     }
 
     /// <summary>Waits until <paramref name="path"/> exists (a deploy command reached a point); fails the test on time-out.</summary>
     public static async Task WaitForFileAsync(string path, int timeoutSeconds = 60)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(timeoutSeconds);
-        while (!File.Exists(path))
-        {
-            if (DateTime.UtcNow > deadline) Assert.Fail($"{path} did not appear in {timeoutSeconds} s.");
-            await Task.Delay(50);
-        }
+        await PortalHost.PollAsync(() => Task.FromResult(File.Exists(path)), exists => exists,
+            _ => $"{path} did not appear in {timeoutSeconds} s.", timeoutSeconds, intervalMilliseconds: 50);
     }
 
     /// <summary>A bash command that waits until <paramref name="path"/> exists: lets a test decide when a deploy may go on.</summary>

@@ -176,13 +176,6 @@ public sealed class WebhookBuildTests : IAsyncLifetime
         return sha;
     }
 
-    private static async Task WaitForAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException("the condition was not met in 60 s");
-            await Task.Delay(100);
-        }
-    }
+    private static Task WaitForAsync(Func<bool> condition) =>
+        PortalHost.PollAsync(() => Task.FromResult(condition()), met => met, _ => "the condition was not met in 60 s");
 }

@@ -39,12 +39,7 @@ public sealed class WebhookPayloadTests : IAsyncLifetime
     internal static async Task<(string Slug, string Secret)> LinkedProjectAsync(PortalHost portal, string gitPath, string name, string repository,
         params string[] commands)
     {
-        var slug = await portal.CreateProjectAsync(name, gitPath, new
-        {
-            setup = Array.Empty<string>(),
-            jobs = new[] { new { name = "test", commands = commands.Length == 0 ? ["true"] : commands } },
-            epilogue = Array.Empty<string>(),
-        });
+        var slug = await portal.CreateProjectAsync(name, gitPath, PortalHost.OneJob(commands.Length == 0 ? ["true"] : commands));
         (await portal.Api.PatchAsJsonAsync($"/api/v1/projects/{slug}", new { githubRepository = repository })).EnsureSuccessStatusCode();
         var project = await portal.Api.GetFromJsonAsync<ProjectResponse>($"/api/v1/projects/{slug}");
         return (slug, project!.WebhookSecret!);

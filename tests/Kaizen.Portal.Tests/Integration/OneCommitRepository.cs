@@ -20,10 +20,5 @@ public abstract class OneCommitRepository : IAsyncLifetime
     }
 
     /// <summary>Build settings with one job named "test" running <paramref name="commands"/>.</summary>
-    protected static object OneJob(params string[] commands) => new
-    {
-        setup = Array.Empty<string>(),
-        jobs = new[] { new { name = "test", commands } },
-        epilogue = Array.Empty<string>(),
-    };
+    protected static object OneJob(params string[] commands) => PortalHost.OneJob(commands);
 }

@@ -102,10 +102,20 @@ public sealed class PortalHost : IAsyncDisposable
         return agent;
     }
 
-    /// <summary>Creates a project from a repository and saves its build settings; returns its slug.</summary>
-    public async Task<string> CreateProjectAsync(string name, string gitUrl, object settings)
+    /// <summary>Build settings with one job named "test" running <paramref name="commands"/>.</summary>
+    public static object OneJob(params string[] commands) => new
     {
-        var created = await Api.PostAsJsonAsync("/api/v1/projects", new { name, gitUrl });
+        setup = Array.Empty<string>(),
+        jobs = new[] { new { name = "test", commands } },
+        epilogue = Array.Empty<string>(),
+    };
+
+    /// <summary>Creates a project from a repository and saves its build settings; returns its slug. Public or private
+    /// as <paramref name="isPublic"/> says, else as the portal decides for a new project.</summary>
+    public async Task<string> CreateProjectAsync(string name, string gitUrl, object settings, bool? isPublic = null)
+    {
+        var created = await Api.PostAsJsonAsync("/api/v1/projects",
+            isPublic is { } open ? new { name, gitUrl, @public = open } : (object)new { name, gitUrl });
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var slug = (await created.Content.ReadFromJsonAsync<CreatedProjectResponse>())!.Slug;
         var saved = await Api.PutAsJsonAsync($"/api/v1/projects/{slug}/settings", settings);
@@ -127,16 +137,27 @@ public sealed class PortalHost : IAsyncDisposable
     public async Task<BuildResponse> WaitForBuildAsync(long id, Func<BuildResponse, bool>? until = null, int timeoutSeconds = 60)
     {
         until ??= b => Status.IsFinished(b.Status);
+        return await PollAsync(() => GetBuildAsync(id), until,
+            build => $"Build {id} did not reach the expected state in {timeoutSeconds} s; it is {build.Status}: " +
+                     string.Join("; ", build.Jobs.Select(j => $"{j.Name}={j.Status} {j.Error}")),
+            timeoutSeconds, intervalMilliseconds: 50);
+    }
+
+    /// <summary>
+    /// Reads with <paramref name="read"/> until <paramref name="until"/> holds for what it read, and returns that; once
+    /// <paramref name="timeoutSeconds"/> have passed, fails the test with <paramref name="describe"/> of the last read.
+    /// </summary>
+    public static async Task<T> PollAsync<T>(Func<Task<T>> read, Func<T, bool> until, Func<T, string> describe,
+        int timeoutSeconds = 60, int intervalMilliseconds = 100)
+    {
         var deadline = DateTime.UtcNow.AddSeconds(timeoutSeconds);
-        BuildResponse build;
-        while (!until(build = await GetBuildAsync(id)))
+        while (true)
         {
-            if (DateTime.UtcNow > deadline)
-                Assert.Fail($"Build {id} did not reach the expected state in {timeoutSeconds} s; it is {build.Status}: " +
-                            string.Join("; ", build.Jobs.Select(j => $"{j.Name}={j.Status} {j.Error}")));
-            await Task.Delay(50);
+            var value = await read();
+            if (until(value)) return value;
+            if (DateTime.UtcNow > deadline) Assert.Fail(describe(value));
+            await Task.Delay(intervalMilliseconds);
         }
-        return build;
     }
 
     public Task<string> LogAsync(long jobId) => Api.GetStringAsync($"/api/v1/jobs/{jobId}/log");

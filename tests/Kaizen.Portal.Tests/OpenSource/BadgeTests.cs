@@ -33,18 +33,8 @@ public sealed class BadgeTests : IAsyncLifetime
         _repo.Dispose();
     }
 
-    private async Task<string> CreateAsync(string name, bool isPublic)
-    {
-        var created = await _portal.Api.PostAsJsonAsync("/api/v1/projects", new { name, gitUrl = _repo.Path, @public = isPublic });
-        var slug = (await created.Content.ReadFromJsonAsync<CreatedProjectResponse>())!.Slug;
-        (await _portal.Api.PutAsJsonAsync($"/api/v1/projects/{slug}/settings", new
-        {
-            setup = Array.Empty<string>(),
-            jobs = new[] { new { name = "test", commands = new[] { "test ! -e fail" } } },
-            epilogue = Array.Empty<string>(),
-        })).EnsureSuccessStatusCode();
-        return slug;
-    }
+    private Task<string> CreateAsync(string name, bool isPublic) =>
+        _portal.CreateProjectAsync(name, _repo.Path, PortalHost.OneJob("test ! -e fail"), isPublic);
 
     /// <summary>The words a badge shows (its text elements, without the shadow copies).</summary>
     private static async Task<string> BadgeTextAsync(HttpResponseMessage response)

@@ -30,19 +30,8 @@ public sealed class PublicProjectTests : IAsyncLifetime
         _repo.Dispose();
     }
 
-    private async Task<string> CreateAsync(string name, bool isPublic)
-    {
-        var created = await _portal.Api.PostAsJsonAsync("/api/v1/projects", new { name, gitUrl = _repo.Path, @public = isPublic });
-        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
-        var slug = (await created.Content.ReadFromJsonAsync<CreatedProjectResponse>())!.Slug;
-        (await _portal.Api.PutAsJsonAsync($"/api/v1/projects/{slug}/settings", new
-        {
-            setup = Array.Empty<string>(),
-            jobs = new[] { new { name = "test", commands = new[] { "echo \"public output, secret is [$HIDDEN]\"" } } },
-            epilogue = Array.Empty<string>(),
-        })).EnsureSuccessStatusCode();
-        return slug;
-    }
+    private Task<string> CreateAsync(string name, bool isPublic) =>
+        _portal.CreateProjectAsync(name, _repo.Path, PortalHost.OneJob("echo \"public output, secret is [$HIDDEN]\""), isPublic);
 
     [Fact]
     public async Task Anonymous_callers_read_a_public_projects_builds_and_logs_but_not_its_servers_secrets_or_deploy_logs()
@@ -148,13 +137,9 @@ public sealed class PublicProjectTests : IAsyncLifetime
 
     private async Task<long> WaitForDeployJobAsync(long deployId)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
-        {
-            var deploy = await _portal.Api.GetFromJsonAsync<DeployResponse>($"/api/v1/deploys/{deployId}");
-            if (deploy!.JobId is { } job && deploy.Status is "passed" or "failed") return job;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"deploy {deployId} is {deploy.Status}");
-            await Task.Delay(100);
-        }
+        var deploy = await PortalHost.PollAsync(
+            async () => (await _portal.Api.GetFromJsonAsync<DeployResponse>($"/api/v1/deploys/{deployId}"))!,
+            d => d.JobId is not null && d.Status is "passed" or "failed", d => $"deploy {deployId} is {d.Status}");
+        return deploy.JobId!.Value;
     }
 }

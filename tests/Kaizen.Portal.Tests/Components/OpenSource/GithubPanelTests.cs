@@ -46,10 +46,10 @@ public sealed class GithubPanelTests : OpenSourceHarness
     {
         var cut = await PanelAsync("open");
 
-        await TypeAsync(cut, () => cut.Find("input[placeholder='owner/name']"), "not a repository");
+        await InputAsync(cut, () => cut.Find("input[placeholder='owner/name']"), "not a repository");
         cut.WaitForAssertion(() => Assert.Contains("is not a GitHub repository; write it as owner/name", cut.Markup), WaitTimeout);
         Assert.True(Button(cut, "Save repository").HasAttribute("disabled"));
-        await TypeAsync(cut, () => cut.Find("input[placeholder='owner/name']"), "octo-org/open");
+        await InputAsync(cut, () => cut.Find("input[placeholder='owner/name']"), "octo-org/open");
         cut.WaitForAssertion(() => Assert.False(Button(cut, "Save repository").HasAttribute("disabled")), WaitTimeout);
         await ClickAsync(cut, () => Button(cut, "Save repository"));
 

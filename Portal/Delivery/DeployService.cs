@@ -13,7 +13,7 @@ namespace Kaizen.Portal.Delivery;
 /// automatic deploys that follow a passed build. Every change is audited and published to live pages.
 /// </summary>
 public sealed class DeployService(DeployStore store, ProjectStore projects, BuildStore builds, AuditLog audit, LiveUpdates live,
-    WorkSignal signal, ILogger<DeployService> logger)
+    WorkSignal signal, TimeProvider time, ILogger<DeployService> logger)
 {
     public const int HistoryLimit = 100;
 
@@ -253,9 +253,34 @@ public sealed class DeployService(DeployStore store, ProjectStore projects, Buil
         }
     }
 
-    /// <summary>Starts deploys that wait for nothing but a start (after a crash or a missed notification).</summary>
+    /// <summary>How far back the sweep looks for passed builds whose automatic deploys were never requested.</summary>
+    public static readonly TimeSpan MissedWindow = TimeSpan.FromMinutes(15);
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(long Server, long Build), bool> _judged = new();
+
+    /// <summary>
+    /// Does what a crash or a missed notification left undone: requests the automatic deploys of builds that passed
+    /// recently (after their server existed) but have none, then starts deploys that wait for nothing but a start.
+    /// </summary>
     public async Task SweepAsync(CancellationToken ct = default)
     {
+        var since = time.GetUtcNow().Add(-MissedWindow).ToUnixTimeMilliseconds();
+        foreach (var (serverId, buildId) in await store.MissedAutomaticDeploysAsync(since, ct))
+        {
+            if (_judged.ContainsKey((serverId, buildId))) continue;
+            var server = await store.ServerAsync(serverId, ct);
+            var build = await builds.FindAsync(buildId, ct);
+            if (server is null || build is null || !server.AcceptsBranch(build.Branch))
+            {
+                // Not this server's branch: remembered, so the sweep does not read it again every tick.
+                if (_judged.Count > 10_000) _judged.Clear();
+                _judged[(serverId, buildId)] = true;
+                continue;
+            }
+            logger.LogWarning("Build {BuildId} passed but its automatic deploy to {Server} was never requested; requesting it now",
+                buildId, server.Name);
+            await CreateAsync(server, build, DeployTrigger.Automatic, AuditLog.System, ct);
+        }
         foreach (var serverId in await store.ServersWithWaitingDeploysAsync(ct)) await StartNextAsync(serverId, ct);
     }
 

@@ -261,6 +261,16 @@ public sealed class DeployStore(Database db, TimeProvider time)
         return (await c.QueryAsync<long>(DeploySql.ServersWithWaiting)).AsList();
     }
 
+    /// <summary>(server, build) pairs where an automatic server's project has a build that passed since
+    /// <paramref name="since"/> (and after the server was made) with no automatic deploy to it yet; branches are
+    /// matched by the caller.</summary>
+    public async Task<IReadOnlyList<(long ServerId, long BuildId)>> MissedAutomaticDeploysAsync(long since, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        var rows = await c.QueryAsync<(long, long)>(DeploySql.MissedAutomatic, new { Since = since });
+        return rows.ToList();
+    }
+
     /// <summary>Fails a deploy whose job could not start (e.g. its secrets cannot be decrypted).</summary>
     internal static Task FinishOfJobAsync(DbConnection c, DbTransaction tx, long jobId, string jobStatus, string? error, long now) =>
         c.ExecuteAsync(DeploySql.FinishOfJob, new { JobId = jobId, Status = jobStatus, Note = error, Now = now }, tx);
@@ -395,6 +405,12 @@ internal static class DeploySql
 
     public const string Start =
         "UPDATE deploys SET status = 'running', job_id = @JobId, started_at = @Now WHERE id = @Id AND status = 'queued'";
+
+    public const string MissedAutomatic =
+        "SELECT s.id, b.id FROM servers s JOIN builds b ON b.project_id = s.project_id " +
+        "WHERE s.trigger_mode = 'automatic' AND b.status = 'passed' AND b.from_fork = 0 AND b.finished_at >= @Since " +
+        "AND b.finished_at >= s.created_at AND NOT EXISTS (SELECT 1 FROM deploys d WHERE d.server_id = s.id AND d.build_id = b.id " +
+        "AND d.trigger_kind = 'automatic') ORDER BY b.id";
 
     public const string ServersWithWaiting =
         "SELECT DISTINCT d.server_id FROM deploys d JOIN servers s ON s.id = d.server_id WHERE d.status = 'queued' AND s.cordoned = 0 " +

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Kaizen.Portal.Builds;
 using Kaizen.Portal.Projects;
+using Kaizen.Portal.TestReports;
 
 namespace Kaizen.Portal.Badges;
 
@@ -9,6 +10,8 @@ namespace Kaizen.Portal.Badges;
 /// Build badges for README files: <c>/badges/{project}.svg</c> (the default branch) and
 /// <c>/badges/{project}/{branch}.svg</c>. Public projects only, unless the URL carries the private project's badge
 /// token (<c>?token=</c>); anything else is a 404, so a private project's existence is not confirmed.
+/// <c>/badges/{project}/coverage.svg</c> (<c>?branch=</c>, default: the default branch) shows the line coverage of the
+/// branch's latest build with a coverage report, under the same rules.
 /// </summary>
 public static class BadgeEndpoints
 {
@@ -17,6 +20,10 @@ public static class BadgeEndpoints
         app.MapGet("/badges/{project}.svg", (string project, string? token, HttpContext http, ProjectStore projects, BuildStore builds,
                 CancellationToken ct) => BadgeAsync(project, null, token, http, projects, builds, ct))
             .AllowAnonymous().WithTags("Badges").WithSummary("The default branch's build badge (SVG).");
+        // A literal segment wins over the catch-all below, so this is the coverage badge even for a branch named "coverage"
+        // (whose build badge stays reachable as /badges/{project}.svg when it is the default branch).
+        app.MapGet("/badges/{project}/coverage.svg", CoverageBadgeAsync)
+            .AllowAnonymous().WithTags("Badges").WithSummary("The line coverage badge (SVG) of a branch (?branch=, default: the default branch).");
         app.MapGet("/badges/{project}/{**branch}", (string project, string branch, string? token, HttpContext http, ProjectStore projects,
                 BuildStore builds, CancellationToken ct) =>
                 branch.EndsWith(".svg", StringComparison.Ordinal) && branch.Length > 4
@@ -45,8 +52,34 @@ public static class BadgeEndpoints
         branch ??= project.DefaultBranch;
         var latest = (await builds.LatestPerBranchAsync(project.Id, ct)).FirstOrDefault(b => b.Branch == branch);
         var (message, color) = Describe(latest?.Status);
-        var svg = BadgeSvg.Render("build", message, color);
+        return Svg(http, BadgeSvg.Render("build", message, color));
+    }
 
+    /// <summary>A coverage percentage's colour, as shields.io's coverage badges use them.</summary>
+    public static string CoverageColor(double percent) => percent switch
+    {
+        >= 90 => BadgeSvg.Passing,
+        >= 75 => "#a4a61d",
+        >= 60 => BadgeSvg.Running,
+        _ => BadgeSvg.Failing,
+    };
+
+    private static async Task<IResult> CoverageBadgeAsync(string project, string? branch, string? token, HttpContext http,
+        ProjectStore projects, TestResultService results, CancellationToken ct)
+    {
+        var row = await projects.FindBySlugAsync(project, ct);
+        if (row is null || !(row.IsPublic || TokenMatches(row.BadgeToken, token)))
+            return Results.NotFound();
+        var latest = (await results.CoverageTrendAsync(row.Id, string.IsNullOrEmpty(branch) ? row.DefaultBranch : branch, 1, ct))
+            .LastOrDefault();
+        var svg = latest is null
+            ? BadgeSvg.Render("coverage", "unknown", BadgeSvg.Unknown)
+            : BadgeSvg.Render("coverage", TestResultService.Percent(Math.Floor(latest.Percent * 10) / 10), CoverageColor(latest.Percent));
+        return Svg(http, svg);
+    }
+
+    private static IResult Svg(HttpContext http, string svg)
+    {
         // Image proxies and browsers revalidate every time (no-cache) and get a 304 while the status is unchanged.
         var etag = "\"" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(svg)))[..20] + "\"";
         http.Response.Headers.CacheControl = "no-cache, max-age=0, must-revalidate";

@@ -27,6 +27,8 @@ public static partial class BuildSettingsYaml
     private const string EpilogueKey = "epilogue";
     private const string NameKey = "name";
     private const string CommandsKey = "commands";
+    private const string TestReportsKey = "testReports";
+    private const string CoverageKey = "coverage";
 
     public static string ToYaml(BuildSettings settings)
     {
@@ -49,6 +51,17 @@ public static partial class BuildSettingsYaml
             Text(emitter, job?.Name ?? "");
             Key(emitter, CommandsKey);
             Commands(emitter, job?.Commands ?? []);
+            // Only jobs that declare reports carry the keys, so older exports stay as they were.
+            if (job?.TestReports is { Count: > 0 } reports)
+            {
+                Key(emitter, TestReportsKey);
+                Commands(emitter, reports);
+            }
+            if (job?.Coverage is { Count: > 0 } coverage)
+            {
+                Key(emitter, CoverageKey);
+                Commands(emitter, coverage);
+            }
             emitter.Emit(new MappingEnd());
         }
         emitter.Emit(new SequenceEnd());
@@ -193,6 +206,7 @@ public static partial class BuildSettingsYaml
                 }
                 string? name = null;
                 IReadOnlyList<string> commands = [];
+                IReadOnlyList<string>? testReports = null, coverage = null;
                 foreach (var (keyNode, value) in job.Children)
                 {
                     switch (KeyOf(keyNode))
@@ -204,13 +218,20 @@ public static partial class BuildSettingsYaml
                         case CommandsKey:
                             commands = CommandList(value, $"the commands of job '{name ?? "(unnamed)"}'");
                             break;
+                        case TestReportsKey:
+                            testReports = CommandList(value, $"the test reports of job '{name ?? "(unnamed)"}'");
+                            break;
+                        case CoverageKey:
+                            coverage = CommandList(value, $"the coverage reports of job '{name ?? "(unnamed)"}'");
+                            break;
                         case null: break;
                         case var key:
-                            Error(keyNode, $"unknown key '{key}' in a job. Expected name and commands.");
+                            Error(keyNode, $"unknown key '{key}' in a job. Expected name, commands, testReports and coverage.");
                             break;
                     }
                 }
-                jobs.Add(new JobSettings(name ?? "", commands));
+                jobs.Add(new JobSettings(name ?? "", commands, testReports is { Count: > 0 } ? testReports : null,
+                    coverage is { Count: > 0 } ? coverage : null));
             }
             return jobs;
         }

@@ -19,7 +19,8 @@ public sealed record NewBuild(
     int? PullRequest = null,
     string? PullRequestSource = null);
 
-public sealed record NewJob(string Name, IReadOnlyList<JobCommand> Commands);
+/// <summary>A job to create. <see cref="Reports"/> are the report files the runner uploads when it ends.</summary>
+public sealed record NewJob(string Name, IReadOnlyList<JobCommand> Commands, IReadOnlyList<ReportSpec>? Reports = null);
 
 public sealed record BuildPage(IReadOnlyList<BuildRow> Items, long Total);
 
@@ -34,7 +35,7 @@ public sealed class BuildStore(Database db, TimeProvider time)
             commands.AddRange(settings.Setup.Select(t => new JobCommand(commands.Count, CommandPhase.Setup, t)));
             foreach (var t in j.Commands) commands.Add(new JobCommand(commands.Count, CommandPhase.Main, t));
             foreach (var t in settings.Epilogue) commands.Add(new JobCommand(commands.Count, CommandPhase.Epilogue, t));
-            return new NewJob(j.Name.Trim(), commands);
+            return new NewJob(j.Name.Trim(), commands, j.ReportSpecs());
         }).ToList();
         return new NewBuild(projectId, branch, sha, message, author, trigger, triggeredBy, jobs);
     }
@@ -56,6 +57,7 @@ public sealed class BuildStore(Database db, TimeProvider time)
             var jobId = await c.ExecuteScalarAsync<long>(db.Sql(BuildSql.InsertJob), new
             {
                 BuildId = buildId, job.Name, Position = position, Status = Status.Queued, QueuedAt = now,
+                Reports = job.Reports is { Count: > 0 } ? System.Text.Json.JsonSerializer.Serialize(job.Reports, RunnerJson.Options) : null,
             }, tx);
             await c.ExecuteAsync(BuildSql.InsertCommand, job.Commands.Select(cmd => new
             {
@@ -218,8 +220,8 @@ internal static class BuildSql
         "@FromFork, @PullRequest, @PullRequestSource)");
 
     public static readonly SqlText InsertJob = new(
-        "INSERT INTO jobs (build_id, name, position, status, queued_at) VALUES (@BuildId, @Name, @Position, @Status, @QueuedAt) RETURNING id",
-        "INSERT INTO jobs (build_id, name, position, status, queued_at) OUTPUT INSERTED.id VALUES (@BuildId, @Name, @Position, @Status, @QueuedAt)");
+        "INSERT INTO jobs (build_id, name, position, status, queued_at, reports) VALUES (@BuildId, @Name, @Position, @Status, @QueuedAt, @Reports) RETURNING id",
+        "INSERT INTO jobs (build_id, name, position, status, queued_at, reports) OUTPUT INSERTED.id VALUES (@BuildId, @Name, @Position, @Status, @QueuedAt, @Reports)");
 
     public const string InsertCommand =
         "INSERT INTO commands (job_id, idx, phase, text, status) VALUES (@JobId, @Idx, @Phase, @Text, @Status)";

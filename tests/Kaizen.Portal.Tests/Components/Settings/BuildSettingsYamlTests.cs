@@ -111,7 +111,7 @@ public sealed class BuildSettingsYamlTests
         Assert.Equal(
         [
             "Line 2, column 1: unknown key 'job'. Expected setup, jobs or epilogue.",
-            "Line 6, column 5: unknown key 'command' in a job. Expected name and commands.",
+            "Line 6, column 5: unknown key 'command' in a job. Expected name, commands, testReports and coverage.",
         ], errors);
     }
 

@@ -14,8 +14,20 @@ public static class UserPrincipal
             new Claim(ClaimTypes.NameIdentifier, user.Id.ToString(CultureInfo.InvariantCulture)),
             new Claim(ClaimTypes.Name, user.Name),
             new Claim(ClaimTypes.Role, user.Role),
+            new Claim(PasswordStampClaim, PasswordStamp(user)),
         ], authenticationType));
     }
+
+    /// <summary>Names which password a sign-in was made with (a digest of its hash, never the hash itself).</summary>
+    public const string PasswordStampClaim = "kaizen:password";
+
+    public static string PasswordStamp(UserRow user) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes("kaizen-password:" + user.PasswordHash)))[..16];
+
+    /// <summary>False when the user's password changed since this sign-in: every session made with the old one ends.
+    /// A principal without the stamp (made before stamps existed) counts as current and gets one on renewal.</summary>
+    public static bool HasCurrentPassword(this ClaimsPrincipal principal, UserRow user) =>
+        principal.FindFirstValue(PasswordStampClaim) is not { } stamp || stamp == PasswordStamp(user);
 
     /// <summary>The signed-in user's id, or null for anyone else (anonymous, a runner).</summary>
     public static long? UserId(this ClaimsPrincipal principal) =>
@@ -23,9 +35,10 @@ public static class UserPrincipal
             ? id
             : null;
 
-    /// <summary>True when the principal still says what the database says about the user (name and role).</summary>
+    /// <summary>True when the principal still says what the database says about the user (name, role, password).</summary>
     public static bool Matches(this ClaimsPrincipal principal, UserRow user) =>
         principal.UserId() == user.Id
         && principal.Identity?.Name == user.Name
-        && principal.FindAll(ClaimTypes.Role).Select(c => c.Value).SequenceEqual([user.Role]);
+        && principal.FindAll(ClaimTypes.Role).Select(c => c.Value).SequenceEqual([user.Role])
+        && principal.FindFirstValue(PasswordStampClaim) == PasswordStamp(user);
 }

@@ -6,8 +6,9 @@ using Microsoft.AspNetCore.Components.Server;
 namespace Kaizen.Portal.Auth;
 
 /// <summary>
-/// Keeps a sign-in cookie true to the database on every request: a removed user's cookie is rejected (and cleared),
-/// a changed name or role is put into the principal and the cookie re-issued.
+/// Keeps a sign-in cookie true to the database on every request: a removed user's cookie, or one made before the
+/// user's password changed, is rejected (and cleared); a changed name or role is put into the principal and the cookie
+/// re-issued.
 /// </summary>
 public static class CookieRevalidation
 {
@@ -15,7 +16,7 @@ public static class CookieRevalidation
     {
         var users = context.HttpContext.RequestServices.GetRequiredService<UserStore>();
         var user = context.Principal?.UserId() is { } id ? await users.FindByIdAsync(id, context.HttpContext.RequestAborted) : null;
-        if (user is null)
+        if (user is null || !context.Principal!.HasCurrentPassword(user))
         {
             context.RejectPrincipal();
             await context.HttpContext.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
@@ -48,7 +49,7 @@ public sealed class UserRevalidatingAuthenticationStateProvider(ILoggerFactory l
         var principal = authenticationState.User;
         if (principal.UserId() is not { } id) return false;
         var user = await users.FindByIdAsync(id, cancellationToken);
-        if (user is null) return false;
+        if (user is null || !principal.HasCurrentPassword(user)) return false;
         if (!principal.Matches(user))
         {
             // Setting a new state restarts the revalidation loop with it.

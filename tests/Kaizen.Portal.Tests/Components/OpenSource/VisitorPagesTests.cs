@@ -91,5 +91,8 @@ public sealed class VisitorPagesTests : OpenSourceHarness
         SignIn("vic", "viewer");
         var viewer = RenderInLayout<JobLogPage>(("Id", jobId));
         viewer.WaitForAssertion(() => Assert.Contains($"Build #{PublicBuildId}", viewer.Find(".facts").TextContent), WaitTimeout);
+        // The job of a deploy leads to its deploy (approvals, server) as well as to the build it deployed.
+        Assert.Equal($"/deploys/{deploy.Value.Id}", viewer.Find($".facts a[href='/deploys/{deploy.Value.Id}']").GetAttribute("href"));
+        Assert.Contains($"Deploy #{deploy.Value.Id} of Build #{PublicBuildId}", viewer.Find(".facts").TextContent);
     }
 }

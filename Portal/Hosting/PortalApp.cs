@@ -15,6 +15,7 @@ using Kaizen.Portal.Plugins;
 using Kaizen.Portal.Projects;
 using Kaizen.Portal.Runners;
 using Kaizen.Portal.Secrets;
+using Kaizen.Portal.TestReports;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Components.Authorization;
@@ -89,6 +90,8 @@ public static class PortalApp
         services.AddSingleton<Bootstrap>();
         services.AddSingleton<PluginHost>();
         services.AddSingleton<StackService>();
+        services.AddSingleton<TestReportStore>();
+        services.AddSingleton<TestResultService>();
         services.AddSingleton<IPasswordHasher<UserRow>, PasswordHasher<UserRow>>();
         services.AddHostedService<LeaseReaper>();
         if (configuration.GetValue($"{KaizenOptions.Section}:Runners:Embedded:Enabled", true))
@@ -190,6 +193,7 @@ public static class PortalApp
         app.MapGithubWebhooks();
         app.MapSettingsYaml();
         app.MapRunnerProtocol();
+        app.MapTestReports();
         app.MapAccountEndpoints();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;

@@ -108,7 +108,8 @@ public sealed class RunnerStore(Database db, TimeProvider time)
         await tx.CommitAsync(ct);
         await BuildStore.RecomputeAsync(db, row.BuildId, now, ct);
         return new JobAssignment(row.Id, row.BuildId, row.ProjectSlug, row.Name, row.GitUrl, row.Branch,
-            row.CommitSha, commands, new Dictionary<string, string>(), leaseSeconds);
+            row.CommitSha, commands, new Dictionary<string, string>(), leaseSeconds,
+            Reports: row.Reports is null ? null : System.Text.Json.JsonSerializer.Deserialize<List<ReportSpec>>(row.Reports, RunnerJson.Options));
     }
 
     /// <summary>Renews the leases of the runner's jobs; returns which to cancel and which it no longer holds.</summary>
@@ -262,6 +263,7 @@ public sealed class RunnerStore(Database db, TimeProvider time)
         public string GitUrl { get; init; } = "";
         public string Branch { get; init; } = "";
         public string CommitSha { get; init; } = "";
+        public string? Reports { get; init; }
     }
 
     private sealed class HeldJob
@@ -330,7 +332,7 @@ internal static class RunnerSql
 
     public const string Assignment =
         "SELECT j.id, j.build_id AS BuildId, j.name, p.slug AS ProjectSlug, p.git_url AS GitUrl, b.branch, " +
-        "b.commit_sha AS CommitSha FROM jobs j JOIN builds b ON b.id = j.build_id JOIN projects p ON p.id = b.project_id " +
+        "b.commit_sha AS CommitSha, j.reports FROM jobs j JOIN builds b ON b.id = j.build_id JOIN projects p ON p.id = b.project_id " +
         "WHERE j.id = @Id";
 
     public const string Commands = "SELECT idx, phase, text FROM commands WHERE job_id = @JobId ORDER BY idx";

@@ -158,6 +158,13 @@ public sealed class TestResultService(TestReportStore store)
             p.LinesCovered, p.LinesValid, Ratio(p.LinesCovered, p.LinesValid)))
         .ToList();
 
+    /// <summary>Every test's results in the project's recent builds, oldest first (for history strips).</summary>
+    public async Task<IReadOnlyDictionary<(string Suite, string Name), IReadOnlyList<TestRun>>> RecentRunsAsync(long projectId,
+        CancellationToken ct = default) =>
+        (await store.HistoryAsync(projectId, ct: ct))
+        .GroupBy(r => (r.Suite, r.Name))
+        .ToDictionary(g => g.Key, g => (IReadOnlyList<TestRun>)g.Select(r => new TestRun(r.BuildId, r.Branch, r.CommitSha, r.Status, r.DurationMs)).ToList());
+
     /// <summary>One test's results in the project's recent builds, oldest first, and why it is flaky if it is.</summary>
     public async Task<(IReadOnlyList<TestRun> Runs, string? FlakyReason)> HistoryAsync(long projectId, string suite, string name,
         CancellationToken ct = default)

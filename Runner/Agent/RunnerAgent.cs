@@ -30,7 +30,10 @@ public sealed class RunnerAgent(RunnerOptions options, HttpClient http, ILoggerF
         await EnsureRegisteredAsync(forceNew: false, ct);
         var work = Path.GetFullPath(options.WorkDirectory);
         var functions = new KaizenFunctions(work, options.CacheDirectory, options.ToolsDirectory, options.CacheMaxMegabytes);
-        var executor = new JobExecutor(work, new ShellExecutor(), new GitCheckout(work), _time, functions);
+        var executor = new JobExecutor(work, new ShellExecutor(), new GitCheckout(work), _time, functions)
+        {
+            Reports = new PortalReportUploader(_client),
+        };
         var loops = Enumerable.Range(0, options.Slots).Select(_ => SlotLoopAsync(executor, ct)).ToList();
         loops.Add(HeartbeatLoopAsync(ct));
         try

@@ -40,6 +40,9 @@ public sealed class JobExecutor
 
     public string WorkRoot { get; }
 
+    /// <summary>Uploads the job's declared report files after the epilogue (null: reports are not collected).</summary>
+    public IReportUploader? Reports { get; init; }
+
     public async Task<JobResult> RunAsync(JobAssignment job, IJobOutput output, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
@@ -181,6 +184,12 @@ public sealed class JobExecutor
                         session = await StartSessionAsync(workspace, environment, run, cancellationToken).ConfigureAwait(false);
                     }
                 }
+            }
+
+            // After the epilogue (which may write or convert reports), whether the job passed or failed.
+            if (Reports is not null && job.Reports is { Count: > 0 })
+            {
+                await JobReports.UploadAsync(job, workspace, Reports, run.NoteAsync, cancellationToken).ConfigureAwait(false);
             }
 
             return new JobResult(run.Failed ? JobOutcome.Failed : JobOutcome.Passed, run.Error);

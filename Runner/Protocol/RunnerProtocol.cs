@@ -11,6 +11,7 @@ public static class RunnerRoutes
     public const string Heartbeat = "/api/runner/heartbeat";
     public static string Stream(long jobId, long seq) => $"/api/runner/jobs/{jobId}/stream/{seq}";
     public static string Complete(long jobId) => $"/api/runner/jobs/{jobId}/complete";
+    public static string Report(long jobId) => $"/api/runner/jobs/{jobId}/reports";
 }
 
 public sealed record RegisterRequest(
@@ -38,7 +39,33 @@ public sealed record JobAssignment(
     IReadOnlyList<JobCommand> Commands,
     IReadOnlyDictionary<string, string> Environment,
     int LeaseSeconds,
-    IReadOnlyList<JobSecret>? Secrets = null);
+    IReadOnlyList<JobSecret>? Secrets = null,
+    IReadOnlyList<ReportSpec>? Reports = null);
+
+/// <summary>
+/// Report files a job writes, uploaded after its epilogue, pass or fail. <see cref="Kind"/> is
+/// <see cref="ReportKinds.JUnit"/> or <see cref="ReportKinds.Coverage"/>; <see cref="Pattern"/> is a glob relative to the
+/// workspace (<c>*</c>, <c>?</c>, <c>**</c>).
+/// </summary>
+public sealed record ReportSpec(string Kind, string Pattern);
+
+public static class ReportKinds
+{
+    public const string JUnit = "junit";
+    public const string Coverage = "coverage";
+
+    /// <summary>The portal takes at most this much of one report file; a larger one is noted on the job, not parsed.</summary>
+    public const long MaxFileBytes = 20L << 20;
+
+    /// <summary>At most this many report files per job; the rest are noted and skipped.</summary>
+    public const int MaxFilesPerJob = 50;
+}
+
+/// <summary>
+/// The portal's reading of one uploaded report (POST <see cref="RunnerRoutes.Report"/>?kind=&amp;path= with the file as
+/// the body), for the job's log: "42 tests, 1 failed", or why it is not a report.
+/// </summary>
+public sealed record ReportUploadResponse(bool Parsed, string Summary);
 
 /// <summary>
 /// A secret for one job: an environment variable (<see cref="FilePath"/> null) or a file the runner writes before the

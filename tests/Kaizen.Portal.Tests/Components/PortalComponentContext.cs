@@ -71,7 +71,7 @@ public abstract class PortalComponentContext : BunitContext, IAsyncLifetime
     /// <summary>
     /// The real services behind builds, variables and deploys over <see cref="Db"/>: clock, null loggers, database,
     /// project, build and log stores, audit log, deploy and variable stores (variables sealed with
-    /// <paramref name="protection"/>), live updates, the work signal and the deploy service.
+    /// <paramref name="protection"/>), live updates, the work signal, the deploy service and test results.
     /// </summary>
     protected void AddBuildAndDeployServices(IDataProtectionProvider protection)
     {
@@ -88,6 +88,8 @@ public abstract class PortalComponentContext : BunitContext, IAsyncLifetime
         Services.AddSingleton<LiveUpdates>();
         Services.AddSingleton<WorkSignal>();
         Services.AddSingleton<DeployService>();
+        Services.AddSingleton(new Kaizen.Portal.TestReports.TestReportStore(Db.Database, Db.Clock));
+        Services.AddSingleton<Kaizen.Portal.TestReports.TestResultService>();
     }
 
     /// <summary>A build of <paramref name="projectId"/>'s main with one job, which runner <paramref name="runnerId"/> ran and passed.</summary>

@@ -1,0 +1,77 @@
+using Bunit;
+using Kaizen.Portal.Builds;
+using Kaizen.Portal.Components.Tests;
+using Kaizen.Portal.Tests.Components;
+using Kaizen.Portal.Tests.Data;
+using Kaizen.Portal.TestReports;
+using Kaizen.Runner.Protocol;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Kaizen.Portal.Tests.TestReports;
+
+public sealed class TestResultsComponentTests : PortalComponentContext
+{
+    private TestReportStore _store = null!;
+    private long _projectId;
+
+    protected override Task SetUpAsync()
+    {
+        _store = new TestReportStore(Db.Database, Db.Clock);
+        Services.AddSingleton(_store);
+        Services.AddSingleton<TestResultService>();
+        Services.AddSingleton<LiveUpdates>();
+        return Task.CompletedTask;
+    }
+
+    private async Task<long> BuildWithAsync(params ParsedTestCase[] cases)
+    {
+        if (_projectId == 0) _projectId = await Db.CreateProjectAsync("shop");
+        var buildId = await Db.CreateBuildAsync(_projectId, TestDatabase.OneJob());
+        var jobId = (await Db.Builds.JobsAsync(buildId))[0].Id;
+        await _store.SaveAsync(buildId, jobId, ReportKinds.JUnit, "reports/junit.xml", "", null, cases, null);
+        return buildId;
+    }
+
+    private IRenderedComponent<TestResults> Render(long buildId) =>
+        Render<TestResults>(p => p.Add(c => c.BuildId, buildId).Add(c => c.ProjectId, _projectId).Add(c => c.Finished, true));
+
+    [Fact]
+    public async Task The_tests_tab_shows_totals_and_failed_tests_first_with_their_message_and_output()
+    {
+        var buildId = await BuildWithAsync(
+            new ParsedTestCase("calc", "adds", TestStatus.Passed, 20, null, null),
+            new ParsedTestCase("calc", "divides", TestStatus.Failed, 3_000, "ZeroDivisionError: division by zero", "Traceback (most recent call last)"));
+
+        var cut = Render(buildId);
+
+        cut.WaitForAssertion(() =>
+        {
+            Assert.Contains("Tests (1 failed)", cut.Markup);
+            Assert.Contains("2 tests", cut.Find("[data-testid=test-totals]").TextContent);
+            Assert.Contains("1 failed", cut.Find("[data-testid=test-totals]").TextContent);
+            var failed = cut.Find("[data-testid=failed-tests]").TextContent;
+            Assert.Contains("divides", failed);
+            Assert.Contains("ZeroDivisionError: division by zero", failed);
+            Assert.Contains("Traceback (most recent call last)", failed);
+            Assert.DoesNotContain("adds", failed);
+            Assert.StartsWith("divides", cut.Find("[data-testid=slowest-tests] tbody tr").TextContent.Trim());
+        }, WaitTimeout);
+    }
+
+    [Fact]
+    public async Task A_test_that_passed_and_failed_on_one_commit_is_marked_flaky_and_empty_builds_say_what_to_do()
+    {
+        // Two results on one commit, as when a rerun changed the outcome.
+        var first = await BuildWithAsync(new ParsedTestCase("net", "connects", TestStatus.Failed, 5, "timeout", null));
+        var firstJob = (await Db.Builds.JobsAsync(first))[0].Id;
+        await _store.SaveAsync(first, firstJob, ReportKinds.JUnit, "again.xml", "", null,
+            [new ParsedTestCase("net", "connects", TestStatus.Passed, 5, null, null)], null);
+        var empty = await Db.CreateBuildAsync(_projectId, TestDatabase.OneJob());
+
+        var cut = Render(first);
+        var none = Render(empty);
+
+        cut.WaitForAssertion(() => Assert.Contains("flaky", cut.Find("[data-testid=test-totals]").TextContent), WaitTimeout);
+        Assert.Contains("Test reports", none.Find("[data-testid=tests-empty]").TextContent);
+    }
+}

@@ -25,6 +25,8 @@ public sealed class KaizenOptions
 
     public GitHubOptions GitHub { get; set; } = new();
 
+    public ArtifactOptions Artifacts { get; set; } = new();
+
     /// <summary>The portal's address as people reach it (e.g. https://ci.example.com), used in links it sends out
     /// (commit statuses). Unset: links are left out.</summary>
     public string? PublicUrl { get; set; }
@@ -125,4 +127,29 @@ public sealed class EmbeddedRunnerOptions
 
     /// <summary>How many jobs the embedded runner runs at once.</summary>
     public int Slots { get; set; } = 2;
+}
+
+public sealed class ArtifactOptions
+{
+    /// <summary>Where artifact files are stored. Unset: <c>artifacts</c> under the data directory. Relative paths are
+    /// resolved against the working directory.</summary>
+    public string? Directory { get; set; }
+
+    /// <summary>How many days job and build artifacts are kept after they were pushed; 0 keeps them until deleted.</summary>
+    public int RetentionDays { get; set; } = 30;
+
+    /// <summary>How many files each folder of a project's downloads keeps (the newest); older ones are deleted when a
+    /// newer one arrives. 0 keeps every file until deleted.</summary>
+    public int KeepPerFolder { get; set; } = 10;
+
+    /// <summary>The largest artifact a job may push, in megabytes.</summary>
+    public long MaxMegabytes { get; set; } = 1024;
+
+    /// <summary>How often expired artifacts are deleted, in minutes.</summary>
+    public int SweepMinutes { get; set; } = 60;
+
+    public string ResolveDirectory(KaizenOptions kaizen) =>
+        string.IsNullOrWhiteSpace(Directory)
+            ? Path.Combine(kaizen.ResolveDataDirectory(), "artifacts")
+            : Path.GetFullPath(Directory);
 }

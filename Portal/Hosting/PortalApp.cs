@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Kaizen.Portal.Api;
+using Kaizen.Portal.Artifacts;
 using Kaizen.Portal.Audit;
 using Kaizen.Portal.Auth;
 using Kaizen.Portal.Badges;
@@ -79,6 +80,7 @@ public static class PortalApp
         services.AddHttpClient();
         services.AddHostedService<CommitStatusReporter>();
         services.AddKaizenSecrets(configuration);
+        services.AddKaizenArtifacts();
 
         // Domain services.
         services.AddSingleton<GitMirror>();
@@ -123,7 +125,9 @@ public static class PortalApp
             .AddPolicyScheme(KaizenAuth.Default, "Cookie or API token", o =>
                 o.ForwardDefaultSelector = http =>
                     Tokens.FromHeader(http.Request.Headers.Authorization) is not null
-                        ? http.Request.Path.StartsWithSegments("/api/runner") ? KaizenAuth.Runner : KaizenAuth.ApiToken
+                        ? http.Request.Path.StartsWithSegments("/api/runner") ? KaizenAuth.Runner
+                            : http.Request.Path.StartsWithSegments(JobTokenAuthentication.PathPrefix) ? JobTokenAuthentication.Scheme
+                            : KaizenAuth.ApiToken
                         : CookieAuthenticationDefaults.AuthenticationScheme)
             .AddCookie(o =>
             {
@@ -141,9 +145,12 @@ public static class PortalApp
             })
             .AddGitHubSignIn(github)
             .AddScheme<AuthenticationSchemeOptions, ApiTokenAuthenticationHandler>(KaizenAuth.ApiToken, null)
-            .AddScheme<AuthenticationSchemeOptions, RunnerAuthenticationHandler>(KaizenAuth.Runner, null);
+            .AddScheme<AuthenticationSchemeOptions, RunnerAuthenticationHandler>(KaizenAuth.Runner, null)
+            .AddScheme<AuthenticationSchemeOptions, JobTokenAuthenticationHandler>(JobTokenAuthentication.Scheme, null);
         services.AddAuthorizationBuilder()
             .AddPolicy(KaizenAuth.RunnerPolicy, p => p.AddAuthenticationSchemes(KaizenAuth.Runner).RequireClaim(KaizenAuth.RunnerIdClaim))
+            .AddPolicy(JobTokenAuthentication.Policy, p => p.AddAuthenticationSchemes(JobTokenAuthentication.Scheme)
+                .RequireClaim(JobTokenAuthentication.JobIdClaim))
             .AddPolicy(ApiEndpoints.WritePolicy, p => p.RequireRole(Roles.Admin, Roles.Member));
         return services;
     }
@@ -193,6 +200,7 @@ public static class PortalApp
         app.MapGithubWebhooks();
         app.MapSettingsYaml();
         app.MapRunnerProtocol();
+        app.MapArtifacts();
         app.MapTestReports();
         app.MapAccountEndpoints();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();

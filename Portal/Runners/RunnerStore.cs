@@ -105,11 +105,13 @@ public sealed class RunnerStore(Database db, TimeProvider time)
         var commands = (await c.QueryAsync<CommandRow>(RunnerSql.Commands, new { JobId = jobId }, tx))
             .Select(r => new JobCommand(r.Idx, BuildStore.ParsePhase(r.Phase), r.Text))
             .ToList();
+        var jobToken = await Artifacts.ArtifactStore.IssueJobTokenAsync(c, tx, row.Id);
         await tx.CommitAsync(ct);
         await BuildStore.RecomputeAsync(db, row.BuildId, now, ct);
         return new JobAssignment(row.Id, row.BuildId, row.ProjectSlug, row.Name, row.GitUrl, row.Branch,
             row.CommitSha, commands, new Dictionary<string, string>(), leaseSeconds,
-            Reports: row.Reports is null ? null : System.Text.Json.JsonSerializer.Deserialize<List<ReportSpec>>(row.Reports, RunnerJson.Options));
+            Reports: row.Reports is null ? null : System.Text.Json.JsonSerializer.Deserialize<List<ReportSpec>>(row.Reports, RunnerJson.Options),
+            JobToken: jobToken);
     }
 
     /// <summary>Renews the leases of the runner's jobs; returns which to cancel and which it no longer holds.</summary>

@@ -29,7 +29,10 @@ public sealed class RunnerAgent(RunnerOptions options, HttpClient http, ILoggerF
         Directory.CreateDirectory(options.WorkDirectory);
         await EnsureRegisteredAsync(forceNew: false, ct);
         var work = Path.GetFullPath(options.WorkDirectory);
-        var functions = new KaizenFunctions(work, options.CacheDirectory, options.ToolsDirectory, options.CacheMaxMegabytes);
+        var functions = new KaizenFunctions(work, options.CacheDirectory, options.ToolsDirectory, options.CacheMaxMegabytes)
+        {
+            PortalUrl = options.PortalUrl,
+        };
         var executor = new JobExecutor(work, new ShellExecutor(), new GitCheckout(work), _time, functions)
         {
             Reports = new PortalReportUploader(_client),

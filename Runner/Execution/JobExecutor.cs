@@ -50,12 +50,15 @@ public sealed class JobExecutor
 
         // Secret values are registered before the first byte of output, checkout included: everything the job and
         // the runner write about it, and the error it ends with, passes through the masker.
-        var secrets = job.Secrets ?? [];
+        // The job's token (for `kaizen artifact`) reaches the shell as KAIZEN_JOB_TOKEN and is masked like any secret.
+        IReadOnlyList<JobSecret> secrets = job.JobToken is { Length: > 0 } jobToken
+            ? [.. job.Secrets ?? [], new JobSecret(KaizenFunctions.JobTokenVariable, jobToken)]
+            : job.Secrets ?? [];
         var masking = secrets.Count > 0 ? new MaskingJobOutput(output, JobSecrets.Masker(secrets)) : null;
         JobResult result;
         try
         {
-            result = await RunMaskedAsync(job, secrets, masking ?? output, cancellationToken).ConfigureAwait(false);
+            result = await RunMaskedAsync(job with { Secrets = secrets }, secrets, masking ?? output, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (masking is not null && ex is not OperationCanceledException)
         {

@@ -4,14 +4,18 @@ namespace Kaizen.Runner.Execution;
 
 /// <summary>
 /// The <c>kaizen</c> bash function (kaizen.sh, embedded in this assembly) that build settings call for caches and
-/// tools: <c>kaizen cache restore|store NAME KEYFILE... -- PATH...</c> and
-/// <c>kaizen tool use NAME VERSION [--path DIR]... -- INSTALL...</c>. The runner writes the library once under its
+/// tools: <c>kaizen cache restore|store NAME KEYFILE... -- PATH...</c>,
+/// <c>kaizen tool use NAME VERSION [--path DIR]... -- INSTALL...</c> and <c>kaizen artifact push|pull</c> (over curl, with
+/// the job's token, to the portal). The runner writes the library once under its
 /// work root and sources it into every job's shell, so these stay plain, visible, timed commands. The library needs
 /// only bash, coreutils and tar, so a container can source the same file.
 /// </summary>
 public sealed class KaizenFunctions
 {
     public const long DefaultCacheMaxMegabytes = 10240;
+
+    /// <summary>The variable holding the job's own token for the portal (<c>kaizen artifact</c>); masked in the log.</summary>
+    public const string JobTokenVariable = "KAIZEN_JOB_TOKEN";
 
     private const string ResourceName = "Kaizen.Runner.Execution.kaizen.sh";
 
@@ -43,6 +47,9 @@ public sealed class KaizenFunctions
 
     public long CacheMaxMegabytes { get; }
 
+    /// <summary>The portal the runner talks to; <c>kaizen artifact</c> pushes and pulls there (KAIZEN_PORTAL_URL).</summary>
+    public Uri? PortalUrl { get; init; }
+
     private static string SafeName(string project)
     {
         var name = new string(project.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_').ToArray());
@@ -66,6 +73,10 @@ public sealed class KaizenFunctions
         environment["KAIZEN_CACHE_DIR"] = string.IsNullOrEmpty(project) ? CacheDirectory : Path.Combine(CacheDirectory, SafeName(project));
         environment["KAIZEN_TOOLS_DIR"] = ToolsDirectory;
         environment["KAIZEN_CACHE_MAX_MB"] = CacheMaxMegabytes.ToString(CultureInfo.InvariantCulture);
+        if (PortalUrl is not null)
+        {
+            environment["KAIZEN_PORTAL_URL"] = PortalUrl.ToString().TrimEnd('/');
+        }
     }
 
     /// <summary>

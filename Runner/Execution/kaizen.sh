@@ -4,9 +4,12 @@
 #   kaizen cache restore NAME KEYFILE... -- PATH...
 #   kaizen cache store   NAME KEYFILE... -- PATH...
 #   kaizen tool use NAME VERSION [--path DIR]... -- INSTALL COMMAND...
+#   kaizen artifact push [--build|--job|--project] PATH [NAME]
+#   kaizen artifact pull [--project] [--wait SECONDS] NAME [DEST]
 # as plain, timed, visible commands. `kaizen` is a function (not a program) because `tool use` changes PATH in the
 # job's own shell. Pure bash (4.4+) with coreutils and tar (zstd when present, else gzip; flock for tools), so the
-# same file works on the host and inside a container. Uses KAIZEN_CACHE_DIR, KAIZEN_TOOLS_DIR, KAIZEN_CACHE_MAX_MB.
+# same file works on the host and inside a container. Uses KAIZEN_CACHE_DIR, KAIZEN_TOOLS_DIR, KAIZEN_CACHE_MAX_MB;
+# `artifact` also needs curl, KAIZEN_PORTAL_URL and KAIZEN_JOB_TOKEN (the job's own token, valid while it runs).
 
 kaizen() {
     # The caller's `set -e/-u/-x/-o pipefail` must neither trip nor trace our internals; `local -` restores them on return.
@@ -15,6 +18,7 @@ kaizen() {
         cache) shift; (_kaizen_cache "$@") ;;
         tool) shift; _kaizen_tool "$@" ;;
         checksum) shift; (_kaizen_checksum "$@") ;;
+        artifact) shift; (_kaizen_artifact "$@") ;;
         help | -h | --help) _kaizen_usage ;;
         *) _kaizen_usage >&2; return 2 ;;
     esac
@@ -30,6 +34,12 @@ Usage:
                                                     install once per runner (INSTALL runs in the tool's folder,
                                                     $KAIZEN_TOOL_PREFIX), then put its DIRs (default: bin) on PATH
   kaizen checksum KEYFILE...                        print the checksum a cache key uses
+  kaizen artifact push [--build|--job|--project] PATH [NAME]
+                                                    publish a file (or a folder, packed as .tar.gz) as an artifact of
+                                                    the build (default), the job, or the project's downloads
+  kaizen artifact pull [--project] [--wait SECONDS] NAME [DEST]
+                                                    fetch a build artifact (waiting up to SECONDS, default 600, while
+                                                    other jobs of the build may still push it) or a project download
   kaizen help                                       this text
 PATHs are relative to the current directory. A cache miss or a broken entry never fails the command.
 EOF
@@ -367,4 +377,188 @@ _kaizen_tool_install() {
     fi
     : >"$prefix/.kaizen-installed"
     echo "tool: installed $name $version in $(_kaizen_elapsed "$started")"
+}
+
+# ---- artifacts: files a job publishes to the portal, and fetches from it ----
+
+_kaizen_artifact() {
+    set -o pipefail
+    local action=${1-}
+    shift 2>/dev/null || :
+    case "$action" in
+        push | pull) ;;
+        *) _kaizen_usage >&2; exit 2 ;;
+    esac
+    if [ -z "${KAIZEN_PORTAL_URL-}" ] || [ -z "${KAIZEN_JOB_TOKEN-}" ]; then
+        echo "artifact: KAIZEN_PORTAL_URL and KAIZEN_JOB_TOKEN are not set; artifacts work inside Kaizen jobs only" >&2
+        exit 2
+    fi
+    if ! command -v curl >/dev/null 2>&1; then
+        echo "artifact: curl is not installed" >&2
+        exit 2
+    fi
+    _KAIZEN_TMP=$(mktemp -d "${TMPDIR:-/tmp}/kaizen-artifact.XXXXXX") || exit 1
+    trap 'rm -rf -- "$_KAIZEN_TMP"' EXIT
+    "_kaizen_artifact_$action" "$@"
+}
+
+# Why NAME cannot be an artifact name (the portal checks again, and more strictly); nothing when it can.
+_kaizen_artifact_problem() {
+    case "$1" in
+        '') echo "the artifact name is empty" ;;
+        /*) echo "'$1' is an absolute path; artifact names are relative, such as cli/cli-1.0.tar.gz" ;;
+        .. | ../* | */.. | */../*) echo "'$1' holds a '..' segment; artifact names may not leave their folder" ;;
+        *[[:cntrl:]]*) echo "the artifact name holds a control character" ;;
+        *) return 1 ;;
+    esac
+}
+
+# NAME with every byte but unreserved ones and '/' percent-encoded, for the URL's path.
+_kaizen_urlpath() {
+    local LC_ALL=C value=$1 out='' c i
+    for ((i = 0; i < ${#value}; i++)); do
+        c=${value:i:1}
+        case "$c" in
+            [A-Za-z0-9._~/-]) out+=$c ;;
+            *) printf -v c '%%%02X' "'$c"; out+=$c ;;
+        esac
+    done
+    printf '%s' "$out"
+}
+
+# curl to the portal with the job's token; the token goes through a pipe, never onto curl's command line.
+_kaizen_curl() {
+    curl -sS --header @<(printf 'Authorization: Bearer %s\n' "$KAIZEN_JOB_TOKEN") "$@"
+}
+
+# The "detail" of the portal's problem answer in FILE, else the start of FILE.
+_kaizen_detail() {
+    local detail
+    detail=$(sed -n 's/.*"detail":"\([^"]*\)".*/\1/p' "$1" 2>/dev/null)
+    if [ -n "$detail" ]; then printf '%s' "$detail"; else head -c 300 "$1" 2>/dev/null; fi
+}
+
+_kaizen_artifact_push() {
+    local scope=build
+    while [ $# -gt 0 ]; do
+        case "$1" in
+            --build) scope=build; shift ;;
+            --job) scope=job; shift ;;
+            --project) scope=project; shift ;;
+            --) shift; break ;;
+            -*) echo "artifact push: unknown option '$1'" >&2; exit 2 ;;
+            *) break ;;
+        esac
+    done
+    if [ $# -lt 1 ] || [ $# -gt 2 ]; then
+        echo "artifact push: give PATH and optionally NAME" >&2
+        exit 2
+    fi
+    local path=$1 name=${2-} folder=0 upload=$1 problem
+    if [ ! -e "$path" ]; then
+        echo "artifact push: '$path' does not exist" >&2
+        exit 1
+    fi
+    if [ -d "$path" ]; then
+        folder=1
+        [ -n "$name" ] || name="$(basename -- "$(cd -- "$path" && pwd)").tar.gz"
+        upload="$_KAIZEN_TMP/upload.tar.gz"
+        if ! tar -czf "$upload" -C "$path" .; then
+            echo "artifact push: could not pack the folder '$path'" >&2
+            exit 1
+        fi
+    else
+        [ -n "$name" ] || name=$(basename -- "$path")
+    fi
+    if problem=$(_kaizen_artifact_problem "$name"); then
+        echo "artifact push: $problem" >&2
+        exit 2
+    fi
+    local started status
+    started=$(_kaizen_now)
+    status=$(_kaizen_curl -T "$upload" -H 'Content-Type: application/octet-stream' -o "$_KAIZEN_TMP/answer" -w '%{http_code}' \
+        "${KAIZEN_PORTAL_URL%/}/api/jobs/artifacts/$scope/$(_kaizen_urlpath "$name")?folder=$folder") || {
+        echo "artifact push: could not send '$name' to the portal at $KAIZEN_PORTAL_URL" >&2
+        exit 1
+    }
+    case "$status" in
+        201) echo "artifact: pushed $name ($scope, $(_kaizen_size "$upload")) in $(_kaizen_elapsed "$started")" ;;
+        401) echo "artifact push: the portal refused the job's token: the job is no longer running" >&2; exit 1 ;;
+        *) echo "artifact push: the portal refused '$name' ($status): $(_kaizen_detail "$_KAIZEN_TMP/answer")" >&2; exit 1 ;;
+    esac
+}
+
+_kaizen_artifact_pull() {
+    local scope=build wait=600
+    while [ $# -gt 0 ]; do
+        case "$1" in
+            --project) scope=project; shift ;;
+            --build) scope=build; shift ;;
+            --wait)
+                case "${2-}" in '' | *[!0-9]*) echo "artifact pull: --wait takes a number of seconds" >&2; exit 2 ;; esac
+                wait=$2; shift 2 ;;
+            --) shift; break ;;
+            -*) echo "artifact pull: unknown option '$1'" >&2; exit 2 ;;
+            *) break ;;
+        esac
+    done
+    if [ $# -lt 1 ] || [ $# -gt 2 ]; then
+        echo "artifact pull: give NAME and optionally DEST" >&2
+        exit 2
+    fi
+    local name=$1 dest=${2-} problem
+    if problem=$(_kaizen_artifact_problem "$name"); then
+        echo "artifact pull: $problem" >&2
+        exit 2
+    fi
+    local url
+    url="${KAIZEN_PORTAL_URL%/}/api/jobs/artifacts/$scope/$(_kaizen_urlpath "$name")"
+    local started status waiting=0 deadline
+    started=$(_kaizen_now)
+    deadline=$(($(date +%s) + wait))
+    while :; do
+        status=$(_kaizen_curl -o "$_KAIZEN_TMP/body" -D "$_KAIZEN_TMP/headers" -w '%{http_code}' "$url") || {
+            echo "artifact pull: could not fetch '$name' from the portal at $KAIZEN_PORTAL_URL" >&2
+            exit 1
+        }
+        case "$status" in
+            200) break ;;
+            401) echo "artifact pull: the portal refused the job's token: the job is no longer running" >&2; exit 1 ;;
+            404)
+                # Retry-After: another job of the build is queued or running and may still push it.
+                if grep -qi '^retry-after:' "$_KAIZEN_TMP/headers"; then
+                    if [ "$(date +%s)" -lt "$deadline" ]; then
+                        if [ "$waiting" -eq 0 ]; then
+                            echo "artifact: waiting up to ${wait}s for $name: $(_kaizen_detail "$_KAIZEN_TMP/body")"
+                            waiting=1
+                        fi
+                        sleep 2
+                        continue
+                    fi
+                    echo "artifact pull: '$name' did not arrive within ${wait}s (--wait)" >&2
+                    exit 1
+                fi
+                echo "artifact pull: $(_kaizen_detail "$_KAIZEN_TMP/body")" >&2
+                exit 1 ;;
+            *) echo "artifact pull: the portal refused '$name' ($status): $(_kaizen_detail "$_KAIZEN_TMP/body")" >&2; exit 1 ;;
+        esac
+    done
+    local size
+    size=$(_kaizen_size "$_KAIZEN_TMP/body")
+    if grep -qi '^kaizen-artifact-folder: *true' "$_KAIZEN_TMP/headers"; then
+        # A folder comes back as a folder.
+        if [ -z "$dest" ]; then dest=${name##*/}; dest=${dest%.tar.gz}; fi
+        if ! { mkdir -p -- "$dest" && tar -xzf "$_KAIZEN_TMP/body" -C "$dest"; }; then
+            echo "artifact pull: could not unpack '$name' into '$dest'" >&2
+            exit 1
+        fi
+    else
+        [ -n "$dest" ] || dest=${name##*/}
+        [ ! -d "$dest" ] || dest="${dest%/}/${name##*/}"
+        if ! { mkdir -p -- "$(dirname -- "$dest")" && mv -f -- "$_KAIZEN_TMP/body" "$dest"; }; then
+            echo "artifact pull: could not write '$dest'" >&2
+            exit 1
+        fi
+    fi
+    echo "artifact: pulled $name ($size) to $dest in $(_kaizen_elapsed "$started")"
 }

@@ -27,7 +27,8 @@ public sealed record RegisterResponse(long RunnerId, string Token);
 /// <summary>Long-poll for one job. <see cref="WaitSeconds"/> caps how long the portal holds the request.</summary>
 public sealed record ClaimRequest(int WaitSeconds = 25);
 
-/// <summary>Everything a runner needs to run one job; commands are numbered across the three phases.</summary>
+/// <summary>Everything a runner needs to run one job; commands are numbered across the three phases.
+/// <see cref="JobToken"/> lets the job's own shell call the portal (artifacts) while the job runs; never the runner's token.</summary>
 public sealed record JobAssignment(
     long JobId,
     long BuildId,
@@ -40,7 +41,8 @@ public sealed record JobAssignment(
     IReadOnlyDictionary<string, string> Environment,
     int LeaseSeconds,
     IReadOnlyList<JobSecret>? Secrets = null,
-    IReadOnlyList<ReportSpec>? Reports = null);
+    IReadOnlyList<ReportSpec>? Reports = null,
+    string? JobToken = null);
 
 /// <summary>
 /// Report files a job writes, uploaded after its epilogue, pass or fail. <see cref="Kind"/> is

@@ -99,7 +99,8 @@ public sealed class StackService(PluginHost host, ProjectStore projects, Project
     /// <summary>
     /// A plan as jobs of build settings: each job installs its tools, restores its caches, runs the plan's setup and
     /// its own commands, then stores the caches (reached only when everything before passed). Every step is a plain,
-    /// timed command using the runner's <c>kaizen</c> shell function, so people can read and edit it.
+    /// timed command using the runner's <c>kaizen</c> shell function, so people can read and edit it. The JUnit files a
+    /// plan's job writes become the job's test reports, uploaded after it ends.
     /// </summary>
     public static IReadOnlyList<JobSettings> Render(DetectedStack stack, BuildPlan plan)
     {
@@ -108,7 +109,8 @@ public sealed class StackService(PluginHost host, ProjectStore projects, Project
         var restore = plan.Caches.Select(c => CacheCommand("restore", c)).ToList();
         var store = plan.Caches.Select(c => CacheCommand("store", c)).ToList();
         return plan.Jobs
-            .Select(job => new JobSettings($"{prefix}: {job.Name}", [.. tools, .. restore, .. plan.Setup, .. job.Commands, .. store]))
+            .Select(job => new JobSettings($"{prefix}: {job.Name}", [.. tools, .. restore, .. plan.Setup, .. job.Commands, .. store],
+                job.TestReports is { Count: > 0 } reports ? reports : null))
             .ToList();
     }
 

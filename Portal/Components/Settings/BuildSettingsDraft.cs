@@ -9,11 +9,25 @@ public sealed class CommandDraft(string text)
     public string Text { get; set; } = text;
 }
 
-public sealed class JobDraft(string name, IEnumerable<string> commands)
+public sealed class JobDraft(string name, IEnumerable<string> commands, IEnumerable<string>? testReports = null,
+    IEnumerable<string>? coverage = null)
 {
     public Guid Key { get; } = Guid.NewGuid();
     public string Name { get; set; } = name;
     public List<CommandDraft> Commands { get; } = commands.Select(c => new CommandDraft(c)).ToList();
+
+    /// <summary>JUnit XML globs as typed: separated by commas or new lines.</summary>
+    public string TestReports { get; set; } = string.Join(", ", testReports ?? []);
+
+    /// <summary>Cobertura XML globs as typed: separated by commas or new lines.</summary>
+    public string Coverage { get; set; } = string.Join(", ", coverage ?? []);
+
+    /// <summary>The globs of a report field; null when there are none (so settings without reports stay as they were).</summary>
+    public static IReadOnlyList<string>? Globs(string text)
+    {
+        var globs = text.Split([',', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return globs.Length == 0 ? null : globs;
+    }
 }
 
 /// <summary>
@@ -34,7 +48,7 @@ public sealed class BuildSettingsDraft
         ArgumentNullException.ThrowIfNull(settings);
         var draft = new BuildSettingsDraft();
         draft.Setup.AddRange((settings.Setup ?? []).Select(c => new CommandDraft(c ?? "")));
-        draft.Jobs.AddRange((settings.Jobs ?? []).Where(j => j is not null).Select(j => new JobDraft(j.Name ?? "", j.Commands ?? [])));
+        draft.Jobs.AddRange((settings.Jobs ?? []).Where(j => j is not null).Select(j => new JobDraft(j.Name ?? "", j.Commands ?? [], j.TestReports, j.Coverage)));
         draft.Epilogue.AddRange((settings.Epilogue ?? []).Select(c => new CommandDraft(c ?? "")));
         return draft;
     }
@@ -42,7 +56,8 @@ public sealed class BuildSettingsDraft
     /// <summary>The settings as they would be saved: job names trimmed (as the API does), commands as typed.</summary>
     public BuildSettings ToSettings() => new(
         Setup.Select(c => c.Text).ToList(),
-        Jobs.Select(j => new JobSettings(j.Name.Trim(), j.Commands.Select(c => c.Text).ToList())).ToList(),
+        Jobs.Select(j => new JobSettings(j.Name.Trim(), j.Commands.Select(c => c.Text).ToList(),
+            JobDraft.Globs(j.TestReports), JobDraft.Globs(j.Coverage))).ToList(),
         Epilogue.Select(c => c.Text).ToList());
 
     public bool Matches(BuildSettings settings) => SameSettings(ToSettings(), settings);
@@ -52,7 +67,9 @@ public sealed class BuildSettingsDraft
         && a.Epilogue.SequenceEqual(b.Epilogue, StringComparer.Ordinal)
         && a.Jobs.Count == b.Jobs.Count
         && a.Jobs.Zip(b.Jobs).All(p => p.First.Name.Trim() == p.Second.Name.Trim()
-                                       && p.First.Commands.SequenceEqual(p.Second.Commands, StringComparer.Ordinal));
+                                       && p.First.Commands.SequenceEqual(p.Second.Commands, StringComparer.Ordinal)
+                                       && (p.First.TestReports ?? []).SequenceEqual(p.Second.TestReports ?? [], StringComparer.Ordinal)
+                                       && (p.First.Coverage ?? []).SequenceEqual(p.Second.Coverage ?? [], StringComparer.Ordinal));
 
     /// <summary>The same rules as <see cref="BuildSettings.Validate"/>, attached to the fields they concern.</summary>
     public DraftProblems Validate()
@@ -88,6 +105,8 @@ public sealed class BuildSettingsDraft
                 problems.Summary.Add($"{Capitalize(title)} needs at least one command.");
             }
             CheckCommands(job.Commands, problems, n => $"Command {n} of {title} is empty: write a command or remove it.");
+            CheckReports(job, job.TestReports, problems.TestReports, $"The test reports of {title}", problems);
+            CheckReports(job, job.Coverage, problems.Coverage, $"The coverage reports of {title}", problems);
         }
         CheckCommands(Epilogue, problems, n => $"Epilogue command {n} is empty: write a command or remove it.");
         return problems;
@@ -116,6 +135,14 @@ public sealed class BuildSettingsDraft
         }
     }
 
+    private static void CheckReports(JobDraft job, string text, Dictionary<JobDraft, string> field, string what, DraftProblems problems)
+    {
+        var problem = (JobDraft.Globs(text) ?? []).Select(ReportPatterns.Problem).FirstOrDefault(p => p is not null);
+        if (problem is null) return;
+        field[job] = problem;
+        problems.Summary.Add($"{what}: {problem}");
+    }
+
     private static string Capitalize(string s) => s.Length == 0 ? s : char.ToUpperInvariant(s[0]) + s[1..];
 }
 
@@ -125,6 +152,8 @@ public sealed class DraftProblems
     public Dictionary<CommandDraft, string> Commands { get; } = [];
     public Dictionary<JobDraft, string> Names { get; } = [];
     public Dictionary<JobDraft, string> JobWithoutCommands { get; } = [];
+    public Dictionary<JobDraft, string> TestReports { get; } = [];
+    public Dictionary<JobDraft, string> Coverage { get; } = [];
     public string? NoJobs { get; set; }
     public List<string> Summary { get; } = [];
     public bool Any => Summary.Count > 0;

@@ -126,6 +126,14 @@ public sealed partial class BuildSettingsEditor : IDisposable
         return Task.CompletedTask;
     }
 
+    private Task SetReportsAsync(JobDraft job, string? globs, bool coverage)
+    {
+        if (coverage) job.Coverage = globs ?? "";
+        else job.TestReports = globs ?? "";
+        Recheck();
+        return Task.CompletedTask;
+    }
+
     private Task AddJobAsync()
     {
         var job = new JobDraft("", [""]);

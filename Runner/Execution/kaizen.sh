@@ -554,7 +554,8 @@ _kaizen_artifact_pull() {
         fi
     else
         [ -n "$dest" ] || dest=${name##*/}
-        [ ! -d "$dest" ] || dest="${dest%/}/${name##*/}"
+        # DEST names a folder when it is one or ends with '/'.
+        case "$dest" in */) dest="$dest${name##*/}" ;; *) [ ! -d "$dest" ] || dest="$dest/${name##*/}" ;; esac
         if ! { mkdir -p -- "$(dirname -- "$dest")" && mv -f -- "$_KAIZEN_TMP/body" "$dest"; }; then
             echo "artifact pull: could not write '$dest'" >&2
             exit 1

@@ -74,4 +74,28 @@ public sealed class TestResultsComponentTests : PortalComponentContext
         cut.WaitForAssertion(() => Assert.Contains("flaky", cut.Find("[data-testid=test-totals]").TextContent), WaitTimeout);
         Assert.Contains("Test reports", none.Find("[data-testid=tests-empty]").TextContent);
     }
+
+    [Fact]
+    public async Task The_coverage_trend_shows_the_default_branchs_builds_newest_first_with_their_change()
+    {
+        _projectId = await Db.CreateProjectAsync("shop");
+        foreach (var covered in new[] { 50, 75 })
+        {
+            var buildId = await Db.CreateBuildAsync(_projectId, TestDatabase.OneJob());
+            var jobId = (await Db.Builds.JobsAsync(buildId))[0].Id;
+            await _store.SaveAsync(buildId, jobId, ReportKinds.Coverage, "coverage.xml", "", null, null,
+                new ParsedCoverage(covered, 100, [new ParsedCoverageFile("a.py", covered, 100)]));
+        }
+
+        var cut = Render<CoverageTrend>(p => p.Add(c => c.ProjectId, _projectId).Add(c => c.ProjectSlug, "shop").Add(c => c.DefaultBranch, "main"));
+
+        cut.WaitForAssertion(() =>
+        {
+            Assert.Contains("75% of lines covered on main", cut.Markup);
+            Assert.Contains("/badges/shop/coverage.svg", cut.Markup);
+            var rows = cut.FindAll("tbody tr").Select(r => r.TextContent).ToList();
+            Assert.Equal(2, rows.Count);
+            Assert.Contains("+25%", rows[0]);
+        }, WaitTimeout);
+    }
 }

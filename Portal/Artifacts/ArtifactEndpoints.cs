@@ -76,7 +76,8 @@ public static class ArtifactEndpoints
         open.MapGet("/artifacts/{id:long}", Download).WithSummary("Download one artifact.");
         app.MapDelete("/api/v1/artifacts/{id:long}", Delete).RequireAuthorization(ApiEndpoints.WritePolicy).WithTags("Artifacts")
             .WithSummary("Delete one artifact.");
-        app.MapGet("/downloads/{project}/{**path}", StableDownload).ExcludeFromDescription();
+        // HEAD too: install scripts and link checkers ask whether a download exists before fetching it.
+        app.MapMethods("/downloads/{project}/{**path}", [HttpMethods.Get, HttpMethods.Head], StableDownload).ExcludeFromDescription();
         return app;
     }
 

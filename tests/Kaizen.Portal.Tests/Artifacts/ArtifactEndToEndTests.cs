@@ -104,6 +104,8 @@ public sealed class ArtifactEndToEndTests : IAsyncLifetime
         Assert.Equal("two\n", await latest.Content.ReadAsStringAsync());
         Assert.Equal("cli-1.1.0.tar.gz", latest.Content.Headers.ContentDisposition?.FileName?.Trim('"'));
         Assert.NotNull(latest.Headers.ETag);
+        using var head = await anonymous.SendAsync(new HttpRequestMessage(HttpMethod.Head, $"/downloads/{open}/cli/latest.tar.gz"));
+        Assert.Equal((HttpStatusCode.OK, 4L), (head.StatusCode, head.Content.Headers.ContentLength ?? -1));
         Assert.Equal("one\n", await anonymous.GetStringAsync($"/downloads/{open}/cli/cli-1.0.0.tar.gz"));
         Assert.Equal("notes\n", await anonymous.GetStringAsync($"/downloads/{open}/cli/latest.md"));
         var listed = await anonymous.GetFromJsonAsync<List<ArtifactResponse>>($"/api/v1/projects/{open}/downloads");

@@ -41,13 +41,12 @@ public sealed class PortalClient(HttpClient http, Uri portalUrl)
     }
 
     /// <summary>Sends one report file (or, when it is over the portal's limit, only its size) for a running job.</summary>
-    public async Task<ReportUploadResponse> UploadReportAsync(long jobId, ReportSpec spec, string relativePath, string fullPath,
+    public async Task<ReportUploadResponse> UploadReportAsync(long jobId, ReportSpec spec, string relativePath, Stream? content,
         long sizeBytes, CancellationToken ct)
     {
         var query = $"?kind={Uri.EscapeDataString(spec.Kind)}&path={Uri.EscapeDataString(relativePath)}&size={sizeBytes}";
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(portalUrl, RunnerRoutes.Report(jobId) + query));
-        await using var file = sizeBytes > ReportKinds.MaxFileBytes ? null : File.OpenRead(fullPath);
-        request.Content = file is null ? new ByteArrayContent([]) : new StreamContent(file);
+        request.Content = content is null ? new ByteArrayContent([]) : new StreamContent(content);
         request.Content.Headers.ContentType = new("application/xml");
         if (Token is not null) request.Headers.Authorization = new("Bearer", Token);
         return (await ReadAsync<ReportUploadResponse>(await http.SendAsync(request, ct), ct))!;

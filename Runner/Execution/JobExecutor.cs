@@ -192,7 +192,8 @@ public sealed class JobExecutor
             // After the epilogue (which may write or convert reports), whether the job passed or failed.
             if (Reports is not null && job.Reports is { Count: > 0 })
             {
-                await JobReports.UploadAsync(job, workspace, Reports, run.NoteAsync, cancellationToken).ConfigureAwait(false);
+                var mask = output is MaskingJobOutput masking ? masking.Masker.MaskText : (Func<string, string?>?)null;
+                await JobReports.UploadAsync(job, workspace, Reports, run.NoteAsync, mask, cancellationToken).ConfigureAwait(false);
             }
 
             return new JobResult(run.Failed ? JobOutcome.Failed : JobOutcome.Passed, run.Error);

@@ -7,8 +7,9 @@ namespace Kaizen.Runner.Execution;
 /// <summary>Sends one report file to the portal and returns its reading of it (for the job's log).</summary>
 public interface IReportUploader
 {
-    /// <param name="sizeBytes">The file's size; a file over <see cref="ReportKinds.MaxFileBytes"/> is announced, not sent.</param>
-    Task<ReportUploadResponse> UploadAsync(long jobId, ReportSpec spec, string relativePath, string fullPath, long sizeBytes,
+    /// <param name="content">The file as it leaves the runner (secrets masked); null when it is over
+    /// <see cref="ReportKinds.MaxFileBytes"/>, so only its <paramref name="sizeBytes"/> is announced.</param>
+    Task<ReportUploadResponse> UploadAsync(long jobId, ReportSpec spec, string relativePath, Stream? content, long sizeBytes,
         CancellationToken cancellationToken);
 }
 
@@ -18,8 +19,10 @@ public interface IReportUploader
 /// </summary>
 public static class JobReports
 {
+    /// <param name="mask">Masks the job's secrets in a report's text (null: the job has none). Reports hold test output,
+    /// which may print secrets like any log.</param>
     public static async Task UploadAsync(JobAssignment job, string workspace, IReportUploader uploader,
-        Func<string, Task> note, CancellationToken cancellationToken)
+        Func<string, Task> note, Func<string, string?>? mask, CancellationToken cancellationToken)
     {
         var specs = job.Reports ?? [];
         if (specs.Count == 0) return;
@@ -46,7 +49,8 @@ public static class JobReports
                 try
                 {
                     var size = new FileInfo(full).Length;
-                    var reply = await uploader.UploadAsync(job.JobId, spec, relative, full, size, cancellationToken).ConfigureAwait(false);
+                    await using var content = size > ReportKinds.MaxFileBytes ? null : await OpenAsync(full, mask, cancellationToken).ConfigureAwait(false);
+                    var reply = await uploader.UploadAsync(job.JobId, spec, relative, content, size, cancellationToken).ConfigureAwait(false);
                     await note(reply.Parsed ? $"{what}: {relative} ({reply.Summary})" : $"{what} {relative}: {reply.Summary}").ConfigureAwait(false);
                 }
                 catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
@@ -55,6 +59,13 @@ public static class JobReports
                 }
             }
         }
+    }
+
+    private static async Task<Stream> OpenAsync(string path, Func<string, string?>? mask, CancellationToken cancellationToken)
+    {
+        if (mask is null) return File.OpenRead(path);
+        var text = await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false);
+        return new MemoryStream(Encoding.UTF8.GetBytes(mask(text) ?? ""));
     }
 
     /// <summary>

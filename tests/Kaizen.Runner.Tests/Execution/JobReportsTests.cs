@@ -16,10 +16,10 @@ public sealed class JobReportsTests : IDisposable
     {
         public List<(string Kind, string Path, string Content)> Sent { get; } = [];
 
-        public Task<ReportUploadResponse> UploadAsync(long jobId, ReportSpec spec, string relativePath, string fullPath, long sizeBytes,
+        public Task<ReportUploadResponse> UploadAsync(long jobId, ReportSpec spec, string relativePath, Stream? content, long sizeBytes,
             CancellationToken cancellationToken)
         {
-            Sent.Add((spec.Kind, relativePath, File.ReadAllText(fullPath)));
+            Sent.Add((spec.Kind, relativePath, new StreamReader(content!).ReadToEnd()));
             return Task.FromResult(new ReportUploadResponse(true, "1 test, 1 failed"));
         }
     }
@@ -64,5 +64,22 @@ public sealed class JobReportsTests : IDisposable
         var log = output.Log(null);
         Assert.Contains("[kaizen] test report: out/junit.xml (1 test, 1 failed)", log);
         Assert.Contains("[kaizen] test report missing/*.xml: no file matches", log);
+    }
+
+    [Fact]
+    public async Task Secrets_printed_into_a_report_leave_the_runner_masked()
+    {
+        using var repo = await GitRepo.CreateAsync();
+        var sha = await repo.CommitAsync("first", ("readme.txt", "hi\n"));
+        var uploader = new RecordingUploader();
+        var executor = new JobExecutor(_work.Path, new ShellExecutor(), new GitCheckout(_work.Path)) { Reports = uploader };
+        var job = new JobAssignment(43, 7, "acme/web", "test", repo.Path, "main", sha,
+            [new JobCommand(0, CommandPhase.Main, "echo \"<testsuite><system-out>$API_TOKEN</system-out></testsuite>\" > junit.xml")],
+            new Dictionary<string, string>(), 60, Secrets: [new JobSecret("API_TOKEN", "s3cret-value-42")],
+            Reports: [new ReportSpec(ReportKinds.JUnit, "junit.xml")]);
+
+        await executor.RunAsync(job, new MemoryJobOutput(), CancellationToken.None);
+
+        Assert.Equal("<testsuite><system-out>***</system-out></testsuite>\n", Assert.Single(uploader.Sent).Content);
     }
 }

@@ -71,7 +71,7 @@ public abstract class PortalComponentContext : BunitContext, IAsyncLifetime
     /// <summary>
     /// The real services behind builds, variables and deploys over <see cref="Db"/>: clock, null loggers, database,
     /// project, build and log stores, audit log, deploy and variable stores (variables sealed with
-    /// <paramref name="protection"/>), live updates, the work signal, the deploy service and test results.
+    /// <paramref name="protection"/>), live updates, the work signal, the deploy service, test results and artifacts.
     /// </summary>
     protected void AddBuildAndDeployServices(IDataProtectionProvider protection)
     {
@@ -90,6 +90,12 @@ public abstract class PortalComponentContext : BunitContext, IAsyncLifetime
         Services.AddSingleton<DeployService>();
         Services.AddSingleton(new Kaizen.Portal.TestReports.TestReportStore(Db.Database, Db.Clock));
         Services.AddSingleton<Kaizen.Portal.TestReports.TestResultService>();
+        // Artifacts: nothing is written in component tests, so the default (relative) folder is never created.
+        var artifactOptions = Microsoft.Extensions.Options.Options.Create(new KaizenOptions());
+        var artifacts = new Kaizen.Portal.Artifacts.ArtifactStore(Db.Database);
+        Services.AddSingleton(artifacts);
+        Services.AddSingleton(new Kaizen.Portal.Artifacts.ArtifactService(artifacts, new Kaizen.Portal.Artifacts.DiskArtifactStorage(artifactOptions),
+            artifactOptions, Db.Clock, NullLogger<Kaizen.Portal.Artifacts.ArtifactService>.Instance));
     }
 
     /// <summary>A build of <paramref name="projectId"/>'s main with one job, which runner <paramref name="runnerId"/> ran and passed.</summary>

@@ -53,13 +53,11 @@ public sealed class DownloadsBrowserTests : IAsyncLifetime
         await Assertions.Expect(folder.Locator("[data-testid='latest-url'] code")).ToHaveTextAsync(
             new Uri(_portal.BaseUrl, $"/downloads/{slug}/cli/latest.tar.gz").ToString());
         await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Delete cli/tool-1.1.0.tar.gz" })).ToHaveCountAsync(0);
-        await page.ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), "kaizen-downloads-tab.png"), FullPage = true });
 
         await page.GotoAsync($"/builds/{build.Id}");
         var artifacts = await _portal.Api.GetFromJsonAsync<List<ArtifactResponse>>($"/api/v1/builds/{build.Id}/artifacts");
         var dist = artifacts!.Single(a => a.Name == "dist.tar.gz");
         await Assertions.Expect(page.Locator("[data-artifact='dist.tar.gz'] a")).ToHaveAttributeAsync("href", dist.Url);
         await Assertions.Expect(page.Locator("[data-artifact='cli/tool-1.0.0.tar.gz']")).ToContainTextAsync("project");
-        await page.ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), "kaizen-build-artifacts.png"), FullPage = true });
     }
 }

@@ -117,6 +117,54 @@ public sealed class ArtifactEndToEndTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_forks_build_may_push_build_artifacts_but_never_project_downloads()
+    {
+        // Arrange
+        var repo = await _delivery.NewRepositoryAsync();
+        var slug = await Portal.CreateProjectAsync("Fork " + Guid.NewGuid().ToString("N")[..6], repo.Path, PortalHost.OneJob(
+            "echo report > report.txt && kaizen artifact push report.txt",
+            "echo 'not ours' > evil.tar.gz && kaizen artifact push --project evil.tar.gz cli/cli-9.9.9.tar.gz"), isPublic: true);
+        var project = (await Portal.Service<Kaizen.Portal.Projects.ProjectStore>().FindBySlugAsync(slug))!;
+
+        // Act
+        var started = await Portal.Service<BuildService>().StartAsync(project, "main", Trigger.PullRequest, "outsider",
+            CancellationToken.None, fromFork: true);
+        var build = await Portal.WaitForBuildAsync(started.Value);
+
+        // Assert: the build artifact went up, the download was refused and failed the command that tried.
+        Assert.Equal(Status.Failed, build.Status);
+        Assert.Contains("A fork's build may not publish project downloads", await Portal.LogAsync(build.Jobs[0].Id));
+        var artifacts = await _delivery.Admin.GetFromJsonAsync<List<ArtifactResponse>>($"/api/v1/builds/{build.Id}/artifacts");
+        Assert.Equal(["report.txt"], artifacts!.Select(a => a.Name));
+        Assert.Empty((await _delivery.Admin.GetFromJsonAsync<List<ArtifactResponse>>($"/api/v1/projects/{slug}/downloads"))!);
+    }
+
+    [Fact]
+    public async Task A_deploys_own_artifacts_are_hidden_from_visitors_of_a_public_project()
+    {
+        // Arrange
+        var repo = await _delivery.NewRepositoryAsync();
+        var slug = await Portal.CreateProjectAsync("Deployed " + Guid.NewGuid().ToString("N")[..6], repo.Path,
+            PortalHost.OneJob("echo app > app.txt && kaizen artifact push app.txt"), isPublic: true);
+        await _delivery.CreateServerAsync(slug, "production", ["echo 'deployed to prod-db-7' > receipt.txt", "kaizen artifact push receipt.txt"]);
+        var build = await Portal.WaitForBuildAsync(await Portal.StartBuildAsync(slug));
+        using var anonymous = new HttpClient { BaseAddress = Portal.BaseUrl };
+
+        // Act
+        var deploy = await Deploys.WaitAsync(_delivery.Admin, (await Deploys.RequestOkAsync(_delivery.Admin, build.Id, "production")).Id);
+
+        // Assert
+        Assert.Equal(DeployStatus.Passed, deploy.Status);
+        var signedIn = await _delivery.Viewer.GetFromJsonAsync<List<ArtifactResponse>>($"/api/v1/builds/{build.Id}/artifacts");
+        var visitor = await anonymous.GetFromJsonAsync<List<ArtifactResponse>>($"/api/v1/builds/{build.Id}/artifacts");
+        Assert.Equal(["app.txt", "receipt.txt"], signedIn!.Select(a => a.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(["app.txt"], visitor!.Select(a => a.Name));
+        var receipt = signedIn!.Single(a => a.Name == "receipt.txt");
+        Assert.Equal(HttpStatusCode.NotFound, (await anonymous.GetAsync(receipt.Url)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _delivery.Viewer.GetAsync(receipt.Url)).StatusCode);
+    }
+
+    [Fact]
     public async Task Members_delete_downloads_and_viewers_cannot()
     {
         // Arrange

@@ -1,49 +1,19 @@
 using System.Net.Http.Json;
 using Kaizen.Portal.Api;
 using Kaizen.Portal.Tests.Integration;
-using Kaizen.Runner.Tests.Support;
+using Kaizen.Portal.Tests.Plugins;
 using Microsoft.Playwright;
 
 namespace Kaizen.Portal.Tests.Browser;
 
 /// <summary>A server's deploy commands taken from a stack plugin in the Add server dialog, with the keys it still lacks.</summary>
 [Collection(BrowserCollection.Name)]
-public sealed class DeploySuggestionJourneyTests : IAsyncLifetime
+public sealed class DeploySuggestionJourneyTests : ServerlessService
 {
-    private PortalHost _portal = null!;
-    private GitRepo _repo = null!;
-
-    public async Task InitializeAsync()
-    {
-        _portal = await PortalHost.StartAsync(embeddedSlots: 0);
-        _repo = await GitRepo.CreateAsync("main");
-        await _repo.CommitAsync("A service", ("serverless.yml", """
-            service: orders
-            frameworkVersion: '3'
-            provider:
-              name: aws
-              runtime: python3.11
-            functions:
-              hello:
-                handler: handler.hello
-            """), ("handler.py", "def hello(event, context):\n    return {}\n"));
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _portal.DisposeAsync();
-        _repo.Dispose();
-    }
-
     [SkippableFact]
     public async Task An_admin_takes_the_serverless_plugins_deploy_commands_for_a_new_server()
     {
-        var slug = await _portal.CreateProjectAsync("Orders", _repo.Path, new
-        {
-            setup = Array.Empty<string>(),
-            jobs = new[] { new { name = "test", commands = new[] { "true" } } },
-            epilogue = Array.Empty<string>(),
-        });
+        var slug = await CreateProjectAsync("Orders");
         (await _portal.Api.PutAsJsonAsync("/api/v1/secrets/AWS_ACCESS_KEY_ID", new { value = "AKIA-not-real" })).EnsureSuccessStatusCode();
         await using var browser = await BrowserSession.StartAsync(_portal.BaseUrl);
         var page = browser.Page;

@@ -2,47 +2,16 @@ using System.Net;
 using System.Net.Http.Json;
 using Kaizen.Portal.Api;
 using Kaizen.Portal.Tests.Integration;
-using Kaizen.Runner.Tests.Support;
 
 namespace Kaizen.Portal.Tests.Plugins;
 
 /// <summary>A server's deploy commands can come from a stack plugin, which also says which variables are still missing.</summary>
-public sealed class DeploySuggestionTests : IAsyncLifetime
+public sealed class DeploySuggestionTests : ServerlessService
 {
-    private PortalHost _portal = null!;
-    private GitRepo _repo = null!;
-
-    public async Task InitializeAsync()
-    {
-        _portal = await PortalHost.StartAsync(embeddedSlots: 0);
-        _repo = await GitRepo.CreateAsync("main");
-        await _repo.CommitAsync("A service", ("serverless.yml", """
-            service: orders
-            frameworkVersion: '3'
-            provider:
-              name: aws
-              runtime: python3.11
-            functions:
-              hello:
-                handler: handler.hello
-            """), ("handler.py", "def hello(event, context):\n    return {}\n"));
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _portal.DisposeAsync();
-        _repo.Dispose();
-    }
-
     [Fact]
     public async Task The_serverless_plugin_suggests_a_deploy_to_the_stage_named_after_the_server_and_names_the_missing_keys()
     {
-        var slug = await _portal.CreateProjectAsync("Orders", _repo.Path, new
-        {
-            setup = Array.Empty<string>(),
-            jobs = new[] { new { name = "test", commands = new[] { "true" } } },
-            epilogue = Array.Empty<string>(),
-        });
+        var slug = await CreateProjectAsync("Orders");
 
         var before = await SuggestionAsync(slug, "production");
 
@@ -67,12 +36,7 @@ public sealed class DeploySuggestionTests : IAsyncLifetime
     public async Task Asking_without_a_server_or_for_an_unknown_project_says_what_is_wrong()
     {
         var missing = await _portal.Api.GetAsync("/api/v1/projects/nothing-here/deploy-suggestions?server=production");
-        var slug = await _portal.CreateProjectAsync("Orders Two", _repo.Path, new
-        {
-            setup = Array.Empty<string>(),
-            jobs = new[] { new { name = "test", commands = new[] { "true" } } },
-            epilogue = Array.Empty<string>(),
-        });
+        var slug = await CreateProjectAsync("Orders Two");
         var noServer = await _portal.Api.GetAsync($"/api/v1/projects/{slug}/deploy-suggestions");
 
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);

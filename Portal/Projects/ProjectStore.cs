@@ -27,7 +27,10 @@ public sealed class ProjectRow
     public BuildSettings Settings => ProjectStore.ParseSettings(SettingsJson);
 
     /// <summary>Names of the secrets builds of pull requests from forks may receive (none by default).</summary>
-    public IReadOnlyList<string> ForkSecrets => JsonSerializer.Deserialize<List<string>>(ForkSecretsJson) ?? [];
+    public IReadOnlyList<string> ForkSecrets => ParseForkSecrets(ForkSecretsJson);
+
+    /// <summary>The names stored in a project's <c>fork_secrets</c> column (a JSON array).</summary>
+    public static IReadOnlyList<string> ParseForkSecrets(string json) => JsonSerializer.Deserialize<List<string>>(json) ?? [];
 }
 
 public sealed class BranchRow

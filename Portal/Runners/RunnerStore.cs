@@ -296,7 +296,7 @@ public sealed class JobOrigin
     public string ForkSecretsJson { get; init; } = "[]";
 
     /// <summary>The secrets a fork's build may still receive (the project's explicit choice; none by default).</summary>
-    public IReadOnlyList<string> ForkSecrets => System.Text.Json.JsonSerializer.Deserialize<List<string>>(ForkSecretsJson) ?? [];
+    public IReadOnlyList<string> ForkSecrets => Projects.ProjectRow.ParseForkSecrets(ForkSecretsJson);
 }
 
 internal static class RunnerSql

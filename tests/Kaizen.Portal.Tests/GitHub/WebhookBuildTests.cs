@@ -9,12 +9,8 @@ using Kaizen.Portal.Builds;
 using Kaizen.Portal.Tests.Integration;
 using Kaizen.Runner.Tests.Support;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Kaizen.Portal.Tests.GitHub;
 
@@ -34,23 +30,18 @@ public sealed class WebhookBuildTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        _githubApi = builder.Build();
-        _githubApi.MapPost("/repos/{owner}/{repo}/statuses/{sha}", async (HttpContext http) =>
-        {
-            var body = (await JsonNode.ParseAsync(http.Request.Body))!.AsObject();
-            _statuses.Enqueue((http.Request.Path, body, http.Request.Headers.Authorization));
-            return Results.Json(new { id = _statuses.Count, state = (string?)body["state"] }, statusCode: 201);
-        });
-        await _githubApi.StartAsync();
-        var api = _githubApi.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        (_githubApi, var api) = await LoopbackServer.StartAsync(app => app.MapPost("/repos/{owner}/{repo}/statuses/{sha}",
+            async (HttpContext http) =>
+            {
+                var body = (await JsonNode.ParseAsync(http.Request.Body))!.AsObject();
+                _statuses.Enqueue((http.Request.Path, body, http.Request.Headers.Authorization));
+                return Results.Json(new { id = _statuses.Count, state = (string?)body["state"] }, statusCode: 201);
+            }));
 
         _portal = await PortalHost.StartAsync(embeddedSlots: 2, settings: new Dictionary<string, string>
         {
             ["Kaizen:GitHub:Token"] = "ghp_test_token",
-            ["Kaizen:GitHub:ApiUrl"] = api,
+            ["Kaizen:GitHub:ApiUrl"] = api.ToString().TrimEnd('/'),
             ["Kaizen:PublicUrl"] = "https://ci.example.test",
         });
         _repo = await GitRepo.CreateAsync("main");

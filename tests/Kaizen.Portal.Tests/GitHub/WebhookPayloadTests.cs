@@ -6,7 +6,6 @@ using Kaizen.Portal.Api;
 using Kaizen.Portal.Builds;
 using Kaizen.Portal.GitHub;
 using Kaizen.Portal.Tests.Integration;
-using Kaizen.Runner.Tests.Support;
 
 namespace Kaizen.Portal.Tests.GitHub;
 
@@ -14,27 +13,8 @@ namespace Kaizen.Portal.Tests.GitHub;
 /// Every real example payload of the events Kaizen uses, and bad deliveries: unsigned, wrongly signed, malformed,
 /// incomplete, huge. No runner here: builds stay queued, so what a delivery did is read from the build list.
 /// </summary>
-public sealed class WebhookPayloadTests : IAsyncLifetime
+public sealed class WebhookPayloadTests() : PortalWithRepository(embeddedSlots: 0)
 {
-    private PortalHost _portal = null!;
-    private GitRepo _repo = null!;
-    private HttpClient _github = null!;
-
-    public async Task InitializeAsync()
-    {
-        _portal = await PortalHost.StartAsync(embeddedSlots: 0);
-        _repo = await GitRepo.CreateAsync("main");
-        await _repo.CommitAsync("First", ("readme.txt", "hello\n"));
-        _github = new HttpClient { BaseAddress = _portal.BaseUrl };
-    }
-
-    public async Task DisposeAsync()
-    {
-        _github.Dispose();
-        await _portal.DisposeAsync();
-        _repo.Dispose();
-    }
-
     /// <summary>A project built from the local repository but linked to <paramref name="repository"/> on GitHub; returns its slug and secret.</summary>
     internal static async Task<(string Slug, string Secret)> LinkedProjectAsync(PortalHost portal, string gitPath, string name, string repository,
         params string[] commands)
@@ -64,7 +44,7 @@ public sealed class WebhookPayloadTests : IAsyncLifetime
                     projects[repository] = project = await LinkedProjectAsync(_portal, _repo.Path, $"Example {projects.Count + 1}", repository);
                 var before = (await BuildsAsync(project.Slug)).Count;
 
-                var response = await WebhookExamples.SendAsync(_github, @event, payload, project.Secret);
+                var response = await WebhookExamples.SendAsync(_anonymous, @event, payload, project.Secret);
                 var body = await response.Content.ReadAsStringAsync();
                 var builds = await BuildsAsync(project.Slug);
                 var what = $"{@event} {(string?)payload["action"]} {(string?)payload["ref"]}: {(int)response.StatusCode} {body}";
@@ -99,18 +79,18 @@ public sealed class WebhookPayloadTests : IAsyncLifetime
         var (_, otherSecret) = await LinkedProjectAsync(_portal, _repo.Path, "Elsewhere", "someone-else/elsewhere");
         var body = Encoding.UTF8.GetBytes(push.ToJsonString());
 
-        var unsigned = await WebhookExamples.SendAsync(_github, "push", body, secret: null);
-        var wrong = await WebhookExamples.SendAsync(_github, "push", body, "not-the-secret");
-        var other = await WebhookExamples.SendAsync(_github, "push", body, otherSecret);
-        var tampered = await WebhookExamples.SendAsync(_github, "push", Encoding.UTF8.GetBytes(push.ToJsonString().Replace("refs/heads", "refs/heads/x", StringComparison.Ordinal)),
+        var unsigned = await WebhookExamples.SendAsync(_anonymous, "push", body, secret: null);
+        var wrong = await WebhookExamples.SendAsync(_anonymous, "push", body, "not-the-secret");
+        var other = await WebhookExamples.SendAsync(_anonymous, "push", body, otherSecret);
+        var tampered = await WebhookExamples.SendAsync(_anonymous, "push", Encoding.UTF8.GetBytes(push.ToJsonString().Replace("refs/heads", "refs/heads/x", StringComparison.Ordinal)),
             secret, signatureOverride: WebhookExamples.Sign(secret, body));
-        var garbage = await WebhookExamples.SendAsync(_github, "push", body, secret, signatureOverride: "sha256=zz");
+        var garbage = await WebhookExamples.SendAsync(_anonymous, "push", body, secret, signatureOverride: "sha256=zz");
 
         foreach (var response in new[] { unsigned, wrong, other, tampered, garbage })
             Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Contains("not signed", await unsigned.Content.ReadAsStringAsync());
         Assert.Empty(await BuildsAsync(slug));
-        Assert.Equal(HttpStatusCode.Created, (await WebhookExamples.SendAsync(_github, "push", body, secret)).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await WebhookExamples.SendAsync(_anonymous, "push", body, secret)).StatusCode);
         Assert.Single(await BuildsAsync(slug));
     }
 
@@ -121,22 +101,22 @@ public sealed class WebhookPayloadTests : IAsyncLifetime
         var repository = (string)push["repository"]!["full_name"]!;
         var (slug, secret) = await LinkedProjectAsync(_portal, _repo.Path, "Picky", repository);
 
-        var notJson = await WebhookExamples.SendAsync(_github, "push", Encoding.UTF8.GetBytes("{ this is not json"), secret);
-        var noRepository = await WebhookExamples.SendAsync(_github, "push", new JsonObject { ["ref"] = "refs/heads/main" }, secret);
+        var notJson = await WebhookExamples.SendAsync(_anonymous, "push", Encoding.UTF8.GetBytes("{ this is not json"), secret);
+        var noRepository = await WebhookExamples.SendAsync(_anonymous, "push", new JsonObject { ["ref"] = "refs/heads/main" }, secret);
         var noRef = push.DeepClone().AsObject();
         noRef.Remove("ref");
-        var missingRef = await WebhookExamples.SendAsync(_github, "push", noRef, secret);
+        var missingRef = await WebhookExamples.SendAsync(_anonymous, "push", noRef, secret);
         var wrongType = push.DeepClone().AsObject();
         wrongType["after"] = 42;
-        var numberSha = await WebhookExamples.SendAsync(_github, "push", wrongType, secret);
+        var numberSha = await WebhookExamples.SendAsync(_anonymous, "push", wrongType, secret);
         var pr = WebhookExamples.Of("pull_request").First(p => (string?)p["action"] == "opened");
         pr["repository"]!["full_name"] = repository;
         pr.Remove("number");
-        var prWithoutNumber = await WebhookExamples.SendAsync(_github, "pull_request", pr, secret);
+        var prWithoutNumber = await WebhookExamples.SendAsync(_anonymous, "pull_request", pr, secret);
         var huge = new byte[GithubWebhook.MaxBodyBytes + 1024];
         Array.Fill(huge, (byte)' ');
-        var tooBig = await WebhookExamples.SendAsync(_github, "push", huge, secret);
-        var noEvent = await _github.PostAsync("/webhooks/github", new StringContent("{}", Encoding.UTF8, "application/json"));
+        var tooBig = await WebhookExamples.SendAsync(_anonymous, "push", huge, secret);
+        var noEvent = await _anonymous.PostAsync("/webhooks/github", new StringContent("{}", Encoding.UTF8, "application/json"));
 
         Assert.Equal(HttpStatusCode.BadRequest, notJson.StatusCode);
         Assert.Contains("not JSON", await notJson.Content.ReadAsStringAsync());
@@ -167,8 +147,8 @@ public sealed class WebhookPayloadTests : IAsyncLifetime
         delete["ref_type"] = "branch";
         delete["repository"]!["full_name"] = repository;
 
-        var pong = await WebhookExamples.SendAsync(_github, "ping", ping, secret);
-        var deleted = await WebhookExamples.SendAsync(_github, "delete", delete, secret);
+        var pong = await WebhookExamples.SendAsync(_anonymous, "ping", ping, secret);
+        var deleted = await WebhookExamples.SendAsync(_anonymous, "delete", delete, secret);
 
         Assert.Equal(HttpStatusCode.OK, pong.StatusCode);
         Assert.Contains("pong", await pong.Content.ReadAsStringAsync());
@@ -189,6 +169,6 @@ public sealed class WebhookPayloadTests : IAsyncLifetime
     [InlineData("ssh://git@github.com/octo-org/web.js.git", "octo-org/web.js")]
     [InlineData("https://gitlab.com/octo-org/web.git", null)]
     [InlineData("/srv/git/web.git", null)]
-    public void A_github_repository_is_read_from_its_urls(string url, string? expected) =>
+    public void A_anonymous_repository_is_read_from_its_urls(string url, string? expected) =>
         Assert.Equal(expected, GithubRepositoryName.FromUrl(url));
 }

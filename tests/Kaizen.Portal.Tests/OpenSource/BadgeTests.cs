@@ -4,33 +4,17 @@ using System.Xml.Linq;
 using Kaizen.Portal.Api;
 using Kaizen.Portal.Badges;
 using Kaizen.Portal.Tests.Integration;
-using Kaizen.Runner.Tests.Support;
 
 namespace Kaizen.Portal.Tests.OpenSource;
 
 /// <summary>Build badges for README files: the right state in the SVG's text, cache headers, and privacy.</summary>
-public sealed class BadgeTests : IAsyncLifetime
+public sealed class BadgeTests() : PortalWithRepository(embeddedSlots: 1)
 {
-    private PortalHost _portal = null!;
-    private GitRepo _repo = null!;
-    private HttpClient _anonymous = null!;
-
-    public async Task InitializeAsync()
+    protected override async Task ArrangeRepositoryAsync()
     {
-        _portal = await PortalHost.StartAsync(embeddedSlots: 1);
-        _repo = await GitRepo.CreateAsync("main");
-        await _repo.CommitAsync("First", ("readme.txt", "hello\n"));
         await _repo.GitAsync("checkout", "-q", "-b", "feature/red");
         await _repo.CommitAsync("Breaks the tests", ("fail", "yes\n"));
         await _repo.GitAsync("checkout", "-q", "main");
-        _anonymous = new HttpClient { BaseAddress = _portal.BaseUrl };
-    }
-
-    public async Task DisposeAsync()
-    {
-        _anonymous.Dispose();
-        await _portal.DisposeAsync();
-        _repo.Dispose();
     }
 
     private Task<string> CreateAsync(string name, bool isPublic) =>

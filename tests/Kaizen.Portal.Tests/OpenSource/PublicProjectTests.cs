@@ -3,33 +3,13 @@ using System.Net.Http.Json;
 using Kaizen.Portal.Api;
 using Kaizen.Portal.Builds;
 using Kaizen.Portal.Tests.Integration;
-using Kaizen.Runner.Tests.Support;
 
 namespace Kaizen.Portal.Tests.OpenSource;
 
 /// <summary>Anyone reads a public project's builds and logs; its deployment details stay private, and a private
 /// project does not exist for anonymous callers.</summary>
-public sealed class PublicProjectTests : IAsyncLifetime
+public sealed class PublicProjectTests() : PortalWithRepository(embeddedSlots: 1)
 {
-    private PortalHost _portal = null!;
-    private GitRepo _repo = null!;
-    private HttpClient _anonymous = null!;
-
-    public async Task InitializeAsync()
-    {
-        _portal = await PortalHost.StartAsync(embeddedSlots: 1);
-        _repo = await GitRepo.CreateAsync("main");
-        await _repo.CommitAsync("First", ("readme.txt", "hello\n"));
-        _anonymous = new HttpClient { BaseAddress = _portal.BaseUrl };
-    }
-
-    public async Task DisposeAsync()
-    {
-        _anonymous.Dispose();
-        await _portal.DisposeAsync();
-        _repo.Dispose();
-    }
-
     private Task<string> CreateAsync(string name, bool isPublic) =>
         _portal.CreateProjectAsync(name, _repo.Path, PortalHost.OneJob("echo \"public output, secret is [$HIDDEN]\""), isPublic);
 

@@ -5,12 +5,8 @@ using Kaizen.Portal.Api;
 using Kaizen.Portal.Auth;
 using Kaizen.Portal.Tests.Integration;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Kaizen.Portal.Tests.Teams;
 
@@ -23,11 +19,13 @@ public sealed class FakeGitHub : IAsyncDisposable
     public const string ClientId = "kaizen-client";
     public const string ClientSecret = "kaizen-client-secret";
 
-    private readonly WebApplication _app;
+    private WebApplication _app = null!;
     private readonly ConcurrentDictionary<string, (string Login, long Id)> _codes = new();
     private readonly ConcurrentDictionary<string, (string Login, long Id)> _tokens = new();
 
-    private FakeGitHub(WebApplication app) => _app = app;
+    private FakeGitHub()
+    {
+    }
 
     public Uri BaseUrl { get; private set; } = null!;
 
@@ -36,37 +34,36 @@ public sealed class FakeGitHub : IAsyncDisposable
 
     public static async Task<FakeGitHub> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        var fake = new FakeGitHub(app);
-        app.MapGet("/login/oauth/authorize", (HttpContext http) =>
+        var fake = new FakeGitHub();
+        var (app, url) = await LoopbackServer.StartAsync(app =>
         {
-            var q = http.Request.Query;
-            if (q["client_id"] != ClientId) return Results.BadRequest("unknown client");
-            var code = Guid.NewGuid().ToString("N");
-            fake._codes[code] = fake.NextAccount;
-            return Results.Redirect($"{q["redirect_uri"]}?code={code}&state={Uri.EscapeDataString(q["state"].ToString())}");
+            app.MapGet("/login/oauth/authorize", (HttpContext http) =>
+            {
+                var q = http.Request.Query;
+                if (q["client_id"] != ClientId) return Results.BadRequest("unknown client");
+                var code = Guid.NewGuid().ToString("N");
+                fake._codes[code] = fake.NextAccount;
+                return Results.Redirect($"{q["redirect_uri"]}?code={code}&state={Uri.EscapeDataString(q["state"].ToString())}");
+            });
+            app.MapPost("/login/oauth/access_token", async (HttpContext http) =>
+            {
+                var form = await http.Request.ReadFormAsync();
+                if (form["client_id"] != ClientId || form["client_secret"] != ClientSecret) return Results.Unauthorized();
+                if (!fake._codes.TryRemove(form["code"].ToString(), out var account)) return Results.BadRequest(new { error = "bad_verification_code" });
+                var token = "gho_" + Guid.NewGuid().ToString("N");
+                fake._tokens[token] = account;
+                return Results.Json(new { access_token = token, token_type = "bearer", scope = "" });
+            });
+            app.MapGet("/user", (HttpContext http) =>
+            {
+                var token = Tokens.FromHeader(http.Request.Headers.Authorization);
+                return token is not null && fake._tokens.TryGetValue(token, out var account)
+                    ? Results.Json(new { login = account.Login, id = account.Id })
+                    : Results.Unauthorized();
+            });
         });
-        app.MapPost("/login/oauth/access_token", async (HttpContext http) =>
-        {
-            var form = await http.Request.ReadFormAsync();
-            if (form["client_id"] != ClientId || form["client_secret"] != ClientSecret) return Results.Unauthorized();
-            if (!fake._codes.TryRemove(form["code"].ToString(), out var account)) return Results.BadRequest(new { error = "bad_verification_code" });
-            var token = "gho_" + Guid.NewGuid().ToString("N");
-            fake._tokens[token] = account;
-            return Results.Json(new { access_token = token, token_type = "bearer", scope = "" });
-        });
-        app.MapGet("/user", (HttpContext http) =>
-        {
-            var token = Tokens.FromHeader(http.Request.Headers.Authorization);
-            return token is not null && fake._tokens.TryGetValue(token, out var account)
-                ? Results.Json(new { login = account.Login, id = account.Id })
-                : Results.Unauthorized();
-        });
-        await app.StartAsync();
-        fake.BaseUrl = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        fake._app = app;
+        fake.BaseUrl = url;
         return fake;
     }
 

@@ -145,7 +145,7 @@ public sealed class TestResultService(TestReportStore store)
         if (reports.Count == 0) return null;
         long covered = reports.Sum(r => r.LinesCovered ?? 0), valid = reports.Sum(r => r.LinesValid ?? 0);
         var files = (await store.CoverageFilesAsync(buildId, ct))
-            .Select(f => new CoverageFile(f.Filename, f.LinesCovered, f.LinesValid, Ratio(f.LinesCovered, f.LinesValid)))
+            .Select(f => new CoverageFile(f.Filename, f.LinesCovered, f.LinesValid, FileRatio(f.LinesCovered, f.LinesValid)))
             .ToList();
         return new CoverageSummary(covered, valid, Ratio(covered, valid), files);
     }
@@ -175,6 +175,9 @@ public sealed class TestResultService(TestReportStore store)
     }
 
     private static double Ratio(long covered, long valid) => valid == 0 ? 0 : Math.Round(100.0 * covered / valid, 2);
+
+    /// <summary>A file with no executable lines (an empty <c>__init__.py</c>) has nothing left uncovered: 100%, as coverage.py says.</summary>
+    private static double FileRatio(long covered, long valid) => valid == 0 ? 100 : Ratio(covered, valid);
 }
 
 /// <summary>

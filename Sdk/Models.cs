@@ -60,7 +60,14 @@ public sealed record BuildPlan(
 }
 
 /// <summary>A suggested parallel job. <see cref="TestReports"/> are JUnit XML globs the job writes, if any.</summary>
-public sealed record JobSpec(string Name, IReadOnlyList<string> Commands, IReadOnlyList<string>? TestReports = null);
+public sealed record JobSpec(string Name, IReadOnlyList<string> Commands, IReadOnlyList<string>? TestReports = null)
+{
+    /// <summary>
+    /// Cobertura XML globs the job writes (coverage.py, jest, coverlet), if any. A property rather than a constructor
+    /// parameter so plugins built against an earlier Sdk keep loading.
+    /// </summary>
+    public IReadOnlyList<string>? Coverage { get; init; }
+}
 
 /// <summary>
 /// A dependency cache kept by the runner. Its key is <c>{Name}-{checksum of KeyFiles}</c>, so a change of e.g.

@@ -62,9 +62,11 @@ public sealed class NodePlugin : IStackDetector, IBuildPlanner, IDeployPlanner
         var jobs = new List<JobSpec>();
         if (project.HasScript("test"))
         {
+            // jest writes Cobertura XML itself (coverage/cobertura-coverage.xml); text-summary keeps the figures in the log.
             jobs.Add(project.CanReportJUnit
-                ? new JobSpec("test", [Shell.In(dir, "JEST_JUNIT_OUTPUT_DIR=test-reports yarn test --reporters=default --reporters=jest-junit")],
-                    [Shell.Path(dir, "test-reports/junit.xml")])
+                ? new JobSpec("test", [Shell.In(dir, "JEST_JUNIT_OUTPUT_DIR=test-reports yarn test --reporters=default --reporters=jest-junit " +
+                                                    "--coverage --coverageReporters=text-summary --coverageReporters=cobertura")],
+                    [Shell.Path(dir, "test-reports/junit.xml")]) { Coverage = [Shell.Path(dir, "coverage/cobertura-coverage.xml")] }
                 : new JobSpec("test", [Shell.In(dir, "yarn test")]));
         }
 

@@ -138,8 +138,12 @@ public sealed class PythonPlugin : IStackDetector, IBuildPlanner, IDeployPlanner
         var jobs = new List<JobSpec>();
         if (project.HasTests)
         {
-            const string report = "test-reports/pytest.xml";
-            jobs.Add(new JobSpec("pytest", [Shell.In(dir, $"python -m pytest --junitxml=\"$PWD/{report}\"")], [Shell.Path(dir, report)]));
+            const string report = "test-reports/pytest.xml", coverage = "test-reports/coverage.xml";
+            // With pytest-cov installed, the same run also writes Cobertura XML (what to measure stays in the project's config).
+            jobs.Add(project.UsesPytestCov
+                ? new JobSpec("pytest", [Shell.In(dir, $"python -m pytest --junitxml=\"$PWD/{report}\" --cov --cov-report=term --cov-report=\"xml:$PWD/{coverage}\"")],
+                    [Shell.Path(dir, report)]) { Coverage = [Shell.Path(dir, coverage)] }
+                : new JobSpec("pytest", [Shell.In(dir, $"python -m pytest --junitxml=\"$PWD/{report}\"")], [Shell.Path(dir, report)]));
         }
 
         if (project.Flake8Configured)

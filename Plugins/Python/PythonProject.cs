@@ -16,6 +16,7 @@ internal sealed record PythonProject(
     IReadOnlyList<string> Requirements,
     string? Package,
     bool HasTests,
+    bool UsesPytestCov,
     IReadOnlyList<string> KeyFiles,
     IReadOnlyList<string> Problems)
 {
@@ -76,6 +77,10 @@ internal sealed record PythonProject(
                        || Has("pytest.ini")
                        || (pyproject?.Contains("[tool.pytest", StringComparison.Ordinal) ?? false);
 
+        // pytest-cov named as a dependency anywhere the project declares them.
+        var usesPytestCov = requirements.Select(Text).Append(pyproject).Append(setupCfg).Append(toxIni).Append(Text("setup.py"))
+            .Any(t => t is not null && t.Contains("pytest-cov", StringComparison.OrdinalIgnoreCase));
+
         var keyFiles = requirements
             .Concat(new[] { "setup.py", "setup.cfg", "pyproject.toml", "tox.ini" }.Where(Has))
             .Select(f => Shell.Path(directory, f))
@@ -85,7 +90,7 @@ internal sealed record PythonProject(
         return new PythonProject(
             directory, usesTox, envs, lintEnv,
             envs.Concat(lintEnv is null ? [] : [lintEnv]).Where(e => tox!.PassesPosargsToPytest(e)).ToList(),
-            flake8, requirements, package, hasTests, keyFiles, problems);
+            flake8, requirements, package, hasTests, usesPytestCov, keyFiles, problems);
     }
 
     public IReadOnlyDictionary<string, string> Facts()

@@ -110,7 +110,8 @@ public sealed class StackService(PluginHost host, ProjectStore projects, Project
         var store = plan.Caches.Select(c => CacheCommand("store", c)).ToList();
         return plan.Jobs
             .Select(job => new JobSettings($"{prefix}: {job.Name}", [.. tools, .. restore, .. plan.Setup, .. job.Commands, .. store],
-                job.TestReports is { Count: > 0 } reports ? reports : null))
+                job.TestReports is { Count: > 0 } reports ? reports : null,
+                job.Coverage is { Count: > 0 } coverage ? coverage : null))
             .ToList();
     }
 

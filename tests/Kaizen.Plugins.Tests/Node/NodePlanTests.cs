@@ -62,14 +62,16 @@ public sealed class NodePlanTests
     }
 
     [Fact]
-    public void Jest_with_jest_junit_writes_a_report()
+    public void Jest_with_jest_junit_writes_a_test_report_and_a_coverage_report()
     {
         var (_, plan) = Plan(new MemoryRepository(
             ("package.json", """{ "scripts": { "test": "jest" }, "devDependencies": { "jest": "29", "jest-junit": "16" } }"""), ("yarn.lock", "")));
 
         var test = Assert.Single(plan.Jobs);
         Assert.Contains("--reporters=jest-junit", test.Commands.Single());
+        Assert.Contains("--coverage --coverageReporters=text-summary --coverageReporters=cobertura", test.Commands.Single());
         Assert.Equal(["test-reports/junit.xml"], test.TestReports);
+        Assert.Equal(["coverage/cobertura-coverage.xml"], test.Coverage);
     }
 
     [Fact]

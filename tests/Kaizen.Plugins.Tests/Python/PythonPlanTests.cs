@@ -106,8 +106,23 @@ public sealed class PythonPlanTests
         Assert.Equal(["pytest", "flake8"], plan.Jobs.Select(j => j.Name));
         Assert.Equal("python -m pytest --junitxml=\"$PWD/test-reports/pytest.xml\"", Assert.Single(plan.Jobs[0].Commands));
         Assert.Equal(["test-reports/pytest.xml"], plan.Jobs[0].TestReports);
+        Assert.Null(plan.Jobs[0].Coverage);
         Assert.Equal([("python-venv", ".venv"), ("python-pip", ".cache/pip")], plan.Caches.Select(c => (c.Name, c.Paths.Single())));
         Assert.All(plan.Caches, c => Assert.Equal(["requirements-dev.txt", "requirements.txt", "setup.cfg"], c.KeyFiles));
+    }
+
+    [Theory]
+    [InlineData("requirements-dev.txt", "pytest\npytest-cov==4.1\n")]
+    [InlineData("pyproject.toml", "[project]\nname = \"app\"\n[project.optional-dependencies]\ntest = [\"pytest\", \"pytest-cov\"]\n")]
+    public void With_pytest_cov_declared_pytest_also_writes_a_coverage_report(string file, string content)
+    {
+        var (_, plan) = Plan(new MemoryRepository((file, content), ("tests/test_app.py", "def test(): pass\n")));
+
+        var pytest = Assert.Single(plan.Jobs, j => j.Name == "pytest");
+        Assert.Equal(
+            "python -m pytest --junitxml=\"$PWD/test-reports/pytest.xml\" --cov --cov-report=term --cov-report=\"xml:$PWD/test-reports/coverage.xml\"",
+            Assert.Single(pytest.Commands));
+        Assert.Equal(["test-reports/coverage.xml"], pytest.Coverage);
     }
 
     [Fact]

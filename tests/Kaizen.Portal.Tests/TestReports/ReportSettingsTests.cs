@@ -11,15 +11,18 @@ public sealed class ReportSettingsTests
         new([], [new JobSettings("test", ["pytest"], testReports, coverage)], []);
 
     [Fact]
-    public void A_plugins_junit_files_become_the_rendered_jobs_test_reports()
+    public void A_plugins_junit_and_coverage_files_become_the_rendered_jobs_reports()
     {
         var stack = new DetectedStack("python", "python", "cli", "tox");
-        var plan = new BuildPlan([], [], [], [new JobSpec("py36", ["tox -e py36"], ["cli/test-reports/py36.xml"]), new JobSpec("lint", ["flake8"])]);
+        var plan = new BuildPlan([], [], [],
+            [new JobSpec("py36", ["tox -e py36"], ["cli/test-reports/py36.xml"]) { Coverage = ["cli/coverage.xml"] }, new JobSpec("lint", ["flake8"])]);
 
         var jobs = StackService.Render(stack, plan);
 
         Assert.Equal(["cli/test-reports/py36.xml"], jobs[0].TestReports);
+        Assert.Equal(["cli/coverage.xml"], jobs[0].Coverage);
         Assert.Null(jobs[1].TestReports);
+        Assert.Null(jobs[1].Coverage);
     }
 
     [Theory]

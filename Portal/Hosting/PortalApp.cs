@@ -12,6 +12,7 @@ using Kaizen.Portal.Data;
 using Kaizen.Portal.Delivery;
 using Kaizen.Portal.Git;
 using Kaizen.Portal.GitHub;
+using Kaizen.Portal.Insights;
 using Kaizen.Portal.Plugins;
 using Kaizen.Portal.Projects;
 using Kaizen.Portal.Runners;
@@ -94,6 +95,8 @@ public static class PortalApp
         services.AddSingleton<StackService>();
         services.AddSingleton<TestReportStore>();
         services.AddSingleton<TestResultService>();
+        services.AddSingleton<InsightsStore>();
+        services.AddSingleton<InsightsService>();
         services.AddSingleton<IPasswordHasher<UserRow>, PasswordHasher<UserRow>>();
         services.AddHostedService<LeaseReaper>();
         if (configuration.GetValue($"{KaizenOptions.Section}:Runners:Embedded:Enabled", true))
@@ -202,6 +205,7 @@ public static class PortalApp
         app.MapRunnerProtocol();
         app.MapArtifacts();
         app.MapTestReports();
+        app.MapInsightsApi();
         app.MapAccountEndpoints();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;

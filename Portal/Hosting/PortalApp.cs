@@ -16,6 +16,7 @@ using Kaizen.Portal.Insights;
 using Kaizen.Portal.Plugins;
 using Kaizen.Portal.Projects;
 using Kaizen.Portal.Runners;
+using Kaizen.Portal.Scripts;
 using Kaizen.Portal.Secrets;
 using Kaizen.Portal.TestReports;
 using Microsoft.AspNetCore.Authentication;
@@ -95,6 +96,7 @@ public static class PortalApp
         services.AddSingleton<StackService>();
         services.AddSingleton<TestReportStore>();
         services.AddSingleton<TestResultService>();
+        services.AddKaizenScripts();
         services.AddSingleton<InsightsStore>();
         services.AddSingleton<InsightsService>();
         services.AddSingleton<IPasswordHasher<UserRow>, PasswordHasher<UserRow>>();

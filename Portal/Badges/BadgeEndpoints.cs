@@ -7,7 +7,7 @@ using Kaizen.Portal.TestReports;
 namespace Kaizen.Portal.Badges;
 
 /// <summary>
-/// Build badges for README files: <c>/badges/{project}.svg</c> (the default branch) and
+/// Build badges for README files: <c>/badges/{project}.svg</c> (the default branch, or <c>?branch=</c>) and
 /// <c>/badges/{project}/{branch}.svg</c>. Public projects only, unless the URL carries the private project's badge
 /// token (<c>?token=</c>); anything else is a 404, so a private project's existence is not confirmed.
 /// <c>/badges/{project}/coverage.svg</c> (<c>?branch=</c>, default: the default branch) shows the line coverage of the
@@ -17,11 +17,12 @@ public static class BadgeEndpoints
 {
     public static IEndpointRouteBuilder MapBadges(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/badges/{project}.svg", (string project, string? token, HttpContext http, ProjectStore projects, BuildStore builds,
-                CancellationToken ct) => BadgeAsync(project, null, token, http, projects, builds, ct))
-            .AllowAnonymous().WithTags("Badges").WithSummary("The default branch's build badge (SVG).");
+        app.MapGet("/badges/{project}.svg", (string project, string? branch, string? token, HttpContext http, ProjectStore projects,
+                BuildStore builds, CancellationToken ct) =>
+                BadgeAsync(project, string.IsNullOrEmpty(branch) ? null : branch, token, http, projects, builds, ct))
+            .AllowAnonymous().WithTags("Badges").WithSummary("A branch's build badge (SVG): ?branch=, default: the default branch.");
         // A literal segment wins over the catch-all below, so this is the coverage badge even for a branch named "coverage"
-        // (whose build badge stays reachable as /badges/{project}.svg when it is the default branch).
+        // (whose build badge is then /badges/{project}.svg?branch=coverage).
         app.MapGet("/badges/{project}/coverage.svg", CoverageBadgeAsync)
             .AllowAnonymous().WithTags("Badges").WithSummary("The line coverage badge (SVG) of a branch (?branch=, default: the default branch).");
         app.MapGet("/badges/{project}/{**branch}", (string project, string branch, string? token, HttpContext http, ProjectStore projects,

@@ -42,6 +42,7 @@ public sealed class BadgeTests() : PortalWithRepository(embeddedSlots: 1)
         Assert.Equal("build passing", await BadgeTextAsync(await _anonymous.GetAsync($"/badges/{slug}.svg")));
         Assert.Equal("build passing", await BadgeTextAsync(await _anonymous.GetAsync($"/badges/{slug}/main.svg")));
         Assert.Equal("build failing", await BadgeTextAsync(await _anonymous.GetAsync($"/badges/{slug}/feature/red.svg")));
+        Assert.Equal("build failing", await BadgeTextAsync(await _anonymous.GetAsync($"/badges/{slug}.svg?branch=feature/red")));
         Assert.Equal("build unknown", await BadgeTextAsync(await _anonymous.GetAsync($"/badges/{slug}/no-such-branch.svg")));
     }
 

@@ -20,6 +20,7 @@ public sealed class TestResultsComponentTests : PortalComponentContext
         Services.AddSingleton(_store);
         Services.AddSingleton<TestResultService>();
         Services.AddSingleton<LiveUpdates>();
+        Services.AddSingleton(Db.Builds);
         return Task.CompletedTask;
     }
 
@@ -96,6 +97,29 @@ public sealed class TestResultsComponentTests : PortalComponentContext
             var rows = cut.FindAll("tbody tr").Select(r => r.TextContent).ToList();
             Assert.Equal(2, rows.Count);
             Assert.Contains("+25%", rows[0]);
+        }, WaitTimeout);
+    }
+
+    [Fact]
+    public async Task The_coverage_trend_offers_the_other_branches_and_their_badge_url()
+    {
+        _projectId = await Db.CreateProjectAsync("shop");
+        foreach (var (branch, covered) in new[] { ("main", 60), ("feature/x", 90) })
+        {
+            var buildId = await Db.CreateBuildAsync(_projectId, TestDatabase.OneJob(), branch);
+            var jobId = (await Db.Builds.JobsAsync(buildId))[0].Id;
+            await _store.SaveAsync(buildId, jobId, ReportKinds.Coverage, "coverage.xml", "", null, null,
+                new ParsedCoverage(covered, 100, [new ParsedCoverageFile("a.py", covered, 100)]));
+        }
+
+        var cut = Render<CoverageTrend>(p => p.Add(c => c.ProjectId, _projectId).Add(c => c.ProjectSlug, "shop").Add(c => c.DefaultBranch, "main"));
+        cut.WaitForAssertion(() => Assert.Contains("60% of lines covered on main", cut.Markup), WaitTimeout);
+        await cut.InvokeAsync(() => cut.FindComponent<MudBlazor.MudSelect<string>>().Instance.ValueChanged.InvokeAsync("feature/x"));
+
+        cut.WaitForAssertion(() =>
+        {
+            Assert.Contains("90% of lines covered on feature/x", cut.Markup);
+            Assert.Contains("/badges/shop/coverage.svg?branch=feature%2Fx", cut.Markup);
         }, WaitTimeout);
     }
 }

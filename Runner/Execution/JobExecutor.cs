@@ -77,7 +77,11 @@ public sealed class JobExecutor
 
     private async Task<JobResult> RunMaskedAsync(JobAssignment job, IReadOnlyList<JobSecret> secrets, IJobOutput output, CancellationToken cancellationToken)
     {
-        var run = new Run(job, output, _time, cancellationToken);
+        var run = new Run(job, output, _time, cancellationToken)
+        {
+            ScriptsDirectory = Path.Combine(WorkRoot, "scripts", job.JobId.ToString(CultureInfo.InvariantCulture)),
+            Library = _functions.LibraryPath,
+        };
         string? workspace = null;
         IShellSession? session = null;
         List<string> secretFiles = [];
@@ -306,6 +310,13 @@ public sealed class JobExecutor
     {
         private readonly HashSet<int> _reported = [];
         private (JobCommand Command, long Started)? _current;
+        private ScriptExecution? _script;
+
+        /// <summary>Where shared scripts are written for the time they run (one folder per command under it).</summary>
+        public required string ScriptsDirectory { get; init; }
+
+        /// <summary>The <c>kaizen</c> functions, sourced into shared scripts too.</summary>
+        public string? Library { get; init; }
 
         public IReadOnlyList<JobCommand> Commands { get; } =
             [.. job.Commands.OrderBy(c => c.Phase).ThenBy(c => c.Index)];
@@ -325,8 +336,20 @@ public sealed class JobExecutor
             output.CommandStarted(command.Index, Now());
             _current = (command, Stopwatch.GetTimestamp());
             var index = command.Index;
-            var result = await session.RunAsync(command.Text, data => output.WriteAsync(index, data, cancellationToken), cancellationToken)
-                .ConfigureAwait(false);
+            CommandResult result;
+            if (command.Script is { } script)
+            {
+                _script = new ScriptExecution(script, output, FlushAsync, Now, cancellationToken);
+                result = await _script.RunAsync(session, index, Path.Combine(ScriptsDirectory, index.ToString(CultureInfo.InvariantCulture)), Library)
+                    .ConfigureAwait(false);
+                _script = null;
+            }
+            else
+            {
+                result = await session.RunAsync(command.Text, data => output.WriteAsync(index, data, cancellationToken), cancellationToken)
+                    .ConfigureAwait(false);
+            }
+
             await FlushAsync().ConfigureAwait(false);
             _current = null;
             _reported.Add(index);
@@ -339,6 +362,15 @@ public sealed class JobExecutor
             if (_reported.Add(command.Index))
             {
                 output.CommandSkipped(command.Index, Now());
+
+                // A script's steps are commands of their own: skipped with it.
+                foreach (var step in command.Script?.Steps ?? [])
+                {
+                    if (_reported.Add(step.Index))
+                    {
+                        output.CommandSkipped(step.Index, Now());
+                    }
+                }
             }
         }
 
@@ -369,6 +401,8 @@ public sealed class JobExecutor
                 output.CommandFinished(current.Command.Index, CanceledExitCode, duration, Now());
             }
 
+            _script?.Cancel(CanceledExitCode);
+            _script = null;
             _current = null;
         }
 

@@ -24,6 +24,14 @@ kaizen() {
     esac
 }
 
+# `run-script NAME[@VERSION] ARGS` lines are shared scripts: the portal attaches the script to the job and the runner
+# runs it in place of the line. A line the portal could not resolve (the script was not in the library when the build
+# was created) reaches the shell as it is, and says so here instead of "command not found".
+run-script() {
+    echo "run-script: script '${1-}' is not attached to this job: it was not in the script library when the build was created (see the portal's Scripts page)." >&2
+    return 127
+}
+
 _kaizen_usage() {
     cat <<'EOF'
 Usage:

@@ -76,8 +76,21 @@ public sealed record ReportUploadResponse(bool Parsed, string Summary);
 /// </summary>
 public sealed record JobSecret(string Name, string Value, string? FilePath = null);
 
-/// <summary>One command of a job. <see cref="Index"/> is its position across setup, main and epilogue.</summary>
-public sealed record JobCommand(int Index, CommandPhase Phase, string Text);
+/// <summary>One command of a job. <see cref="Index"/> is its position across setup, main and epilogue.
+/// <see cref="Script"/> is set on a <c>run-script</c> command: the runner runs that script instead of the text.</summary>
+public sealed record JobCommand(int Index, CommandPhase Phase, string Text, ScriptCall? Script = null);
+
+/// <summary>
+/// A shared script as a job runs it: the version recorded when the build was created, its text, the arguments as
+/// written after <c>run-script NAME</c> (the job's shell expands them), and its top-level commands. Each step is
+/// timed and reported as a command of its own (<see cref="ScriptStep.Index"/>); the command carrying this is the
+/// script's section and ends with the script's exit status.
+/// </summary>
+public sealed record ScriptCall(string Name, int Version, string Arguments, string Body, IReadOnlyList<ScriptStep> Steps);
+
+/// <summary>A top-level command of a script: the job command <see cref="Index"/> it is reported as, and where it starts in
+/// the script's body (a UTF-16 offset).</summary>
+public sealed record ScriptStep(int Index, int Start);
 
 public enum CommandPhase
 {

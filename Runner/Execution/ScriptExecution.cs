@@ -1,0 +1,177 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Kaizen.Runner.Protocol;
+
+namespace Kaizen.Runner.Execution;
+
+/// <summary>
+/// Runs a shared script as one command of the job's shell, <c>"$BASH" -- FILE ARGS</c>, so it is a script of its own:
+/// <c>exit</c>, <c>$1</c>, <c>set -e</c> and its variables behave as in any bash script and never reach the job's
+/// shell, while the arguments are expanded by the job's shell like those of any command. FILE is an instrumented copy:
+/// before each top-level command it writes a marker with a per-run nonce to a copy of its stdout taken at the start
+/// (so <c>exec &gt;file</c> in the script does not lose them), which splits the output per step and times each step
+/// (Started/Finished with its exit status). Markers keep <c>$?</c> for the next command, do not trip <c>set -e</c>,
+/// are not traced by <c>set -x</c> and keep line numbers (bash's errors name the script's own lines). A step the script
+/// never reached is reported as skipped; the section ends with the script's exit status.
+/// </summary>
+internal sealed class ScriptExecution(ScriptCall script, IJobOutput output, Func<ValueTask> flush, Func<long> now, CancellationToken cancellationToken)
+{
+    private const string MarkerName = "##kaizen-script-";
+
+    private readonly IReadOnlyList<ScriptStep> _steps = ValidSteps(script);
+    private readonly HashSet<int> _reported = [];
+    private int _currentStep = -1;
+    private long _stepStarted;
+
+    /// <summary>Every job command index this script reports (its steps).</summary>
+    public IEnumerable<int> StepIndexes => _steps.Select(s => s.Index);
+
+    /// <summary>Runs the script in <paramref name="session"/>; output of the section itself (before the first step, after
+    /// a step ended, bash's syntax errors) goes to <paramref name="sectionIndex"/>.</summary>
+    public async Task<CommandResult> RunAsync(IShellSession session, int sectionIndex, string directory, string? library)
+    {
+        var nonce = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        Directory.CreateDirectory(directory);
+        // $0 of the script: its name, as a file of its own (names come from the portal; kept to safe characters anyway).
+        var fileName = new string(script.Name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_').ToArray());
+        var path = Path.Combine(directory, (fileName.Trim('.').Length > 0 ? fileName : "script") + ".sh");
+        await File.WriteAllTextAsync(path, Instrument(script.Body, _steps.Select(s => s.Start).ToList(), nonce, library),
+            new UTF8Encoding(false), cancellationToken).ConfigureAwait(false);
+
+        var splitter = new ScriptMarkerSplitter(MarkerName + nonce + ":");
+        var target = sectionIndex;
+        Func<ReadOnlyMemory<byte>, ValueTask> write = data => output.WriteAsync(target, data, cancellationToken);
+        try
+        {
+            var arguments = string.IsNullOrWhiteSpace(script.Arguments) ? "" : " " + script.Arguments;
+            // `bash -n` first: a syntax error anywhere fails the section before any step runs, with bash's own message
+            // (run alone, bash would only meet it when it reaches that line, after running the steps before it).
+            var file = JobExecutor.ShellQuote(path);
+            var result = await session.RunAsync($"\"${{BASH:-bash}}\" -n -- {file} && \"${{BASH:-bash}}\" -- {file}{arguments}",
+                data => splitter.FeedAsync(data, write, async payload =>
+                {
+                    await flush().ConfigureAwait(false);
+                    target = OnMarker(payload) ?? sectionIndex;
+                }), cancellationToken).ConfigureAwait(false);
+            await splitter.FlushAsync(write).ConfigureAwait(false);
+            await flush().ConfigureAwait(false);
+
+            // A step still open is the one the script ended in (exit, set -e, a fatal error): it ends with the script.
+            FinishCurrent(result.ExitCode);
+            SkipRemaining();
+            return result;
+        }
+        finally
+        {
+            TryDelete(directory);
+        }
+    }
+
+    /// <summary>The job was canceled: the step running ends like its section, the rest are skipped.</summary>
+    public void Cancel(int exitCode)
+    {
+        FinishCurrent(exitCode);
+        SkipRemaining();
+    }
+
+    /// <summary>Reports every step not reported yet as skipped.</summary>
+    public void SkipRemaining()
+    {
+        foreach (var step in _steps)
+        {
+            if (_reported.Add(step.Index)) output.CommandSkipped(step.Index, now());
+        }
+    }
+
+    /// <summary>Applies a marker; returns the command index later output belongs to (null: the section).</summary>
+    private int? OnMarker(string payload)
+    {
+        if (payload.Length < 2) return null;
+        if (!int.TryParse(payload.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out var number)) return null;
+        switch (payload[0])
+        {
+            case 'e':
+                FinishCurrent(number);
+                return null;
+            case 'b' when number < _steps.Count:
+                FinishCurrent(0);
+                var step = _steps[number];
+                if (!_reported.Add(step.Index)) return null;
+                _currentStep = number;
+                _stepStarted = Stopwatch.GetTimestamp();
+                output.CommandStarted(step.Index, now());
+                return step.Index;
+            default:
+                return null;
+        }
+    }
+
+    private void FinishCurrent(int exitCode)
+    {
+        if (_currentStep < 0) return;
+        var index = _steps[_currentStep].Index;
+        _currentStep = -1;
+        output.CommandFinished(index, exitCode, (long)Stopwatch.GetElapsedTime(_stepStarted).TotalMilliseconds, now());
+    }
+
+    /// <summary>
+    /// The script with a marker before each top-level command (at <paramref name="starts"/>) and after the last. Everything
+    /// added before a command sits on the command's own line and the end marker on a line after the script, so the
+    /// script's line numbers stay.
+    /// </summary>
+    internal static string Instrument(string body, IReadOnlyList<int> starts, string nonce, string? library)
+    {
+        var marker = MarkerName + nonce + ":";
+        var text = new StringBuilder(body.Length + (starts.Count * 200) + 300);
+        text.Append("exec {__kaizen_fd}>&1; __kaizen_status() { return \"$1\"; }; ");
+        if (library is not null) text.Append(". ").Append(JobExecutor.ShellQuote(library)).Append(" 2>/dev/null; ");
+        var position = 0;
+        for (var k = 0; k < starts.Count; k++)
+        {
+            text.Append(body, position, starts[k] - position);
+            position = starts[k];
+            // { …; } 2>/dev/null keeps set -x from tracing this; `status && :` gives the next command the previous $?
+            // without tripping set -e or an ERR trap (a failure on the left of && never does).
+            text.Append(k == 0
+                ? $"{{ printf '\\n{marker}b0.' >&\"$__kaizen_fd\"; }} 2>/dev/null; "
+                : $"{{ __kaizen_rc=$?; printf '\\n{marker}e%d.\\n{marker}b{k}.' \"$__kaizen_rc\" >&\"$__kaizen_fd\"; " +
+                  "__kaizen_status \"$__kaizen_rc\" && :; } 2>/dev/null; ");
+        }
+        text.Append(body, position, body.Length - position);
+        if (starts.Count > 0)
+        {
+            text.Append($"\n{{ __kaizen_rc=$?; printf '\\n{marker}e%d.' \"$__kaizen_rc\" >&\"$__kaizen_fd\"; " +
+                        "__kaizen_status \"$__kaizen_rc\" && :; } 2>/dev/null\n");
+        }
+        return text.ToString();
+    }
+
+    /// <summary>Steps in order inside the body; anything else (a portal bug, a mangled assignment) is dropped, so the
+    /// script still runs whole and those commands' output stays in the section.</summary>
+    private static List<ScriptStep> ValidSteps(ScriptCall script)
+    {
+        var steps = new List<ScriptStep>();
+        var last = -1;
+        foreach (var step in script.Steps ?? [])
+        {
+            if (step.Start <= last || step.Start > script.Body.Length) continue;
+            steps.Add(step);
+            last = step.Start;
+        }
+        return steps;
+    }
+
+    private static void TryDelete(string directory)
+    {
+        try
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Best effort: the job's folder goes with the job.
+        }
+    }
+}

@@ -35,7 +35,7 @@ public sealed class VisitorPagesTests : OpenSourceHarness
 
         cut.WaitForAssertion(() => Assert.Contains(cut.FindAll("a"), a => a.GetAttribute("href") == $"/builds/{PublicBuildId}"), WaitTimeout);
         var tabs = cut.FindAll(".mud-tab").Select(t => t.TextContent.Trim()).ToList();
-        Assert.Equal(["Builds", "Branches", "Downloads", "Coverage"], tabs);
+        Assert.Equal(["Builds", "Branches", "Downloads", "Coverage", "Insights"], tabs);
         Assert.DoesNotContain(cut.FindAll("button"), b => b.TextContent.Contains("Run build"));
     }
 

@@ -1,0 +1,113 @@
+using System.Security.Claims;
+using Kaizen.Portal.Insights;
+using Kaizen.Portal.Projects;
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Authorization;
+using MudBlazor;
+
+namespace Kaizen.Portal.Components.Insights;
+
+public partial class ProjectInsightsPanel
+{
+    [Inject] private InsightsService Insights { get; set; } = null!;
+
+    /// <summary>The project, already checked readable by whoever looks.</summary>
+    [Parameter, EditorRequired] public ProjectRow Project { get; set; } = null!;
+
+    [CascadingParameter] private Task<AuthenticationState>? Auth { get; set; }
+
+    private bool _loading = true;
+    private string? _error;
+    private int _days = InsightsService.DefaultDays;
+    private string? _branch;
+    private string? _server;
+    private ProjectInsights? _insights;
+    private long _loadedProjectId;
+
+    private List<ChartSeries<double>> _durationSeries = [];
+    private List<ChartSeries<double>> _passRateSeries = [];
+    private string[] _dayLabels = [];
+    private List<ChartSeries<double>> _commandSeries = [];
+    private string[] _commandLabels = [];
+    private List<ChartSeries<double>> _productionSeries = [];
+    private string[] _productionLabels = [];
+
+    private readonly LineChartOptions _minutesOptions = new() { YAxisTitle = "minutes", YAxisRequireZeroPoint = true, ShowDataMarkers = true };
+    private readonly BarChartOptions _percentOptions = new() { YAxisTitle = "pass rate, %", YAxisSuggestedMax = 100 };
+    private readonly BarChartOptions _secondsOptions = new() { YAxisTitle = "seconds" };
+
+    /// <summary>The branch shown in the trend: the one picked, else the first (the default branch when it has builds).</summary>
+    private BranchTrend? Branch => _insights?.Branches.FirstOrDefault(b => b.Branch == _branch) ?? _insights?.Branches.FirstOrDefault();
+
+    protected override async Task OnParametersSetAsync()
+    {
+        if (_loadedProjectId == Project.Id && _insights is not null) return;
+        _loadedProjectId = Project.Id;
+        await LoadAsync();
+    }
+
+    private async Task LoadAsync()
+    {
+        _loading = true;
+        var user = Auth is null ? new ClaimsPrincipal() : (await Auth).User;
+        var result = await Insights.ProjectAsync(Project, new InsightsQuery(_days, Server: _server), ProjectAccess.IsSignedIn(user));
+        _error = result.Ok ? null : result.Message;
+        _insights = result.Value;
+        BuildCharts();
+        _loading = false;
+    }
+
+    private async Task SetDaysAsync(int days)
+    {
+        _days = days;
+        await LoadAsync();
+    }
+
+    private async Task SetServerAsync(string server)
+    {
+        _server = server;
+        await LoadAsync();
+    }
+
+    private void SetBranch(string branch)
+    {
+        _branch = branch;
+        BuildCharts();
+    }
+
+    private void BuildCharts()
+    {
+        if (_insights is null) return;
+        if (Branch is { } branch)
+        {
+            _dayLabels = branch.Days.Select(d => InsightsText.Day(d.Day)).ToArray();
+            _durationSeries =
+            [
+                Series("Median duration", branch.Days.Select(d => InsightsText.Minutes(d.Figures.MedianDurationMs))),
+                Series("p90 duration", branch.Days.Select(d => InsightsText.Minutes(d.Figures.P90DurationMs))),
+                Series("Median queue", branch.Days.Select(d => InsightsText.Minutes(d.Figures.MedianQueueMs))),
+            ];
+            _passRateSeries = [Series("Pass rate", branch.Days.Select(d => d.Figures.PassRate is { } r ? Math.Round(r * 100, 1) : (double?)null))];
+        }
+        var top = _insights.SlowestCommands.Take(10).ToList();
+        _commandLabels = top.Select((_, i) => (i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        _commandSeries =
+        [
+            Series("Median", top.Select(c => (double?)Math.Round(c.MedianMs / 1000.0, 1))),
+            Series("p90", top.Select(c => (double?)Math.Round(c.P90Ms / 1000.0, 1))),
+        ];
+        if (_insights.TimeToProduction is { } production)
+        {
+            _productionLabels = production.Items.Select(d => $"#{d.DeployId} {d.DeployFinishedAt.UtcDateTime:MMM d}").ToArray();
+            _productionSeries =
+            [
+                Series("Time to production", production.Items.Select(d => InsightsText.Minutes(d.DurationMs))),
+                // The target as a constant line, so every point reads against it.
+                Series($"Target ({production.TargetMs / 60_000} min)", production.Items.Select(_ => InsightsText.Minutes(production.TargetMs))),
+            ];
+        }
+    }
+
+    private static ChartSeries<double> Series(string name, IEnumerable<double?> values) =>
+        new() { Name = name, Data = new ChartData<double>(values.ToList()) };
+}

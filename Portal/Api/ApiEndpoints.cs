@@ -74,13 +74,14 @@ public static class ApiEndpoints
     }
 
     private static async Task<IResult> PutSettings(string slug, SettingsRequest? body, ProjectStore store, LiveUpdates live,
-        AuditLog audit, ClaimsPrincipal user, CancellationToken ct)
+        AuditLog audit, Scripts.ScriptLibrary scripts, ClaimsPrincipal user, CancellationToken ct)
     {
         var project = await store.FindBySlugAsync(slug, ct);
         if (project is null) return NotFound($"No project '{slug}'.");
         if (body is null) return Results.Problem("Send a JSON body: { \"setup\": [], \"jobs\": [{ \"name\", \"commands\": [] }], \"epilogue\": [] }.", statusCode: 400);
         var settings = new BuildSettings(body.Setup ?? [], body.Jobs ?? [], body.Epilogue ?? []);
         var errors = settings.Validate();
+        if (errors.Count == 0) errors = await scripts.CheckSettingsAsync(settings, ct);
         if (errors.Count > 0)
             return Results.ValidationProblem(new Dictionary<string, string[]> { ["settings"] = errors.ToArray() },
                 detail: string.Join(" ", errors));

@@ -31,7 +31,7 @@ public static class SettingsYamlEndpoints
     }
 
     private static async Task<IResult> PutYaml(string slug, HttpRequest request, ProjectStore store, LiveUpdates live,
-        CancellationToken ct)
+        Scripts.ScriptLibrary scripts, CancellationToken ct)
     {
         var project = await store.FindBySlugAsync(slug, ct);
         if (project is null) return Results.Problem($"No project '{slug}'.", statusCode: 404);
@@ -45,6 +45,7 @@ public static class SettingsYamlEndpoints
         var (parsed, errors) = BuildSettingsYaml.FromYaml(new string(buffer, 0, length));
         if (parsed is null) return Invalid("yaml", errors);
         var problems = parsed.Validate();
+        if (problems.Count == 0) problems = await scripts.CheckSettingsAsync(parsed, ct);
         if (problems.Count > 0) return Invalid("settings", problems);
 
         var settings = parsed with { Jobs = parsed.Jobs.Select(j => j with { Name = j.Name.Trim() }).ToList() };

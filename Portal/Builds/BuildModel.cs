@@ -99,4 +99,13 @@ public sealed class CommandRow
     public long? StartedAt { get; init; }
     public long? DurationMs { get; init; }
     public int? ExitCode { get; init; }
+
+    /// <summary>Set on a step of a shared script: the index of the script's section (its <c>run-script</c> command).</summary>
+    public int? ParentIdx { get; init; }
+
+    /// <summary>Set on a shared script's section: the script and the version this job runs (resolved when it was planned).</summary>
+    public string? ScriptName { get; init; }
+
+    /// <inheritdoc cref="ScriptName"/>
+    public int? ScriptVersion { get; init; }
 }

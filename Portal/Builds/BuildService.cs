@@ -11,7 +11,7 @@ public sealed record CommitBuildRequest(
 
 /// <summary>Starts, cancels and reruns builds, and wakes runners when work is queued.</summary>
 public sealed class BuildService(ProjectStore projects, ProjectService projectService, BuildStore builds, GitMirror git,
-    WorkSignal signal, LiveUpdates live)
+    WorkSignal signal, LiveUpdates live, Scripts.ScriptPlanner scripts)
 {
     /// <summary>Builds the current head of <paramref name="branch"/> (fetched from the repository first).
     /// <paramref name="fromFork"/> marks a pull request's code from a fork: it runs without secrets and is never deployed.</summary>
@@ -40,7 +40,7 @@ public sealed class BuildService(ProjectStore projects, ProjectService projectSe
 
         var plan = BuildStore.Plan(project.Id, settings, branch, head.HeadSha, head.HeadMessage, head.HeadAuthor, trigger, user)
             with { FromFork = fromFork };
-        var id = await builds.CreateAsync(plan, ct);
+        var id = await builds.CreateAsync(await scripts.ExpandAsync(plan, ct), ct);
         Queued(project.Id, id);
         return Outcome<long>.Of(id);
     }
@@ -57,7 +57,7 @@ public sealed class BuildService(ProjectStore projects, ProjectService projectSe
         {
             FromFork = request.FromFork, PullRequest = request.PullRequest, PullRequestSource = request.PullRequestSource,
         };
-        var id = await builds.CreateAsync(plan, ct);
+        var id = await builds.CreateAsync(await scripts.ExpandAsync(plan, ct), ct);
         Queued(project.Id, id);
         return Outcome<long>.Of(id);
     }
@@ -75,7 +75,7 @@ public sealed class BuildService(ProjectStore projects, ProjectService projectSe
         {
             FromFork = build.FromFork, PullRequest = build.PullRequest, PullRequestSource = build.PullRequestSource,
         };
-        var id = await builds.CreateAsync(plan, ct);
+        var id = await builds.CreateAsync(await scripts.ExpandAsync(plan, ct), ct);
         Queued(project.Id, id);
         return Outcome<long>.Of(id);
     }

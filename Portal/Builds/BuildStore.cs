@@ -19,8 +19,10 @@ public sealed record NewBuild(
     int? PullRequest = null,
     string? PullRequestSource = null);
 
-/// <summary>A job to create. <see cref="Reports"/> are the report files the runner uploads when it ends.</summary>
-public sealed record NewJob(string Name, IReadOnlyList<JobCommand> Commands, IReadOnlyList<ReportSpec>? Reports = null);
+/// <summary>A job to create. <see cref="Reports"/> are the report files the runner uploads when it ends; <see cref="Scripts"/>
+/// the shared scripts among its commands (each a section followed by its steps), recorded with the commands.</summary>
+public sealed record NewJob(string Name, IReadOnlyList<JobCommand> Commands, IReadOnlyList<ReportSpec>? Reports = null,
+    IReadOnlyList<Scripts.PlannedScript>? Scripts = null);
 
 public sealed record BuildPage(IReadOnlyList<BuildRow> Items, long Total);
 
@@ -59,14 +61,24 @@ public sealed class BuildStore(Database db, TimeProvider time)
                 BuildId = buildId, job.Name, Position = position, Status = Status.Queued, QueuedAt = now,
                 Reports = job.Reports is { Count: > 0 } ? System.Text.Json.JsonSerializer.Serialize(job.Reports, RunnerJson.Options) : null,
             }, tx);
-            await c.ExecuteAsync(BuildSql.InsertCommand, job.Commands.Select(cmd => new
-            {
-                JobId = jobId, Idx = cmd.Index, Phase = PhaseName(cmd.Phase), cmd.Text, Status = Status.Pending,
-            }), tx);
+            await c.ExecuteAsync(BuildSql.InsertCommand, CommandRows(jobId, job), tx);
         }
         await tx.CommitAsync(ct);
         return buildId;
     }
+
+    /// <summary>The parameters of a job's command rows: a script's section carries its name and version, its steps
+    /// point at the section.</summary>
+    internal static IEnumerable<object> CommandRows(long jobId, NewJob job) => job.Commands.Select(cmd =>
+    {
+        var section = job.Scripts?.FirstOrDefault(s => s.Index == cmd.Index);
+        var parent = job.Scripts?.FirstOrDefault(s => cmd.Index > s.Index && cmd.Index <= s.Index + s.Steps);
+        return new
+        {
+            JobId = jobId, Idx = cmd.Index, Phase = PhaseName(cmd.Phase), cmd.Text, Status = Status.Pending,
+            ParentIdx = parent?.Index, ScriptName = section?.Name, ScriptVersion = section?.Version,
+        };
+    });
 
     public static string PhaseName(CommandPhase phase) => phase.ToString().ToLowerInvariant();
 
@@ -209,7 +221,8 @@ internal static class BuildSql
 
     private const string CommandColumns =
         "c.job_id AS JobId, c.idx, c.phase, c.text, c.status, c.started_at AS StartedAt, " +
-        "c.duration_ms AS DurationMs, c.exit_code AS ExitCode";
+        "c.duration_ms AS DurationMs, c.exit_code AS ExitCode, c.parent_idx AS ParentIdx, c.script_name AS ScriptName, " +
+        "c.script_version AS ScriptVersion";
 
     public static readonly SqlText Insert = new(
         "INSERT INTO builds (project_id, branch, commit_sha, commit_message, commit_author, trigger_kind, triggered_by, status, queued_at, from_fork, pull_request, pull_request_source) " +
@@ -224,7 +237,8 @@ internal static class BuildSql
         "INSERT INTO jobs (build_id, name, position, status, queued_at, reports) OUTPUT INSERTED.id VALUES (@BuildId, @Name, @Position, @Status, @QueuedAt, @Reports)");
 
     public const string InsertCommand =
-        "INSERT INTO commands (job_id, idx, phase, text, status) VALUES (@JobId, @Idx, @Phase, @Text, @Status)";
+        "INSERT INTO commands (job_id, idx, phase, text, status, parent_idx, script_name, script_version) " +
+        "VALUES (@JobId, @Idx, @Phase, @Text, @Status, @ParentIdx, @ScriptName, @ScriptVersion)";
 
     public const string ById =
         "SELECT " + BuildColumns + " FROM builds b JOIN projects p ON p.id = b.project_id WHERE b.id = @Id";

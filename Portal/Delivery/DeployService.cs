@@ -13,7 +13,7 @@ namespace Kaizen.Portal.Delivery;
 /// automatic deploys that follow a passed build. Every change is audited and published to live pages.
 /// </summary>
 public sealed class DeployService(DeployStore store, ProjectStore projects, BuildStore builds, AuditLog audit, LiveUpdates live,
-    WorkSignal signal, TimeProvider time, ILogger<DeployService> logger)
+    WorkSignal signal, TimeProvider time, ILogger<DeployService> logger, Scripts.ScriptPlanner scripts, Scripts.ScriptLibrary library)
 {
     public const int HistoryLimit = 100;
 
@@ -42,7 +42,7 @@ public sealed class DeployService(DeployStore store, ProjectStore projects, Buil
     public async Task<Outcome<ServerRow>> CreateServerAsync(ProjectRow project, ServerSpec spec, Actor actor, CancellationToken ct = default)
     {
         spec = spec.Normalized();
-        if (Invalid(spec) is { } invalid) return invalid;
+        if (await InvalidAsync(spec, ct) is { } invalid) return invalid;
         if (WhyCannotManage(actor, null, spec) is { } denied) return Outcome<ServerRow>.Fail(Problem.Forbidden, denied);
         var id = await store.CreateServerAsync(project.Id, spec, actor.Name, ct);
         if (id is null) return Outcome<ServerRow>.Fail(Problem.Conflict, $"Project '{project.Slug}' already has a server named '{spec.Name}'.");
@@ -54,7 +54,7 @@ public sealed class DeployService(DeployStore store, ProjectStore projects, Buil
     public async Task<Outcome<ServerRow>> UpdateServerAsync(ServerRow server, ServerSpec spec, Actor actor, CancellationToken ct = default)
     {
         spec = spec.Normalized();
-        if (Invalid(spec) is { } invalid) return invalid;
+        if (await InvalidAsync(spec, ct) is { } invalid) return invalid;
         if (WhyCannotManage(actor, server, spec) is { } denied) return Outcome<ServerRow>.Fail(Problem.Forbidden, denied);
         if (!await store.UpdateServerAsync(server.Id, server.ProjectId, spec, actor.Name, ct))
             return Outcome<ServerRow>.Fail(Problem.Conflict, $"Project '{server.ProjectSlug}' already has a server named '{spec.Name}'.");
@@ -316,7 +316,12 @@ public sealed class DeployService(DeployStore store, ProjectStore projects, Buil
         {
             var project = await ProjectOfServerAsync(serverId, ct);
             if (project is null) return;
-            started = await store.StartNextAsync(serverId, (deploy, server) => PlanJob(project, server), ct);
+            // Shared scripts resolve to their versions now, before the store's transaction (which cannot wait for them);
+            // the server's commands are read again there and planned as they are should they have changed meanwhile.
+            var current = await store.ServerAsync(serverId, ct);
+            var planned = current is null ? null : await scripts.ExpandAsync(PlanJob(project, current), ct);
+            started = await store.StartNextAsync(serverId, (deploy, server) =>
+                planned is not null && server.CommandsJson == current!.CommandsJson ? planned : PlanJob(project, server), ct);
         }
         finally
         {
@@ -348,9 +353,10 @@ public sealed class DeployService(DeployStore store, ProjectStore projects, Buil
         LiveUpdates.Keys.Deploy(deploy.Id), LiveUpdates.Keys.Server(deploy.ServerId), LiveUpdates.Keys.Project(deploy.ProjectId),
         LiveUpdates.Keys.Build(deploy.BuildId), LiveUpdates.Keys.Approvals);
 
-    private static Outcome<ServerRow>? Invalid(ServerSpec spec)
+    private async Task<Outcome<ServerRow>?> InvalidAsync(ServerSpec spec, CancellationToken ct)
     {
-        var errors = spec.Validate();
+        var errors = spec.Validate().ToList();
+        if (errors.Count == 0) errors.AddRange(await library.CheckServerCommandsAsync(spec.Commands, ct));
         return errors.Count == 0 ? null : Outcome<ServerRow>.Fail(Problem.Invalid, string.Join(" ", errors));
     }
 

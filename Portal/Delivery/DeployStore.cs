@@ -245,10 +245,7 @@ public sealed class DeployStore(Database db, TimeProvider time)
         {
             next.BuildId, job.Name, Status = Status.Queued, QueuedAt = now, DeployId = next.Id,
         }, tx);
-        await c.ExecuteAsync(BuildSql.InsertCommand, job.Commands.Select(cmd => new
-        {
-            JobId = jobId, Idx = cmd.Index, Phase = BuildStore.PhaseName(cmd.Phase), cmd.Text, Status = Status.Pending,
-        }), tx);
+        await c.ExecuteAsync(BuildSql.InsertCommand, BuildStore.CommandRows(jobId, job), tx);
         await c.ExecuteAsync(DeploySql.Start, new { Id = next.Id, JobId = jobId, Now = now }, tx);
         await tx.CommitAsync(ct);
         return await FindDeployAsync(next.Id, ct);

@@ -102,9 +102,8 @@ public sealed class RunnerStore(Database db, TimeProvider time)
             return null;
         }
         var row = await c.QuerySingleAsync<ClaimedJob>(RunnerSql.Assignment, new { Id = jobId }, tx);
-        var commands = (await c.QueryAsync<CommandRow>(RunnerSql.Commands, new { JobId = jobId }, tx))
-            .Select(r => new JobCommand(r.Idx, BuildStore.ParsePhase(r.Phase), r.Text))
-            .ToList();
+        var rows = (await c.QueryAsync<CommandRow>(RunnerSql.Commands, new { JobId = jobId }, tx)).AsList();
+        var commands = await AssignedCommandsAsync(c, tx, rows);
         var jobToken = await Artifacts.ArtifactStore.IssueJobTokenAsync(c, tx, row.Id);
         await tx.CommitAsync(ct);
         await BuildStore.RecomputeAsync(db, row.BuildId, now, ct);
@@ -112,6 +111,28 @@ public sealed class RunnerStore(Database db, TimeProvider time)
             row.CommitSha, commands, new Dictionary<string, string>(), leaseSeconds,
             Reports: row.Reports is null ? null : System.Text.Json.JsonSerializer.Deserialize<List<ReportSpec>>(row.Reports, RunnerJson.Options),
             JobToken: jobToken);
+    }
+
+    /// <summary>
+    /// The commands a runner runs: a shared script's section carries the script (the version recorded with the build)
+    /// and its steps; the steps themselves are not separate commands to run.
+    /// </summary>
+    private static async Task<List<JobCommand>> AssignedCommandsAsync(System.Data.Common.DbConnection c,
+        System.Data.Common.DbTransaction tx, IReadOnlyList<CommandRow> rows)
+    {
+        var commands = new List<JobCommand>();
+        foreach (var row in rows.Where(r => r.ParentIdx is null))
+        {
+            var command = new JobCommand(row.Idx, BuildStore.ParsePhase(row.Phase), row.Text);
+            if (row is { ScriptName: { } name, ScriptVersion: { } version }
+                && await Scripts.ScriptStore.VersionAsync(c, tx, name, version) is { } script)
+            {
+                var steps = rows.Where(r => r.ParentIdx == row.Idx).Select(r => r.Idx).ToList();
+                command = command with { Script = Scripts.ScriptPlanner.Call(script, row.Text, steps) };
+            }
+            commands.Add(command);
+        }
+        return commands;
     }
 
     /// <summary>Renews the leases of the runner's jobs; returns which to cancel and which it no longer holds.</summary>
@@ -337,7 +358,9 @@ internal static class RunnerSql
         "b.commit_sha AS CommitSha, j.reports FROM jobs j JOIN builds b ON b.id = j.build_id JOIN projects p ON p.id = b.project_id " +
         "WHERE j.id = @Id";
 
-    public const string Commands = "SELECT idx, phase, text FROM commands WHERE job_id = @JobId ORDER BY idx";
+    public const string Commands =
+        "SELECT idx, phase, text, parent_idx AS ParentIdx, script_name AS ScriptName, script_version AS ScriptVersion " +
+        "FROM commands WHERE job_id = @JobId ORDER BY idx";
 
     public const string Renew =
         "UPDATE jobs SET lease_expires_at = @LeaseUntil WHERE runner_id = @RunnerId AND status = 'running' AND id IN @Ids";

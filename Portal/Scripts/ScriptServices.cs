@@ -7,6 +7,7 @@ public static class ScriptServices
     {
         services.AddSingleton<ScriptStore>();
         services.AddSingleton<ScriptLibrary>();
+        services.AddSingleton<ScriptPlanner>();
         return services;
     }
 }

@@ -18,6 +18,7 @@ public sealed partial class BuildSettingsEditor : IDisposable
 {
     [Inject] private ProjectStore Projects { get; set; } = default!;
     [Inject] private LiveUpdates Live { get; set; } = default!;
+    [Inject] private Kaizen.Portal.Scripts.ScriptLibrary Scripts { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
     [Inject] private IDialogService Dialogs { get; set; } = default!;
     [Inject] private IAuthorizationService Authorization { get; set; } = default!;
@@ -171,6 +172,8 @@ public sealed partial class BuildSettingsEditor : IDisposable
         var settings = _draft.ToSettings();
         // The draft's checks mirror BuildSettings.Validate; asking it too keeps the editor and the API in step.
         var errors = Problems.Any ? Problems.Summary : settings.Validate();
+        // run-script lines name scripts of the library: unknown ones (or versions) are refused here as by the API.
+        if (errors.Count == 0) errors = await Scripts.CheckSettingsAsync(settings);
         if (errors.Count > 0)
         {
             Snackbar.Add($"Not saved: {errors[0]}", Severity.Error);

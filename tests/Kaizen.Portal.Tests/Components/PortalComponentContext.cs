@@ -70,7 +70,7 @@ public abstract class PortalComponentContext : BunitContext, IAsyncLifetime
 
     /// <summary>
     /// The real services behind builds, variables and deploys over <see cref="Db"/>: clock, null loggers, database,
-    /// project, build and log stores, audit log, deploy and variable stores (variables sealed with
+    /// project, build and log stores, audit log, the script library, deploy and variable stores (variables sealed with
     /// <paramref name="protection"/>), live updates, the work signal, the deploy service, test results and artifacts.
     /// </summary>
     protected void AddBuildAndDeployServices(IDataProtectionProvider protection)
@@ -87,6 +87,10 @@ public abstract class PortalComponentContext : BunitContext, IAsyncLifetime
         Services.AddSingleton<VariableChanges>();
         Services.AddSingleton<LiveUpdates>();
         Services.AddSingleton<WorkSignal>();
+        var scripts = new Kaizen.Portal.Scripts.ScriptStore(Db.Database, Db.Clock);
+        Services.AddSingleton(scripts);
+        Services.AddSingleton<Kaizen.Portal.Scripts.ScriptLibrary>();
+        Services.AddSingleton<Kaizen.Portal.Scripts.ScriptPlanner>();
         Services.AddSingleton<DeployService>();
         Services.AddSingleton(new Kaizen.Portal.TestReports.TestReportStore(Db.Database, Db.Clock));
         Services.AddSingleton<Kaizen.Portal.TestReports.TestResultService>();

@@ -13,9 +13,14 @@ namespace Kaizen.Portal.Tests.Delivery;
 /// </summary>
 public sealed class MissedDeploySweepTests
 {
-    private static DeployService Service(TestDatabase test) => new(
-        new DeployStore(test.Database, test.Clock), test.Projects, test.Builds, new AuditLog(test.Database, test.Clock),
-        new LiveUpdates(NullLogger<LiveUpdates>.Instance), new WorkSignal(), test.Clock, NullLogger<DeployService>.Instance);
+    private static DeployService Service(TestDatabase test)
+    {
+        var audit = new AuditLog(test.Database, test.Clock);
+        var scripts = new Kaizen.Portal.Scripts.ScriptStore(test.Database, test.Clock);
+        return new(new DeployStore(test.Database, test.Clock), test.Projects, test.Builds, audit,
+            new LiveUpdates(NullLogger<LiveUpdates>.Instance), new WorkSignal(), test.Clock, NullLogger<DeployService>.Instance,
+            new Kaizen.Portal.Scripts.ScriptPlanner(scripts), new Kaizen.Portal.Scripts.ScriptLibrary(scripts, test.Projects, audit));
+    }
 
     /// <summary>Runs a build of <paramref name="branch"/> to passed through the runner store alone: no delivery hook.</summary>
     private static async Task<long> PassedBuildAsync(TestDatabase test, long projectId, string branch)

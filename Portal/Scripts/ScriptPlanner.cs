@@ -1,0 +1,94 @@
+using Kaizen.Portal.Builds;
+using Kaizen.Runner.Execution;
+using Kaizen.Runner.Protocol;
+
+namespace Kaizen.Portal.Scripts;
+
+/// <summary>
+/// A <c>run-script</c> command of a planned job: the command at <see cref="Index"/> is the script's section, resolved
+/// to <see cref="Name"/>@<see cref="Version"/> when the build was created, and the next <see cref="Steps"/> commands
+/// are its top-level commands.
+/// </summary>
+public sealed record PlannedScript(int Index, string Name, int Version, int Steps);
+
+/// <summary>
+/// Turns the <c>run-script</c> lines of planned jobs into script sections with one command per top-level command,
+/// resolving each to a version at that moment (the latest, or the pinned one). The versions are recorded with the
+/// build's commands, so a later change of the script never changes a build that already ran (or its reruns of jobs).
+/// A line that does not resolve (the script was deleted since the settings were saved) is kept as it is: the job's
+/// shell then says why it cannot run it.
+/// </summary>
+public sealed class ScriptPlanner(ScriptStore store)
+{
+    /// <summary>The build with its jobs' <c>run-script</c> lines expanded.</summary>
+    public async Task<NewBuild> ExpandAsync(NewBuild build, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(build);
+        if (!build.Jobs.Any(j => j.Commands.Any(c => ScriptReference.IsScriptCommand(c.Text)))) return build;
+        var cache = new Dictionary<(string, int?), ScriptVersion?>();
+        var jobs = new List<NewJob>();
+        foreach (var job in build.Jobs) jobs.Add(await ExpandAsync(job, cache, ct));
+        return build with { Jobs = jobs };
+    }
+
+    /// <summary>One job (a deploy's) with its <c>run-script</c> lines expanded.</summary>
+    public Task<NewJob> ExpandAsync(NewJob job, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        return ExpandAsync(job, new Dictionary<(string, int?), ScriptVersion?>(), ct);
+    }
+
+    private async Task<NewJob> ExpandAsync(NewJob job, Dictionary<(string, int?), ScriptVersion?> cache, CancellationToken ct)
+    {
+        if (!job.Commands.Any(c => ScriptReference.IsScriptCommand(c.Text))) return job;
+        var commands = new List<JobCommand>();
+        var scripts = new List<PlannedScript>();
+        foreach (var command in job.Commands.OrderBy(c => c.Index))
+        {
+            var reference = ScriptReference.Parse(command.Text, out _);
+            var version = reference is null ? null : await ResolveAsync(reference, cache, ct);
+            if (reference is null || version is null)
+            {
+                commands.Add(command with { Index = commands.Count });
+                continue;
+            }
+            var section = commands.Count;
+            var spans = BashSplitter.Split(version.Body);
+            commands.Add(new JobCommand(section, command.Phase, command.Text.Trim()));
+            foreach (var span in spans) commands.Add(new JobCommand(commands.Count, command.Phase, span.TextOf(version.Body)));
+            scripts.Add(new PlannedScript(section, version.Name, version.Version, spans.Count));
+        }
+        return job with { Commands = commands, Scripts = scripts };
+    }
+
+    private async Task<ScriptVersion?> ResolveAsync(ScriptReference reference, Dictionary<(string, int?), ScriptVersion?> cache,
+        CancellationToken ct)
+    {
+        if (cache.TryGetValue((reference.Name, reference.Version), out var known)) return known;
+        ScriptVersion? version = null;
+        if (reference.Version is { } pinned)
+        {
+            version = await store.VersionAsync(reference.Name, pinned, ct);
+        }
+        else if (await store.FindAsync(reference.Name, ct) is { DeletedAt: null } script)
+        {
+            version = await store.VersionAsync(reference.Name, script.LatestVersion, ct);
+        }
+        cache[(reference.Name, reference.Version)] = version;
+        return version;
+    }
+
+    /// <summary>
+    /// The script a runner runs for a section: the recorded version's text, split again into its steps, each matched to
+    /// the job command recorded for it. Null when the version is gone (never, as versions are kept).
+    /// </summary>
+    internal static ScriptCall? Call(ScriptVersion version, string sectionText, IReadOnlyList<int> stepIndexes)
+    {
+        var reference = ScriptReference.Parse(sectionText, out _);
+        var spans = BashSplitter.Split(version.Body);
+        // Both splits are made by the same code from the same immutable text, so they agree; should a newer portal
+        // split differently, the extra top-level commands simply run inside the previous step.
+        var steps = spans.Zip(stepIndexes, (span, index) => new ScriptStep(index, span.Start)).ToList();
+        return new ScriptCall(version.Name, version.Version, reference?.Arguments ?? "", version.Body, steps);
+    }
+}

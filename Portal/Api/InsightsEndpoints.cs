@@ -22,8 +22,9 @@ public static class InsightsEndpoints
         "Percentiles (median, p90) interpolate linearly between the closest ranks; durations are whole milliseconds, null " +
         "when there is nothing to measure. Slowest commands: finished commands of the newest `builds` builds of the window " +
         "(1 to 1000, default 100), grouped by job, phase and command text, slowest median first (top 20); the trend compares " +
-        "the median over the older half of those builds with the newer half. Slowest scripts: commands " +
-        "`run-script NAME[@VERSION] ...` grouped by NAME. Time to production: each passed deploy to the production server " +
+        "the median over the older half of those builds with the newer half; a shared script counts as one command (its " +
+        "section). Slowest scripts: the sections of `run-script NAME[@VERSION] ...` grouped by NAME, each with its slowest " +
+        "steps (the script's top-level commands). Time to production: each passed deploy to the production server " +
         "(`server`, else the server named production, else prod, case-insensitive), from the deployed build's request to " +
         "the deploy's end, against a five-minute target; null for callers who are not signed in.";
 

@@ -16,7 +16,8 @@ namespace Kaizen.Portal.Insights;
 /// <item>Slowest commands: the finished (passed or failed) commands of the newest B builds of the window, grouped by job,
 /// phase and command text, slowest median first. Their trend compares the median over the older ⌊n/2⌋ of those builds
 /// with the median over the newer rest.</item>
-/// <item>Slowest scripts: commands <c>run-script NAME[@VERSION] ...</c> grouped by NAME, whatever the version and job.</item>
+/// <item>Slowest scripts: the sections of shared scripts (<c>run-script NAME[@VERSION] ...</c>) grouped by NAME, whatever the
+/// version and job, each with its slowest steps; a script's steps are not listed among the commands.</item>
 /// <item>Time to production: for each passed deploy to the production server, from the deployed build's request (what
 /// a merge triggers, so waiting for a runner counts) to the deploy's end; the target is five minutes.</item>
 /// </list>
@@ -97,21 +98,25 @@ public static class InsightsCalculator
         // The older half are the first ⌊n/2⌋ builds; rows of builds outside the set (requested since it was read) are ignored.
         var half = new Dictionary<long, bool>();
         for (var i = 0; i < buildIds.Count; i++) half[buildIds[i]] = i < buildIds.Count / 2;
-        var rows = commands.Where(c => half.ContainsKey(c.BuildId)).ToList();
+        var measured = commands.Where(c => half.ContainsKey(c.BuildId)).ToList();
+        // The commands of the settings; a script's steps are listed under their script. Builds from before the library
+        // recorded no script name, so a run-script command's text names it.
+        var rows = measured.Where(c => c.ParentIdx is null).ToList();
+        var steps = measured.Where(c => c.ParentIdx is not null && c.Script is not null).ToLookup(c => c.Script!, StringComparer.Ordinal);
 
         var slowest = rows.GroupBy(c => (c.Job, c.Phase, c.Text))
             .Select(g =>
             {
                 var (median, p90) = Percentiles.MedianAndP90(g.Select(c => c.DurationMs));
-                return new SlowCommand(g.Key.Job, g.Key.Phase, g.Key.Text, ScriptName(g.Key.Text), g.Count(), median!.Value, p90!.Value,
-                    g.Sum(c => c.DurationMs), TrendOf(g, half));
+                return new SlowCommand(g.Key.Job, g.Key.Phase, g.Key.Text, g.First().Script ?? ScriptName(g.Key.Text), g.Count(),
+                    median!.Value, p90!.Value, g.Sum(c => c.DurationMs), TrendOf(g, half));
             })
             .OrderByDescending(c => c.MedianMs).ThenByDescending(c => c.P90Ms).ThenByDescending(c => c.TotalMs)
             .ThenBy(c => c.Job, StringComparer.Ordinal).ThenBy(c => c.Command, StringComparer.Ordinal)
             .Take(top)
             .ToList();
 
-        var scripts = rows.Select(c => (Row: c, Script: ScriptName(c.Text)))
+        var scripts = rows.Select(c => (Row: c, Script: c.Script ?? ScriptName(c.Text)))
             .Where(x => x.Script is not null)
             .GroupBy(x => x.Script!, StringComparer.Ordinal)
             .Select(g =>
@@ -119,13 +124,25 @@ public static class InsightsCalculator
                 var (median, p90) = Percentiles.MedianAndP90(g.Select(x => x.Row.DurationMs));
                 return new SlowScript(g.Key, g.Count(), median!.Value, p90!.Value, g.Sum(x => x.Row.DurationMs),
                     g.Select(x => x.Row.Job).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList(),
-                    TrendOf(g.Select(x => x.Row), half));
+                    TrendOf(g.Select(x => x.Row), half), StepsOf(steps[g.Key]));
             })
             .OrderByDescending(s => s.MedianMs).ThenByDescending(s => s.P90Ms).ThenBy(s => s.Script, StringComparer.Ordinal)
             .Take(top)
             .ToList();
         return (slowest, scripts);
     }
+
+    /// <summary>The slowest ten steps of a script, slowest median first.</summary>
+    private static IReadOnlyList<ScriptStep> StepsOf(IEnumerable<CommandSample> steps) => steps
+        .GroupBy(c => c.Text, StringComparer.Ordinal)
+        .Select(g =>
+        {
+            var (median, p90) = Percentiles.MedianAndP90(g.Select(c => c.DurationMs));
+            return new ScriptStep(g.Key, g.Count(), median!.Value, p90!.Value, g.Sum(c => c.DurationMs));
+        })
+        .OrderByDescending(s => s.MedianMs).ThenByDescending(s => s.P90Ms).ThenBy(s => s.Command, StringComparer.Ordinal)
+        .Take(10)
+        .ToList();
 
     private static Trend TrendOf(IEnumerable<CommandSample> rows, IReadOnlyDictionary<long, bool> older)
     {

@@ -53,8 +53,13 @@ public sealed record SlowCommand(
     long TotalMs,
     Trend Trend);
 
-/// <summary>A shared script (run with <c>run-script NAME[@VERSION]</c>), every use grouped by its name.</summary>
-public sealed record SlowScript(string Script, int Runs, long MedianMs, long P90Ms, long TotalMs, IReadOnlyList<string> Jobs, Trend Trend);
+/// <summary>A shared script (run with <c>run-script NAME[@VERSION]</c>), every use grouped by its name, with its slowest
+/// steps (its top-level commands, each timed on its own).</summary>
+public sealed record SlowScript(string Script, int Runs, long MedianMs, long P90Ms, long TotalMs, IReadOnlyList<string> Jobs, Trend Trend,
+    IReadOnlyList<ScriptStep> Steps);
+
+/// <summary>A top-level command of a shared script, grouped by its text over every run of the script.</summary>
+public sealed record ScriptStep(string Command, int Runs, long MedianMs, long P90Ms, long TotalMs);
 
 /// <summary>The median duration in the older and the newer half of the builds, and the change in percent (positive: slower).</summary>
 public sealed record Trend(long? EarlierMedianMs, long? LaterMedianMs, double? ChangePercent);

@@ -17,7 +17,8 @@ public sealed class BuildSample
     public long? FirstJobStartedAt { get; init; }
 }
 
-/// <summary>One finished command of a build's job, with its duration.</summary>
+/// <summary>One finished command of a build's job, with its duration. A shared script runs as a section (a command of the
+/// settings, <see cref="Script"/> set) followed by its steps (<see cref="ParentIdx"/> set, <see cref="Script"/> the section's).</summary>
 public sealed class CommandSample
 {
     public long BuildId { get; init; }
@@ -25,6 +26,8 @@ public sealed class CommandSample
     public string Phase { get; init; } = "";
     public string Text { get; init; } = "";
     public long DurationMs { get; init; }
+    public int? ParentIdx { get; init; }
+    public string? Script { get; init; }
 }
 
 /// <summary>A server, and one of its passed deploys in the window when <see cref="DeployId"/> is set.</summary>
@@ -103,9 +106,11 @@ internal static class InsightsSql
     public const string BuildsOfProjects =
         "SELECT " + BuildColumns + " FROM builds b WHERE b.project_id IN @ProjectIds AND b.queued_at >= @From AND b.queued_at <= @To";
 
+    // A script's step names its script through its section (parent_idx); a section names it itself.
     private const string CommandColumns =
-        "SELECT j.build_id AS BuildId, j.name AS Job, c.phase, c.text, c.duration_ms AS DurationMs " +
-        "FROM commands c JOIN jobs j ON j.id = c.job_id " +
+        "SELECT j.build_id AS BuildId, j.name AS Job, c.phase, c.text, c.duration_ms AS DurationMs, c.parent_idx AS ParentIdx, " +
+        "COALESCE(c.script_name, s.script_name) AS Script " +
+        "FROM commands c JOIN jobs j ON j.id = c.job_id LEFT JOIN commands s ON s.job_id = c.job_id AND s.idx = c.parent_idx " +
         "WHERE j.deploy_id IS NULL AND c.duration_ms IS NOT NULL AND c.status IN ('passed', 'failed') AND j.build_id IN ";
 
     public static readonly SqlText CommandsOfNewestBuilds = new(

@@ -86,7 +86,7 @@ public sealed class InsightsApiTests(InsightsPortal fixture) : IClassFixture<Ins
     }
 
     [Fact]
-    public async Task Scripts_are_grouped_by_name_whatever_their_version()
+    public async Task Scripts_are_grouped_by_name_whatever_their_version_with_their_slowest_steps()
     {
         // Act
         var insights = await GetAsync(_admin, "/api/v1/projects/shop/insights");
@@ -97,6 +97,11 @@ public sealed class InsightsApiTests(InsightsPortal fixture) : IClassFixture<Ins
         Assert.Equal(("deploy-s3", 2, 25_000L, 29_000L, 50_000L), (deploy.Script, deploy.Runs, deploy.MedianMs, deploy.P90Ms, deploy.TotalMs));
         Assert.Equal(["test"], deploy.Jobs);
         Assert.Equal(new Trend(20_000, 30_000, 50.0), deploy.Trend);
+        // Its steps: sync 15 and 25 s, done 1 and 2 s; they are not among the commands.
+        Assert.Equal([new ScriptStep("aws s3 sync dist s3://bucket", 2, 20_000, 24_000, 40_000), new ScriptStep("echo done", 2, 1_500, 1_900, 3_000)],
+            deploy.Steps);
+        Assert.Empty(insights.SlowestScripts[1].Steps);
+        Assert.DoesNotContain(insights.SlowestCommands, c => c.Command is "aws s3 sync dist s3://bucket" or "echo done");
         Assert.Equal(("notify-chat", 1, 1_000L), (insights.SlowestScripts[1].Script, insights.SlowestScripts[1].Runs, insights.SlowestScripts[1].MedianMs));
     }
 

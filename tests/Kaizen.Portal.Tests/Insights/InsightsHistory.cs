@@ -3,8 +3,10 @@ using Kaizen.Portal.Data;
 
 namespace Kaizen.Portal.Tests.Insights;
 
-/// <summary>A command as seeded: its phase, text, seconds it took (null: it never ran) and status.</summary>
-internal sealed record SeedCommand(string Text, int? Seconds, string Status = "passed", string Phase = "main");
+/// <summary>A command as seeded: its phase, text, seconds it took (null: it never ran) and status; a shared script's section
+/// names its <paramref name="Script"/>, and the script's steps name their section's index as <paramref name="Parent"/>.</summary>
+internal sealed record SeedCommand(string Text, int? Seconds, string Status = "passed", string Phase = "main", string? Script = null,
+    int? Version = null, int? Parent = null);
 
 /// <summary>A job as seeded; one that <paramref name="NeverStarted"/> has no start time (canceled while queued).</summary>
 internal sealed record SeedJob(string Name, IReadOnlyList<SeedCommand> Commands, bool NeverStarted = false)
@@ -81,9 +83,9 @@ internal sealed class InsightsHistory(Database db)
         {
             var command = job.Commands[i];
             await c.ExecuteAsync(
-                "INSERT INTO commands (job_id, idx, phase, text, status, started_at, duration_ms, exit_code) " +
-                "VALUES (@JobId, @Idx, @Phase, @Text, @Status, @Started, @DurationMs, @ExitCode)",
-                new { JobId = jobId, Idx = i, command.Phase, command.Text, command.Status, Started = started,
+                "INSERT INTO commands (job_id, idx, phase, text, status, started_at, duration_ms, exit_code, parent_idx, script_name, script_version) " +
+                "VALUES (@JobId, @Idx, @Phase, @Text, @Status, @Started, @DurationMs, @ExitCode, @Parent, @Script, @Version)",
+                new { JobId = jobId, Idx = i, command.Phase, command.Text, command.Status, Started = started, command.Parent, command.Script, command.Version,
                     DurationMs = command.Seconds * 1000L, ExitCode = command.Seconds is null ? (int?)null : command.Status == "failed" ? 1 : 0 });
         }
         return jobId;

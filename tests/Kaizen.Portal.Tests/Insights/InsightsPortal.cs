@@ -47,9 +47,15 @@ public sealed class InsightsPortal : IAsyncLifetime
         var today = DateOnly.FromDateTime(DateTime.UtcNow);
         (Day3, Day2, Day1) = (today.AddDays(-3), today.AddDays(-2), today.AddDays(-1));
         DateTimeOffset At(DateOnly day, int hour) => new(day.ToDateTime(new TimeOnly(hour, 0)), TimeSpan.Zero);
-        SeedJob Test(int pytest, string? script = null, int scriptSeconds = 0, string pytestStatus = "passed") => new("test",
-            [new SeedCommand("restore", 2, Phase: "setup"), new SeedCommand("pytest -q", pytest, pytestStatus),
-             .. script is null ? Array.Empty<SeedCommand>() : [new SeedCommand(script, scriptSeconds)]]);
+        SeedJob Test(int pytest, params SeedCommand[] more) => new("test",
+            [new SeedCommand("restore", 2, Phase: "setup"), new SeedCommand("pytest -q", pytest), .. more]);
+        // A shared script as the library records it: its section (command 2 of the test job), then its two steps.
+        SeedCommand[] DeployS3(string text, int? version, int seconds, int sync, int done) =>
+        [
+            new SeedCommand(text, seconds, Script: "deploy-s3", Version: version ?? 3),
+            new SeedCommand("aws s3 sync dist s3://bucket", sync, Parent: 2),
+            new SeedCommand("echo done", done, Parent: 2),
+        ];
         SeedJob Lint(int? flake8, string? extra = null) => new("lint",
             [new SeedCommand("flake8", flake8, flake8 is null ? "skipped" : "passed"), .. extra is null ? Array.Empty<SeedCommand>() : [new SeedCommand(extra, 1)]]);
 
@@ -57,15 +63,16 @@ public sealed class InsightsPortal : IAsyncLifetime
         await history.BuildAsync(shop, "main", "passed", At(today.AddDays(-40), 10), 1, 999, Test(999), Lint(999));
 
         // shop, main, three days ago: A passed, B failed, C passed, D canceled after its test job started (lint never did).
-        BuildA = await history.BuildAsync(shop, "main", "passed", At(Day3, 10), 5, 100, Test(60, "run-script deploy-s3@2 bucket", 20), Lint(10));
+        BuildA = await history.BuildAsync(shop, "main", "passed", At(Day3, 10), 5, 100, Test(60, DeployS3("run-script deploy-s3@2 bucket", 2, 20, 15, 1)), Lint(10));
         BuildB = await history.BuildAsync(shop, "main", "failed", At(Day3, 11), 15, 200, Test(80), Lint(12));
         var buildC = await history.BuildAsync(shop, "main", "passed", At(Day3, 12), 25, 300, Test(100), Lint(14));
         await history.BuildAsync(shop, "main", "canceled", At(Day3, 13), 40, 10, Test(40), new SeedJob("lint", [new SeedCommand("flake8", null, "skipped")], NeverStarted: true));
         // shop, main, two days ago: E and F passed, G canceled while queued (no job ever started).
-        BuildE = await history.BuildAsync(shop, "main", "passed", At(Day2, 9), 3, 120, Test(50, "run-script deploy-s3 bucket", 30), Lint(8));
+        BuildE = await history.BuildAsync(shop, "main", "passed", At(Day2, 9), 3, 120, Test(50, DeployS3("run-script deploy-s3 bucket", null, 30, 25, 2)), Lint(8));
         await history.BuildAsync(shop, "main", "passed", At(Day2, 10), 7, 180, Test(70), Lint(9));
         await history.BuildAsync(shop, "main", "canceled", At(Day2, 11), null, 0, new SeedJob("test", [new SeedCommand("pytest -q", null, "skipped")], NeverStarted: true));
-        // shop, develop, yesterday: H failed (its pytest failed, coverage skipped), I passed.
+        // shop, develop, yesterday: H failed (its pytest failed, coverage skipped), I passed. H ran notify-chat as a build from
+        // before the script library would have recorded it: no script name, only the command's text.
         await history.BuildAsync(shop, "develop", "failed", At(Day1, 14), 2, 50,
             new SeedJob("test", new SeedCommand("restore", 2, Phase: "setup"), new SeedCommand("pytest -q", 90, "failed"), new SeedCommand("coverage", null, "skipped")),
             Lint(11, "run-script notify-chat"));

@@ -15,7 +15,8 @@ public static class InsightsEndpoints
     /// <summary>What the figures mean, shown in the OpenAPI document.</summary>
     public const string Definitions =
         "Window: the last `days` UTC days including today (1 to 365, default 30), from the start of the oldest day to now; " +
-        "a build belongs to the day (UTC) it was requested, a deploy to the day it finished. " +
+        "a build belongs to the day (UTC) it was requested, a deploy to the day it finished; a branch lists only its days " +
+        "with builds. " +
         "Build duration: from the build's start (its first job claimed by a runner) to its end, for passed and failed builds; " +
         "canceled builds are excluded. Queue time: from the build's request to the first of its own jobs starting (claimed " +
         "by a runner). Pass rate: passed / (passed + failed), canceled builds excluded, a fraction from 0 to 1. " +

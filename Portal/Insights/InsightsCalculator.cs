@@ -66,23 +66,17 @@ public static class InsightsCalculator
     }
 
     /// <summary>Each branch with builds in the window (the default branch first, then by builds, most first), with its figures
-    /// for every day from <paramref name="firstDay"/> on.</summary>
-    public static IReadOnlyList<BranchTrend> Branches(IReadOnlyList<BuildSample> builds, DateOnly firstDay, int days, string defaultBranch)
+    /// for each UTC day that has builds, oldest first (days without builds are left out: a year of pull request branches
+    /// would otherwise be mostly empty days).</summary>
+    public static IReadOnlyList<BranchTrend> Branches(IReadOnlyList<BuildSample> builds, string defaultBranch)
     {
         ArgumentNullException.ThrowIfNull(builds);
         return builds.GroupBy(b => b.Branch, StringComparer.Ordinal)
             .OrderByDescending(g => g.Key == defaultBranch)
             .ThenByDescending(g => g.Count())
             .ThenBy(g => g.Key, StringComparer.Ordinal)
-            .Select(g =>
-            {
-                var byDay = g.ToLookup(b => Day(b.QueuedAt));
-                var series = Enumerable.Range(0, days)
-                    .Select(i => firstDay.AddDays(i))
-                    .Select(day => new DayFigures(day, Figures(byDay[day])))
-                    .ToList();
-                return new BranchTrend(g.Key, Figures(g), series);
-            })
+            .Select(g => new BranchTrend(g.Key, Figures(g),
+                g.GroupBy(b => Day(b.QueuedAt)).OrderBy(d => d.Key).Select(d => new DayFigures(d.Key, Figures(d))).ToList()))
             .ToList();
     }
 

@@ -34,7 +34,7 @@ public sealed record BuildFigures(
 /// <summary>One UTC day of a branch's trend.</summary>
 public sealed record DayFigures(DateOnly Day, BuildFigures Figures);
 
-/// <summary>A branch's figures over the window and per UTC day (every day of the window, oldest first).</summary>
+/// <summary>A branch's figures over the window and per UTC day with builds, oldest first.</summary>
 public sealed record BranchTrend(string Branch, BuildFigures Summary, IReadOnlyList<DayFigures> Days);
 
 /// <summary>Which builds the command figures come from: the newest <see cref="Builds"/> builds requested in the window

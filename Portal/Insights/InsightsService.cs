@@ -69,7 +69,7 @@ public sealed class InsightsService(InsightsStore store, TimeProvider time)
         return Outcome<ProjectInsights>.Of(new ProjectInsights(
             project.Slug, project.Name, project.DefaultBranch, query.Days, from, to,
             InsightsCalculator.Figures(builds),
-            InsightsCalculator.Branches(builds, DateOnly.FromDateTime(from.UtcDateTime), query.Days, project.DefaultBranch),
+            InsightsCalculator.Branches(builds, project.DefaultBranch),
             new CommandWindow(query.Builds, commandBuilds.Count, commandBuilds.Count == 0 ? null : commandBuilds[0],
                 commandBuilds.Count == 0 ? null : commandBuilds[^1]),
             slowest, scripts, production));

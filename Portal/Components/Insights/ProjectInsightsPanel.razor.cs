@@ -80,14 +80,20 @@ public partial class ProjectInsightsPanel
         if (_insights is null) return;
         if (Branch is { } branch)
         {
-            _dayLabels = branch.Days.Select(d => InsightsText.Day(d.Day)).ToArray();
+            // Every day of the window on the x axis (a gap where there were no builds), labelled often enough to read.
+            var first = DateOnly.FromDateTime(_insights.From.UtcDateTime);
+            var window = Enumerable.Range(0, _insights.Days).Select(first.AddDays).ToList();
+            var byDay = branch.Days.ToDictionary(d => d.Day, d => d.Figures);
+            var every = Math.Max(1, (int)Math.Ceiling(window.Count / 12.0));
+            _dayLabels = window.Select((d, i) => (window.Count - 1 - i) % every == 0 ? InsightsText.Day(d) : "").ToArray();
+            IEnumerable<double?> Daily(Func<BuildFigures, double?> value) => window.Select(d => byDay.TryGetValue(d, out var f) ? value(f) : null);
             _durationSeries =
             [
-                Series("Median duration", branch.Days.Select(d => InsightsText.Minutes(d.Figures.MedianDurationMs))),
-                Series("p90 duration", branch.Days.Select(d => InsightsText.Minutes(d.Figures.P90DurationMs))),
-                Series("Median queue", branch.Days.Select(d => InsightsText.Minutes(d.Figures.MedianQueueMs))),
+                Series("Median duration", Daily(f => InsightsText.Minutes(f.MedianDurationMs))),
+                Series("p90 duration", Daily(f => InsightsText.Minutes(f.P90DurationMs))),
+                Series("Median queue", Daily(f => InsightsText.Minutes(f.MedianQueueMs))),
             ];
-            _passRateSeries = [Series("Pass rate", branch.Days.Select(d => d.Figures.PassRate is { } r ? Math.Round(r * 100, 1) : (double?)null))];
+            _passRateSeries = [Series("Pass rate", Daily(f => f.PassRate is { } r ? Math.Round(r * 100, 1) : null))];
         }
         var top = _insights.SlowestCommands.Take(10).ToList();
         _commandLabels = top.Select((_, i) => (i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();

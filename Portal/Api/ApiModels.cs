@@ -54,8 +54,10 @@ public sealed record BuildSummary(
 
 public sealed record BuildListResponse(IReadOnlyList<BuildSummary> Items, long Total, int Page, int PageSize);
 
+/// <summary>A command of a job. A shared script is a section (<see cref="Script"/>: <c>name@version</c> it ran) followed by
+/// its top-level commands, each with <see cref="Parent"/> = the section's index.</summary>
 public sealed record CommandResponse(int Index, string Phase, string Text, string Status, int? ExitCode, long? DurationMs,
-    DateTimeOffset? StartedAt);
+    DateTimeOffset? StartedAt, int? Parent = null, string? Script = null);
 
 public sealed record JobResponse(
     long Id, string Name, string Status, string? Error, DateTimeOffset QueuedAt, DateTimeOffset? StartedAt,
@@ -75,6 +77,7 @@ public sealed record BuildResponse(
             jobs.Select(j => new JobResponse(j.Id, j.Name, j.Status, j.Error, DateTimeOffset.FromUnixTimeMilliseconds(j.QueuedAt),
                 BuildSummary.Time(j.StartedAt), BuildSummary.Time(j.FinishedAt), j.LogBytes,
                 byJob[j.Id].Select(c => new CommandResponse(c.Idx, c.Phase, c.Text, c.Status, c.ExitCode, c.DurationMs,
-                    BuildSummary.Time(c.StartedAt))).ToList())).ToList());
+                    BuildSummary.Time(c.StartedAt), c.ParentIdx,
+                    c.ScriptName is { } script ? $"{script}@{c.ScriptVersion}" : null)).ToList())).ToList());
     }
 }

@@ -22,6 +22,7 @@ public sealed class GitMirror(IOptions<KaizenOptions> options, ILogger<GitMirror
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
     private readonly ConcurrentDictionary<long, SemaphoreSlim> _locks = new();
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _named = new(StringComparer.Ordinal);
     private readonly string _root = Path.Combine(options.Value.ResolveDataDirectory(), "git");
 
     /// <summary>Checks that a git URL is one Kaizen accepts and returns it in canonical form (absolute local paths).</summary>
@@ -111,6 +112,52 @@ public sealed class GitMirror(IOptions<KaizenOptions> options, ILogger<GitMirror
         }
     }
 
+    /// <summary>
+    /// Creates or updates a bare mirror that is not a project's (e.g. the git-backed script library) under the mirrors'
+    /// folder as <paramref name="name"/>.git; returns its path. <paramref name="environment"/> adds variables for git
+    /// (credentials as <c>GIT_CONFIG_*</c>, so they never reach the command line or the mirror's config).
+    /// </summary>
+    public async Task<GitResult<string>> MirrorAsync(string name, string url, IReadOnlyDictionary<string, string?>? environment,
+        CancellationToken ct)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        var gate = _named.GetOrAdd(name, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(ct);
+        try
+        {
+            var path = Path.Combine(_root, $"{name}.git");
+            (ProcessResult Result, string Stdout, string Stderr) run;
+            if (Directory.Exists(Path.Combine(path, "refs")))
+            {
+                run = await GitAsync(path, environment, ct, "fetch", "--prune", "--quiet", "--", url, "+refs/heads/*:refs/heads/*");
+            }
+            else
+            {
+                Directory.CreateDirectory(_root);
+                if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+                run = await GitAsync(null, environment, ct, "clone", "--mirror", "--quiet", "--", url, path);
+            }
+            if (!run.Result.Succeeded)
+            {
+                logger.LogWarning("Git mirror {Name} failed: {Error}", name, run.Stderr.Trim());
+                return GitResult<string>.Fail(Explain(url, run.Result, run.Stderr));
+            }
+            return new GitResult<string>(path, null);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>Runs a git command that only reads from the bare repository at <paramref name="gitDir"/>; its output.</summary>
+    public async Task<GitResult<string>> ReadAsync(string gitDir, CancellationToken ct, params string[] args)
+    {
+        var (result, stdout, stderr) = await GitAsync(gitDir, null, ct, args);
+        if (result.StartError is not null) return GitResult<string>.Fail(result.StartError);
+        return result.Succeeded ? new GitResult<string>(stdout, null) : GitResult<string>.Fail(stderr.Trim());
+    }
+
     private static async Task<GitResult<IReadOnlyList<GitBranch>>> BranchesAsync(string mirror, CancellationToken ct)
     {
         // %00 separates fields: subjects and names may hold any other character.
@@ -134,8 +181,11 @@ public sealed class GitMirror(IOptions<KaizenOptions> options, ILogger<GitMirror
         return $"Could not read the git repository at '{url}': {(detail.Length > 0 ? detail : $"git exited with {result.ExitCode}")}";
     }
 
-    private static async Task<(ProcessResult Result, string Stdout, string Stderr)> GitAsync(string? gitDir, CancellationToken ct,
-        params string[] args)
+    private static Task<(ProcessResult Result, string Stdout, string Stderr)> GitAsync(string? gitDir, CancellationToken ct,
+        params string[] args) => GitAsync(gitDir, null, ct, args);
+
+    private static async Task<(ProcessResult Result, string Stdout, string Stderr)> GitAsync(string? gitDir,
+        IReadOnlyDictionary<string, string?>? extra, CancellationToken ct, params string[] args)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(Timeout);
@@ -148,6 +198,7 @@ public sealed class GitMirror(IOptions<KaizenOptions> options, ILogger<GitMirror
             ["GIT_ASKPASS"] = "true",
             ["GIT_SSH_COMMAND"] = "ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new",
         };
+        foreach (var (name, value) in extra ?? new Dictionary<string, string?>()) env[name] = value;
         try
         {
             return await ProcessRunner.CaptureAsync(new ProcessRequest("git", arguments, null, env), timeout.Token);

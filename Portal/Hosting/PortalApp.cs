@@ -207,6 +207,7 @@ public static class PortalApp
         app.MapRunnerProtocol();
         app.MapArtifacts();
         app.MapTestReports();
+        app.MapScriptsApi();
         app.MapInsightsApi();
         app.MapAccountEndpoints();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();

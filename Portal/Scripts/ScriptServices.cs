@@ -8,6 +8,7 @@ public static class ScriptServices
         services.AddSingleton<ScriptStore>();
         services.AddSingleton<ScriptLibrary>();
         services.AddSingleton<ScriptPlanner>();
+        services.AddSingleton<ScriptGitSync>();
         return services;
     }
 }

@@ -32,9 +32,11 @@ public partial class ProjectInsightsPanel
     private List<ChartSeries<double>> _productionSeries = [];
     private string[] _productionLabels = [];
 
-    private readonly LineChartOptions _minutesOptions = new() { YAxisTitle = "minutes", YAxisRequireZeroPoint = true, ShowDataMarkers = true };
-    private readonly BarChartOptions _percentOptions = new() { YAxisTitle = "pass rate, %", YAxisSuggestedMax = 100 };
-    private readonly BarChartOptions _secondsOptions = new() { YAxisTitle = "seconds" };
+    // Ticks every unit, thinned out by the chart when there would be too many (the default step, 20, hides minutes).
+    private readonly LineChartOptions _minutesOptions = new()
+        { YAxisTitle = "minutes", YAxisRequireZeroPoint = true, ShowDataMarkers = true, YAxisTicks = 1, MaxNumYAxisTicks = 8 };
+    private readonly BarChartOptions _percentOptions = new() { YAxisTitle = "pass rate, %", YAxisSuggestedMax = 100, YAxisTicks = 20 };
+    private readonly BarChartOptions _secondsOptions = new() { YAxisTitle = "seconds", YAxisTicks = 1, MaxNumYAxisTicks = 8 };
 
     /// <summary>The branch shown in the trend: the one picked, else the first (the default branch when it has builds).</summary>
     private BranchTrend? Branch => _insights?.Branches.FirstOrDefault(b => b.Branch == _branch) ?? _insights?.Branches.FirstOrDefault();

@@ -5,7 +5,8 @@ namespace Kaizen.Portal.Components.Logs;
 
 /// <summary>
 /// What a section header shows: a command (text, phase, status, duration, exit code) or job-level output, plus its
-/// lines (null when it printed nothing yet).
+/// lines (null when it printed nothing yet). A shared script is a section with <see cref="Script"/> (<c>name@version</c>)
+/// and <see cref="HasSteps"/>, followed by its top-level commands, each a section with <see cref="Parent"/> set.
 /// </summary>
 public sealed record LogSectionInfo(
     string Key,
@@ -16,7 +17,10 @@ public sealed record LogSectionInfo(
     long? DurationMs,
     int? ExitCode,
     long? StartedAt,
-    LogSection? Lines)
+    LogSection? Lines,
+    int? Parent = null,
+    string? Script = null,
+    bool HasSteps = false)
 {
     public int LineCount => Lines?.Count ?? 0;
 
@@ -56,7 +60,9 @@ public sealed record LogSectionInfo(
             known.Add(c.Idx);
             var duration = c.DurationMs ?? (c.Status == Builds.Status.Running && c.StartedAt is { } s ? Math.Max(0, nowMs - s) : null);
             result.Add(new(CommandKey(c.Idx), LogSectionKind.Command, c.Text, c.Phase, c.Status, duration, c.ExitCode, c.StartedAt,
-                document.Section(LogSectionKind.Command, c.Idx)));
+                document.Section(LogSectionKind.Command, c.Idx), c.ParentIdx,
+                c.ScriptName is { } script ? $"{script}@{c.ScriptVersion}" : null,
+                commands.Any(step => step.ParentIdx == c.Idx)));
         }
         // Output of a command the page does not know yet (its start event is on the way): show it anyway.
         foreach (var s in document.Sections.Where(s => s.Kind == LogSectionKind.Command && !known.Contains(s.CommandIdx!.Value)))

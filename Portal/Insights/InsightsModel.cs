@@ -18,8 +18,9 @@ public sealed record ProjectInsights(
     IReadOnlyList<SlowScript> SlowestScripts,
     TimeToProduction? TimeToProduction);
 
-/// <summary>Figures of a set of builds (a day, a branch, a project). Durations and pass rates count only passed and failed
-/// builds; canceled builds are counted but excluded from both. Queue time counts every build one of whose jobs started.</summary>
+/// <summary>Figures of a set of builds (a day, a branch, a project). <see cref="Builds"/> counts every build requested,
+/// also those still queued or running. Durations and pass rates count only passed and failed builds; canceled builds are
+/// counted but excluded from both. Queue time counts every build one of whose jobs started.</summary>
 public sealed record BuildFigures(
     int Builds,
     int Passed,

@@ -1,4 +1,6 @@
 using System.Security.Claims;
+using Kaizen.Portal.Builds;
+using Kaizen.Portal.Components.Shared;
 using Kaizen.Portal.Insights;
 using Kaizen.Portal.Projects;
 using Microsoft.AspNetCore.Components;
@@ -7,12 +9,19 @@ using MudBlazor;
 
 namespace Kaizen.Portal.Components.Insights;
 
-public partial class ProjectInsightsPanel
+public partial class ProjectInsightsPanel : IDisposable
 {
     [Inject] private InsightsService Insights { get; set; } = null!;
 
+    [Inject] private LiveUpdates Live { get; set; } = null!;
+
     /// <summary>The project, already checked readable by whoever looks.</summary>
     [Parameter, EditorRequired] public ProjectRow Project { get; set; } = null!;
+
+    /// <summary>How often, at most, live changes recompute the figures. A finished build or deploy changes them a little;
+    /// not every job event of every project (what the dashboard key carries: a job's end is published there, not on the
+    /// project's key) need recompute them.</summary>
+    [Parameter] public TimeSpan RefreshEvery { get; set; } = TimeSpan.FromSeconds(10);
 
     [CascadingParameter] private Task<AuthenticationState>? Auth { get; set; }
 
@@ -23,6 +32,8 @@ public partial class ProjectInsightsPanel
     private string? _server;
     private ProjectInsights? _insights;
     private long _loadedProjectId;
+    private IDisposable? _subscription;
+    private CoalescingRefresh? _refresh;
 
     private List<ChartSeries<double>> _durationSeries = [];
     private List<ChartSeries<double>> _passRateSeries = [];
@@ -48,9 +59,24 @@ public partial class ProjectInsightsPanel
         await LoadAsync();
     }
 
-    private async Task LoadAsync()
+    protected override void OnAfterRender(bool firstRender)
     {
-        _loading = true;
+        if (!firstRender) return;
+        _refresh = new CoalescingRefresh(async () =>
+        {
+            await InvokeAsync(async () =>
+            {
+                await LoadAsync(quietly: true);
+                StateHasChanged();
+            });
+        }, RefreshEvery);
+        _subscription = Live.Subscribe(LiveUpdates.Keys.Dashboard, () => _refresh.RequestAsync());
+    }
+
+    /// <param name="quietly">A live refresh keeps the figures on screen while it reads the new ones.</param>
+    private async Task LoadAsync(bool quietly = false)
+    {
+        _loading = !quietly;
         var user = Auth is null ? new ClaimsPrincipal() : (await Auth).User;
         var result = await Insights.ProjectAsync(Project, new InsightsQuery(_days, Server: _server), ProjectAccess.IsSignedIn(user));
         _error = result.Ok ? null : result.Message;
@@ -114,6 +140,12 @@ public partial class ProjectInsightsPanel
                 Series($"Target ({production.TargetMs / 60_000} min)", production.Items.Select(_ => InsightsText.Minutes(production.TargetMs))),
             ];
         }
+    }
+
+    public void Dispose()
+    {
+        _subscription?.Dispose();
+        _refresh?.Dispose();
     }
 
     private static ChartSeries<double> Series(string name, IEnumerable<double?> values) =>

@@ -3,7 +3,9 @@ using Kaizen.Portal.Components.Insights;
 using Kaizen.Portal.Insights;
 using Kaizen.Portal.Projects;
 using Kaizen.Portal.Tests.Components;
+using Kaizen.Portal.Builds;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Kaizen.Portal.Tests.Insights;
 
@@ -16,6 +18,7 @@ public sealed class InsightsPanelTests : PortalComponentContext
     protected override Task SetUpAsync()
     {
         Services.AddSingleton(new InsightsService(new InsightsStore(Db.Database), Db.Clock));
+        Services.AddSingleton(new LiveUpdates(NullLogger<LiveUpdates>.Instance));
         _history = new InsightsHistory(Db.Database);
         SignIn("admin", "admin");
         return Task.CompletedTask;
@@ -86,6 +89,25 @@ public sealed class InsightsPanelTests : PortalComponentContext
         cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[data-testid=insights-commands]")), WaitTimeout);
         Assert.DoesNotContain("Time to production", cut.Markup);
         Assert.Empty(cut.FindAll("[data-testid=insights-production]"));
+    }
+
+    [Fact]
+    public async Task A_build_finishing_while_the_tab_is_open_updates_the_figures()
+    {
+        // Arrange
+        var project = await ProjectAsync("live");
+        var day = new DateTimeOffset(2029, 12, 31, 10, 0, 0, TimeSpan.Zero);
+        await _history.BuildAsync(project.Id, "main", "passed", day, 5, 100, new SeedJob("test", new SeedCommand("make", 90)));
+        var cut = RenderInLayout<ProjectInsightsPanel>(("Project", project), ("RefreshEvery", TimeSpan.FromMilliseconds(20)));
+        cut.WaitForAssertion(() => Assert.Equal("1", cut.Find("[data-testid=insights-builds]").TextContent.Trim()), WaitTimeout);
+
+        // Act
+        await _history.BuildAsync(project.Id, "main", "failed", day.AddHours(1), 5, 50, new SeedJob("test", new SeedCommand("make", 40, "failed")));
+        Services.GetRequiredService<LiveUpdates>().Publish(LiveUpdates.Keys.Dashboard);
+
+        // Assert
+        cut.WaitForAssertion(() => Assert.Equal("2", cut.Find("[data-testid=insights-builds]").TextContent.Trim()), WaitTimeout);
+        Assert.Equal("50 %", cut.Find("[data-testid=insights-pass-rate]").TextContent.Trim());
     }
 
     private static List<List<string>> Cells(IRenderedComponent<Bunit.Rendering.ContainerFragment> cut, string table) =>

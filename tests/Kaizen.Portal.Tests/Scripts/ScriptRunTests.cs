@@ -139,5 +139,36 @@ public sealed class ScriptRunTests() : PortalWithRepository(embeddedSlots: 2)
         Assert.Contains("commands[0] ('run-script missing-deploy'): there is no script 'missing-deploy'", await server.DetailAsync());
     }
 
+    [Fact]
+    public async Task A_servers_deploy_runs_a_script_with_its_steps_timed_and_keeps_the_version_it_started_with()
+    {
+        // Arrange
+        await _portal.SaveAsync("ship", "echo \"shipping to $1\"\nsleep 0.2\n");
+        var slug = await _portal.CreateProjectAsync("Shipped", _repo.Path, PortalHost.OneJob("true"));
+        using var server = await _portal.Api.PostAsJsonAsync($"/api/v1/projects/{slug}/servers", new
+        {
+            name = "staging", commands = new[] { "run-script ship staging" }, trigger = new { mode = "manual" },
+        });
+        Assert.True(server.IsSuccessStatusCode, await server.Content.ReadAsStringAsync());
+        var build = await _portal.BuildAsync(slug);
+
+        // Act
+        using var requested = await _portal.Api.PostAsJsonAsync($"/api/v1/builds/{build.Id}/deploys", new { server = "staging" });
+        Assert.True(requested.IsSuccessStatusCode, await requested.Content.ReadAsStringAsync());
+        var deployId = (await requested.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64();
+        var deploy = await PortalHost.PollAsync(() => _portal.Api.GetFromJsonAsync<JsonElement>($"/api/v1/deploys/{deployId}"),
+            d => Status.IsFinished(d.GetProperty("status").GetString()!), d => $"deploy is {d.GetProperty("status")}");
+        await _portal.SaveAsync("ship", "echo changed\n");
+
+        // Assert
+        Assert.Equal(Status.Passed, deploy.GetProperty("status").GetString());
+        var commands = await _portal.Service<BuildStore>().CommandsOfJobAsync(deploy.GetProperty("jobId").GetInt64());
+        Assert.Equal([("run-script ship staging", (int?)null, "ship"), ("echo \"shipping to $1\"", 0, null), ("sleep 0.2", 0, null)],
+            commands.Select(c => (c.Text, c.ParentIdx, c.ScriptName)));
+        Assert.Equal(1, commands[0].ScriptVersion);
+        Assert.All(commands, c => Assert.Equal((Status.Passed, 0), (c.Status, c.ExitCode!.Value)));
+        Assert.InRange(commands[2].DurationMs!.Value, 150, 10_000);
+    }
+
     private static int Count(string text, string word) => text.Split(word).Length - 1;
 }

@@ -61,7 +61,7 @@ public sealed class ScriptPagesTests : PortalComponentContext
         var cut = RenderInLayout<ScriptPage>((nameof(ScriptPage.Name), "notify"));
         cut.WaitForAssertion(() => Assert.Contains("Save as v2", cut.Markup), WaitTimeout);
 
-        await cut.InvokeAsync(() => cut.Find("textarea[aria-label=Script]").Input("echo start\ncurl -sf \"$HOOK\"\necho sent\n"));
+        await cut.InvokeAsync(() => cut.Find("textarea[aria-label='Bash script']").Input("echo start\ncurl -sf \"$HOOK\"\necho sent\n"));
         await cut.InvokeAsync(() => cut.FindAll("button").Single(b => b.TextContent.Contains("Save as v2")).Click());
 
         cut.WaitForAssertion(() => Assert.Contains("Save as v3", cut.Markup), WaitTimeout);
@@ -95,7 +95,7 @@ public sealed class ScriptPagesTests : PortalComponentContext
         cut.WaitForAssertion(() => Assert.Contains("Create script", cut.Markup), WaitTimeout);
 
         await cut.InvokeAsync(() => cut.Find("input").Input("Deploy To S3!"));
-        await cut.InvokeAsync(() => cut.Find("textarea[aria-label=Script]").Input("echo hi"));
+        await cut.InvokeAsync(() => cut.Find("textarea[aria-label='Bash script']").Input("echo hi"));
         await cut.InvokeAsync(() => cut.FindAll("button").Single(b => b.TextContent.Contains("Create script")).Click());
 
         cut.WaitForAssertion(() => Assert.NotEmpty(cut.Find("[data-testid=script-error]").TextContent), WaitTimeout);

@@ -144,10 +144,13 @@ public static class ScriptEndpoints
         if (body?.GitUrl is null)
             return Results.Problem("Send { \"gitUrl\": \"https://...\", \"branch\": null, \"folder\": \"scripts\", \"username\", \"credential\" }.",
                 statusCode: 400);
-        var synced = await git.ConfigureAsync(new ScriptGitSettings(body.GitUrl, body.Branch, body.Folder, body.Username, body.Credential),
+        var configured = await git.ConfigureAsync(new ScriptGitSettings(body.GitUrl, body.Branch, body.Folder, body.Username, body.Credential),
             AuditLog.ActorOf(user), ct);
-        if (!synced.Ok && synced.Problem == Problem.Invalid && !(await library.ModeAsync(ct)).GitBacked) return synced.ToProblemResult();
-        return Results.Ok(new { Library = await LibraryResponseAsync(http, library, git, user, ct), Sync = synced.Value, SyncError = synced.Message });
+        if (!configured.Ok) return configured.ToProblemResult();
+        return Results.Ok(new
+        {
+            Library = await LibraryResponseAsync(http, library, git, user, ct), Sync = configured.Value!.Synced, configured.Value.SyncError,
+        });
     }
 
     private static async Task<IResult> DisableAsync(ScriptGitSync git, ClaimsPrincipal user, CancellationToken ct)
@@ -160,7 +163,13 @@ public static class ScriptEndpoints
     {
         if (request.ContentLength > GitHub.GithubWebhook.MaxBodyBytes) return Results.Problem("The body is too large.", statusCode: 413);
         using var buffer = new MemoryStream();
-        await request.Body.CopyToAsync(buffer, ct);
+        var chunk = new byte[81920];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, ct)) > 0)
+        {
+            if (buffer.Length + read > GitHub.GithubWebhook.MaxBodyBytes) return Results.Problem("The body is too large.", statusCode: 413);
+            buffer.Write(chunk, 0, read);
+        }
         if (!await git.VerifyWebhookAsync(buffer.ToArray(), request.Headers["X-Hub-Signature-256"], request.Headers["X-Gitlab-Token"], ct))
             return Results.Problem("The delivery is not signed with the script library's webhook secret (or the library is not git-backed).",
                 statusCode: 401);

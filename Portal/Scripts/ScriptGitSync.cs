@@ -15,6 +15,10 @@ namespace Kaizen.Portal.Scripts;
 /// </summary>
 public sealed record ScriptGitSettings(string GitUrl, string? Branch, string? Folder, string? Username, string? Credential);
 
+/// <summary>The library's new settings were saved; <see cref="Synced"/> is the first sync, or <see cref="SyncError"/> why it
+/// failed (the settings stay, so the repository can be fixed and synced again).</summary>
+public sealed record ScriptLibraryConfigured(ScriptSyncResult? Synced, string? SyncError);
+
 /// <summary>What a sync did: the commit it read, each change in words (<c>deploy-s3: version 4 (abc1234)</c>), and files
 /// it could not take (with the reason).</summary>
 public sealed record ScriptSyncResult(string Commit, IReadOnlyList<string> Changes, IReadOnlyList<string> Skipped);
@@ -36,20 +40,20 @@ public sealed class ScriptGitSync(ScriptStore store, GitMirror git, IDataProtect
 
     /// <summary>
     /// Makes the library git-backed (or changes its repository) as <paramref name="user"/> and syncs it once. A null
-    /// credential keeps the one saved before for the same URL. Returns the sync's result; the settings are kept even
-    /// when that first sync fails (its error is shown with the library), so a repository can be fixed afterwards.
+    /// credential keeps the one saved before for the same URL. Fails (<see cref="Problem.Invalid"/>, nothing saved) for
+    /// settings that cannot work; otherwise the settings are saved and the first sync's result or error returned.
     /// </summary>
-    public async Task<Outcome<ScriptSyncResult>> ConfigureAsync(ScriptGitSettings settings, string user, CancellationToken ct = default)
+    public async Task<Outcome<ScriptLibraryConfigured>> ConfigureAsync(ScriptGitSettings settings, string user, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentException.ThrowIfNullOrEmpty(user);
         var url = GitMirror.NormalizeUrl(settings.GitUrl);
-        if (!url.Ok) return Outcome<ScriptSyncResult>.Fail(Problem.Invalid, url.Error!);
+        if (!url.Ok) return Outcome<ScriptLibraryConfigured>.Fail(Problem.Invalid, url.Error!);
         var folder = NormalizeFolder(settings.Folder, out var folderProblem);
-        if (folder is null) return Outcome<ScriptSyncResult>.Fail(Problem.Invalid, folderProblem!);
+        if (folder is null) return Outcome<ScriptLibraryConfigured>.Fail(Problem.Invalid, folderProblem!);
         var branch = string.IsNullOrWhiteSpace(settings.Branch) ? null : settings.Branch.Trim();
         if (branch is not null && (branch.StartsWith('-') || branch.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c is '~' or '^' or ':' or '\\')))
-            return Outcome<ScriptSyncResult>.Fail(Problem.Invalid, $"'{branch}' is not a branch name.");
+            return Outcome<ScriptLibraryConfigured>.Fail(Problem.Invalid, $"'{branch}' is not a branch name.");
 
         var current = await store.LibraryAsync(ct);
         var credential = settings.Credential is { Length: > 0 } given
@@ -69,7 +73,8 @@ public sealed class ScriptGitSync(ScriptStore store, GitMirror git, IDataProtect
         }, ct);
         await audit.RecordAsync(user, ScriptAuditActions.LibraryChanged, ScriptAuditActions.LibraryTarget,
             $"git-backed from {url.Value} ({(branch ?? "default branch")}, folder '{folder}')", ct);
-        return await SyncAsync(user, ct);
+        var synced = await SyncAsync(user, ct);
+        return Outcome<ScriptLibraryConfigured>.Of(new ScriptLibraryConfigured(synced.Value, synced.Message));
     }
 
     /// <summary>Returns the library to scripts managed in the portal (they stay as the last sync left them).</summary>
@@ -144,6 +149,14 @@ public sealed class ScriptGitSync(ScriptStore store, GitMirror git, IDataProtect
         var commit = head.Value.Trim();
 
         var folder = library.GitFolder;
+        if (folder.Length > 0)
+        {
+            // A mistyped folder must not read as "every script was removed".
+            var tree = await git.ReadAsync(path, ct, "ls-tree", commit, "--", folder);
+            if (!tree.Ok || !tree.Value!.Contains(" tree ", StringComparison.Ordinal))
+                return Outcome<ScriptSyncResult>.Fail(Problem.Invalid,
+                    $"The repository {library.GitUrl} has no folder '{folder}' at {commit[..Math.Min(12, commit.Length)]}.");
+        }
         var listed = await git.ReadAsync(path, ct, folder.Length == 0
             ? ["ls-tree", "-z", "--name-only", commit]
             : ["ls-tree", "-z", "--name-only", commit, "--", folder + "/"]);
@@ -165,6 +178,8 @@ public sealed class ScriptGitSync(ScriptStore store, GitMirror git, IDataProtect
             }
             present.Add(name);
             await ReadFileAsync(path, commit, file, name, changes, skipped, ct);
+            // A file that came back (or a folder fixed after a mistake) brings its script back with the versions it had.
+            if (await store.RestoreAsync(name, ct)) changes.Add($"{name}: restored");
         }
 
         foreach (var script in await store.ListAsync(ct))

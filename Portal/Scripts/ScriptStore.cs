@@ -88,6 +88,13 @@ public sealed class ScriptStore(Database db, TimeProvider time)
         return await c.ExecuteAsync(ScriptSql.Delete, new { Name = name, Now = Now, Actor = actor }) == 1;
     }
 
+    /// <summary>Undoes the delete of a script whose versions exist; false when it was not deleted.</summary>
+    public async Task<bool> RestoreAsync(string name, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return await c.ExecuteAsync(ScriptSql.Restore, new { Name = name }) == 1;
+    }
+
     /// <summary>The commits already recorded as versions of a script (git-backed libraries).</summary>
     public async Task<IReadOnlySet<string>> CommitsAsync(string name, CancellationToken ct = default)
     {
@@ -245,6 +252,9 @@ internal static class ScriptSql
 
     public const string Delete =
         "UPDATE scripts SET deleted_at = @Now, deleted_by = @Actor WHERE name = @Name AND deleted_at IS NULL";
+
+    public const string Restore =
+        "UPDATE scripts SET deleted_at = NULL, deleted_by = NULL WHERE name = @Name AND deleted_at IS NOT NULL";
 
     public const string Commits =
         "SELECT v.commit_sha FROM script_versions v JOIN scripts s ON s.id = v.script_id WHERE s.name = @Name AND v.commit_sha IS NOT NULL";

@@ -117,6 +117,28 @@ public sealed class GitBackedLibraryTests() : PortalWithRepository(embeddedSlots
         Assert.Contains("Could not read the git repository", library.GetProperty("syncError").GetString());
     }
 
+    [Fact]
+    public async Task A_mistyped_folder_is_a_sync_error_that_deletes_nothing_and_fixing_it_keeps_the_versions()
+    {
+        // Arrange
+        await ConfigureAsync();
+
+        // Act
+        using var wrong = await _portal.Api.PutAsJsonAsync("/api/v1/script-library", new { gitUrl = _scripts.Path, folder = "ci/scritps" });
+        var afterWrong = await _portal.Api.GetFromJsonAsync<JsonElement>("/api/v1/scripts");
+        using var invalid = await _portal.Api.PutAsJsonAsync("/api/v1/script-library", new { gitUrl = _scripts.Path, folder = "../outside" });
+        var fixedUp = await ConfigureAsync();
+
+        // Assert
+        Assert.Equal(HttpStatusCode.OK, wrong.StatusCode);
+        Assert.Contains("has no folder 'ci/scritps'", (await wrong.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("syncError").GetString());
+        Assert.Single(afterWrong.EnumerateArray());
+        Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
+        Assert.Equal(JsonValueKind.Null, fixedUp.GetProperty("syncError").ValueKind);
+        var deploy = await _portal.Api.GetFromJsonAsync<JsonElement>("/api/v1/scripts/deploy");
+        Assert.Equal(1, deploy.GetProperty("latestVersion").GetInt32());
+    }
+
     private async Task<HttpResponseMessage> DeliverAsync(byte[] body, string signature)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/scripts") { Content = new ByteArrayContent(body) };

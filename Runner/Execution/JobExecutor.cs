@@ -77,11 +77,7 @@ public sealed class JobExecutor
 
     private async Task<JobResult> RunMaskedAsync(JobAssignment job, IReadOnlyList<JobSecret> secrets, IJobOutput output, CancellationToken cancellationToken)
     {
-        var run = new Run(job, output, _time, cancellationToken)
-        {
-            ScriptsDirectory = Path.Combine(WorkRoot, "scripts", job.JobId.ToString(CultureInfo.InvariantCulture)),
-            Library = _functions.LibraryPath,
-        };
+        var run = new Run(job, output, _time, cancellationToken) { Library = _functions.LibraryPath };
         string? workspace = null;
         IShellSession? session = null;
         List<string> secretFiles = [];
@@ -312,9 +308,6 @@ public sealed class JobExecutor
         private (JobCommand Command, long Started)? _current;
         private ScriptExecution? _script;
 
-        /// <summary>Where shared scripts are written for the time they run (one folder per command under it).</summary>
-        public required string ScriptsDirectory { get; init; }
-
         /// <summary>The <c>kaizen</c> functions, sourced into shared scripts too.</summary>
         public string? Library { get; init; }
 
@@ -340,8 +333,7 @@ public sealed class JobExecutor
             if (command.Script is { } script)
             {
                 _script = new ScriptExecution(script, output, FlushAsync, Now, cancellationToken);
-                result = await _script.RunAsync(session, index, Path.Combine(ScriptsDirectory, index.ToString(CultureInfo.InvariantCulture)), Library)
-                    .ConfigureAwait(false);
+                result = await _script.RunAsync(session, index, Library).ConfigureAwait(false);
                 _script = null;
             }
             else

@@ -30,43 +30,52 @@ internal sealed class ScriptExecution(ScriptCall script, IJobOutput output, Func
 
     /// <summary>Runs the script in <paramref name="session"/>; output of the section itself (before the first step, after
     /// a step ended, bash's syntax errors) goes to <paramref name="sectionIndex"/>.</summary>
-    public async Task<CommandResult> RunAsync(IShellSession session, int sectionIndex, string directory, string? library)
+    public async Task<CommandResult> RunAsync(IShellSession session, int sectionIndex, string? library)
     {
         var nonce = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-        Directory.CreateDirectory(directory);
-        // $0 of the script: its name, as a file of its own (names come from the portal; kept to safe characters anyway).
-        var fileName = new string(script.Name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_').ToArray());
-        var path = Path.Combine(directory, (fileName.Trim('.').Length > 0 ? fileName : "script") + ".sh");
-        await File.WriteAllTextAsync(path, Instrument(script.Body, _steps.Select(s => s.Start).ToList(), nonce, library),
-            new UTF8Encoding(false), cancellationToken).ConfigureAwait(false);
-
         var splitter = new ScriptMarkerSplitter(MarkerName + nonce + ":");
         var target = sectionIndex;
         Func<ReadOnlyMemory<byte>, ValueTask> write = data => output.WriteAsync(target, data, cancellationToken);
-        try
-        {
-            var arguments = string.IsNullOrWhiteSpace(script.Arguments) ? "" : " " + script.Arguments;
-            // `bash -n` first: a syntax error anywhere fails the section before any step runs, with bash's own message
-            // (run alone, bash would only meet it when it reaches that line, after running the steps before it).
-            var file = JobExecutor.ShellQuote(path);
-            var result = await session.RunAsync($"\"${{BASH:-bash}}\" -n -- {file} && \"${{BASH:-bash}}\" -- {file}{arguments}",
-                data => splitter.FeedAsync(data, write, async payload =>
-                {
-                    await flush().ConfigureAwait(false);
-                    target = OnMarker(payload) ?? sectionIndex;
-                }), cancellationToken).ConfigureAwait(false);
-            await splitter.FlushAsync(write).ConfigureAwait(false);
-            await flush().ConfigureAwait(false);
+        var result = await session.RunAsync(Command(script, _steps, nonce, library),
+            data => splitter.FeedAsync(data, write, async payload =>
+            {
+                await flush().ConfigureAwait(false);
+                target = OnMarker(payload) ?? sectionIndex;
+            }), cancellationToken).ConfigureAwait(false);
+        await splitter.FlushAsync(write).ConfigureAwait(false);
+        await flush().ConfigureAwait(false);
 
-            // A step still open is the one the script ended in (exit, set -e, a fatal error): it ends with the script.
-            FinishCurrent(result.ExitCode);
-            SkipRemaining();
-            return result;
-        }
-        finally
-        {
-            TryDelete(directory);
-        }
+        // A step still open is the one the script ended in (exit, set -e, a fatal error): it ends with the script.
+        FinishCurrent(result.ExitCode);
+        SkipRemaining();
+        return result;
+    }
+
+    /// <summary>
+    /// The command the job's shell runs: it writes the instrumented script to a temporary folder of its own (through
+    /// a heredoc, so this works wherever the shell runs, on the host or in a container), checks it with <c>bash -n</c>
+    /// (a syntax error anywhere fails the section before any step runs, with bash's own message, where bash alone would
+    /// only meet it at that line), runs it with the arguments as written, removes the folder and ends with the script's
+    /// exit status. The arguments end their line, so a comment after them stays a comment.
+    /// </summary>
+    internal static string Command(ScriptCall script, IReadOnlyList<ScriptStep> steps, string nonce, string? library)
+    {
+        // $0 of the script: its name, as a file of its own (names come from the portal; kept to safe characters anyway).
+        var name = new string(script.Name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_').ToArray());
+        var file = $"\"$__kaizen_script/{(name.Trim('.').Length > 0 ? name : "script")}.sh\"";
+        var delimiter = "KAIZEN_SCRIPT_" + nonce;
+        var body = Instrument(script.Body, steps.Select(s => s.Start).ToList(), nonce, library);
+        var arguments = string.IsNullOrWhiteSpace(script.Arguments) ? "" : " " + script.Arguments.Trim();
+        return new StringBuilder(body.Length + 600)
+            .Append("__kaizen_script=$(mktemp -d \"${TMPDIR:-/tmp}/kaizen-script.XXXXXX\") && cat > ").Append(file)
+            .Append(" <<'").Append(delimiter).Append("'\n")
+            .Append(body).Append(body.EndsWith('\n') ? "" : "\n")
+            .Append(delimiter).Append('\n')
+            .Append("__kaizen_script_status=0; { \"${BASH:-bash}\" -n -- ").Append(file).Append(" && \"${BASH:-bash}\" -- ").Append(file)
+            .Append(arguments).Append('\n')
+            .Append("} || __kaizen_script_status=$?; rm -rf -- \"$__kaizen_script\"; unset __kaizen_script; ")
+            .Append("eval \"unset __kaizen_script_status; (exit $__kaizen_script_status)\"")
+            .ToString();
     }
 
     /// <summary>The job was canceled: the step running ends like its section, the rest are skipped.</summary>
@@ -161,17 +170,5 @@ internal sealed class ScriptExecution(ScriptCall script, IJobOutput output, Func
             last = step.Start;
         }
         return steps;
-    }
-
-    private static void TryDelete(string directory)
-    {
-        try
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // Best effort: the job's folder goes with the job.
-        }
     }
 }

@@ -180,6 +180,30 @@ public sealed class ScriptExecutionTests : IDisposable
     }
 
     [Fact]
+    public async Task The_jobs_shell_keeps_no_trace_of_a_script_run_and_a_comment_after_the_arguments_stays_a_comment()
+    {
+        // Arrange: the script's temporary folder goes under a TMPDIR of this test's own.
+        var temp = Directory.CreateDirectory(Path.Combine(_work.Path, "tmp")).FullName;
+        var output = new MemoryJobOutput();
+        var job = Job("echo \"[$*]\"\nexit 4\n", "one two # not an argument",
+            after: "set | grep -c '^__kaizen' || true; ls -A \"$TMPDIR\" | wc -l");
+        job = job with
+        {
+            Environment = new Dictionary<string, string> { ["TMPDIR"] = temp },
+            Commands = [job.Commands[0], job.Commands[1], job.Commands[2] with { Phase = CommandPhase.Epilogue }],
+        };
+
+        // Act
+        var result = await Executor().RunAsync(job, output, CancellationToken.None);
+
+        // Assert
+        Assert.Equal(JobOutcome.Failed, result.Outcome);
+        Assert.Equal("[one two]\n", output.Log(2));
+        Assert.Equal(["0:Finished:0", "1:Finished:4", "2:Finished:0", "3:Finished:4", "4:Finished:0"], output.Summary());
+        Assert.Equal("0\n0\n", output.Log(4));
+    }
+
+    [Fact]
     public async Task A_skipped_script_skips_its_steps_too()
     {
         // Arrange

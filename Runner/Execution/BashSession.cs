@@ -15,7 +15,7 @@ public sealed class BashSession : IShellSession
 {
     private const int BufferSize = 64 * 1024;
 
-    private readonly Process _process;
+    private readonly ShellHost _host;
     private readonly Stream _stdin;
     private readonly Stream _stdout;
     private readonly CommandMarkerParser _parser;
@@ -29,19 +29,19 @@ public sealed class BashSession : IShellSession
     private bool _ended;
     private Task? _kill;
 
-    private BashSession(Process process, string nonce)
+    private BashSession(ShellHost host, string nonce)
     {
-        _process = process;
-        _stdin = process.StandardInput.BaseStream;
-        _stdout = process.StandardOutput.BaseStream;
+        _host = host;
+        _stdin = host.Stdin;
+        _stdout = host.Stdout;
         _parser = new CommandMarkerParser(Encoding.ASCII.GetBytes($"##kaizen-{nonce}:"));
 
         // Grouped with stderr to /dev/null so `set -x` does not trace (and reveal) the marker.
         _commandSuffix = Encoding.ASCII.GetBytes($"' </dev/null; {{ printf '\\n##kaizen-{nonce}:%d\\n' \"$?\"; }} 2>/dev/null\n");
     }
 
-    /// <summary>The shell's process id, which is also its process group id.</summary>
-    public int ProcessId => _process.Id;
+    /// <summary>The shell's process id, which is also its process group id (-1 for a shell in a container).</summary>
+    public int ProcessId => _host is LocalShellHost local ? local.Process.Id : -1;
 
     public bool IsAlive => !_ended;
 
@@ -69,7 +69,6 @@ public sealed class BashSession : IShellSession
 
         var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
         process.Start();
-        var session = new BashSession(process, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)));
 
         // When bash exits, whatever it left in its group (background jobs) must not keep the output pipe open.
         var pgid = process.Id;
@@ -77,6 +76,14 @@ public sealed class BashSession : IShellSession
 
         // Bash's own stderr is only used until the first line below merges it into stdout; drain it so it cannot block.
         _ = process.StandardError.BaseStream.CopyToAsync(Stream.Null);
+        return Over(new LocalShellHost(process));
+    }
+
+    /// <summary>The same protocol over a bash that runs elsewhere (a container): <paramref name="host"/> gives its stdin,
+    /// its stdout and how to stop it.</summary>
+    internal static BashSession Over(ShellHost host)
+    {
+        var session = new BashSession(host, Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)));
 
         // One pipe for both streams keeps their order. Written without awaiting: bash reads it before any command.
         session._stdin.Write("exec 2>&1\n"u8);
@@ -120,9 +127,9 @@ public sealed class BashSession : IShellSession
                 }
 
                 _ended = true;
-                await _process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+                await _host.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
                 cancellationToken.ThrowIfCancellationRequested();
-                return new CommandResult(_process.ExitCode, stopwatch.Elapsed, SessionEnded: true);
+                return new CommandResult(_host.ExitCode, stopwatch.Elapsed, SessionEnded: true);
             }
             catch (Exception ex)
             {
@@ -158,24 +165,24 @@ public sealed class BashSession : IShellSession
             try
             {
                 _stdin.Close();
-                await _process.WaitForExitAsync(new CancellationTokenSource(IdleExitWait).Token).ConfigureAwait(false);
+                await _host.WaitForExitAsync(new CancellationTokenSource(IdleExitWait).Token).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is IOException or OperationCanceledException)
             {
             }
         }
 
-        if (_process.HasExited)
+        if (_host.HasExited)
         {
             // Background processes a command left behind must not outlive the job.
-            await ProcessTree.KillRemnantsAsync(_process.Id).ConfigureAwait(false);
+            await _host.KillRemnantsAsync().ConfigureAwait(false);
         }
         else
         {
             await BeginKill().ConfigureAwait(false);
         }
 
-        _process.Dispose();
+        _host.Dispose();
     }
 
     private static readonly TimeSpan IdleExitWait = TimeSpan.FromMilliseconds(500);
@@ -301,9 +308,9 @@ public sealed class BashSession : IShellSession
     {
         lock (_killLock)
         {
-            return _kill ??= ProcessTree.KillGroupAsync(_process);
+            return _kill ??= _host.KillAsync();
         }
     }
 
-    private int ExitCodeOrMinusOne() => _process.HasExited ? _process.ExitCode : -1;
+    private int ExitCodeOrMinusOne() => _host.HasExited ? _host.ExitCode : -1;
 }

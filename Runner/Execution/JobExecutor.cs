@@ -43,6 +43,9 @@ public sealed class JobExecutor
     /// <summary>Uploads the job's declared report files after the epilogue (null: reports are not collected).</summary>
     public IReportUploader? Reports { get; init; }
 
+    /// <summary>Runs jobs that name an image in containers (null: this runner has no Docker, such jobs fail).</summary>
+    public Docker.DockerEngine? Docker { get; init; }
+
     public async Task<JobResult> RunAsync(JobAssignment job, IJobOutput output, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
@@ -81,6 +84,8 @@ public sealed class JobExecutor
         string? workspace = null;
         IShellSession? session = null;
         List<string> secretFiles = [];
+        Docker.DockerJob? docker = null;
+        Task<string?>? preparing = null;
         try
         {
             var workspacePath = _checkout.WorkspacePath(job.JobId);
@@ -96,7 +101,25 @@ public sealed class JobExecutor
             // from claim to first command), in the work root, and moves into the workspace once it is there.
             var environment = JobEnvironment(job, workspacePath);
             _functions.AddTo(environment, job.ProjectSlug);
-            var starting = StartSessionAsync(WorkRoot, environment, run, cancellationToken);
+            IExecutor executor = _executor;
+            if (job.Image is { Length: > 0 })
+            {
+                if (Docker is null)
+                {
+                    var error = $"This job runs in the image {job.Image}, but this runner has no Docker executor.";
+                    run.Fail(error);
+                    await run.NoteAsync(error).ConfigureAwait(false);
+                    await run.SkipRemainingAsync().ConfigureAwait(false);
+                    return new JobResult(JobOutcome.Failed, error);
+                }
+
+                // Images, network and services get ready while git checks out; the container itself needs the workspace.
+                docker = Docker.ForJob(job, _functions);
+                executor = docker;
+                preparing = docker.PrepareAsync(cancellationToken);
+            }
+
+            var starting = docker is null ? StartSessionAsync(executor, WorkRoot, environment, run, cancellationToken) : Task.FromResult<IShellSession?>(null);
             CheckoutResult checkout;
             try
             {
@@ -111,6 +134,14 @@ public sealed class JobExecutor
 
             workspace = checkout.Workspace ?? workspacePath;
             await run.FlushAsync().ConfigureAwait(false);
+            if (docker is not null && await PreparedAsync(docker, preparing!, run).ConfigureAwait(false) is { } dockerError)
+            {
+                run.Fail(dockerError);
+                await run.NoteAsync(dockerError).ConfigureAwait(false);
+                await run.SkipRemainingAsync().ConfigureAwait(false);
+                return new JobResult(JobOutcome.Failed, dockerError);
+            }
+
             if (!checkout.Succeeded)
             {
                 await run.NoteAsync($"Checkout failed: {checkout.Error}").ConfigureAwait(false);
@@ -125,6 +156,11 @@ public sealed class JobExecutor
                 await run.NoteAsync(writeError).ConfigureAwait(false);
                 await run.SkipRemainingAsync().ConfigureAwait(false);
                 return new JobResult(JobOutcome.Failed, writeError);
+            }
+
+            if (docker is not null)
+            {
+                session = await StartSessionAsync(docker, workspace, environment, run, cancellationToken).ConfigureAwait(false);
             }
 
             if (session is null || (await session.RunAsync(
@@ -160,7 +196,7 @@ public sealed class JobExecutor
                 if (!session.IsAlive)
                 {
                     await session.DisposeAsync().ConfigureAwait(false);
-                    session = await StartSessionAsync(workspace, environment, run, cancellationToken).ConfigureAwait(false);
+                    session = await StartSessionAsync(executor, workspace, environment, run, cancellationToken).ConfigureAwait(false);
                 }
 
                 if (session is not null)
@@ -184,7 +220,7 @@ public sealed class JobExecutor
                     if (result.SessionEnded && !session.IsAlive && command != epilogue[^1])
                     {
                         await session.DisposeAsync().ConfigureAwait(false);
-                        session = await StartSessionAsync(workspace, environment, run, cancellationToken).ConfigureAwait(false);
+                        session = await StartSessionAsync(executor, workspace, environment, run, cancellationToken).ConfigureAwait(false);
                     }
                 }
             }
@@ -210,6 +246,11 @@ public sealed class JobExecutor
             if (session is not null)
             {
                 await session.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (docker is not null)
+            {
+                await EndDockerAsync(docker, preparing, run, output).ConfigureAwait(false);
             }
 
             JobSecrets.Delete(secretFiles);
@@ -250,14 +291,60 @@ public sealed class JobExecutor
         return environment;
     }
 
+    /// <summary>Waits for the images and services; writes what happened to the log; returns why the job cannot run.</summary>
+    private static async Task<string?> PreparedAsync(Docker.DockerJob docker, Task<string?> preparing, Run run)
+    {
+        string? error;
+        try
+        {
+            error = await preparing.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is global::Docker.DotNet.DockerApiException or HttpRequestException or IOException or TimeoutException)
+        {
+            error = $"Docker: {ex.Message}";
+        }
+
+        foreach (var note in docker.Notes)
+        {
+            await run.NoteAsync(note).ConfigureAwait(false);
+        }
+
+        return error;
+    }
+
+    /// <summary>Services' logs into the job's log, then every container and the network go, whatever the outcome.</summary>
+    private async Task EndDockerAsync(Docker.DockerJob docker, Task<string?>? preparing, Run run, IJobOutput output)
+    {
+        try
+        {
+            if (preparing is not null)
+            {
+                await preparing.ConfigureAwait(false);
+            }
+        }
+        catch (Exception)
+        {
+            // Reported by PreparedAsync, or the job was canceled meanwhile; cleanup follows either way.
+        }
+
+        await run.FlushAsync().ConfigureAwait(false);
+        await docker.WriteServiceLogsAsync(data => output.WriteAsync(null, data, CancellationToken.None)).ConfigureAwait(false);
+        await run.FlushAsync().ConfigureAwait(false);
+        await docker.DisposeAsync().ConfigureAwait(false);
+        if (Docker is { } engine)
+        {
+            _ = Task.Run(() => engine.EvictAsync());
+        }
+    }
+
     private async Task<IShellSession?> StartSessionAsync(
-        string workspace, IReadOnlyDictionary<string, string> environment, Run run, CancellationToken cancellationToken)
+        IExecutor executor, string workspace, IReadOnlyDictionary<string, string> environment, Run run, CancellationToken cancellationToken)
     {
         IShellSession? session = null;
         try
         {
             _functions.EnsureWritten();
-            session = await _executor.StartSessionAsync(workspace, environment, cancellationToken).ConfigureAwait(false);
+            session = await executor.StartSessionAsync(workspace, environment, cancellationToken).ConfigureAwait(false);
 
             // Every session, the epilogue's fresh one too, has the `kaizen` function before the job's first command.
             var sourced = await session.RunAsync(_functions.SourceCommand, static _ => ValueTask.CompletedTask, cancellationToken).ConfigureAwait(false);
@@ -275,7 +362,7 @@ public sealed class JobExecutor
                 await session.DisposeAsync().ConfigureAwait(false);
             }
 
-            run.Fail($"Could not start the {_executor.Name} executor: {ex.Message}");
+            run.Fail($"Could not start the {executor.Name} executor: {ex.Message}");
             await run.NoteAsync(run.Error!).ConfigureAwait(false);
             return null;
         }

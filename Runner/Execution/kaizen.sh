@@ -571,3 +571,29 @@ _kaizen_artifact_pull() {
     fi
     echo "artifact: pulled $name ($size) to $dest in $(_kaizen_elapsed "$started")"
 }
+
+# ---- inside a container: the runner's host runs `kaizen` for the job ----
+# The Docker executor sets KAIZEN_CONTROL_DIR (a folder mounted at its host path). An image may have no curl, tar, zstd
+# or sha256sum, so cache, checksum and artifact calls, and tool installs, go to the runner, which runs this same file on
+# the host in the same directory (the workspace and the tools folder are mounted at their host paths) and streams the
+# output back. Only bash builtins are used here; `tool use` still puts the tool on the container shell's own PATH.
+if [ -n "${KAIZEN_CONTROL_DIR-}" ]; then
+    _kaizen_forward() {
+        local dir=$KAIZEN_CONTROL_DIR id="$BASHPID.$RANDOM$RANDOM" status='' line=''
+        printf '%s\0' "$id" "$PWD" "$#" "$@" >>"$dir/requests" || return 1
+        # Wait for the host's answer; `read -t` on a FIFO nobody writes to is a sleep without /bin/sleep.
+        while [ ! -p "$dir/$id.out" ]; do read -r -t 0.01 <>"$dir/idle"; done
+        if command -v cat >/dev/null 2>&1; then
+            cat -- "$dir/$id.out"
+        else
+            while IFS= read -r line || [ -n "$line" ]; do printf '%s\n' "$line"; line=''; done <"$dir/$id.out"
+        fi
+        read -r status <"$dir/$id.status" 2>/dev/null
+        rm -f -- "$dir/$id.out" "$dir/$id.status" 2>/dev/null
+        return "${status:-1}"
+    }
+    _kaizen_cache() { _kaizen_forward cache "$@"; }
+    _kaizen_checksum() { _kaizen_forward checksum "$@"; }
+    _kaizen_artifact() { _kaizen_forward artifact "$@"; }
+    _kaizen_tool_install() { _kaizen_forward tool use "$1" "$2" -- "$4"; }
+fi

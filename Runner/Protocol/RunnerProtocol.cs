@@ -24,8 +24,10 @@ public sealed record RegisterRequest(
 
 public sealed record RegisterResponse(long RunnerId, string Token);
 
-/// <summary>Long-poll for one job. <see cref="WaitSeconds"/> caps how long the portal holds the request.</summary>
-public sealed record ClaimRequest(int WaitSeconds = 25);
+/// <summary>Long-poll for one job. <see cref="WaitSeconds"/> caps how long the portal holds the request. <see cref="Executors"/>
+/// are what the runner can run now (<c>shell</c>, <c>docker</c>); a job that needs Docker only goes to a runner that says
+/// <c>docker</c> (null: what the runner registered with).</summary>
+public sealed record ClaimRequest(int WaitSeconds = 25, IReadOnlyList<string>? Executors = null);
 
 /// <summary>Everything a runner needs to run one job; commands are numbered across the three phases.
 /// <see cref="JobToken"/> lets the job's own shell call the portal (artifacts) while the job runs; never the runner's token.</summary>
@@ -42,7 +44,16 @@ public sealed record JobAssignment(
     int LeaseSeconds,
     IReadOnlyList<JobSecret>? Secrets = null,
     IReadOnlyList<ReportSpec>? Reports = null,
-    string? JobToken = null);
+    string? JobToken = null,
+    string? Image = null,
+    IReadOnlyList<ServiceSpec>? Services = null);
+
+/// <summary>
+/// A service container next to a job that runs in <see cref="JobAssignment.Image"/>: reachable from the job by
+/// <see cref="Alias"/> on the job's own network. <see cref="Ready"/> is a TCP port number (ready once it accepts a
+/// connection) or a command run in the service's container (ready once it exits 0); null: ready once started.
+/// </summary>
+public sealed record ServiceSpec(string Image, string Alias, IReadOnlyDictionary<string, string>? Env = null, string? Ready = null);
 
 /// <summary>
 /// Report files a job writes, uploaded after its epilogue, pass or fail. <see cref="Kind"/> is

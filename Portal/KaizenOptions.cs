@@ -27,6 +27,8 @@ public sealed class KaizenOptions
 
     public ArtifactOptions Artifacts { get; set; } = new();
 
+    public CacheOptions Caches { get; set; } = new();
+
     /// <summary>The portal's address as people reach it (e.g. https://ci.example.com), used in links it sends out
     /// (commit statuses). Unset: links are left out.</summary>
     public string? PublicUrl { get; set; }
@@ -151,5 +153,26 @@ public sealed class ArtifactOptions
     public string ResolveDirectory(KaizenOptions kaizen) =>
         string.IsNullOrWhiteSpace(Directory)
             ? Path.Combine(kaizen.ResolveDataDirectory(), "artifacts")
+            : Path.GetFullPath(Directory);
+}
+
+/// <summary>The shared dependency caches that <c>kaizen cache store|restore</c> write and read through the portal.</summary>
+public sealed class CacheOptions
+{
+    /// <summary>Where cache archives are stored. Unset: <c>caches</c> under the data directory. Relative paths are
+    /// resolved against the working directory.</summary>
+    public string? Directory { get; set; }
+
+    /// <summary>The largest cache entry (its compressed archive) a job may store, in megabytes; a larger one is refused
+    /// and the job goes on without storing it.</summary>
+    public long MaxEntryMegabytes { get; set; } = 2048;
+
+    /// <summary>The compressed size all of a project's cache entries may take together, in megabytes. Storing beyond it
+    /// evicts the project's least recently used entries (never the one just stored).</summary>
+    public long ProjectMegabytes { get; set; } = 10240;
+
+    public string ResolveDirectory(KaizenOptions kaizen) =>
+        string.IsNullOrWhiteSpace(Directory)
+            ? Path.Combine(kaizen.ResolveDataDirectory(), "caches")
             : Path.GetFullPath(Directory);
 }

@@ -1,3 +1,4 @@
+using Kaizen.Portal.Storage;
 using Microsoft.Extensions.Options;
 
 namespace Kaizen.Portal.Artifacts;
@@ -10,7 +11,7 @@ public sealed record ArtifactPush(RunningJobIdentity Job, string Scope, string N
 /// bytes it replaced or superseded go. Retention: job and build artifacts expire after Kaizen:Artifacts:RetentionDays;
 /// a project folder keeps its newest Kaizen:Artifacts:KeepPerFolder files.
 /// </summary>
-public sealed class ArtifactService(ArtifactStore store, IArtifactStorage storage, IOptions<KaizenOptions> options,
+public sealed class ArtifactService(ArtifactStore store, [FromKeyedServices(BlobAreas.Artifacts)] IBlobStorage storage, IOptions<KaizenOptions> options,
     TimeProvider time, ILogger<ArtifactService> logger)
 {
     private ArtifactOptions Settings => options.Value.Artifacts;
@@ -22,7 +23,15 @@ public sealed class ArtifactService(ArtifactStore store, IArtifactStorage storag
         ArgumentNullException.ThrowIfNull(push);
         ArgumentNullException.ThrowIfNull(content);
         var key = $"{push.Job.ProjectId}/{Guid.NewGuid():N}";
-        var blob = await storage.WriteAsync(key, content, MaxBytes, ct);
+        StoredBlob blob;
+        try
+        {
+            blob = await storage.WriteAsync(key, content, MaxBytes, ct);
+        }
+        catch (BlobTooLargeException)
+        {
+            throw new ArtifactTooLargeException(MaxBytes);
+        }
         var now = time.GetUtcNow();
         long? expires = push.Scope != ArtifactScope.Project && Settings.RetentionDays > 0
             ? (now + TimeSpan.FromDays(Settings.RetentionDays)).ToUnixTimeMilliseconds()

@@ -29,7 +29,7 @@ public sealed class ArtifactRow
 public sealed record NewArtifact(long ProjectId, long? BuildId, long? JobId, string Scope, string Name, bool Folder,
     string StorageKey, long Size, string Sha256, long CreatedAt, long? ExpiresAt);
 
-/// <summary>Artifact metadata. The bytes are the <see cref="IArtifactStorage"/>'s.</summary>
+/// <summary>Artifact metadata. The bytes are in the artifacts area of the <see cref="Storage.IBlobStorage"/>.</summary>
 public sealed class ArtifactStore(Database db)
 {
     /// <summary>Adds the artifact and takes out the one it replaces (same scope, owner and name); returns the new id

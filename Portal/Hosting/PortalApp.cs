@@ -7,6 +7,7 @@ using Kaizen.Portal.Audit;
 using Kaizen.Portal.Auth;
 using Kaizen.Portal.Badges;
 using Kaizen.Portal.Builds;
+using Kaizen.Portal.Caches;
 using Kaizen.Portal.Components;
 using Kaizen.Portal.Data;
 using Kaizen.Portal.Delivery;
@@ -83,6 +84,7 @@ public static class PortalApp
         services.AddHostedService<CommitStatusReporter>();
         services.AddKaizenSecrets(configuration);
         services.AddKaizenArtifacts();
+        services.AddKaizenCaches();
 
         // Domain services.
         services.AddSingleton<GitMirror>();
@@ -206,6 +208,7 @@ public static class PortalApp
         app.MapSettingsYaml();
         app.MapRunnerProtocol();
         app.MapArtifacts();
+        app.MapCaches();
         app.MapTestReports();
         app.MapScriptsApi();
         app.MapInsightsApi();

@@ -38,6 +38,9 @@ Usage:
   kaizen cache restore NAME KEYFILE... -- PATH...   restore PATH... from the cache entry NAME-<checksum of KEYFILE...>,
                                                     or from the newest NAME-* entry when that one is missing
   kaizen cache store NAME KEYFILE... -- PATH...     store PATH... as NAME-<checksum of KEYFILE...> unless it exists
+  kaizen cache restore|store [--fallback PREFIX]... --key 'deps-{{ checksum "yarn.lock" }}' -- PATH...
+                                                    the same with a key template; restore tries the key, then each
+                                                    PREFIX in turn (that key, or the newest key starting with it)
   kaizen tool use NAME VERSION [--path DIR]... -- INSTALL...
                                                     install once per runner (INSTALL runs in the tool's folder,
                                                     $KAIZEN_TOOL_PREFIX), then put its DIRs (default: bin) on PATH
@@ -49,7 +52,8 @@ Usage:
                                                     fetch a build artifact (waiting up to SECONDS, default 600, while
                                                     other jobs of the build may still push it) or a project download
   kaizen help                                       this text
-PATHs are relative to the current directory. A cache miss or a broken entry never fails the command.
+PATHs are relative to the current directory. Caches are the portal's (shared by all runners) inside Kaizen jobs, a
+local folder elsewhere. A cache miss, a broken entry or an unreachable portal never fails the command.
 EOF
 }
 
@@ -125,17 +129,16 @@ _kaizen_entry() {
     return 1
 }
 
-# The most recently stored or restored entry of a cache name (restores touch their entry).
+# The most recently stored or restored entry whose file name matches the glob PATTERN (restores touch their entry).
 _kaizen_newest_entry() {
-    local hex='[0-9a-f]' file
-    local pattern="$1-$hex$hex$hex$hex$hex$hex$hex$hex$hex$hex$hex$hex$hex$hex$hex$hex.tar.*"
+    local file
     # Names are restricted to [A-Za-z0-9._+-], so ls output is safe to read line by line.
     while IFS= read -r file; do
         if _kaizen_can_read "$file"; then
             printf '%s\n' "$KAIZEN_CACHE_DIR/$file"
             return 0
         fi
-    done < <(cd -- "$KAIZEN_CACHE_DIR" 2>/dev/null && ls -t -- $pattern 2>/dev/null)
+    done < <(cd -- "$KAIZEN_CACHE_DIR" 2>/dev/null && ls -t -- $1 2>/dev/null)
     return 1
 }
 
@@ -147,13 +150,30 @@ _kaizen_key_of() {
 
 _kaizen_cache() {
     set -o pipefail
-    local action=${1-} name=${2-}
+    local action=${1-}
     if [ "$action" != restore ] && [ "$action" != store ]; then
         _kaizen_usage >&2
         exit 2
     fi
-    shift 2 2>/dev/null || shift $#
-    local -a keyfiles=() paths=()
+    shift
+    local template='' name='' opt
+    local -a fallbacks=() keyfiles=() paths=()
+    while [ $# -gt 0 ]; do
+        case "$1" in
+            --key | --fallback)
+                opt=$1
+                if [ $# -lt 2 ]; then echo "cache: $opt needs a value" >&2; exit 2; fi
+                if [ "$opt" = --key ]; then template=$2; else fallbacks+=("$2"); fi
+                shift 2 ;;
+            --key=*) template=${1#--key=}; shift ;;
+            --fallback=*) fallbacks+=("${1#--fallback=}"); shift ;;
+            *) break ;;
+        esac
+    done
+    if [ -z "$template" ]; then
+        name=${1-}
+        shift 2>/dev/null || :
+    fi
     while [ $# -gt 0 ] && [ "$1" != -- ]; do keyfiles+=("$1"); shift; done
     if [ "${1-}" != -- ]; then
         echo "cache: '--' and the paths to $action are missing" >&2
@@ -162,7 +182,11 @@ _kaizen_cache() {
     fi
     shift
     paths=("$@")
-    if ! _kaizen_valid_name "$name"; then
+    if [ -n "$template" ] && [ ${#keyfiles[@]} -gt 0 ]; then
+        echo "cache: with --key, name the key files inside the key: --key 'deps-{{ checksum \"yarn.lock\" }}'" >&2
+        exit 2
+    fi
+    if [ -z "$template" ] && ! _kaizen_valid_name "$name"; then
         echo "cache: '$name' is not a valid cache name (letters, digits, '.', '_', '+', '-')" >&2
         exit 2
     fi
@@ -177,28 +201,102 @@ _kaizen_cache() {
             */../*) echo "cache: '$path' leaves the current directory; cache paths must stay inside it" >&2; exit 2 ;;
         esac
     done
+
+    local key sum
+    if [ -n "$template" ]; then
+        key=$(_kaizen_expand_key "$template") || exit 2
+        # The cache's name (for the portal's figures) is the key's text before its first {{ }}.
+        name=${template%%'{{'*}
+        name=${name%%[-_.+ ]}
+        [ "$name" != "$template" ] || name=''
+        if ! _kaizen_valid_name "$key"; then
+            echo "cache: '$key' is not a valid cache key (letters, digits, '.', '_', '+', '-')" >&2
+            exit 2
+        fi
+    else
+        sum=$(_kaizen_checksum "${keyfiles[@]}") || { echo "cache: could not compute the key of $name"; exit 0; }
+        key="$name-$sum"
+    fi
+    local fallback
+    for fallback in "${fallbacks[@]}"; do
+        if ! _kaizen_valid_name "$fallback"; then
+            echo "cache: '$fallback' is not a valid fallback key (letters, digits, '.', '_', '+', '-')" >&2
+            exit 2
+        fi
+    done
+
+    # Stored by the portal and shared by all its runners when the job has one; a runner folder otherwise (a shell
+    # outside Kaizen, or a runner without a portal).
+    if [ -n "${KAIZEN_PORTAL_URL-}" ] && [ -n "${KAIZEN_JOB_TOKEN-}" ]; then
+        if ! command -v curl >/dev/null 2>&1 || ! command -v zstd >/dev/null 2>&1; then
+            echo "cache: warning: caches need curl and zstd, and $(command -v curl >/dev/null 2>&1 && echo zstd || echo curl) is not installed; continuing without a cache"
+            exit 0
+        fi
+        _KAIZEN_TMP=$(mktemp -d "${TMPDIR:-/tmp}/kaizen-cache.XXXXXX") || exit 0
+        trap 'rm -rf -- "$_KAIZEN_TMP"' EXIT
+        "_kaizen_remote_$action" "$key" "$name" "${#fallbacks[@]}" "${fallbacks[@]}" "${paths[@]}"
+        return 0
+    fi
     if [ -z "${KAIZEN_CACHE_DIR-}" ]; then
         echo "cache: KAIZEN_CACHE_DIR is not set" >&2
         exit 2
     fi
+    # Without fallbacks of its own, a classic NAME KEYFILE... restore falls back to the newest NAME-<checksum>.
+    if [ -z "$template" ] && [ ${#fallbacks[@]} -eq 0 ]; then
+        local hex='[0-9a-f]'
+        fallbacks=("$name-$hex$hex$hex$hex$hex$hex$hex$hex$hex$hex$hex$hex$hex$hex$hex$hex.tar.*")
+    else
+        for ((i = 0; i < ${#fallbacks[@]}; i++)); do fallbacks[i]="${fallbacks[i]}*.tar.*"; done
+    fi
+    "_kaizen_cache_$action" "$key" "${#fallbacks[@]}" "${fallbacks[@]}" "${paths[@]}"
+}
 
-    local sum
-    sum=$(_kaizen_checksum "${keyfiles[@]}") || { echo "cache: could not compute the key of $name"; exit 0; }
-    "_kaizen_cache_$action" "$name-$sum" "$name" "${paths[@]}"
+# A --key template with its {{ checksum "FILE"... }} parts replaced by the checksum of those files.
+_kaizen_expand_key() {
+    local rest=$1 out='' inner word
+    local -a words files
+    while [[ $rest == *'{{'* ]]; do
+        out+=${rest%%'{{'*}
+        rest=${rest#*'{{'}
+        if [[ $rest != *'}}'* ]]; then
+            echo "cache: '{{' without '}}' in the key '$1'" >&2
+            return 1
+        fi
+        inner=${rest%%'}}'*}
+        rest=${rest#*'}}'}
+        read -r -a words <<<"$inner"
+        if [ "${words[0]-}" != checksum ] || [ ${#words[@]} -lt 2 ]; then
+            echo "cache: '{{$inner}}' in the key: only {{ checksum \"FILE\"... }} is known" >&2
+            return 1
+        fi
+        files=()
+        for word in "${words[@]:1}"; do
+            word=${word#[\"\']}
+            files+=("${word%[\"\']}")
+        done
+        out+=$(_kaizen_checksum "${files[@]}") || return 1
+    done
+    printf '%s' "$out$rest"
 }
 
 _kaizen_cache_restore() {
-    local key=$1 name=$2
+    local key=$1 count=$2
     shift 2
-    local started archive message
+    local -a patterns=("${@:1:count}")
+    shift "$count"
+    local started archive message pattern
     started=$(_kaizen_now)
     if archive=$(_kaizen_entry "$key"); then
         message="restored $key"
-    elif archive=$(_kaizen_newest_entry "$name"); then
-        message="no entry for $key, restored the newest $(_kaizen_key_of "$archive") instead"
     else
-        echo "cache: miss for $key (nothing stored yet)"
-        return 0
+        for pattern in "${patterns[@]}"; do
+            archive=$(_kaizen_newest_entry "$pattern") && break
+        done
+        if [ -z "$archive" ]; then
+            echo "cache: miss for $key (nothing stored yet)"
+            return 0
+        fi
+        message="no entry for $key, restored the newest $(_kaizen_key_of "$archive") instead"
     fi
 
     if _kaizen_decompress "$archive" | tar -xf -; then
@@ -216,8 +314,8 @@ _kaizen_cache_restore() {
 }
 
 _kaizen_cache_store() {
-    local key=$1 name=$2
-    shift 2
+    local key=$1 count=$2
+    shift $((2 + count))
     local archive
     if archive=$(_kaizen_entry "$key"); then
         echo "cache: $key already stored, skipping"
@@ -284,6 +382,172 @@ _kaizen_cache_evict() {
         size=$(stat -c %s -- "$archive" 2>/dev/null) || continue
         rm -f -- "$archive" && total=$((total - size)) && echo "cache: evicted $(_kaizen_key_of "$archive") to stay under $max_mb MB"
     done
+    return 0
+}
+
+# ---- caches stored by the portal, shared by all its runners ----
+#
+# Archives stream straight through: `tar | zstd | curl -T -` up, `curl | zstd -d | tar -x` down, with no temporary
+# copy on the runner or in the portal (which stores and serves the zstd bytes as they are). Native tar and a
+# multi-threaded zstd are the fastest tools for this on any runner, and plain pipes keep it working inside containers
+# too. An upload ends with a mark (a zstd skippable frame, which decoders pass over) only when tar and zstd both
+# succeeded: the portal stores nothing without it, so a failing tar or a dropped connection never leaves a broken
+# entry under a key that cannot be written again.
+
+# The key's URL, with QUERY appended.
+_kaizen_cache_url() {
+    printf '%s/api/jobs/caches/%s%s' "${KAIZEN_PORTAL_URL%/}" "$(_kaizen_urlpath "$1")" "${2:+?$2}"
+}
+
+# "12.3 MB" / "512 KB" for a number of bytes.
+_kaizen_bytes() {
+    local bytes=${1:-0}
+    case "$bytes" in '' | *[!0-9]*) bytes=0 ;; esac
+    if [ "$bytes" -lt 1048576 ]; then
+        printf '%d KB' $(((bytes + 1023) / 1024))
+    else
+        local tenths=$(((bytes * 10 + 524288) / 1048576))
+        printf '%d.%d MB' $((tenths / 10)) $((tenths % 10))
+    fi
+}
+
+# The first line of FILE, for a warning.
+_kaizen_first_line() {
+    local line=''
+    IFS= read -r line <"$1" 2>/dev/null
+    printf '%s' "${line:-no details}"
+}
+
+# Reads an HTTP response (curl -i) on stdin: writes "STATUS KEY MATCH LENGTH" to $1, then unpacks a 200's body into
+# the current folder, or keeps another status's body in $1.body. Bash reads a pipe a byte at a time, so after the
+# headers the rest of stdin is exactly the body.
+_kaizen_cache_unpack() {
+    local line status='' key='' match='' length=''
+    if ! IFS= read -r line; then
+        printf 'none\n' >"$1"
+        return 0
+    fi
+    status=${line#* }
+    status=${status%% *}
+    while IFS= read -r line; do
+        line=${line%$'\r'}
+        [ -z "$line" ] && break
+        case "${line,,}" in
+            kaizen-cache-key:*) key=${line#*:} ;;
+            kaizen-cache-match:*) match=${line#*:} ;;
+            content-length:*) length=${line#*:} ;;
+        esac
+    done
+    printf '%s %s %s %s\n' "$status" "${key# }" "${match# }" "${length# }" >"$1"
+    if [ "$status" = 200 ]; then
+        zstd -q -d -c | tar -xf -
+    else
+        cat >"$1.body"
+    fi
+}
+
+_kaizen_remote_restore() {
+    local key=$1 name=$2 count=$3
+    shift 3
+    local -a fallbacks=("${@:1:count}")
+    shift "$count"
+    local query fallback started ok=0
+    query=${name:+name=$(_kaizen_urlpath "$name")}
+    for fallback in "${fallbacks[@]}"; do query+="${query:+&}fallback=$(_kaizen_urlpath "$fallback")"; done
+    # Without fallbacks of its own, a classic NAME KEYFILE... restore falls back to the newest NAME-* entry.
+    if [ ${#fallbacks[@]} -eq 0 ] && [ -n "$name" ] && [ "$key" != "$name" ]; then
+        query+="${query:+&}fallback=$(_kaizen_urlpath "$name-")"
+    fi
+    started=$(_kaizen_now)
+    _kaizen_curl --connect-timeout 10 -i "$(_kaizen_cache_url "$key" "$query")" 2>"$_KAIZEN_TMP/curl.err" \
+        | _kaizen_cache_unpack "$_KAIZEN_TMP/response" 2>"$_KAIZEN_TMP/unpack.err" || ok=$?
+    local status='' matched='' match='' length=''
+    read -r status matched match length <"$_KAIZEN_TMP/response" 2>/dev/null
+    case "$status" in
+        200)
+            if [ "$ok" -eq 0 ]; then
+                if [ "$match" = exact ]; then
+                    echo "cache: restored $key ($(_kaizen_bytes "$length")) in $(_kaizen_elapsed "$started")"
+                else
+                    echo "cache: no entry for $key, restored the newest $matched instead ($(_kaizen_bytes "$length")) in $(_kaizen_elapsed "$started")"
+                fi
+                return 0
+            fi
+            # A half-extracted tree is worse than none: the job's install step starts clean instead.
+            local path reason
+            for path in "$@"; do rm -rf -- "./$path"; done
+            reason=$(_kaizen_first_line "$_KAIZEN_TMP/unpack.err")
+            [ -s "$_KAIZEN_TMP/curl.err" ] && reason=$(_kaizen_first_line "$_KAIZEN_TMP/curl.err")
+            echo "cache: warning: could not restore $matched (broken or cut-off archive: $reason); continuing without a cache" ;;
+        404) echo "cache: miss for $key (nothing stored yet)" ;;
+        401) echo "cache: warning: the portal refused the job's token (the job is no longer running); continuing without a cache" ;;
+        none | '')
+            echo "cache: warning: could not reach the portal at $KAIZEN_PORTAL_URL ($(_kaizen_first_line "$_KAIZEN_TMP/curl.err")); continuing without a cache" ;;
+        *) echo "cache: warning: the portal answered $status for $key: $(_kaizen_detail "$_KAIZEN_TMP/response.body"); continuing without a cache" ;;
+    esac
+    return 0
+}
+
+_kaizen_remote_store() {
+    local key=$1 name=$2 count=$3
+    shift $((3 + count))
+    local status
+    status=$(_kaizen_curl --connect-timeout 10 -I -o /dev/null -w '%{http_code}' "$(_kaizen_cache_url "$key" store=1)" 2>"$_KAIZEN_TMP/curl.err")
+    case "$status" in
+        200) echo "cache: $key already stored, skipping"; return 0 ;;
+        404) ;;
+        403) echo "cache: not storing $key: builds of pull requests from forks may restore caches but not store them"; return 0 ;;
+        401) echo "cache: warning: the portal refused the job's token (the job is no longer running); $key not stored"; return 0 ;;
+        000 | '')
+            echo "cache: warning: could not reach the portal at $KAIZEN_PORTAL_URL ($(_kaizen_first_line "$_KAIZEN_TMP/curl.err")); $key not stored"
+            return 0 ;;
+        *) echo "cache: warning: the portal answered $status for $key; not stored"; return 0 ;;
+    esac
+
+    local -a present=()
+    local path
+    for path in "$@"; do
+        if [ -e "$path" ] || [ -L "$path" ]; then
+            # "./" keeps a path that starts with "-" from reading as an option.
+            present+=("./${path#./}")
+        else
+            echo "cache: $path does not exist, not stored"
+        fi
+    done
+    if [ ${#present[@]} -eq 0 ]; then
+        echo "cache: nothing to store for $key"
+        return 0
+    fi
+
+    local started archived sent answer code size
+    started=$(_kaizen_now)
+    # The mark goes last, only when tar and zstd both succeeded (pipefail); see above.
+    { tar -cf - "${present[@]}" | zstd -q -T0 -c && printf '\x50\x2a\x4d\x18\x08\x00\x00\x00KAIZENOK'; } 2>"$_KAIZEN_TMP/archive.err" \
+        | _kaizen_curl --connect-timeout 10 -T - -H 'Content-Type: application/zstd' -o "$_KAIZEN_TMP/answer" \
+            -w '%{http_code} %{size_upload}' "$(_kaizen_cache_url "$key" "${name:+name=$(_kaizen_urlpath "$name")}")" \
+            >"$_KAIZEN_TMP/code" 2>"$_KAIZEN_TMP/curl.err"
+    archived=${PIPESTATUS[0]} sent=${PIPESTATUS[1]}
+    read -r code size <"$_KAIZEN_TMP/code" 2>/dev/null
+    answer="$_KAIZEN_TMP/answer"
+    if [ "$archived" -ne 0 ]; then
+        echo "cache: warning: could not archive $key ($(_kaizen_first_line "$_KAIZEN_TMP/archive.err")); not stored"
+        return 0
+    fi
+    if [ "$sent" -ne 0 ] && [ "${code:-000}" = 000 ]; then
+        echo "cache: warning: could not send $key to the portal at $KAIZEN_PORTAL_URL ($(_kaizen_first_line "$_KAIZEN_TMP/curl.err")); not stored"
+        return 0
+    fi
+    case "$code" in
+        201)
+            echo "cache: stored $key ($(_kaizen_bytes "$size")) in $(_kaizen_elapsed "$started")"
+            local evicted
+            for evicted in $(sed -n 's/.*"evicted":\[\([^]]*\)\].*/\1/p' "$answer" 2>/dev/null | tr -d '"' | tr ',' ' '); do
+                echo "cache: evicted $evicted (least recently used) to keep the project's caches within their budget"
+            done ;;
+        200) echo "cache: $key was stored meanwhile by another job; keeping that one" ;;
+        403) echo "cache: not storing $key: builds of pull requests from forks may restore caches but not store them" ;;
+        *) echo "cache: warning: $key not stored: the portal answered $code: $(_kaizen_detail "$answer")" ;;
+    esac
     return 0
 }
 

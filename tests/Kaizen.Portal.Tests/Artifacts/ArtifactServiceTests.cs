@@ -16,7 +16,7 @@ public sealed class ArtifactServiceTests
             Test = test;
             Options = options;
             Store = new ArtifactStore(test.Database);
-            Storage = new DiskArtifactStorage(Microsoft.Extensions.Options.Options.Create(options));
+            Storage = new Kaizen.Portal.Storage.DiskBlobStorage(options.Artifacts.ResolveDirectory(options));
             Service = new ArtifactService(Store, Storage, Microsoft.Extensions.Options.Options.Create(options), test.Clock,
                 NullLogger<ArtifactService>.Instance);
         }
@@ -24,7 +24,7 @@ public sealed class ArtifactServiceTests
         public TestDatabase Test { get; }
         public KaizenOptions Options { get; }
         public ArtifactStore Store { get; }
-        public DiskArtifactStorage Storage { get; }
+        public Kaizen.Portal.Storage.DiskBlobStorage Storage { get; }
         public ArtifactService Service { get; }
         public RunningJobIdentity Job { get; private set; } = new();
 

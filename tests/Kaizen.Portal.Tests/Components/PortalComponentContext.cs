@@ -98,7 +98,7 @@ public abstract class PortalComponentContext : BunitContext, IAsyncLifetime
         var artifactOptions = Microsoft.Extensions.Options.Options.Create(new KaizenOptions());
         var artifacts = new Kaizen.Portal.Artifacts.ArtifactStore(Db.Database);
         Services.AddSingleton(artifacts);
-        Services.AddSingleton(new Kaizen.Portal.Artifacts.ArtifactService(artifacts, new Kaizen.Portal.Artifacts.DiskArtifactStorage(artifactOptions),
+        Services.AddSingleton(new Kaizen.Portal.Artifacts.ArtifactService(artifacts, new Kaizen.Portal.Storage.DiskBlobStorage(artifactOptions.Value.Artifacts.ResolveDirectory(artifactOptions.Value)),
             artifactOptions, Db.Clock, NullLogger<Kaizen.Portal.Artifacts.ArtifactService>.Instance));
     }
 

@@ -1,14 +1,13 @@
 using System.Security.Cryptography;
-using Microsoft.Extensions.Options;
 
-namespace Kaizen.Portal.Artifacts;
+namespace Kaizen.Portal.Storage;
 
-/// <summary>Artifacts as files under Kaizen:Artifacts:Directory (default: <c>artifacts</c> in the data directory).</summary>
-public sealed class DiskArtifactStorage(IOptions<KaizenOptions> options) : IArtifactStorage
+/// <summary>Blobs as files under one folder (one per area: <c>data/artifacts</c>, <c>data/caches</c> by default).</summary>
+public sealed class DiskBlobStorage(string root) : IBlobStorage
 {
     private const int BufferSize = 81920;
 
-    public string Root { get; } = options.Value.Artifacts.ResolveDirectory(options.Value);
+    public string Root { get; } = Path.GetFullPath(root);
 
     public async Task<StoredBlob> WriteAsync(string key, Stream content, long maxBytes, CancellationToken ct)
     {
@@ -27,7 +26,7 @@ public sealed class DiskArtifactStorage(IOptions<KaizenOptions> options) : IArti
                 while ((read = await content.ReadAsync(buffer, ct)) > 0)
                 {
                     size += read;
-                    if (size > maxBytes) throw new ArtifactTooLargeException(maxBytes);
+                    if (size > maxBytes) throw new BlobTooLargeException(maxBytes);
                     hash.AppendData(buffer, 0, read);
                     await file.WriteAsync(buffer.AsMemory(0, read), ct);
                 }
@@ -60,7 +59,7 @@ public sealed class DiskArtifactStorage(IOptions<KaizenOptions> options) : IArti
     {
         if (string.IsNullOrEmpty(key) || key.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '/' or '-')) || key.Contains("//")
             || key.StartsWith('/'))
-            throw new ArgumentException($"Not an artifact storage key: '{key}'.", nameof(key));
+            throw new ArgumentException($"Not a blob storage key: '{key}'.", nameof(key));
         return Path.Combine(Root, key);
     }
 

@@ -1,0 +1,142 @@
+using System.Security.Claims;
+using Kaizen.Portal.Api;
+using Kaizen.Portal.Artifacts;
+using Kaizen.Portal.Audit;
+using Kaizen.Portal.Projects;
+using Kaizen.Portal.Storage;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Kaizen.Portal.Caches;
+
+/// <summary>
+/// Cache endpoints: /api/jobs/caches for a running job's shell (<c>kaizen cache</c>, with the job's token) and
+/// /api/v1/projects/{slug}/caches for people (list: signed in; delete: members and admins).
+/// </summary>
+public static class CacheEndpoints
+{
+    /// <summary>Response header of a restore: the key whose archive follows.</summary>
+    public const string KeyHeader = "Kaizen-Cache-Key";
+
+    /// <summary>Response header of a restore: <c>exact</c> or <c>fallback</c>.</summary>
+    public const string MatchHeader = "Kaizen-Cache-Match";
+
+    public static IEndpointRouteBuilder MapCaches(this IEndpointRouteBuilder app)
+    {
+        var job = app.MapGroup(JobTokenAuthentication.PathPrefix + "/caches").RequireAuthorization(JobTokenAuthentication.Policy)
+            .ExcludeFromDescription();
+        job.MapGet("/{key}", Restore);
+        job.MapMethods("/{key}", [HttpMethods.Head], Exists);
+        job.MapPut("/{key}", Store).DisableAntiforgery();
+
+        var api = app.MapGroup("/api/v1/projects/{slug}/caches").WithTags("Caches");
+        api.MapGet("", List).WithSummary("The project's cache entries (most recently used first) and each cache name's hits, misses and hit rate.")
+            .Produces<CacheSummary>().ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapDelete("/{key}", DeleteOne).RequireAuthorization(ApiEndpoints.WritePolicy).WithSummary("Delete one cache entry.");
+        api.MapDelete("", DeleteAll).RequireAuthorization(ApiEndpoints.WritePolicy)
+            .WithSummary("Delete every cache entry of the project (and its hit figures).");
+        return app;
+    }
+
+    /// <summary>The archive of <paramref name="key"/>, else of the first <c>fallback</c> that matches (exactly, or the newest
+    /// key starting with it). A miss is a 404; either way the restore is counted under <c>name</c>.</summary>
+    private static async Task<IResult> Restore(string key, HttpContext http, CacheService caches, CancellationToken ct)
+    {
+        var fallbacks = http.Request.Query["fallback"].Where(f => !string.IsNullOrEmpty(f)).Select(f => f!).ToList();
+        var name = http.Request.Query["name"].FirstOrDefault() is { Length: > 0 } given ? given : CacheKeys.NameOf(key);
+        var problem = CacheKeys.Problem(key) ?? CacheKeys.Problem(name, "cache name")
+            ?? fallbacks.Select(f => CacheKeys.Problem(f, "fallback key")).FirstOrDefault(p => p is not null);
+        if (problem is not null) return Problem(400, problem);
+        var job = http.User.Job();
+        var match = await caches.ResolveAsync(job.ProjectId, key, fallbacks, name, ct);
+        if (match is null) return Problem(404, $"No cache entry for {key}{(fallbacks.Count > 0 ? $" or {string.Join(", ", fallbacks.Select(f => f + "*"))}" : "")}.");
+        var stream = await caches.OpenAsync(match.Entry, ct);
+        if (stream is null) return Problem(404, $"The archive of cache entry {match.Entry.Key} is missing from the portal's storage.");
+        http.Response.Headers[KeyHeader] = match.Entry.Key;
+        http.Response.Headers[MatchHeader] = match.Exact ? "exact" : "fallback";
+        return Results.Stream(stream, "application/zstd");
+    }
+
+    /// <summary>200 when the key is stored, else 404 (<c>?store=1</c>: 403 when this job may not store caches).</summary>
+    private static async Task<IResult> Exists(string key, HttpContext http, CacheStore store, CancellationToken ct)
+    {
+        if (CacheKeys.Problem(key) is { } problem) return Problem(400, problem);
+        var job = http.User.Job();
+        if (await store.ExistsAsync(job.ProjectId, key, ct)) return Results.Ok();
+        return job.FromFork && http.Request.Query["store"] is ["1"] ? Problem(403, ForkRefusal) : Results.NotFound();
+    }
+
+    /// <summary>Why fork builds may not store: their code is someone else's, and what they stored would run in the
+    /// project's own builds (cache poisoning), or evict the project's good entries.</summary>
+    public const string ForkRefusal =
+        "Builds of pull requests from forks may restore caches but not store them: their code is not the project's, and " +
+        "what they stored would be restored by the project's own builds.";
+
+    private static async Task<IResult> Store(string key, HttpContext http, CacheService caches, ILogger<CacheService> logger,
+        CancellationToken ct)
+    {
+        var name = http.Request.Query["name"].FirstOrDefault() is { Length: > 0 } given ? given : CacheKeys.NameOf(key);
+        if ((CacheKeys.Problem(key) ?? CacheKeys.Problem(name, "cache name")) is { } problem) return Problem(400, problem);
+        var job = http.User.Job();
+        if (job.FromFork) return Problem(403, ForkRefusal);
+        var limit = Math.Min(caches.MaxEntryBytes, caches.ProjectBudgetBytes);
+        if (http.Request.ContentLength > limit + CacheService.CompleteMark.Length) return Problem(413, TooLarge(limit));
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodyLimit)
+            bodyLimit.MaxRequestBodySize = limit + CacheService.CompleteMark.Length + 1;
+        try
+        {
+            var result = await caches.StoreAsync(job.ProjectId, key, name, job.BuildId, job.JobId, http.Request.Body, ct);
+            return result.Outcome == CacheStoreOutcome.Stored
+                ? Results.Json(new { key, status = "stored", evicted = result.Evicted }, statusCode: 201)
+                : Results.Json(new { key, status = "exists", evicted = result.Evicted }, statusCode: 200);
+        }
+        catch (BlobTooLargeException)
+        {
+            return Problem(413, TooLarge(limit));
+        }
+        catch (CacheUploadIncompleteException ex)
+        {
+            return Problem(400, ex.Message);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException && !ct.IsCancellationRequested)
+        {
+            logger.LogError(ex, "Storing cache entry {Key} of job {JobId} failed", key, job.JobId);
+            return Problem(507, $"The portal could not store the cache entry: {ex.GetType().Name}. The portal's log has the details.");
+        }
+    }
+
+    private static string TooLarge(long limit) =>
+        $"The archive is larger than the limit of {limit / (1024 * 1024)} MB (Kaizen:Caches:MaxEntryMegabytes, Kaizen:Caches:ProjectMegabytes).";
+
+    private static async Task<IResult> List(string slug, ClaimsPrincipal user, ProjectStore projects, CacheStore store,
+        CacheService caches, CancellationToken ct)
+    {
+        var project = await projects.FindBySlugAsync(slug, ct);
+        // Caches are build machinery, like deploys: for signed-in people, never for visitors of a public project.
+        if (!ProjectAccess.IsSignedIn(user) || !ProjectAccess.CanRead(user, project)) return Problem(404, $"No project '{slug}'.");
+        return Results.Ok(CacheSummary.Of(await store.OfProjectAsync(project.Id, ct), await store.StatsAsync(project.Id, ct),
+            caches.ProjectBudgetBytes, caches.MaxEntryBytes));
+    }
+
+    private static async Task<IResult> DeleteOne(string slug, string key, ClaimsPrincipal user, ProjectStore projects, CacheStore store,
+        CacheService caches, AuditLog audit, CancellationToken ct)
+    {
+        var project = await projects.FindBySlugAsync(slug, ct);
+        if (project is null) return Problem(404, $"No project '{slug}'.");
+        var entry = await store.FindAsync(project.Id, key, ct);
+        if (entry is null || !await caches.DeleteAsync(entry, ct)) return Problem(404, $"No cache entry '{key}' in project '{slug}'.");
+        await audit.RecordAsync(user, "cache.delete", $"project:{slug}/cache:{key}", ct: ct);
+        return Results.NoContent();
+    }
+
+    private static async Task<IResult> DeleteAll(string slug, ClaimsPrincipal user, ProjectStore projects, CacheService caches,
+        AuditLog audit, CancellationToken ct)
+    {
+        var project = await projects.FindBySlugAsync(slug, ct);
+        if (project is null) return Problem(404, $"No project '{slug}'.");
+        var deleted = await caches.DeleteAllAsync(project.Id, ct);
+        await audit.RecordAsync(user, "cache.delete-all", $"project:{slug}/caches", $"{deleted} entries", ct);
+        return Results.Ok(new { deleted });
+    }
+
+    private static IResult Problem(int status, string detail) => Results.Problem(detail, statusCode: status);
+}

@@ -1,0 +1,211 @@
+using Kaizen.Portal.Storage;
+using Microsoft.Extensions.Options;
+
+namespace Kaizen.Portal.Caches;
+
+/// <summary>What a restore found: the entry and whether it was the exact key (else a fallback's).</summary>
+public sealed record CacheMatch(CacheEntryRow Entry, bool Exact);
+
+/// <summary>How a store ended.</summary>
+public enum CacheStoreOutcome
+{
+    /// <summary>This upload is now the key's entry.</summary>
+    Stored,
+
+    /// <summary>The key was there already (perhaps stored a moment ago by another runner); nothing changed.</summary>
+    AlreadyStored,
+}
+
+/// <summary>How a store ended, and the least recently used entries it evicted to stay within the budget.</summary>
+public sealed record CacheStoreResult(CacheStoreOutcome Outcome, IReadOnlyList<string> Evicted);
+
+/// <summary>The upload ended without the completion mark: the job's archiver failed or the connection broke.</summary>
+public sealed class CacheUploadIncompleteException()
+    : Exception("The upload ended before the archive was complete (the job's tar or zstd failed, or the connection broke); nothing was stored.");
+
+/// <summary>
+/// The shared dependency caches of every project: write-once keys, fallback restores, hit figures and eviction of the
+/// least recently used entries beyond the project's budget (Kaizen:Caches).
+/// </summary>
+/// <remarks>
+/// Archives are what the job's <c>tar | zstd</c> made, stored as sent: the portal never unpacks or repacks them, so a
+/// restore is one file streamed to the runner. <c>kaizen cache store</c> appends <see cref="CompleteMark"/> (a zstd
+/// skippable frame, which every zstd decoder passes over) only when tar and zstd both succeeded, so an archive cut short
+/// by a failing archiver or a dropped connection is never stored under a key that cannot be written again.
+/// </remarks>
+public sealed class CacheService(CacheStore store, [FromKeyedServices(BlobAreas.Caches)] IBlobStorage storage,
+    IOptions<KaizenOptions> options, TimeProvider time, ILogger<CacheService> logger)
+{
+    /// <summary>A zstd skippable frame (magic 0x184D2A50, 8 bytes "KAIZENOK") that closes every complete upload.</summary>
+    public static ReadOnlySpan<byte> CompleteMark =>
+        [0x50, 0x2A, 0x4D, 0x18, 0x08, 0x00, 0x00, 0x00, (byte)'K', (byte)'A', (byte)'I', (byte)'Z', (byte)'E', (byte)'N', (byte)'O', (byte)'K'];
+
+    private CacheOptions Settings => options.Value.Caches;
+
+    public long MaxEntryBytes => Settings.MaxEntryMegabytes * 1024 * 1024;
+
+    public long ProjectBudgetBytes => Settings.ProjectMegabytes * 1024 * 1024;
+
+    /// <summary>
+    /// The entry a restore gets: <paramref name="key"/> exactly, else for each fallback in order the key equal to it or
+    /// the newest entry starting with it. Counts the restore (hit or miss) under <paramref name="name"/>.
+    /// </summary>
+    public async Task<CacheMatch?> ResolveAsync(long projectId, string key, IReadOnlyList<string> fallbacks, string name, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(fallbacks);
+        CacheMatch? match = null;
+        if (await store.FindAsync(projectId, key, ct) is { } exact)
+            match = new CacheMatch(exact, true);
+        else if (fallbacks.Count > 0)
+        {
+            var entries = await store.OfProjectAsync(projectId, ct);
+            foreach (var prefix in fallbacks)
+            {
+                var found = entries.FirstOrDefault(e => e.Key == prefix)
+                    ?? entries.Where(e => e.Key.StartsWith(prefix, StringComparison.Ordinal))
+                        .OrderByDescending(e => e.CreatedAt).ThenByDescending(e => e.Id).FirstOrDefault();
+                if (found is null) continue;
+                match = new CacheMatch(found, false);
+                break;
+            }
+        }
+        await store.RecordRestoreAsync(projectId, name, match?.Entry, match?.Exact ?? false, time.GetUtcNow().ToUnixTimeMilliseconds(), ct);
+        return match;
+    }
+
+    public Task<Stream?> OpenAsync(CacheEntryRow entry, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        return storage.OpenReadAsync(entry.StorageKey, ct);
+    }
+
+    /// <summary>
+    /// Stores <paramref name="content"/> (a zstd archive closed by <see cref="CompleteMark"/>) as <paramref name="key"/>
+    /// unless the key exists: the first complete upload wins, a later or concurrent one is <see cref="CacheStoreOutcome.AlreadyStored"/>.
+    /// Then evicts the project's least recently used entries beyond its budget. Throws <see cref="BlobTooLargeException"/>
+    /// and <see cref="CacheUploadIncompleteException"/>; nothing is kept then.
+    /// </summary>
+    public async Task<CacheStoreResult> StoreAsync(long projectId, string key, string name, long? buildId, long? jobId,
+        Stream content, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        if (await store.ExistsAsync(projectId, key, ct)) return new CacheStoreResult(CacheStoreOutcome.AlreadyStored, []);
+        var storageKey = $"{projectId}/{Guid.NewGuid():N}";
+        var tail = new TailStream(content, CompleteMark.Length);
+        var added = false;
+        try
+        {
+            var limit = Math.Min(MaxEntryBytes, ProjectBudgetBytes) + CompleteMark.Length;
+            var blob = await storage.WriteAsync(storageKey, tail, limit, ct);
+            if (!tail.Tail.SequenceEqual(CompleteMark)) throw new CacheUploadIncompleteException();
+            var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+            added = await store.TryAddAsync(new NewCacheEntry(projectId, key, name, storageKey, blob.Size, now, buildId, jobId), ct);
+        }
+        finally
+        {
+            if (!added) await TryDeleteBytesAsync(storageKey);
+        }
+        if (!added) return new CacheStoreResult(CacheStoreOutcome.AlreadyStored, []);
+        return new CacheStoreResult(CacheStoreOutcome.Stored, await EvictAsync(projectId, keep: key, ct));
+    }
+
+    /// <summary>Removes the least recently used entries until the project fits its budget; returns the keys removed.</summary>
+    public async Task<IReadOnlyList<string>> EvictAsync(long projectId, string? keep, CancellationToken ct)
+    {
+        var entries = await store.OfProjectAsync(projectId, ct);
+        var total = entries.Sum(e => e.Size);
+        var evicted = new List<string>();
+        foreach (var entry in entries.OrderBy(e => e.LastUsedAt).ThenBy(e => e.Id))
+        {
+            if (total <= ProjectBudgetBytes) break;
+            if (entry.Key == keep) continue;
+            if (!await DeleteAsync(entry, ct)) continue;
+            total -= entry.Size;
+            evicted.Add(entry.Key);
+            logger.LogInformation("Evicted cache entry {Key} of project {ProjectId} ({Size} bytes) to stay within {Budget} MB",
+                entry.Key, projectId, entry.Size, Settings.ProjectMegabytes);
+        }
+        return evicted;
+    }
+
+    public async Task<bool> DeleteAsync(CacheEntryRow entry, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        if (!await store.DeleteAsync(entry.Id, ct)) return false;
+        await TryDeleteBytesAsync(entry.StorageKey);
+        return true;
+    }
+
+    /// <summary>Deletes every entry of the project and its hit figures; returns how many entries went.</summary>
+    public async Task<int> DeleteAllAsync(long projectId, CancellationToken ct)
+    {
+        var deleted = 0;
+        foreach (var entry in await store.OfProjectAsync(projectId, ct))
+            if (await DeleteAsync(entry, ct)) deleted++;
+        await store.ResetStatsAsync(projectId, ct);
+        return deleted;
+    }
+
+    /// <summary>Bytes without a row are only wasted space; the failure is logged, not passed on.</summary>
+    private async Task TryDeleteBytesAsync(string key)
+    {
+        try
+        {
+            await storage.DeleteAsync(key, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            logger.LogWarning(ex, "Could not delete the cache archive {Key}", key);
+        }
+    }
+
+    /// <summary>Passes a stream through unchanged and remembers its last bytes.</summary>
+    private sealed class TailStream(Stream inner, int length) : Stream
+    {
+        private readonly byte[] _tail = new byte[length];
+        private int _filled;
+
+        public ReadOnlySpan<byte> Tail => _tail.AsSpan(0, _filled);
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            var read = await inner.ReadAsync(buffer, cancellationToken);
+            Remember(buffer.Span[..read]);
+            return read;
+        }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            var read = inner.Read(buffer, offset, count);
+            Remember(buffer.AsSpan(offset, read));
+            return read;
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        private void Remember(ReadOnlySpan<byte> data)
+        {
+            if (data.Length >= _tail.Length)
+            {
+                data[^_tail.Length..].CopyTo(_tail);
+                _filled = _tail.Length;
+                return;
+            }
+            var keep = Math.Min(_filled, _tail.Length - data.Length);
+            _tail.AsSpan(_filled - keep, keep).CopyTo(_tail);
+            data.CopyTo(_tail.AsSpan(keep));
+            _filled = keep + data.Length;
+        }
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}

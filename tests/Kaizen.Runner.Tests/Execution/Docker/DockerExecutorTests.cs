@@ -101,4 +101,116 @@ public sealed class DockerExecutorTests : IAsyncLifetime
         Assert.Equal(0, await ContainersOfThisRunnerAsync());
         Assert.Equal(0, await NetworksOfThisRunnerAsync());
     }
+
+    [SkippableFact]
+    public async Task A_service_that_never_becomes_ready_fails_the_job_naming_it()
+    {
+        var engine = await EngineAsync(new DockerOptions { ServiceReadyTimeout = TimeSpan.FromSeconds(2) });
+        var output = new MemoryJobOutput();
+        var job = Job("", "", [new ServiceSpec(DockerTestImages.Httpd, "db", Ready: "5432")], "echo never");
+
+        var result = await Executor(engine).RunAsync(job, output, CancellationToken.None);
+
+        Assert.Equal(JobOutcome.Failed, result.Outcome);
+        Assert.StartsWith("The service 'db' (kaizen-test/httpd:1) did not become ready within 2.0 s: port 5432 did not accept connections", result.Error);
+        Assert.Equal(["0:Skipped"], output.Summary());
+        Assert.Equal(0, await ContainersOfThisRunnerAsync());
+        Assert.Equal(0, await NetworksOfThisRunnerAsync());
+    }
+
+    [SkippableFact]
+    public async Task A_ready_command_runs_in_the_service_until_it_succeeds()
+    {
+        var engine = await EngineAsync();
+        var output = new MemoryJobOutput();
+        var service = new ServiceSpec(DockerTestImages.Httpd, "slow", new Dictionary<string, string> { ["DELAY"] = "1", ["MESSAGE"] = "late" },
+            Ready: "wget -q -O - http://127.0.0.1:8080/ | grep -q late");
+        var job = Job("", "", [service], "wget -q -O - http://slow:8080/");
+
+        var result = await Executor(engine).RunAsync(job, output, CancellationToken.None);
+
+        Assert.Equal(JobOutcome.Passed, result.Outcome);
+        Assert.Equal("late\n", output.Log(0));
+    }
+
+    [SkippableFact]
+    public async Task Cancel_kills_the_job_and_removes_its_containers_and_network()
+    {
+        var engine = await EngineAsync();
+        using var cancel = new CancellationTokenSource();
+        var output = new MemoryJobOutput
+        {
+            OnWrite = o =>
+            {
+                if (o.Log(0).Contains("started"))
+                {
+                    cancel.Cancel();
+                }
+            },
+        };
+        var job = Job("", "", [new ServiceSpec(DockerTestImages.Httpd, "web", Ready: "8080")], "echo started; sleep 300", "echo never");
+        var started = System.Diagnostics.Stopwatch.StartNew();
+
+        var result = await Executor(engine).RunAsync(job, output, cancel.Token);
+
+        Assert.Equal(JobOutcome.Canceled, result.Outcome);
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(30), $"took {started.Elapsed}");
+        Assert.Equal(["0:Finished:130", "1:Skipped"], output.Summary());
+        Assert.Equal(0, await ContainersOfThisRunnerAsync());
+        Assert.Equal(0, await NetworksOfThisRunnerAsync());
+    }
+
+    [SkippableFact]
+    public async Task Leftovers_of_a_crashed_runner_are_reaped_when_it_starts_again()
+    {
+        await EngineAsync();
+        var label = $"kaizen.runner={_runnerId}";
+        Assert.Equal(0, (await DockerTestImages.RunAsync("docker", "network", "create", "--label", label, "--label", "kaizen.job=1", $"kaizen-job-1-{_runnerId}")).ExitCode);
+        Assert.Equal(0, (await DockerTestImages.RunAsync("docker", "run", "-d", "--label", label, "--label", "kaizen.job=1",
+            DockerTestImages.Busybox, "sleep", "300")).ExitCode);
+        Assert.Equal(0, (await DockerTestImages.RunAsync("docker", "volume", "create", "--label", label, $"kaizen-{_runnerId}")).ExitCode);
+        Assert.Equal(1, await ContainersOfThisRunnerAsync());
+
+        var (engine, _) = await DockerEngine.TryConnectAsync(new DockerOptions(), _runnerId, _work.Path);
+        using (engine)
+        {
+            Assert.Equal(3, await engine!.ReapLeftoversAsync());
+        }
+
+        Assert.Equal(0, await ContainersOfThisRunnerAsync());
+        Assert.Equal(0, await NetworksOfThisRunnerAsync());
+        Assert.DoesNotContain($"kaizen-{_runnerId}", (await DockerTestImages.RunAsync("docker", "volume", "ls", "-q")).Output);
+    }
+
+    [SkippableFact]
+    public async Task Kaizen_helpers_run_on_the_host_so_an_image_without_tools_installs_a_tool_once_and_uses_it()
+    {
+        var engine = await EngineAsync();
+        const string use = "kaizen tool use greeter 1.0 -- 'mkdir -p bin && printf \"#!/bin/sh\\necho hi from greeter\\n\" > bin/greet && chmod +x bin/greet'";
+        var first = new MemoryJobOutput();
+        var second = new MemoryJobOutput();
+
+        var one = await Executor(engine).RunAsync(Job("", "", null, use, "greet", "kaizen checksum missing.txt"), first, CancellationToken.None);
+        var two = await Executor(engine).RunAsync(Job("", "", null, use, "greet") with { JobId = 4243 }, second, CancellationToken.None);
+
+        Assert.Equal(JobOutcome.Passed, one.Outcome);
+        Assert.Equal(JobOutcome.Passed, two.Outcome);
+        Assert.Contains("tool: installing greeter 1.0", first.Log(0));
+        Assert.Equal("hi from greeter\n", first.Log(1));
+        Assert.Matches("^[0-9a-f]{16}\n$", first.Log(2));
+        Assert.Equal("tool: greeter 1.0 already installed, reusing it\n", second.Log(0));
+        Assert.Equal("hi from greeter\n", second.Log(1));
+    }
+
+    [SkippableFact]
+    public async Task A_job_whose_image_is_missing_under_the_never_policy_fails_saying_so()
+    {
+        var engine = await EngineAsync(new DockerOptions { PullPolicy = PullPolicy.Never });
+        var output = new MemoryJobOutput();
+
+        var result = await Executor(engine).RunAsync(Job("", "", null, "true") with { Image = "kaizen-test/absent:1" }, output, CancellationToken.None);
+
+        Assert.Equal(JobOutcome.Failed, result.Outcome);
+        Assert.Equal("The image kaizen-test/absent:1 is not on this runner and its pull policy is 'never'.", result.Error);
+    }
 }

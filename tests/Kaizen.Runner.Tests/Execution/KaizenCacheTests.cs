@@ -198,6 +198,48 @@ public sealed class KaizenCacheTests : IDisposable
     }
 
     [Fact]
+    public async Task An_unreachable_portal_warns_and_neither_restore_nor_store_fails_the_job()
+    {
+        // Arrange: a job of a portal that is not listening (nothing answers on the discard port).
+        var functions = new KaizenFunctions(_work.Path) { PortalUrl = new Uri("http://127.0.0.1:9") };
+        await using var job = await JobShell.StartAsync(functions, _work.Combine("ws1"), ("yarn.lock", "lock v1"));
+        File.WriteAllText(job.Combine("present.txt"), "here\n");
+
+        // Act
+        var (exitCode, output) = await job.RunAsync(
+            "set -e; export KAIZEN_JOB_TOKEN=kzj_test; kaizen cache restore deps yarn.lock -- node_modules; " +
+            "kaizen cache store deps yarn.lock -- present.txt; echo next command runs");
+
+        // Assert
+        Assert.Equal(0, exitCode);
+        Assert.Matches(@"^cache: warning: could not reach the portal at http://127\.0\.0\.1:9 \(curl: \(7\)[^\n]*\); continuing without a cache\n" +
+            @"cache: warning: could not reach the portal at http://127\.0\.0\.1:9 \(curl: \(7\)[^\n]*\); deps-[0-9a-f]{16} not stored\n" +
+            "next command runs\n$", output);
+        Assert.Empty(Entries());
+    }
+
+    [Fact]
+    public async Task Key_templates_and_fallback_prefixes_work_in_a_local_folder_too()
+    {
+        var functions = Functions();
+        await using var job = await JobShell.StartAsync(functions, _work.Combine("ws1"), ("yarn.lock", "lock v1"));
+        Directory.CreateDirectory(job.Combine("out"));
+        File.WriteAllText(job.Combine("out", "v.txt"), "one\n");
+        var sum = (await job.RunAsync("kaizen checksum yarn.lock")).Output.Trim();
+        Assert.Equal(0, (await job.RunAsync("kaizen cache store --key 'node-{{ checksum \"yarn.lock\" }}' -- out")).ExitCode);
+        await job.RunAsync("rm -rf out");
+
+        var (exact, exactLog) = await job.RunAsync("kaizen cache restore --key 'node-{{ checksum yarn.lock }}' -- out");
+        await job.RunAsync("rm -rf out");
+        var (fallback, fallbackLog) = await job.RunAsync("kaizen cache restore --key node-other --fallback gradle- --fallback node- -- out");
+
+        Assert.Equal((0, 0), (exact, fallback));
+        Assert.StartsWith($"cache: restored node-{sum} (", exactLog);
+        Assert.StartsWith($"cache: no entry for node-other, restored the newest node-{sum} instead (", fallbackLog);
+        Assert.Equal("one\n", File.ReadAllText(job.Combine("out", "v.txt")));
+    }
+
+    [Fact]
     public async Task The_checksum_covers_the_key_files_in_order_and_notes_missing_ones()
     {
         await using var job = await JobShell.StartAsync(Functions(), _work.Combine("ws1"), ("a.lock", "A"), ("b.lock", "B"));

@@ -5,6 +5,8 @@ using Microsoft.Extensions.Logging;
 const string Usage = """
     Usage: kaizen-runner --portal <url> [--registration-token <token>] [--name <name>] [--slots <n>]
                          [--work <directory>] [--label <label>]...
+                         [--no-docker] [--pull-policy if-missing|always|never] [--pre-pull <image>]...
+                         [--image-budget-mb <n>] [--registry-mirror <host:port>] [--service-ready-timeout <seconds>]
 
       --portal              The portal's base URL, e.g. http://ci.example.com:5000
       --registration-token  The portal's Kaizen:Runners:RegistrationToken (needed the first time only;
@@ -13,11 +15,21 @@ const string Usage = """
       --slots               How many jobs run at once (default: 1)
       --work                Workspaces and caches (default: ./kaizen-work)
       --label               A label jobs can ask for (repeatable)
+      --no-docker           Do not offer the Docker executor (it is offered when a daemon answers at start)
+      --pull-policy         When job and service images are pulled (default: if-missing)
+      --pre-pull            An image to pull at start, in the background (repeatable)
+      --image-budget-mb     Evict the least recently used images over this size (default: 0, never)
+      --registry-mirror     A pull-through mirror for Docker Hub images, e.g. mirror.internal:5000
+      --service-ready-timeout  How long a job waits for each service to be ready (default: 60)
+      --static-bash         The static bash mounted into containers (default: /bin/bash-static)
     """;
 
 string? portal = null, token = null, name = null, work = null;
 var slots = 1;
 var labels = new List<string>();
+var prePull = new List<string>();
+var docker = new Kaizen.Runner.Execution.Docker.DockerOptions();
+var noDocker = false;
 for (var i = 0; i < args.Length; i++)
 {
     string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
@@ -31,6 +43,21 @@ for (var i = 0; i < args.Length; i++)
             case "--slots": slots = int.Parse(Next()); break;
             case "--work": work = Next(); break;
             case "--label": labels.Add(Next()); break;
+            case "--no-docker": noDocker = true; break;
+            case "--pull-policy":
+                docker = docker with { PullPolicy = Next() switch
+                {
+                    "if-missing" => Kaizen.Runner.Execution.Docker.PullPolicy.IfMissing,
+                    "always" => Kaizen.Runner.Execution.Docker.PullPolicy.Always,
+                    "never" => Kaizen.Runner.Execution.Docker.PullPolicy.Never,
+                    var other => throw new ArgumentException($"--pull-policy is if-missing, always or never, not '{other}'."),
+                } };
+                break;
+            case "--pre-pull": prePull.Add(Next()); break;
+            case "--image-budget-mb": docker = docker with { ImageBudgetMegabytes = long.Parse(Next()) }; break;
+            case "--registry-mirror": docker = docker with { RegistryMirror = Next() }; break;
+            case "--service-ready-timeout": docker = docker with { ServiceReadyTimeout = TimeSpan.FromSeconds(int.Parse(Next())) }; break;
+            case "--static-bash": docker = docker with { StaticBash = Next() }; break;
             case "-h" or "--help": Console.WriteLine(Usage); return 0;
             default: throw new ArgumentException($"Unknown option '{args[i]}'.");
         }
@@ -62,6 +89,8 @@ var options = new RunnerOptions
     Slots = slots,
     WorkDirectory = work ?? "kaizen-work",
     Labels = labels,
+    Docker = docker with { PrePull = prePull },
+    DisableDocker = noDocker,
 };
 try
 {

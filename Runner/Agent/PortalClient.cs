@@ -19,9 +19,9 @@ public sealed class PortalClient(HttpClient http, Uri portalUrl)
         (await ReadAsync<RegisterResponse>(await SendAsync(RunnerRoutes.Register, request, ct), ct))!;
 
     /// <summary>Long-polls for a job; null when none came within the wait.</summary>
-    public async Task<JobAssignment?> ClaimAsync(int waitSeconds, CancellationToken ct)
+    public async Task<JobAssignment?> ClaimAsync(int waitSeconds, CancellationToken ct, IReadOnlyList<string>? executors = null)
     {
-        using var response = await SendAsync(RunnerRoutes.Claim, new ClaimRequest(waitSeconds), ct);
+        using var response = await SendAsync(RunnerRoutes.Claim, new ClaimRequest(waitSeconds, executors), ct);
         return response.StatusCode == HttpStatusCode.NoContent ? null : await ReadAsync<JobAssignment>(response, ct);
     }
 

@@ -20,6 +20,8 @@ public sealed class RunnerAgent(RunnerOptions options, HttpClient http, ILoggerF
     private readonly ConcurrentDictionary<long, CancellationTokenSource> _running = new();
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly SemaphoreSlim _registering = new(1, 1);
+    private long _runnerId;
+    private IReadOnlyList<string> _executors = ["shell"];
 
     /// <summary>Jobs running now (for status pages and tests).</summary>
     public IReadOnlyCollection<long> RunningJobs => _running.Keys.ToList();
@@ -33,9 +35,11 @@ public sealed class RunnerAgent(RunnerOptions options, HttpClient http, ILoggerF
         {
             PortalUrl = options.PortalUrl,
         };
+        using var docker = await StartDockerAsync(work, ct);
         var executor = new JobExecutor(work, new ShellExecutor(), new GitCheckout(work), _time, functions)
         {
             Reports = new PortalReportUploader(_client),
+            Docker = docker,
         };
         var loops = Enumerable.Range(0, options.Slots).Select(_ => SlotLoopAsync(executor, ct)).ToList();
         loops.Add(HeartbeatLoopAsync(ct));
@@ -46,6 +50,39 @@ public sealed class RunnerAgent(RunnerOptions options, HttpClient http, ILoggerF
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
         }
+    }
+
+    /// <summary>The executors this runner offers in its claims (for status pages and tests).</summary>
+    public IReadOnlyList<string> Executors => _executors;
+
+    /// <summary>
+    /// Docker when a daemon answers: leftovers of a previous run of this runner (labelled with its id) are removed first,
+    /// and the configured images are pre-pulled in the background. Without one, the runner offers the shell only.
+    /// </summary>
+    private async Task<Execution.Docker.DockerEngine?> StartDockerAsync(string work, CancellationToken ct)
+    {
+        if (options.DisableDocker) return null;
+        // The runner's id with its work folder's: two portals' runners with the same id on one machine stay apart, and a
+        // runner that restarts after a crash (same id, same folder) finds its leftovers.
+        var label = $"{_runnerId}-{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(work)))[..8]}";
+        var (engine, problem) = await Execution.Docker.DockerEngine.TryConnectAsync(options.Docker, label, work, _logger, ct);
+        if (engine is null)
+        {
+            _logger.LogInformation("No Docker executor: {Problem}", problem);
+            return null;
+        }
+        try
+        {
+            await engine.ReapLeftoversAsync(ct);
+        }
+        catch (Exception ex) when (ex is Docker.DotNet.DockerApiException or HttpRequestException or IOException)
+        {
+            _logger.LogWarning("Could not remove Docker leftovers: {Error}", ex.Message);
+        }
+        _ = engine.PrePullAsync(ct);
+        _executors = ["shell", "docker"];
+        _logger.LogInformation("Docker executor available (pull policy {Policy})", options.Docker.PullPolicy);
+        return engine;
     }
 
     private string CredentialsPath => Path.Combine(options.WorkDirectory, "runner.json");
@@ -62,15 +99,17 @@ public sealed class RunnerAgent(RunnerOptions options, HttpClient http, ILoggerF
                 if (saved?.Token is { Length: > 0 })
                 {
                     _client.Token = saved.Token;
+                    _runnerId = saved.RunnerId;
                     return;
                 }
             }
             if (string.IsNullOrEmpty(options.RegistrationToken))
                 throw new InvalidOperationException(
                     $"The runner is not registered and has no registration token: pass --registration-token (the portal's Kaizen:Runners:RegistrationToken).");
-            var request = new RegisterRequest(options.RegistrationToken, options.Name, options.Slots, RunnerOptions.Version, ["shell"], options.Labels);
+            var request = new RegisterRequest(options.RegistrationToken, options.Name, options.Slots, RunnerOptions.Version, _executors, options.Labels);
             var registered = await WithRetryAsync(c => _client.RegisterAsync(request, c), "register", ct);
             _client.Token = registered.Token;
+            _runnerId = registered.RunnerId;
             await File.WriteAllTextAsync(CredentialsPath, JsonSerializer.Serialize(registered, RunnerJson.Options), ct);
             if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(CredentialsPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
             _logger.LogInformation("Registered with {Portal} as runner {RunnerId} ({Name}, {Slots} slots)",
@@ -88,7 +127,7 @@ public sealed class RunnerAgent(RunnerOptions options, HttpClient http, ILoggerF
         {
             try
             {
-                var job = await WithRetryAsync(c => _client.ClaimAsync(25, c), "claim", ct);
+                var job = await WithRetryAsync(c => _client.ClaimAsync(25, c, _executors), "claim", ct);
                 if (job is not null) await RunJobAsync(executor, job, ct);
             }
             catch (PortalStatusException ex)

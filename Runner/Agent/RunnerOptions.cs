@@ -29,6 +29,13 @@ public sealed class RunnerOptions
 
     public IReadOnlyList<string> Labels { get; init; } = [];
 
+    /// <summary>The Docker executor's settings (pull policy, pre-pull, image budget, mirror; see <see cref="Execution.Docker.DockerOptions"/>).
+    /// The runner offers <c>docker</c> only when the daemon answers at start.</summary>
+    public Execution.Docker.DockerOptions Docker { get; init; } = new();
+
+    /// <summary>Never offer the Docker executor, even when a daemon answers.</summary>
+    public bool DisableDocker { get; init; }
+
     /// <summary>How often running jobs' leases are renewed; also the longest a cancel takes to arrive.</summary>
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(2);
 

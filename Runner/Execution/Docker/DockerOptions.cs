@@ -14,7 +14,7 @@ public enum PullPolicy
 }
 
 /// <summary>Every setting of the Docker executor (kaizen-runner flags, or set by the portal's embedded runner).</summary>
-public sealed class DockerOptions
+public sealed record DockerOptions
 {
     /// <summary>The daemon's address (default: DOCKER_HOST, else unix:///var/run/docker.sock).</summary>
     public Uri? Endpoint { get; init; }

@@ -15,7 +15,7 @@ public static class ApiEndpoints
     public static IEndpointRouteBuilder MapKaizenApi(this IEndpointRouteBuilder app)
     {
         // Reads of a public project (its builds, jobs and logs) are open to anyone; everything else needs a user.
-        var open = app.MapGroup("/api/v1").WithTags("Kaizen").AddEndpointFilter(RefuseInvalidTokens);
+        var open = app.MapOpenReads("Kaizen");
         var api = app.MapGroup("/api/v1").RequireAuthorization().WithTags("Kaizen");
 
         api.MapPost("/projects", CreateProject).RequireAuthorization(WritePolicy)
@@ -79,7 +79,7 @@ public static class ApiEndpoints
         var project = await store.FindBySlugAsync(slug, ct);
         if (project is null) return NotFound($"No project '{slug}'.");
         if (body is null) return Results.Problem("Send a JSON body: { \"setup\": [], \"jobs\": [{ \"name\", \"commands\": [] }], \"epilogue\": [] }.", statusCode: 400);
-        var settings = new BuildSettings(body.Setup ?? [], body.Jobs ?? [], body.Epilogue ?? []);
+        var settings = new BuildSettings(body.Setup ?? [], body.Jobs ?? [], body.Epilogue ?? [], body.Image);
         var errors = settings.Validate();
         if (errors.Count == 0) errors = await scripts.CheckSettingsAsync(settings, ct);
         if (errors.Count > 0)
@@ -163,15 +163,6 @@ public static class ApiEndpoints
         await logs.WriteTextAsync(id, http.Response.Body, ct);
     }
 
-    /// <summary>Open reads still refuse a token that does not authenticate (mistyped, revoked, or a runner's): its
-    /// caller expects to be someone, and answering as if anonymous would hide the problem.</summary>
-    private static async ValueTask<object?> RefuseInvalidTokens(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
-    {
-        var http = context.HttpContext;
-        if (Tokens.FromHeader(http.Request.Headers.Authorization) is not null && !ProjectAccess.IsSignedIn(http.User))
-            return Results.Problem("The API token is not valid: it is mistyped, revoked, or not a user's token.", statusCode: 401);
-        return await next(context);
-    }
 
     private static IResult NotFound(string message) => Results.Problem(message, statusCode: 404);
 

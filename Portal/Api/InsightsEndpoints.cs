@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using Kaizen.Portal.Auth;
 using Kaizen.Portal.Insights;
 using Kaizen.Portal.Projects;
 
@@ -31,7 +30,7 @@ public static class InsightsEndpoints
 
     public static IEndpointRouteBuilder MapInsightsApi(this IEndpointRouteBuilder app)
     {
-        var open = app.MapGroup("/api/v1").WithTags("Insights").AddEndpointFilter(RefuseInvalidTokens);
+        var open = app.MapOpenReads("Insights");
         open.MapGet("/projects/{slug}/insights", ProjectInsights)
             .WithSummary("A project's build duration, queue time and pass rate per branch and day, slowest commands and scripts, " +
                          "and time to production (?days=30&builds=100&server=).")
@@ -67,13 +66,4 @@ public static class InsightsEndpoints
         return Results.Ok(await insights.OverviewAsync(readable, query.Value!.Days, ProjectAccess.IsSignedIn(user), ct));
     }
 
-    /// <summary>As for the API's other open reads: a token that does not authenticate is refused, not treated as anonymous,
-    /// so its caller learns of the problem.</summary>
-    private static async ValueTask<object?> RefuseInvalidTokens(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
-    {
-        var http = context.HttpContext;
-        if (Tokens.FromHeader(http.Request.Headers.Authorization) is not null && !ProjectAccess.IsSignedIn(http.User))
-            return Results.Problem("The API token is not valid: it is mistyped, revoked, or not a user's token.", statusCode: 401);
-        return await next(context);
-    }
 }

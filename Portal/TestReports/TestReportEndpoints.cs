@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using Kaizen.Portal.Api;
 using Kaizen.Portal.Auth;
 using Kaizen.Portal.Builds;
 using Kaizen.Portal.Projects;
@@ -17,7 +18,7 @@ public static class TestReportEndpoints
         app.MapPost("/api/runner/jobs/{jobId:long}/reports", Upload)
             .RequireAuthorization(KaizenAuth.RunnerPolicy).ExcludeFromDescription();
 
-        var open = app.MapGroup("/api/v1").WithTags("Kaizen").AddEndpointFilter(RefuseInvalidTokens);
+        var open = app.MapOpenReads("Kaizen");
         open.MapGet("/builds/{id:long}/tests", BuildTests)
             .WithSummary("A build's tests: totals, failed tests first (with message and output), the slowest, flaky marks, report files.");
         open.MapGet("/builds/{id:long}/coverage", BuildCoverage).WithSummary("A build's line coverage, in total and per file.");
@@ -82,15 +83,6 @@ public static class TestReportEndpoints
         return ProjectAccess.CanRead(user, project) ? (build, project) : (null, null);
     }
 
-    /// <summary>As for the other open reads (see the API's): a token that does not authenticate is refused, not
-    /// treated as anonymous, so its caller learns of the problem.</summary>
-    private static async ValueTask<object?> RefuseInvalidTokens(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
-    {
-        var http = context.HttpContext;
-        if (Tokens.FromHeader(http.Request.Headers.Authorization) is not null && !ProjectAccess.IsSignedIn(http.User))
-            return Results.Problem("The API token is not valid: it is mistyped, revoked, or not a user's token.", statusCode: 401);
-        return await next(context);
-    }
 
     private static IResult NotFound(string message) => Results.Problem(message, statusCode: 404);
 }

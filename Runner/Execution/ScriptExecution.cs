@@ -25,9 +25,6 @@ internal sealed class ScriptExecution(ScriptCall script, IJobOutput output, Func
     private int _currentStep = -1;
     private long _stepStarted;
 
-    /// <summary>Every job command index this script reports (its steps).</summary>
-    public IEnumerable<int> StepIndexes => _steps.Select(s => s.Index);
-
     /// <summary>Runs the script in <paramref name="session"/>; output of the section itself (before the first step, after
     /// a step ended, bash's syntax errors) goes to <paramref name="sectionIndex"/>.</summary>
     public async Task<CommandResult> RunAsync(IShellSession session, int sectionIndex, string? library)

@@ -53,12 +53,29 @@ public sealed class ScriptPlanner(ScriptStore store)
                 continue;
             }
             var section = commands.Count;
-            var spans = BashSplitter.Split(version.Body);
+            var steps = Steps(version.Body);
             commands.Add(new JobCommand(section, command.Phase, command.Text.Trim()));
-            foreach (var span in spans) commands.Add(new JobCommand(commands.Count, command.Phase, span.TextOf(version.Body)));
-            scripts.Add(new PlannedScript(section, version.Name, version.Version, spans.Count));
+            foreach (var step in steps) commands.Add(new JobCommand(commands.Count, command.Phase, step));
+            scripts.Add(new PlannedScript(section, version.Name, version.Version, steps.Count));
         }
         return job with { Commands = commands, Scripts = scripts };
+    }
+
+    /// <summary>At most this many steps per script: the rest of a longer script runs (and is timed) in its last step,
+    /// so a generated script of thousands of lines does not make a log of thousands of sections.</summary>
+    public const int MaxSteps = 300;
+
+    /// <summary>The texts of a script's steps: its top-level commands, the last one holding any beyond <see cref="MaxSteps"/>.</summary>
+    internal static List<string> Steps(string body)
+    {
+        var spans = BashSplitter.Split(body);
+        var steps = spans.Take(MaxSteps).Select(s => s.TextOf(body)).ToList();
+        if (spans.Count > MaxSteps)
+        {
+            var last = spans[MaxSteps - 1];
+            steps[^1] = body[last.Start..(spans[^1].Start + spans[^1].Length)];
+        }
+        return steps;
     }
 
     private async Task<ScriptVersion?> ResolveAsync(ScriptReference reference, Dictionary<(string, int?), ScriptVersion?> cache,
@@ -88,6 +105,7 @@ public sealed class ScriptPlanner(ScriptStore store)
         var spans = BashSplitter.Split(version.Body);
         // Both splits are made by the same code from the same immutable text, so they agree; should a newer portal
         // split differently, the extra top-level commands simply run inside the previous step.
+        // Zip stops at the shorter list: beyond MaxSteps, the rest runs inside the last step.
         var steps = spans.Zip(stepIndexes, (span, index) => new ScriptStep(index, span.Start)).ToList();
         return new ScriptCall(version.Name, version.Version, reference?.Arguments ?? "", version.Body, steps);
     }

@@ -56,6 +56,21 @@ public sealed class ScriptReferenceTests
     }
 
     [Fact]
+    public void A_long_script_has_at_most_MaxSteps_steps_and_its_last_holds_the_rest()
+    {
+        // Arrange
+        var body = string.Concat(Enumerable.Range(1, ScriptPlanner.MaxSteps + 5).Select(i => $"echo {i}\n"));
+
+        // Act
+        var steps = ScriptPlanner.Steps(body);
+
+        // Assert
+        Assert.Equal(ScriptPlanner.MaxSteps, steps.Count);
+        Assert.Equal("echo 1", steps[0]);
+        Assert.Equal(string.Join("\n", Enumerable.Range(ScriptPlanner.MaxSteps, 6).Select(i => $"echo {i}")), steps[^1]);
+    }
+
+    [Fact]
     public void A_repository_scripts_description_is_its_top_comment()
     {
         Assert.Equal("Deploys the site. Needs AWS keys.", ScriptGitSync.Description("#!/bin/bash\n# Deploys the site.\n#\n# Needs AWS keys.\nset -e\n# not this\n"));

@@ -100,6 +100,12 @@ public abstract class PortalComponentContext : BunitContext, IAsyncLifetime
         Services.AddSingleton(artifacts);
         Services.AddSingleton(new Kaizen.Portal.Artifacts.ArtifactService(artifacts, new Kaizen.Portal.Storage.DiskBlobStorage(artifactOptions.Value.Artifacts.ResolveDirectory(artifactOptions.Value)),
             artifactOptions, Db.Clock, NullLogger<Kaizen.Portal.Artifacts.ArtifactService>.Instance));
+        // Caches: the project page's Caches tab reads them; nothing is stored in component tests.
+        var caches = new Kaizen.Portal.Caches.CacheStore(Db.Database);
+        Services.AddSingleton(caches);
+        Services.AddSingleton(new Kaizen.Portal.Caches.CacheService(caches,
+            new Kaizen.Portal.Storage.DiskBlobStorage(artifactOptions.Value.Caches.ResolveDirectory(artifactOptions.Value)),
+            artifactOptions, Db.Clock, NullLogger<Kaizen.Portal.Caches.CacheService>.Instance));
     }
 
     /// <summary>A build of <paramref name="projectId"/>'s main with one job, which runner <paramref name="runnerId"/> ran and passed.</summary>

@@ -34,7 +34,8 @@ public sealed record ProjectResponse(
     public IReadOnlyList<string>? ForkSecrets { get; init; }
 }
 
-public sealed record SettingsRequest(IReadOnlyList<string>? Setup, IReadOnlyList<JobSettings>? Jobs, IReadOnlyList<string>? Epilogue);
+public sealed record SettingsRequest(IReadOnlyList<string>? Setup, IReadOnlyList<JobSettings>? Jobs, IReadOnlyList<string>? Epilogue,
+    string? Image = null);
 
 public sealed record StartBuildRequest(string? Branch);
 

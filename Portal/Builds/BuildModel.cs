@@ -87,6 +87,9 @@ public sealed class JobRow
 
     /// <summary>Set when the job is a deploy's (of <see cref="BuildId"/>'s commit) rather than one of the build's jobs.</summary>
     public long? DeployId { get; init; }
+
+    /// <summary>The image the job runs in (null: on a runner's shell); only runners offering <c>docker</c> claim it.</summary>
+    public string? Image { get; init; }
 }
 
 public sealed class CommandRow

@@ -4,13 +4,19 @@ namespace Kaizen.Portal.Builds;
 
 /// <summary>
 /// What a project's builds run: <see cref="Setup"/> at the start of every job, the <see cref="Jobs"/> in parallel,
-/// and <see cref="Epilogue"/> after every job, pass or fail.
+/// and <see cref="Epilogue"/> after every job, pass or fail. <see cref="Image"/>: every job runs in a container from
+/// it (a job's own image wins); none runs jobs on the runner's shell.
 /// </summary>
 public sealed record BuildSettings(
     IReadOnlyList<string> Setup,
     IReadOnlyList<JobSettings> Jobs,
-    IReadOnlyList<string> Epilogue)
+    IReadOnlyList<string> Epilogue,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Image = null)
 {
+    /// <summary>The image <paramref name="job"/> runs in (its own, else the project's), or null for the shell executor.</summary>
+    public string? ImageOf(JobSettings job) =>
+        !string.IsNullOrWhiteSpace(job.Image) ? job.Image.Trim() : string.IsNullOrWhiteSpace(Image) ? null : Image.Trim();
+
     public static BuildSettings Empty { get; } = new([], [], []);
 
     /// <summary>Problems a person must fix before the settings can be saved; empty when valid.</summary>
@@ -24,6 +30,8 @@ public sealed record BuildSettings(
         }
         if (Jobs.Count == 0)
             errors.Add("Add at least one job: { \"name\": \"test\", \"commands\": [\"...\"] }.");
+        if (Image is not null && ContainerRules.ImageProblem(Image) is { } imageProblem)
+            errors.Add($"image: {imageProblem}");
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         for (var i = 0; i < Jobs.Count; i++)
         {
@@ -47,6 +55,19 @@ public sealed record BuildSettings(
                         errors.Add($"jobs[{i}] ('{job.Name}') {field}: {problem}");
                 }
             }
+            if (job.Image is not null && ContainerRules.ImageProblem(job.Image) is { } jobImageProblem)
+                errors.Add($"jobs[{i}] ('{job.Name}') image: {jobImageProblem}");
+            if (job.Services is { Count: > 0 } services)
+            {
+                if (ImageOf(job) is null)
+                    errors.Add($"jobs[{i}] ('{job.Name}') has services but no image: services need the job to run in a container (set the job's or the project's image).");
+                var aliases = new HashSet<string>(StringComparer.Ordinal);
+                for (var s = 0; s < services.Count; s++)
+                {
+                    foreach (var problem in ContainerRules.ServiceProblems(services[s], aliases))
+                        errors.Add($"jobs[{i}] ('{job.Name}') services[{s}]: {problem}");
+                }
+            }
         }
         if (Setup.Any(string.IsNullOrWhiteSpace)) errors.Add("setup has an empty command.");
         if (Epilogue.Any(string.IsNullOrWhiteSpace)) errors.Add("epilogue has an empty command.");
@@ -62,8 +83,16 @@ public sealed record JobSettings(
     string Name,
     IReadOnlyList<string> Commands,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? TestReports = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Coverage = null)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Coverage = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Image = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<ServiceSettings>? Services = null)
 {
+    /// <summary>The services as the runner protocol carries them (null when the job has none).</summary>
+    public IReadOnlyList<Kaizen.Runner.Protocol.ServiceSpec>? ServiceSpecs() => Services is { Count: > 0 }
+        ? [.. Services.Select(s => new Kaizen.Runner.Protocol.ServiceSpec(s.Image.Trim(), s.Alias.Trim(),
+            s.Env is { Count: > 0 } env ? new Dictionary<string, string>(env) : null, string.IsNullOrWhiteSpace(s.Ready) ? null : s.Ready.Trim()))]
+        : null;
+
     /// <summary>The report globs as the runner protocol carries them (null when the job declares none).</summary>
     public IReadOnlyList<Kaizen.Runner.Protocol.ReportSpec>? ReportSpecs()
     {
@@ -91,4 +120,59 @@ public static class ReportPatterns
         if (p.Any(char.IsControl)) return $"'{p}' contains a control character.";
         return null;
     }
+}
+
+/// <summary>
+/// A service container next to a job: reachable from the job as <see cref="Alias"/>, with <see cref="Env"/>; the job
+/// starts once it is <see cref="Ready"/>: a TCP port number that accepts connections, or a command that exits 0 in the
+/// service's container (none: once started).
+/// </summary>
+public sealed record ServiceSettings(
+    string Image,
+    string Alias,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, string>? Env = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Ready = null);
+
+/// <summary>What image references, service aliases and service settings may look like.</summary>
+public static partial class ContainerRules
+{
+    /// <summary>Why <paramref name="image"/> is not an image reference (<c>[registry[:port]/]name[:tag][@sha256:digest]</c>), or null.</summary>
+    public static string? ImageProblem(string? image)
+    {
+        if (string.IsNullOrWhiteSpace(image)) return "the image is empty (leave it out to run on the runner's shell).";
+        var value = image.Trim();
+        if (value.Length > 255) return $"'{value[..40]}...' is longer than 255 characters.";
+        if (!ImageReference().IsMatch(value))
+            return $"'{value}' is not an image reference; write it as docker pull would, e.g. python:3.12-slim, node:20 or registry.example.com:5000/team/app:1.4.";
+        return null;
+    }
+
+    /// <summary>Problems of one service; <paramref name="aliases"/> collects the job's aliases to find duplicates.</summary>
+    public static IEnumerable<string> ServiceProblems(ServiceSettings? service, HashSet<string> aliases)
+    {
+        if (service is null) { yield return "the service is empty."; yield break; }
+        if (ImageProblem(service.Image) is { } image) yield return $"image: {image}";
+        if (string.IsNullOrWhiteSpace(service.Alias))
+            yield return "needs an alias: the host name the job reaches it by (e.g. db).";
+        else if (!Alias().IsMatch(service.Alias.Trim()))
+            yield return $"alias '{service.Alias.Trim()}' must be a host name: lower-case letters, digits and '-', starting with a letter, at most 63 characters.";
+        else if (!aliases.Add(service.Alias.Trim()))
+            yield return $"another service is already called '{service.Alias.Trim()}'.";
+        foreach (var name in (service.Env ?? new Dictionary<string, string>()).Keys)
+        {
+            if (!VariableName().IsMatch(name)) yield return $"env: '{name}' is not a variable name (letters, digits and '_', not starting with a digit).";
+        }
+        if (service.Ready is { } ready && !string.IsNullOrWhiteSpace(ready) && ready.Trim().All(char.IsAsciiDigit)
+            && (!int.TryParse(ready.Trim(), out var port) || port is < 1 or > 65535))
+            yield return $"ready: {ready.Trim()} is not a port (1 to 65535).";
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$")]
+    private static partial System.Text.RegularExpressions.Regex ImageReference();
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[a-z][a-z0-9-]{0,62}$")]
+    private static partial System.Text.RegularExpressions.Regex Alias();
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
+    private static partial System.Text.RegularExpressions.Regex VariableName();
 }

@@ -29,6 +29,11 @@ public static partial class BuildSettingsYaml
     private const string CommandsKey = "commands";
     private const string TestReportsKey = "testReports";
     private const string CoverageKey = "coverage";
+    private const string ImageKey = "image";
+    private const string ServicesKey = "services";
+    private const string AliasKey = "alias";
+    private const string EnvKey = "env";
+    private const string ReadyKey = "ready";
 
     public static string ToYaml(BuildSettings settings)
     {
@@ -39,6 +44,11 @@ public static partial class BuildSettingsYaml
         emitter.Emit(new DocumentStart(null, null, isImplicit: true));
         emitter.Emit(new MappingStart());
 
+        if (!string.IsNullOrWhiteSpace(settings.Image))
+        {
+            Key(emitter, ImageKey);
+            Text(emitter, settings.Image);
+        }
         Key(emitter, SetupKey);
         Commands(emitter, settings.Setup ?? []);
         Key(emitter, JobsKey);
@@ -62,6 +72,18 @@ public static partial class BuildSettingsYaml
                 Key(emitter, CoverageKey);
                 Commands(emitter, coverage);
             }
+            if (!string.IsNullOrWhiteSpace(job?.Image))
+            {
+                Key(emitter, ImageKey);
+                Text(emitter, job.Image);
+            }
+            if (job?.Services is { Count: > 0 } services)
+            {
+                Key(emitter, ServicesKey);
+                emitter.Emit(new SequenceStart(null, null, isImplicit: true, SequenceStyle.Block));
+                foreach (var service in services) Service(emitter, service);
+                emitter.Emit(new SequenceEnd());
+            }
             emitter.Emit(new MappingEnd());
         }
         emitter.Emit(new SequenceEnd());
@@ -75,6 +97,33 @@ public static partial class BuildSettingsYaml
     }
 
     private static void Key(IEmitter emitter, string key) => emitter.Emit(new Scalar(key));
+
+    private static void Service(IEmitter emitter, ServiceSettings? service)
+    {
+        emitter.Emit(new MappingStart());
+        Key(emitter, ImageKey);
+        Text(emitter, service?.Image ?? "");
+        Key(emitter, AliasKey);
+        Text(emitter, service?.Alias ?? "");
+        if (service?.Env is { Count: > 0 } env)
+        {
+            Key(emitter, EnvKey);
+            emitter.Emit(new MappingStart());
+            foreach (var (name, value) in env)
+            {
+                Text(emitter, name);
+                Text(emitter, value ?? "");
+            }
+            emitter.Emit(new MappingEnd());
+        }
+        if (!string.IsNullOrWhiteSpace(service?.Ready))
+        {
+            Key(emitter, ReadyKey);
+            // Quoted when a port, so other YAML readers keep it text like a command.
+            Text(emitter, service.Ready);
+        }
+        emitter.Emit(new MappingEnd());
+    }
 
     private static void Commands(IEmitter emitter, IReadOnlyList<string> commands)
     {
@@ -172,6 +221,7 @@ public static partial class BuildSettingsYaml
             }
             IReadOnlyList<string> setup = [], epilogue = [];
             IReadOnlyList<JobSettings> jobs = [];
+            string? image = null;
             foreach (var (keyNode, value) in map.Children)
             {
                 switch (KeyOf(keyNode))
@@ -179,13 +229,14 @@ public static partial class BuildSettingsYaml
                     case SetupKey: setup = CommandList(value, SetupKey); break;
                     case JobsKey: jobs = Jobs(value); break;
                     case EpilogueKey: epilogue = CommandList(value, EpilogueKey); break;
+                    case ImageKey: image = TextOf(value, "the project's image"); break;
                     case null: break;
                     case var key:
-                        Error(keyNode, $"unknown key '{key}'. Expected setup, jobs or epilogue.");
+                        Error(keyNode, $"unknown key '{key}'. Expected image, setup, jobs or epilogue.");
                         break;
                 }
             }
-            return new BuildSettings(setup, jobs, epilogue);
+            return new BuildSettings(setup, jobs, epilogue, image);
         }
 
         private List<JobSettings> Jobs(YamlNode node)
@@ -207,6 +258,8 @@ public static partial class BuildSettingsYaml
                 string? name = null;
                 IReadOnlyList<string> commands = [];
                 IReadOnlyList<string>? testReports = null, coverage = null;
+                string? image = null;
+                List<ServiceSettings>? services = null;
                 foreach (var (keyNode, value) in job.Children)
                 {
                     switch (KeyOf(keyNode))
@@ -224,16 +277,79 @@ public static partial class BuildSettingsYaml
                         case CoverageKey:
                             coverage = CommandList(value, $"the coverage reports of job '{name ?? "(unnamed)"}'");
                             break;
+                        case ImageKey:
+                            image = TextOf(value, $"the image of job '{name ?? "(unnamed)"}'");
+                            break;
+                        case ServicesKey:
+                            services = Services(value, name ?? "(unnamed)");
+                            break;
                         case null: break;
                         case var key:
-                            Error(keyNode, $"unknown key '{key}' in a job. Expected name, commands, testReports and coverage.");
+                            Error(keyNode, $"unknown key '{key}' in a job. Expected name, commands, image, services, testReports and coverage.");
                             break;
                     }
                 }
                 jobs.Add(new JobSettings(name ?? "", commands, testReports is { Count: > 0 } ? testReports : null,
-                    coverage is { Count: > 0 } ? coverage : null));
+                    coverage is { Count: > 0 } ? coverage : null, image, services is { Count: > 0 } ? services : null));
             }
             return jobs;
+        }
+
+        private string? TextOf(YamlNode node, string what)
+        {
+            if (IsNull(node)) return null;
+            if (node is YamlScalarNode scalar) return scalar.Value;
+            Error(node, $"{what} must be text, found {Kind(node)}.");
+            return null;
+        }
+
+        private List<ServiceSettings> Services(YamlNode node, string job)
+        {
+            var services = new List<ServiceSettings>();
+            if (IsNull(node)) return services;
+            if (node is not YamlSequenceNode list)
+            {
+                Error(node, $"the services of job '{job}' must be a list (\"- image: ...\"), found {Kind(node)}.");
+                return services;
+            }
+            foreach (var item in list.Children)
+            {
+                if (item is not YamlMappingNode map)
+                {
+                    Error(item, $"each service of job '{job}' must be a mapping with image and alias, found {Kind(item)}.");
+                    continue;
+                }
+                string? image = null, alias = null, ready = null;
+                Dictionary<string, string>? env = null;
+                foreach (var (keyNode, value) in map.Children)
+                {
+                    switch (KeyOf(keyNode))
+                    {
+                        case ImageKey: image = TextOf(value, "a service's image"); break;
+                        case AliasKey: alias = TextOf(value, "a service's alias"); break;
+                        case ReadyKey: ready = TextOf(value, "a service's ready check"); break;
+                        case EnvKey:
+                            env = [];
+                            if (IsNull(value)) break;
+                            if (value is not YamlMappingNode variables)
+                            {
+                                Error(value, $"a service's env must be a mapping of NAME: value, found {Kind(value)}.");
+                                break;
+                            }
+                            foreach (var (nameNode, valueNode) in variables.Children)
+                            {
+                                if (KeyOf(nameNode) is { } variable) env[variable] = TextOf(valueNode, $"the value of {variable}") ?? "";
+                            }
+                            break;
+                        case null: break;
+                        case var key:
+                            Error(keyNode, $"unknown key '{key}' in a service. Expected image, alias, env and ready.");
+                            break;
+                    }
+                }
+                services.Add(new ServiceSettings(image ?? "", alias ?? "", env is { Count: > 0 } ? env : null, ready));
+            }
+            return services;
         }
 
         private List<string> CommandList(YamlNode node, string what)

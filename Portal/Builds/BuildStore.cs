@@ -22,7 +22,7 @@ public sealed record NewBuild(
 /// <summary>A job to create. <see cref="Reports"/> are the report files the runner uploads when it ends; <see cref="Scripts"/>
 /// the shared scripts among its commands (each a section followed by its steps), recorded with the commands.</summary>
 public sealed record NewJob(string Name, IReadOnlyList<JobCommand> Commands, IReadOnlyList<ReportSpec>? Reports = null,
-    IReadOnlyList<Scripts.PlannedScript>? Scripts = null);
+    IReadOnlyList<Scripts.PlannedScript>? Scripts = null, string? Image = null, IReadOnlyList<ServiceSpec>? Services = null);
 
 public sealed record BuildPage(IReadOnlyList<BuildRow> Items, long Total);
 
@@ -37,7 +37,7 @@ public sealed class BuildStore(Database db, TimeProvider time)
             commands.AddRange(settings.Setup.Select(t => new JobCommand(commands.Count, CommandPhase.Setup, t)));
             foreach (var t in j.Commands) commands.Add(new JobCommand(commands.Count, CommandPhase.Main, t));
             foreach (var t in settings.Epilogue) commands.Add(new JobCommand(commands.Count, CommandPhase.Epilogue, t));
-            return new NewJob(j.Name.Trim(), commands, j.ReportSpecs());
+            return new NewJob(j.Name.Trim(), commands, j.ReportSpecs(), Image: settings.ImageOf(j), Services: j.ServiceSpecs());
         }).ToList();
         return new NewBuild(projectId, branch, sha, message, author, trigger, triggeredBy, jobs);
     }
@@ -60,6 +60,8 @@ public sealed class BuildStore(Database db, TimeProvider time)
             {
                 BuildId = buildId, job.Name, Position = position, Status = Status.Queued, QueuedAt = now,
                 Reports = job.Reports is { Count: > 0 } ? System.Text.Json.JsonSerializer.Serialize(job.Reports, RunnerJson.Options) : null,
+                job.Image,
+                Services = job.Services is { Count: > 0 } ? System.Text.Json.JsonSerializer.Serialize(job.Services, RunnerJson.Options) : null,
             }, tx);
             await c.ExecuteAsync(BuildSql.InsertCommand, CommandRows(jobId, job), tx);
         }
@@ -217,7 +219,7 @@ internal static class BuildSql
     private const string JobColumns =
         "id, build_id AS BuildId, name, position, status, runner_id AS RunnerId, lease_expires_at AS LeaseExpiresAt, " +
         "cancel_requested AS CancelRequested, last_seq AS LastSeq, log_bytes AS LogBytes, error, " +
-        "queued_at AS QueuedAt, started_at AS StartedAt, finished_at AS FinishedAt, deploy_id AS DeployId";
+        "queued_at AS QueuedAt, started_at AS StartedAt, finished_at AS FinishedAt, deploy_id AS DeployId, image";
 
     private const string CommandColumns =
         "c.job_id AS JobId, c.idx, c.phase, c.text, c.status, c.started_at AS StartedAt, " +
@@ -233,8 +235,8 @@ internal static class BuildSql
         "@FromFork, @PullRequest, @PullRequestSource)");
 
     public static readonly SqlText InsertJob = new(
-        "INSERT INTO jobs (build_id, name, position, status, queued_at, reports) VALUES (@BuildId, @Name, @Position, @Status, @QueuedAt, @Reports) RETURNING id",
-        "INSERT INTO jobs (build_id, name, position, status, queued_at, reports) OUTPUT INSERTED.id VALUES (@BuildId, @Name, @Position, @Status, @QueuedAt, @Reports)");
+        "INSERT INTO jobs (build_id, name, position, status, queued_at, reports, image, services) VALUES (@BuildId, @Name, @Position, @Status, @QueuedAt, @Reports, @Image, @Services) RETURNING id",
+        "INSERT INTO jobs (build_id, name, position, status, queued_at, reports, image, services) OUTPUT INSERTED.id VALUES (@BuildId, @Name, @Position, @Status, @QueuedAt, @Reports, @Image, @Services)");
 
     public const string InsertCommand =
         "INSERT INTO commands (job_id, idx, phase, text, status, parent_idx, script_name, script_version) " +

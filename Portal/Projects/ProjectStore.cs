@@ -49,7 +49,7 @@ public sealed class ProjectStore(Database db, TimeProvider time)
     public static BuildSettings ParseSettings(string json)
     {
         var parsed = JsonSerializer.Deserialize<BuildSettings>(json, SettingsJson);
-        return new BuildSettings(parsed?.Setup ?? [], parsed?.Jobs ?? [], parsed?.Epilogue ?? []);
+        return new BuildSettings(parsed?.Setup ?? [], parsed?.Jobs ?? [], parsed?.Epilogue ?? [], parsed?.Image);
     }
 
     public async Task<long> CreateAsync(string name, string slug, string gitUrl, string defaultBranch, bool isPublic,

@@ -52,7 +52,8 @@ public static class RunnerEndpoints
         var lease = options.Value.Runners.LeaseSeconds;
         try
         {
-            return await ClaimOrWaitAsync(user.RunnerId(), deadline, lease, store, deploys, environments, signal, live, time, ct);
+            return await ClaimOrWaitAsync(user.RunnerId(), deadline, lease, store, deploys, environments, signal, live, time, ct,
+                request?.Executors);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -94,12 +95,12 @@ public static class RunnerEndpoints
 
     private static async Task<IResult> ClaimOrWaitAsync(long runnerId, DateTimeOffset deadline, int lease, RunnerStore store,
         DeployService deploys, JobEnvironmentProvider environments, WorkSignal signal, LiveUpdates live, TimeProvider time,
-        CancellationToken ct)
+        CancellationToken ct, IReadOnlyList<string>? executors = null)
     {
         while (true)
         {
             var next = signal.Next;
-            var job = await store.ClaimAsync(runnerId, lease, ct);
+            var job = await store.ClaimAsync(runnerId, lease, ct, executors);
             if (job is not null)
             {
                 live.Publish(LiveUpdates.Keys.Build(job.BuildId), LiveUpdates.Keys.Dashboard);

@@ -86,15 +86,21 @@ public sealed class RunnerStore(Database db, TimeProvider time)
 
     /// <summary>Atomically takes the oldest queued job for this runner; null when there is none.
     /// Two runners asking at once never get the same job: the update only succeeds on a still-queued row.</summary>
-    public async Task<JobAssignment?> ClaimAsync(long runnerId, int leaseSeconds, CancellationToken ct = default)
+    /// <param name="executors">What the runner offers now (null: what it registered with); only a runner offering
+    /// <c>docker</c> gets jobs that run in an image.</param>
+    public async Task<JobAssignment?> ClaimAsync(long runnerId, int leaseSeconds, CancellationToken ct = default,
+        IReadOnlyList<string>? executors = null)
     {
         var now = Now;
         await using var c = await db.OpenAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
-        await c.ExecuteAsync(RunnerSql.Touch, new { Id = runnerId, Now = now }, tx);
+        var offered = executors is null ? null : string.Join(',', executors);
+        await c.ExecuteAsync(RunnerSql.TouchWithExecutors, new { Id = runnerId, Now = now, Executors = offered }, tx);
+        offered ??= await c.ExecuteScalarAsync<string>(RunnerSql.ExecutorsOf, new { Id = runnerId }, tx) ?? "";
+        var docker = offered.Split(',').Contains(DockerExecutor);
         var jobId = await c.ExecuteScalarAsync<long?>(db.Sql(RunnerSql.Claim), new
         {
-            RunnerId = runnerId, Now = now, LeaseUntil = now + leaseSeconds * 1000L,
+            RunnerId = runnerId, Now = now, LeaseUntil = now + leaseSeconds * 1000L, Docker = docker,
         }, tx);
         if (jobId is null)
         {
@@ -110,7 +116,21 @@ public sealed class RunnerStore(Database db, TimeProvider time)
         return new JobAssignment(row.Id, row.BuildId, row.ProjectSlug, row.Name, row.GitUrl, row.Branch,
             row.CommitSha, commands, new Dictionary<string, string>(), leaseSeconds,
             Reports: row.Reports is null ? null : System.Text.Json.JsonSerializer.Deserialize<List<ReportSpec>>(row.Reports, RunnerJson.Options),
-            JobToken: jobToken);
+            JobToken: jobToken,
+            Image: row.Image,
+            Services: row.Services is null ? null : System.Text.Json.JsonSerializer.Deserialize<List<ServiceSpec>>(row.Services, RunnerJson.Options));
+    }
+
+    /// <summary>The executor name a runner offers for jobs with an image.</summary>
+    public const string DockerExecutor = "docker";
+
+    /// <summary>Whether a runner that offers <c>docker</c> was seen within <paramref name="within"/> (else jobs with an
+    /// image wait, and the build page says why).</summary>
+    public async Task<bool> HasDockerRunnerAsync(TimeSpan within, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        var rows = await c.QueryAsync<string>(RunnerSql.ExecutorsSeenSince, new { Since = Now - (long)within.TotalMilliseconds });
+        return rows.Any(e => e.Split(',').Contains(DockerExecutor));
     }
 
     /// <summary>
@@ -287,6 +307,8 @@ public sealed class RunnerStore(Database db, TimeProvider time)
         public string Branch { get; init; } = "";
         public string CommitSha { get; init; } = "";
         public string? Reports { get; init; }
+        public string? Image { get; init; }
+        public string? Services { get; init; }
     }
 
     private sealed class HeldJob
@@ -346,16 +368,23 @@ internal static class RunnerSql
 
     public const string Touch = "UPDATE runners SET last_seen_at = @Now WHERE id = @Id";
 
+    public const string TouchWithExecutors =
+        "UPDATE runners SET last_seen_at = @Now, executors = COALESCE(@Executors, executors) WHERE id = @Id";
+
+    public const string ExecutorsOf = "SELECT executors FROM runners WHERE id = @Id";
+
+    public const string ExecutorsSeenSince = "SELECT executors FROM runners WHERE last_seen_at >= @Since";
+
     public static readonly SqlText Claim = new(
         "UPDATE jobs SET status = 'running', runner_id = @RunnerId, lease_expires_at = @LeaseUntil, started_at = @Now " +
-        "WHERE id = (SELECT id FROM jobs WHERE status = 'queued' ORDER BY id LIMIT 1) AND status = 'queued' RETURNING id",
-        "WITH next AS (SELECT TOP (1) * FROM jobs WITH (UPDLOCK, READPAST, ROWLOCK) WHERE status = 'queued' ORDER BY id) " +
+        "WHERE id = (SELECT id FROM jobs WHERE status = 'queued' AND (image IS NULL OR @Docker = 1) ORDER BY id LIMIT 1) AND status = 'queued' RETURNING id",
+        "WITH next AS (SELECT TOP (1) * FROM jobs WITH (UPDLOCK, READPAST, ROWLOCK) WHERE status = 'queued' AND (image IS NULL OR @Docker = 1) ORDER BY id) " +
         "UPDATE next SET status = 'running', runner_id = @RunnerId, lease_expires_at = @LeaseUntil, started_at = @Now " +
         "OUTPUT INSERTED.id");
 
     public const string Assignment =
         "SELECT j.id, j.build_id AS BuildId, j.name, p.slug AS ProjectSlug, p.git_url AS GitUrl, b.branch, " +
-        "b.commit_sha AS CommitSha, j.reports FROM jobs j JOIN builds b ON b.id = j.build_id JOIN projects p ON p.id = b.project_id " +
+        "b.commit_sha AS CommitSha, j.reports, j.image, j.services FROM jobs j JOIN builds b ON b.id = j.build_id JOIN projects p ON p.id = b.project_id " +
         "WHERE j.id = @Id";
 
     public const string Commands =

@@ -69,6 +69,40 @@ public sealed class RunnerStoreTests
     [SkippableTheory]
     [InlineData("Sqlite")]
     [InlineData("SqlServer")]
+    public async Task A_job_with_an_image_goes_only_to_a_runner_that_offers_docker(string provider)
+    {
+        // Arrange
+        await using var test = await TestDatabase.CreateAsync(provider);
+        var projectId = await test.CreateProjectAsync("shop");
+        var settings = new BuildSettings([], [
+            new JobSettings("in-docker", ["pytest"], Services: [new ServiceSettings("redis:7", "cache", Ready: "6379")]),
+            new JobSettings("on-shell", ["make"], Image: null),
+        ], [], Image: "python:3.12");
+        settings = settings with { Jobs = [settings.Jobs[0], settings.Jobs[1]] };
+        var buildId = await test.CreateBuildAsync(projectId, settings with { Jobs = [settings.Jobs[0]] });
+        var shellBuild = await test.CreateBuildAsync(projectId, TestDatabase.OneJob("on-shell"));
+        var runnerId = await test.RegisterRunnerAsync("r1");
+
+        // Act
+        var shellOnly = await test.Runners.ClaimAsync(runnerId, Lease, executors: ["shell"]);
+        var nothingForShell = await test.Runners.ClaimAsync(runnerId, Lease, executors: ["shell"]);
+        var withDocker = await test.Runners.ClaimAsync(runnerId, Lease, executors: ["shell", "docker"]);
+
+        // Assert
+        Assert.Equal(shellBuild, shellOnly?.BuildId);
+        Assert.Null(shellOnly!.Image);
+        Assert.Null(nothingForShell);
+        Assert.NotNull(withDocker);
+        Assert.Equal((buildId, "python:3.12"), (withDocker.BuildId, withDocker.Image));
+        var service = Assert.Single(withDocker.Services!);
+        Assert.Equal(("redis:7", "cache", "6379"), (service.Image, service.Alias, service.Ready));
+        Assert.Equal("python:3.12", (await test.Builds.JobsAsync(buildId))[0].Image);
+        Assert.Equal("shell,docker", (await test.Runners.ListAsync())[0].Executors);
+    }
+
+    [SkippableTheory]
+    [InlineData("Sqlite")]
+    [InlineData("SqlServer")]
     public async Task Two_runners_never_claim_the_same_job(string provider)
     {
         // Arrange

@@ -204,6 +204,22 @@ public sealed class ScriptExecutionTests : IDisposable
     }
 
     [Fact]
+    public async Task Cancel_during_a_step_ends_the_step_and_its_section_and_skips_the_rest()
+    {
+        // Arrange
+        using var cts = new CancellationTokenSource();
+        var output = new MemoryJobOutput { OnWrite = o => { if (o.Log(3).Contains("waiting")) { cts.Cancel(); } } };
+        var job = Job("echo first\necho waiting; sleep 30\necho never\n");
+
+        // Act
+        var result = await Executor().RunAsync(job, output, cts.Token).WaitAsync(TimeSpan.FromSeconds(20));
+
+        // Assert
+        Assert.Equal(JobOutcome.Canceled, result.Outcome);
+        Assert.Equal(["0:Finished:0", "1:Finished:130", "2:Finished:0", "3:Finished:130", "4:Skipped", "5:Skipped"], output.Summary());
+    }
+
+    [Fact]
     public async Task A_skipped_script_skips_its_steps_too()
     {
         // Arrange

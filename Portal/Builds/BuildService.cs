@@ -62,7 +62,8 @@ public sealed class BuildService(ProjectStore projects, ProjectService projectSe
         return Outcome<long>.Of(id);
     }
 
-    /// <summary>Runs a build's commit again with the project's current settings.</summary>
+    /// <summary>Runs a build's commit again with the project's current settings; a shared script the build ran as its latest
+    /// version runs that same version again (a rerun retries what ran; a new build takes the newest).</summary>
     public async Task<Outcome<long>> RerunAsync(BuildRow build, string? user, CancellationToken ct)
     {
         var project = await projects.FindBySlugAsync(build.ProjectSlug, ct);
@@ -75,7 +76,8 @@ public sealed class BuildService(ProjectStore projects, ProjectService projectSe
         {
             FromFork = build.FromFork, PullRequest = build.PullRequest, PullRequestSource = build.PullRequestSource,
         };
-        var id = await builds.CreateAsync(await scripts.ExpandAsync(plan, ct), ct);
+        var recorded = Scripts.ScriptPlanner.Recorded(await builds.CommandsOfBuildAsync(build.Id, ct));
+        var id = await builds.CreateAsync(await scripts.ExpandAsync(plan, ct, recorded), ct);
         Queued(project.Id, id);
         return Outcome<long>.Of(id);
     }

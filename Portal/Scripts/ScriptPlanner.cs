@@ -20,12 +20,16 @@ public sealed record PlannedScript(int Index, string Name, int Version, int Step
 /// </summary>
 public sealed class ScriptPlanner(ScriptStore store)
 {
-    /// <summary>The build with its jobs' <c>run-script</c> lines expanded.</summary>
-    public async Task<NewBuild> ExpandAsync(NewBuild build, CancellationToken ct = default)
+    /// <summary>The build with its jobs' <c>run-script</c> lines expanded. <paramref name="recorded"/> (a rerun's: the
+    /// versions its original build ran) stands in for "latest" of the scripts it names.</summary>
+    public async Task<NewBuild> ExpandAsync(NewBuild build, CancellationToken ct = default,
+        IReadOnlyDictionary<string, int>? recorded = null)
     {
         ArgumentNullException.ThrowIfNull(build);
         if (!build.Jobs.Any(j => j.Commands.Any(c => ScriptReference.IsScriptCommand(c.Text)))) return build;
         var cache = new Dictionary<(string, int?), ScriptVersion?>();
+        foreach (var (name, version) in recorded ?? new Dictionary<string, int>())
+            cache[(name, null)] = await store.VersionAsync(name, version, ct);
         var jobs = new List<NewJob>();
         foreach (var job in build.Jobs) jobs.Add(await ExpandAsync(job, cache, ct));
         return build with { Jobs = jobs };
@@ -94,6 +98,15 @@ public sealed class ScriptPlanner(ScriptStore store)
         cache[(reference.Name, reference.Version)] = version;
         return version;
     }
+
+    /// <summary>
+    /// The versions a build ran for its unpinned <c>run-script</c> lines, by script name (the newest when jobs differed):
+    /// what a rerun of it runs again, so a retry is a retry of the same text.
+    /// </summary>
+    public static IReadOnlyDictionary<string, int> Recorded(IEnumerable<Builds.CommandRow> commands) => commands
+        .Where(c => c is { ScriptName: not null, ScriptVersion: not null } && ScriptReference.Parse(c.Text, out _) is { Version: null })
+        .GroupBy(c => c.ScriptName!)
+        .ToDictionary(g => g.Key, g => g.Max(c => c.ScriptVersion!.Value));
 
     /// <summary>
     /// The script a runner runs for a section: the recorded version's text, split again into its steps, each matched to

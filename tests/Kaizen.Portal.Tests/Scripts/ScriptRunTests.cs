@@ -74,6 +74,12 @@ public sealed class ScriptRunTests() : PortalWithRepository(embeddedSlots: 2)
 
         var v1 = await _portal.Api.GetFromJsonAsync<JsonElement>("/api/v1/scripts/ver/versions/1");
         Assert.Equal("echo text-of-v1\n", v1.GetProperty("body").GetString());
+
+        // A rerun of the first build retries what it ran: version 1.
+        using var rerun = await _portal.Api.PostAsync($"/api/v1/builds/{first.Id}/rerun", null);
+        var retried = await _portal.WaitForBuildAsync((await rerun.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetInt64());
+        Assert.Equal(["ver@1", null, "ver@1", null], retried.Commands().Select(c => c.Script));
+        Assert.Equal(2, Count(await _portal.LogAsync(retried.Jobs[0].Id), "text-of-v1"));
     }
 
     [Fact]

@@ -64,7 +64,10 @@ internal sealed class ScriptExecution(ScriptCall script, IJobOutput output, Func
         var body = Instrument(script.Body, steps.Select(s => s.Start).ToList(), nonce, library);
         var arguments = string.IsNullOrWhiteSpace(script.Arguments) ? "" : " " + script.Arguments.Trim();
         return new StringBuilder(body.Length + 600)
-            .Append("__kaizen_script=$(mktemp -d \"${TMPDIR:-/tmp}/kaizen-script.XXXXXX\") && cat > ").Append(file)
+            // The folder's name is the run's random nonce (unguessable, so safe in a shared /tmp); mkdir, cat and rm are
+            // all it needs of the image, which even a minimal busybox has (mktemp is not always there).
+            .Append("__kaizen_script=\"${TMPDIR:-/tmp}/kaizen-script.").Append(nonce).Append("\" && mkdir -m 700 -- \"$__kaizen_script\" && cat > ")
+            .Append(file)
             .Append(" <<'").Append(delimiter).Append("'\n")
             .Append(body).Append(body.EndsWith('\n') ? "" : "\n")
             .Append(delimiter).Append('\n')

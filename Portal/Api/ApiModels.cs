@@ -60,9 +60,16 @@ public sealed record BuildListResponse(IReadOnlyList<BuildSummary> Items, long T
 public sealed record CommandResponse(int Index, string Phase, string Text, string Status, int? ExitCode, long? DurationMs,
     DateTimeOffset? StartedAt, int? Parent = null, string? Script = null);
 
+/// <summary>A job. <see cref="Image"/>: it runs in a container from it (on a runner that offers docker); <see cref="Waiting"/>:
+/// while queued, what it waits for.</summary>
 public sealed record JobResponse(
     long Id, string Name, string Status, string? Error, DateTimeOffset QueuedAt, DateTimeOffset? StartedAt,
-    DateTimeOffset? FinishedAt, long LogBytes, IReadOnlyList<CommandResponse> Commands);
+    DateTimeOffset? FinishedAt, long LogBytes, IReadOnlyList<CommandResponse> Commands, string? Image = null, string? Waiting = null)
+{
+    /// <summary>What a queued job waits for: any runner, or one with docker for a job with an image.</summary>
+    public static string WaitingFor(string? image) =>
+        image is null ? "waiting for a runner" : $"waiting for a runner with docker (image {image})";
+}
 
 public sealed record BuildResponse(
     long Id, string Project, string Status, string Branch, string CommitSha, string CommitMessage, string CommitAuthor,
@@ -79,6 +86,7 @@ public sealed record BuildResponse(
                 BuildSummary.Time(j.StartedAt), BuildSummary.Time(j.FinishedAt), j.LogBytes,
                 byJob[j.Id].Select(c => new CommandResponse(c.Idx, c.Phase, c.Text, c.Status, c.ExitCode, c.DurationMs,
                     BuildSummary.Time(c.StartedAt), c.ParentIdx,
-                    c.ScriptName is { } script ? $"{script}@{c.ScriptVersion}" : null)).ToList())).ToList());
+                    c.ScriptName is { } script ? $"{script}@{c.ScriptVersion}" : null)).ToList(),
+                j.Image, j.Status == Builds.Status.Queued ? JobResponse.WaitingFor(j.Image) : null)).ToList());
     }
 }

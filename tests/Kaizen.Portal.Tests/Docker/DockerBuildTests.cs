@@ -1,0 +1,84 @@
+using System.Net.Http.Json;
+using Kaizen.Portal.Builds;
+using Kaizen.Portal.Tests.Integration;
+using Kaizen.Runner.Agent;
+using Kaizen.Runner.Tests.Support;
+using Microsoft.Extensions.Logging;
+
+namespace Kaizen.Portal.Tests.Docker;
+
+/// <summary>The real portal, real runners and a real Docker daemon: build settings with an image and a service.</summary>
+public sealed class DockerBuildTests : PortalWithRepository
+{
+    public DockerBuildTests() : base(embeddedSlots: 0)
+    {
+    }
+
+    private RunnerAgent StartRunner(string name, bool docker)
+    {
+        var http = new HttpClient { Timeout = TimeSpan.FromSeconds(100) };
+        var agent = new RunnerAgent(new RunnerOptions
+        {
+            PortalUrl = _portal.BaseUrl,
+            RegistrationToken = PortalHost.RegistrationToken,
+            Name = name,
+            WorkDirectory = Path.Combine(_portal.DataDirectory, "runners", name),
+            HeartbeatInterval = TimeSpan.FromMilliseconds(500),
+            DisableDocker = !docker,
+        }, http, LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning)));
+        _stops.Add(new CancellationTokenSource());
+        _ = Task.Run(() => agent.RunAsync(_stops[^1].Token));
+        return agent;
+    }
+
+    private readonly List<CancellationTokenSource> _stops = [];
+
+    [SkippableFact]
+    public async Task A_job_with_an_image_waits_for_a_docker_runner_then_runs_in_its_container_next_to_its_service()
+    {
+        await DockerTestImages.RequireAsync();
+        var slug = await _portal.CreateProjectAsync("Containers", _repo.Path, new
+        {
+            image = DockerTestImages.Busybox,
+            setup = new[] { "cat readme.txt" },
+            jobs = new object[]
+            {
+                new
+                {
+                    name = "test",
+                    commands = new[] { "test ! -e /bin/bash && echo in a container", "wget -q -O - http://web:8080/" },
+                    services = new[] { new { image = DockerTestImages.Httpd, alias = "web", env = new Dictionary<string, string> { ["MESSAGE"] = "hello from web" }, ready = "8080" } },
+                },
+            },
+            epilogue = Array.Empty<string>(),
+        });
+        StartRunner("shell-only", docker: false);
+
+        var id = await _portal.StartBuildAsync(slug, "main");
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        var waiting = await _portal.GetBuildAsync(id);
+        var queued = await _portal.Api.GetFromJsonAsync<System.Text.Json.JsonElement>($"/api/v1/builds/{id}");
+        var docker = StartRunner("with-docker", docker: true);
+        var build = await _portal.WaitForBuildAsync(id, timeoutSeconds: 90);
+
+        try
+        {
+            Assert.Equal(Status.Queued, waiting.Status);
+            Assert.Equal("waiting for a runner with docker (image kaizen-test/busybox:1)", queued.GetProperty("jobs")[0].GetProperty("waiting").GetString());
+            Assert.Equal(Status.Passed, build.Status);
+            Assert.Contains("docker", docker.Executors);
+            var job = Assert.Single(build.Jobs);
+            Assert.All(job.Commands, c => Assert.Equal((Status.Passed, 0), (c.Status, c.ExitCode ?? -1)));
+            var log = await _portal.LogAsync(job.Id);
+            Assert.Contains("hello\n", log);
+            Assert.Contains("in a container\n", log);
+            Assert.Contains("hello from web\n", log);
+            Assert.Contains("image kaizen-test/busybox:1 present, no pull", log);
+            Assert.Contains("service web (kaizen-test/httpd:1) log:", log);
+        }
+        finally
+        {
+            foreach (var stop in _stops) await stop.CancelAsync();
+        }
+    }
+}

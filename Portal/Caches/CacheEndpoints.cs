@@ -20,6 +20,14 @@ public static class CacheEndpoints
     /// <summary>Response header of a restore: <c>exact</c> or <c>fallback</c>.</summary>
     public const string MatchHeader = "Kaizen-Cache-Match";
 
+    /// <summary>Response header of a restore: the entry's id, which names it for good (a key deleted and stored again
+    /// gets a new one), so a runner may keep a copy under it.</summary>
+    public const string IdHeader = "Kaizen-Cache-Id";
+
+    /// <summary>Response header of a restore: <c>runner</c> when the runner said it has a copy of the entry (no body
+    /// follows), else <c>portal</c>.</summary>
+    public const string SourceHeader = "Kaizen-Cache-Source";
+
     public static IEndpointRouteBuilder MapCaches(this IEndpointRouteBuilder app)
     {
         var job = app.MapGroup(JobTokenAuthentication.PathPrefix + "/caches").RequireAuthorization(JobTokenAuthentication.Policy)
@@ -38,7 +46,8 @@ public static class CacheEndpoints
     }
 
     /// <summary>The archive of <paramref name="key"/>, else of the first <c>fallback</c> that matches (exactly, or the newest
-    /// key starting with it). A miss is a 404; either way the restore is counted under <c>name</c>.</summary>
+    /// key starting with it). A miss is a 404; either way the restore is counted under <c>name</c>. <c>have</c> lists the
+    /// entry ids the runner keeps copies of: when the match is one of them, only the headers are sent.</summary>
     private static async Task<IResult> Restore(string key, HttpContext http, CacheService caches, CancellationToken ct)
     {
         var fallbacks = http.Request.Query["fallback"].Where(f => !string.IsNullOrEmpty(f)).Select(f => f!).ToList();
@@ -49,11 +58,29 @@ public static class CacheEndpoints
         var job = http.User.Job();
         var match = await caches.ResolveAsync(job.ProjectId, key, fallbacks, name, ct);
         if (match is null) return Problem(404, $"No cache entry for {key}{(fallbacks.Count > 0 ? $" or {string.Join(", ", fallbacks.Select(f => f + "*"))}" : "")}.");
-        var stream = await caches.OpenAsync(match.Entry, ct);
-        if (stream is null) return Problem(404, $"The archive of cache entry {match.Entry.Key} is missing from the portal's storage.");
         http.Response.Headers[KeyHeader] = match.Entry.Key;
         http.Response.Headers[MatchHeader] = match.Exact ? "exact" : "fallback";
-        return Results.Stream(stream, "application/zstd");
+        http.Response.Headers[IdHeader] = match.Entry.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var have = http.Request.Query["have"].SelectMany(h => (h ?? "").Split(',')).Take(200)
+            .Select(h => long.TryParse(h, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) ? id : 0);
+        if (have.Contains(match.Entry.Id))
+        {
+            http.Response.Headers[SourceHeader] = "runner";
+            http.Response.ContentLength = 0;
+            return Results.Empty;
+        }
+        http.Response.Headers[SourceHeader] = "portal";
+        var stream = await caches.OpenAsync(match.Entry, ct);
+        if (stream is null) return Problem(404, $"The archive of cache entry {match.Entry.Key} is missing from the portal's storage.");
+        await using (stream)
+        {
+            http.Response.ContentType = "application/zstd";
+            http.Response.ContentLength = stream.CanSeek ? stream.Length : null;
+            // Large writes: a restore is on the job's critical path, and fewer, bigger socket writes leave more of the
+            // runner's CPU to zstd and tar (the default copy writes 64 KB at a time).
+            await stream.CopyToAsync(http.Response.Body, 1 << 20, ct);
+        }
+        return Results.Empty;
     }
 
     /// <summary>200 when the key is stored, else 404 (<c>?store=1</c>: 403 when this job may not store caches).</summary>

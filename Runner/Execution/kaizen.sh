@@ -364,7 +364,7 @@ _kaizen_cache_store() {
 # Keeps the cache folder under KAIZEN_CACHE_MAX_MB (default 10240) by removing the least recently used entries, never
 # the one just stored; also sweeps temp files that killed jobs left behind.
 _kaizen_cache_evict() {
-    local keep=$1 max_mb=${KAIZEN_CACHE_MAX_MB:-10240}
+    local keep=$1 quiet=${2-} max_mb=${KAIZEN_CACHE_MAX_MB:-10240}
     case "$max_mb" in '' | *[!0-9]*) max_mb=10240 ;; esac
     find "$KAIZEN_CACHE_DIR" -maxdepth 1 -name '.*.tmp' -mmin +120 -exec rm -f -- {} + 2>/dev/null
     local total=0 size archive
@@ -380,7 +380,7 @@ _kaizen_cache_evict() {
         [ "$total" -le "$limit" ] && break
         [ "$archive" = "$keep" ] && continue
         size=$(stat -c %s -- "$archive" 2>/dev/null) || continue
-        rm -f -- "$archive" && total=$((total - size)) && echo "cache: evicted $(_kaizen_key_of "$archive") to stay under $max_mb MB"
+        rm -f -- "$archive" && total=$((total - size)) && [ -z "$quiet" ] && echo "cache: evicted $(_kaizen_key_of "$archive") to stay under $max_mb MB"
     done
     return 0
 }
@@ -418,11 +418,12 @@ _kaizen_first_line() {
     printf '%s' "${line:-no details}"
 }
 
-# Reads an HTTP response (curl -i) on stdin: writes "STATUS KEY MATCH LENGTH" to $1, then unpacks a 200's body into
-# the current folder, or keeps another status's body in $1.body. Bash reads a pipe a byte at a time, so after the
-# headers the rest of stdin is exactly the body.
+# Reads an HTTP response (curl -i) on stdin: writes "STATUS KEY MATCH LENGTH ID SOURCE" to $1, then unpacks a 200's
+# archive into the current folder: this runner's copy when the portal said so (no body follows), else the body, kept
+# on the way in the file $2 (in the runner's cache folder) unless $2 is empty. Another status's body goes to $1.body. Bash reads a pipe a
+# byte at a time, so after the headers the rest of stdin is exactly the body.
 _kaizen_cache_unpack() {
-    local line status='' key='' match='' length=''
+    local line status='' key='' match='' length='' id='' source=''
     if ! IFS= read -r line; then
         printf 'none\n' >"$1"
         return 0
@@ -435,15 +436,39 @@ _kaizen_cache_unpack() {
         case "${line,,}" in
             kaizen-cache-key:*) key=${line#*:} ;;
             kaizen-cache-match:*) match=${line#*:} ;;
+            kaizen-cache-id:*) id=${line#*:} ;;
+            kaizen-cache-source:*) source=${line#*:} ;;
             content-length:*) length=${line#*:} ;;
         esac
     done
-    printf '%s %s %s %s\n' "$status" "${key# }" "${match# }" "${length# }" >"$1"
-    if [ "$status" = 200 ]; then
-        zstd -q -d -c | tar -xf -
-    else
+    key=${key# } id=${id# } source=${source# }
+    printf '%s %s %s %s %s %s\n' "$status" "$key" "${match# }" "${length# }" "$id" "$source" >"$1"
+    if [ "$status" != 200 ]; then
         cat >"$1.body"
+        return 0
     fi
+    if [ "$source" = runner ]; then
+        zstd -q -d -c -- "$KAIZEN_CACHE_DIR/$key.$id.tar.zst" | tar -xf -
+    elif [ -n "$2" ]; then
+        tee -- "$2" | zstd -q -d -c | tar -xf -
+    else
+        zstd -q -d -c | tar -xf -
+    fi
+}
+
+# The entry ids this runner keeps copies of (KEY.ID.tar.zst in the project's cache folder), newest first, comma-separated.
+_kaizen_cache_copies() {
+    [ -n "${KAIZEN_CACHE_DIR-}" ] || return 0
+    local file id ids='' count=0
+    while IFS= read -r file; do
+        id=${file%.tar.zst}
+        id=${id##*.}
+        case "$id" in '' | *[!0-9]*) continue ;; esac
+        ids+="${ids:+,}$id"
+        count=$((count + 1))
+        [ "$count" -ge 100 ] && break
+    done < <(cd -- "$KAIZEN_CACHE_DIR" 2>/dev/null && ls -t -- *.tar.zst 2>/dev/null)
+    printf '%s' "$ids"
 }
 
 _kaizen_remote_restore() {
@@ -451,39 +476,61 @@ _kaizen_remote_restore() {
     shift 3
     local -a fallbacks=("${@:1:count}")
     shift "$count"
-    local query fallback started ok=0
+    local query fallback started have ok=0
     query=${name:+name=$(_kaizen_urlpath "$name")}
     for fallback in "${fallbacks[@]}"; do query+="${query:+&}fallback=$(_kaizen_urlpath "$fallback")"; done
     # Without fallbacks of its own, a classic NAME KEYFILE... restore falls back to the newest NAME-* entry.
     if [ ${#fallbacks[@]} -eq 0 ] && [ -n "$name" ] && [ "$key" != "$name" ]; then
         query+="${query:+&}fallback=$(_kaizen_urlpath "$name-")"
     fi
+    have=$(_kaizen_cache_copies)
+    [ -n "$have" ] && query+="${query:+&}have=$have"
     started=$(_kaizen_now)
+    local response="$_KAIZEN_TMP/response" partial=''
+    # The copy is written next to where it will stay, so keeping it is a rename, not a second copy.
+    if [ -n "${KAIZEN_CACHE_DIR-}" ] && mkdir -p -- "$KAIZEN_CACHE_DIR" 2>/dev/null; then
+        partial="$KAIZEN_CACHE_DIR/.restore.$BASHPID.$RANDOM.tmp"
+        trap 'rm -rf -- "$_KAIZEN_TMP" "$partial"' EXIT
+    fi
     _kaizen_curl --connect-timeout 10 -i "$(_kaizen_cache_url "$key" "$query")" 2>"$_KAIZEN_TMP/curl.err" \
-        | _kaizen_cache_unpack "$_KAIZEN_TMP/response" 2>"$_KAIZEN_TMP/unpack.err" || ok=$?
-    local status='' matched='' match='' length=''
-    read -r status matched match length <"$_KAIZEN_TMP/response" 2>/dev/null
+        | _kaizen_cache_unpack "$response" "$partial" 2>"$_KAIZEN_TMP/unpack.err" || ok=$?
+    local status='' matched='' match='' length='' id='' source='' size where=''
+    read -r status matched match length id source <"$response" 2>/dev/null
     case "$status" in
         200)
+            local copy="$KAIZEN_CACHE_DIR/$matched.$id.tar.zst"
+            if [ "$source" = runner ]; then
+                size=$(_kaizen_size "$copy")
+                where=", this runner's copy"
+            else
+                size=$(_kaizen_bytes "$length")
+            fi
             if [ "$ok" -eq 0 ]; then
+                if [ "$source" = runner ]; then
+                    touch -c -- "$copy" 2>/dev/null
+                elif [ -n "$partial" ] && [ -s "$partial" ] && mv -f -- "$partial" "$copy" 2>/dev/null; then
+                    # Kept for the next restore here: an entry's id names its bytes for good.
+                    _kaizen_cache_evict "$copy" quiet
+                fi
                 if [ "$match" = exact ]; then
-                    echo "cache: restored $key ($(_kaizen_bytes "$length")) in $(_kaizen_elapsed "$started")"
+                    echo "cache: restored $key ($size$where) in $(_kaizen_elapsed "$started")"
                 else
-                    echo "cache: no entry for $key, restored the newest $matched instead ($(_kaizen_bytes "$length")) in $(_kaizen_elapsed "$started")"
+                    echo "cache: no entry for $key, restored the newest $matched instead ($size$where) in $(_kaizen_elapsed "$started")"
                 fi
                 return 0
             fi
             # A half-extracted tree is worse than none: the job's install step starts clean instead.
             local path reason
             for path in "$@"; do rm -rf -- "./$path"; done
+            [ "$source" = runner ] && rm -f -- "$copy"
             reason=$(_kaizen_first_line "$_KAIZEN_TMP/unpack.err")
             [ -s "$_KAIZEN_TMP/curl.err" ] && reason=$(_kaizen_first_line "$_KAIZEN_TMP/curl.err")
-            echo "cache: warning: could not restore $matched (broken or cut-off archive: $reason); continuing without a cache" ;;
+            echo "cache: warning: could not restore $matched (broken or cut-off archive$where: $reason); continuing without a cache" ;;
         404) echo "cache: miss for $key (nothing stored yet)" ;;
         401) echo "cache: warning: the portal refused the job's token (the job is no longer running); continuing without a cache" ;;
         none | '')
             echo "cache: warning: could not reach the portal at $KAIZEN_PORTAL_URL ($(_kaizen_first_line "$_KAIZEN_TMP/curl.err")); continuing without a cache" ;;
-        *) echo "cache: warning: the portal answered $status for $key: $(_kaizen_detail "$_KAIZEN_TMP/response.body"); continuing without a cache" ;;
+        *) echo "cache: warning: the portal answered $status for $key: $(_kaizen_detail "$response.body"); continuing without a cache" ;;
     esac
     return 0
 }

@@ -11,6 +11,9 @@ public sealed partial record ScriptReference(string Name, int? Version, string A
 {
     public const string Keyword = "run-script";
 
+    /// <summary>The one name a script cannot have.</summary>
+    public const string ReservedName = "new";
+
     /// <summary>The longest script name.</summary>
     public const int MaxNameLength = 64;
 
@@ -79,6 +82,8 @@ public sealed partial record ScriptReference(string Name, int? Version, string A
         if (name.Length > MaxNameLength) return $"A script name is at most {MaxNameLength} characters; '{name[..20]}…' is longer.";
         if (!NamePattern().IsMatch(name))
             return $"'{name}' is not a script name: use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit (e.g. deploy-s3).";
+        // /scripts/new is the page that creates scripts: a script of that name could never be opened.
+        if (name == ReservedName) return $"'{ReservedName}' is reserved for the page that creates scripts; pick another name.";
         return null;
     }
 

@@ -3,8 +3,11 @@ using Kaizen.Portal.Builds;
 using Kaizen.Portal.Components.Pages.Scripts;
 using Kaizen.Portal.Components.Scripts;
 using Kaizen.Portal.Scripts;
+using Kaizen.Portal.Git;
+using Kaizen.Runner.Tests.Support;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Kaizen.Portal.Tests.Components.Scripts;
 
@@ -13,9 +16,15 @@ public sealed class ScriptPagesTests : PortalComponentContext
 {
     private ScriptLibrary _library = null!;
 
+    private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), $"kaizen-scripts-ui-{Guid.NewGuid():N}");
+
     protected override Task SetUpAsync()
     {
-        AddBuildAndDeployServices(new EphemeralDataProtectionProvider());
+        var protection = new EphemeralDataProtectionProvider();
+        Services.AddSingleton<IOptions<KaizenOptions>>(Options.Create(new KaizenOptions { DataDirectory = _dataDirectory }));
+        Services.AddSingleton<IDataProtectionProvider>(protection);
+        AddBuildAndDeployServices(protection);
+        Services.AddSingleton<GitMirror>();
         Services.AddKaizenScripts();
         _library = Services.GetRequiredService<ScriptLibrary>();
         return Task.CompletedTask;
@@ -126,5 +135,37 @@ public sealed class ScriptPagesTests : PortalComponentContext
         var cut = RenderInLayout<ScriptPage>((nameof(ScriptPage.Name), "no-such-script"));
 
         cut.WaitForAssertion(() => Assert.Contains("There is no script 'no-such-script'", cut.Find("[data-testid=script-missing]").TextContent), WaitTimeout);
+    }
+
+    [Fact]
+    public async Task An_admin_takes_the_scripts_from_a_git_repository_and_editing_here_turns_off()
+    {
+        using var repo = await GitRepo.CreateAsync("main");
+        await repo.CommitAsync("Scripts", ("ops/notify.sh", "echo \"notify $1\"\n"), ("ops/README.md", "not a script"));
+        SignIn("ada", "admin");
+        var cut = RenderInLayout<ScriptsPage>();
+        cut.WaitForAssertion(() => Assert.Contains("Use this repository", cut.Markup), WaitTimeout);
+        Assert.NotEmpty(cut.FindAll("a[href='/scripts/new']"));
+
+        var inputs = cut.FindComponents<MudBlazor.MudTextField<string>>();
+        await cut.InvokeAsync(() => inputs.Single(i => i.Instance.Label == "Repository URL").Instance.ValueChanged.InvokeAsync(repo.Path));
+        await cut.InvokeAsync(() => inputs.Single(i => i.Instance.Label == "Folder").Instance.ValueChanged.InvokeAsync("ops"));
+        await cut.InvokeAsync(() => cut.FindAll("button").Single(b => b.TextContent.Contains("Use this repository")).Click());
+
+        cut.WaitForAssertion(() => Assert.Contains("notify", cut.Find("[data-testid=scripts-table]").TextContent), TimeSpan.FromSeconds(30));
+        Assert.Contains("Synced commit", cut.Find("[data-testid=library-result]").TextContent);
+        Assert.Contains("change them there", cut.Find("[data-testid=git-backed]").TextContent);
+        Assert.Empty(cut.FindAll("a[href='/scripts/new']"));
+        Assert.Contains("/webhooks/scripts", cut.Find("[data-testid=library-source]").TextContent);
+        Assert.Equal("echo \"notify $1\"\n", (await _library.GetVersionAsync("notify", 1))!.Body);
+    }
+
+    [Fact]
+    public async Task A_script_cannot_be_named_new_because_that_is_the_page_that_creates_scripts()
+    {
+        var saved = await _library.SaveAsync("new", "echo hi", "", "mia");
+
+        Assert.False(saved.Ok);
+        Assert.Contains("'new' is reserved", saved.Message);
     }
 }

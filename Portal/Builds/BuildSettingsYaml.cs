@@ -98,6 +98,46 @@ public static partial class BuildSettingsYaml
 
     private static void Key(IEmitter emitter, string key) => emitter.Emit(new Scalar(key));
 
+    /// <summary>A job's services as a YAML list (the settings editor's services field); empty for none.</summary>
+    public static string ServicesToYaml(IReadOnlyList<ServiceSettings>? services)
+    {
+        if (services is not { Count: > 0 }) return "";
+        var writer = new StringWriter { NewLine = "\n" };
+        var emitter = new Emitter(writer, bestIndent: 2, bestWidth: int.MaxValue, isCanonical: false);
+        emitter.Emit(new StreamStart());
+        emitter.Emit(new DocumentStart(null, null, isImplicit: true));
+        emitter.Emit(new SequenceStart(null, null, isImplicit: true, SequenceStyle.Block));
+        foreach (var service in services) Service(emitter, service);
+        emitter.Emit(new SequenceEnd());
+        emitter.Emit(new DocumentEnd(isImplicit: true));
+        emitter.Emit(new StreamEnd());
+        return writer.ToString();
+    }
+
+    /// <summary>Reads what <see cref="ServicesToYaml"/> writes (or a person types); errors say line and column.</summary>
+    public static (IReadOnlyList<ServiceSettings>? Services, IReadOnlyList<string> Errors) ServicesFromYaml(string yaml)
+    {
+        ArgumentNullException.ThrowIfNull(yaml);
+        if (string.IsNullOrWhiteSpace(yaml)) return (null, []);
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(yaml));
+        }
+        catch (YamlException e)
+        {
+            return (null, [At(e.Start, Describe(e))]);
+        }
+        catch (ArgumentException e)
+        {
+            return (null, [$"The YAML could not be read: {e.Message}"]);
+        }
+        if (stream.Documents.Count == 0) return (null, []);
+        var errors = new List<string>();
+        var services = new Reader(errors).Services(stream.Documents[0].RootNode, "this job");
+        return errors.Count > 0 ? (null, errors) : (services.Count > 0 ? services : null, []);
+    }
+
     private static void Service(IEmitter emitter, ServiceSettings? service)
     {
         emitter.Emit(new MappingStart());
@@ -303,7 +343,7 @@ public static partial class BuildSettingsYaml
             return null;
         }
 
-        private List<ServiceSettings> Services(YamlNode node, string job)
+        public List<ServiceSettings> Services(YamlNode node, string job)
         {
             var services = new List<ServiceSettings>();
             if (IsNull(node)) return services;

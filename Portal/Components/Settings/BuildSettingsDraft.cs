@@ -10,8 +10,17 @@ public sealed class CommandDraft(string text)
 }
 
 public sealed class JobDraft(string name, IEnumerable<string> commands, IEnumerable<string>? testReports = null,
-    IEnumerable<string>? coverage = null)
+    IEnumerable<string>? coverage = null, string? image = null, IReadOnlyList<ServiceSettings>? services = null)
 {
+    /// <summary>The job's own image (empty: the project's, or the runner's shell).</summary>
+    public string Image { get; set; } = image ?? "";
+
+    /// <summary>Its service containers as YAML (a list of image, alias, env, ready), as typed.</summary>
+    public string Services { get; set; } = BuildSettingsYaml.ServicesToYaml(services);
+
+    /// <summary>The services typed, or null when there are none or they do not read.</summary>
+    public IReadOnlyList<ServiceSettings>? ParsedServices() => BuildSettingsYaml.ServicesFromYaml(Services).Services;
+
     public Guid Key { get; } = Guid.NewGuid();
     public string Name { get; set; } = name;
     public List<CommandDraft> Commands { get; } = commands.Select(c => new CommandDraft(c)).ToList();
@@ -43,12 +52,15 @@ public sealed class BuildSettingsDraft
     public List<JobDraft> Jobs { get; } = [];
     public List<CommandDraft> Epilogue { get; } = [];
 
+    /// <summary>The project's image: every job runs in a container from it unless it names its own (empty: the shell).</summary>
+    public string Image { get; set; } = "";
+
     public static BuildSettingsDraft From(BuildSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        var draft = new BuildSettingsDraft();
+        var draft = new BuildSettingsDraft { Image = settings.Image ?? "" };
         draft.Setup.AddRange((settings.Setup ?? []).Select(c => new CommandDraft(c ?? "")));
-        draft.Jobs.AddRange((settings.Jobs ?? []).Where(j => j is not null).Select(j => new JobDraft(j.Name ?? "", j.Commands ?? [], j.TestReports, j.Coverage)));
+        draft.Jobs.AddRange((settings.Jobs ?? []).Where(j => j is not null).Select(j => new JobDraft(j.Name ?? "", j.Commands ?? [], j.TestReports, j.Coverage, j.Image, j.Services)));
         draft.Epilogue.AddRange((settings.Epilogue ?? []).Select(c => new CommandDraft(c ?? "")));
         return draft;
     }
@@ -57,25 +69,35 @@ public sealed class BuildSettingsDraft
     public BuildSettings ToSettings() => new(
         Setup.Select(c => c.Text).ToList(),
         Jobs.Select(j => new JobSettings(j.Name.Trim(), j.Commands.Select(c => c.Text).ToList(),
-            JobDraft.Globs(j.TestReports), JobDraft.Globs(j.Coverage))).ToList(),
-        Epilogue.Select(c => c.Text).ToList());
+            JobDraft.Globs(j.TestReports), JobDraft.Globs(j.Coverage),
+            string.IsNullOrWhiteSpace(j.Image) ? null : j.Image.Trim(), j.ParsedServices())).ToList(),
+        Epilogue.Select(c => c.Text).ToList(),
+        string.IsNullOrWhiteSpace(Image) ? null : Image.Trim());
 
     public bool Matches(BuildSettings settings) => SameSettings(ToSettings(), settings);
 
     public static bool SameSettings(BuildSettings a, BuildSettings b) =>
         a.Setup.SequenceEqual(b.Setup, StringComparer.Ordinal)
         && a.Epilogue.SequenceEqual(b.Epilogue, StringComparer.Ordinal)
+        && (a.Image ?? "") == (b.Image ?? "")
         && a.Jobs.Count == b.Jobs.Count
         && a.Jobs.Zip(b.Jobs).All(p => p.First.Name.Trim() == p.Second.Name.Trim()
                                        && p.First.Commands.SequenceEqual(p.Second.Commands, StringComparer.Ordinal)
                                        && (p.First.TestReports ?? []).SequenceEqual(p.Second.TestReports ?? [], StringComparer.Ordinal)
-                                       && (p.First.Coverage ?? []).SequenceEqual(p.Second.Coverage ?? [], StringComparer.Ordinal));
+                                       && (p.First.Coverage ?? []).SequenceEqual(p.Second.Coverage ?? [], StringComparer.Ordinal)
+                                       && (p.First.Image ?? "") == (p.Second.Image ?? "")
+                                       && BuildSettingsYaml.ServicesToYaml(p.First.Services) == BuildSettingsYaml.ServicesToYaml(p.Second.Services));
 
     /// <summary>The same rules as <see cref="BuildSettings.Validate"/>, attached to the fields they concern.</summary>
     public DraftProblems Validate()
     {
         var problems = new DraftProblems();
         CheckCommands(Setup, problems, n => $"Setup command {n} is empty: write a command or remove it.");
+        if (!string.IsNullOrWhiteSpace(Image) && ContainerRules.ImageProblem(Image) is { } imageProblem)
+        {
+            problems.Image = imageProblem;
+            problems.Summary.Add($"The project's image: {imageProblem}");
+        }
         if (Jobs.Count == 0)
         {
             problems.NoJobs = "Add at least one job: jobs are what a build runs.";
@@ -107,6 +129,7 @@ public sealed class BuildSettingsDraft
             CheckCommands(job.Commands, problems, n => $"Command {n} of {title} is empty: write a command or remove it.");
             CheckReports(job, job.TestReports, problems.TestReports, $"The test reports of {title}", problems);
             CheckReports(job, job.Coverage, problems.Coverage, $"The coverage reports of {title}", problems);
+            CheckContainer(job, title, problems);
         }
         CheckCommands(Epilogue, problems, n => $"Epilogue command {n} is empty: write a command or remove it.");
         return problems;
@@ -143,6 +166,28 @@ public sealed class BuildSettingsDraft
         problems.Summary.Add($"{what}: {problem}");
     }
 
+    private void CheckContainer(JobDraft job, string title, DraftProblems problems)
+    {
+        if (!string.IsNullOrWhiteSpace(job.Image) && ContainerRules.ImageProblem(job.Image) is { } imageProblem)
+        {
+            problems.JobImages[job] = imageProblem;
+            problems.Summary.Add($"The image of {title}: {imageProblem}");
+        }
+        var (services, errors) = BuildSettingsYaml.ServicesFromYaml(job.Services);
+        var serviceProblems = errors.ToList();
+        if (services is { Count: > 0 })
+        {
+            if (string.IsNullOrWhiteSpace(job.Image) && string.IsNullOrWhiteSpace(Image))
+                serviceProblems.Add("services need the job to run in a container: set its image or the project's.");
+            var aliases = new HashSet<string>(StringComparer.Ordinal);
+            for (var s = 0; s < services.Count; s++)
+                serviceProblems.AddRange(ContainerRules.ServiceProblems(services[s], aliases).Select(p => $"service {s + 1}: {p}"));
+        }
+        if (serviceProblems.Count == 0) return;
+        problems.Services[job] = string.Join(" ", serviceProblems);
+        problems.Summary.AddRange(serviceProblems.Select(p => $"The services of {title}: {p}"));
+    }
+
     private static string Capitalize(string s) => s.Length == 0 ? s : char.ToUpperInvariant(s[0]) + s[1..];
 }
 
@@ -154,6 +199,9 @@ public sealed class DraftProblems
     public Dictionary<JobDraft, string> JobWithoutCommands { get; } = [];
     public Dictionary<JobDraft, string> TestReports { get; } = [];
     public Dictionary<JobDraft, string> Coverage { get; } = [];
+    public Dictionary<JobDraft, string> JobImages { get; } = [];
+    public Dictionary<JobDraft, string> Services { get; } = [];
+    public string? Image { get; set; }
     public string? NoJobs { get; set; }
     public List<string> Summary { get; } = [];
     public bool Any => Summary.Count > 0;

@@ -127,6 +127,29 @@ public sealed partial class BuildSettingsEditor : IDisposable
         return Task.CompletedTask;
     }
 
+    private const string ServicesExample = "- image: postgres:16\n  alias: db\n  env: { POSTGRES_PASSWORD: test }\n  ready: \"5432\"";
+
+    private Task SetImageAsync(string? image)
+    {
+        _draft.Image = image ?? "";
+        Recheck();
+        return Task.CompletedTask;
+    }
+
+    private Task SetJobImageAsync(JobDraft job, string? image)
+    {
+        job.Image = image ?? "";
+        Recheck();
+        return Task.CompletedTask;
+    }
+
+    private Task SetServicesAsync(JobDraft job, string? services)
+    {
+        job.Services = services ?? "";
+        Recheck();
+        return Task.CompletedTask;
+    }
+
     private Task SetReportsAsync(JobDraft job, string? globs, bool coverage)
     {
         if (coverage) job.Coverage = globs ?? "";

@@ -1,4 +1,5 @@
 using Kaizen.Portal.Builds;
+using Kaizen.Portal.Components.Settings;
 
 namespace Kaizen.Portal.Tests.Components.Settings;
 
@@ -97,5 +98,28 @@ public sealed class ContainerSettingsTests
 
         Assert.Null(settings);
         Assert.Equal(["Line 7, column 9: unknown key 'port' in a service. Expected image, alias, env and ready."], errors);
+    }
+
+    [Fact]
+    public void The_editor_keeps_image_and_services_and_checks_them_as_typed()
+    {
+        var draft = BuildSettingsDraft.From(Full);
+
+        Assert.True(draft.Matches(Full));
+        Assert.Equal("kaizen-test/busybox:1", draft.Image);
+        Assert.StartsWith("- image: localstack/localstack:3\n  alias: aws\n", draft.Jobs[0].Services);
+        Assert.False(draft.Validate().Any);
+
+        draft.Jobs[0].Services = "- image: redis:7\n  alias: Bad Alias\n";
+        draft.Jobs[1].Image = "not an image!";
+        var problems = draft.Validate();
+
+        Assert.Equal(
+        [
+            "The services of job test: service 1: alias 'Bad Alias' must be a host name: lower-case letters, digits and '-', starting with a letter, at most 63 characters.",
+            "The image of job lint: 'not an image!' is not an image reference; write it as docker pull would, e.g. python:3.12-slim, node:20 or registry.example.com:5000/team/app:1.4.",
+        ], problems.Summary);
+        draft.Jobs[0].Services = "- image: redis:7\n  port: 1\n";
+        Assert.Contains("unknown key 'port' in a service", draft.Validate().Services[draft.Jobs[0]]);
     }
 }

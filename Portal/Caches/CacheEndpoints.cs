@@ -72,6 +72,14 @@ public static class CacheEndpoints
         http.Response.Headers[SourceHeader] = "portal";
         var stream = await caches.OpenAsync(match.Entry, ct);
         if (stream is null) return Problem(404, $"The archive of cache entry {match.Entry.Key} is missing from the portal's storage.");
+        if (http.Request.Query["format"] is [PlainTar.Format])
+        {
+            // A job without zstd gets the tar itself (its length is not known before the end: chunked).
+            await using var tar = PlainTar.Decompress(stream);
+            http.Response.ContentType = "application/x-tar";
+            await tar.CopyToAsync(http.Response.Body, 1 << 20, ct);
+            return Results.Empty;
+        }
         await using (stream)
         {
             http.Response.ContentType = "application/zstd";
@@ -106,12 +114,16 @@ public static class CacheEndpoints
         var job = http.User.Job();
         if (job.FromFork) return Problem(403, ForkRefusal);
         var limit = Math.Min(caches.MaxEntryBytes, caches.ProjectBudgetBytes);
-        if (http.Request.ContentLength > limit + CacheService.CompleteMark.Length) return Problem(413, TooLarge(limit));
+        // A plain tar (a job without zstd) is compressed here; the limit is on what is stored, so its body may be larger.
+        var plain = http.Request.Query["format"] is [PlainTar.Format];
+        var bodyMax = (plain ? 4 * limit : limit) + CacheService.CompleteMark.Length;
+        if (http.Request.ContentLength > bodyMax) return Problem(413, TooLarge(limit));
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodyLimit)
-            bodyLimit.MaxRequestBodySize = limit + CacheService.CompleteMark.Length + 1;
+            bodyLimit.MaxRequestBodySize = bodyMax + 1;
         try
         {
-            var result = await caches.StoreAsync(job.ProjectId, key, name, job.BuildId, job.JobId, http.Request.Body, ct);
+            await using var content = plain ? PlainTar.Compress(http.Request.Body, ct) : null;
+            var result = await caches.StoreAsync(job.ProjectId, key, name, job.BuildId, job.JobId, content ?? http.Request.Body, ct);
             return result.Outcome == CacheStoreOutcome.Stored
                 ? Results.Json(new { key, status = "stored", evicted = result.Evicted }, statusCode: 201)
                 : Results.Json(new { key, status = "exists", evicted = result.Evicted }, statusCode: 200);

@@ -228,10 +228,13 @@ _kaizen_cache() {
     # Stored by the portal and shared by all its runners when the job has one; a runner folder otherwise (a shell
     # outside Kaizen, or a runner without a portal).
     if [ -n "${KAIZEN_PORTAL_URL-}" ] && [ -n "${KAIZEN_JOB_TOKEN-}" ]; then
-        if ! command -v curl >/dev/null 2>&1 || ! command -v zstd >/dev/null 2>&1; then
-            echo "cache: warning: caches need curl and zstd, and $(command -v curl >/dev/null 2>&1 && echo zstd || echo curl) is not installed; continuing without a cache"
+        if ! command -v curl >/dev/null 2>&1; then
+            echo "cache: warning: caches need curl, and it is not installed; continuing without a cache"
             exit 0
         fi
+        # Without zstd (a minimal container image) the portal compresses and decompresses: same archives, more bytes sent.
+        _KAIZEN_PLAIN=''
+        command -v zstd >/dev/null 2>&1 || _KAIZEN_PLAIN=1
         _KAIZEN_TMP=$(mktemp -d "${TMPDIR:-/tmp}/kaizen-cache.XXXXXX") || exit 0
         trap 'rm -rf -- "$_KAIZEN_TMP"' EXIT
         "_kaizen_remote_$action" "$key" "$name" "${#fallbacks[@]}" "${fallbacks[@]}" "${paths[@]}"
@@ -447,7 +450,9 @@ _kaizen_cache_unpack() {
         cat >"$1.body"
         return 0
     fi
-    if [ "$source" = runner ]; then
+    if [ -n "${_KAIZEN_PLAIN-}" ]; then
+        tar -xf -
+    elif [ "$source" = runner ]; then
         zstd -q -d -c -- "$KAIZEN_CACHE_DIR/$key.$id.tar.zst" | tar -xf -
     elif [ -n "$2" ]; then
         tee -- "$2" | zstd -q -d -c | tar -xf -
@@ -483,12 +488,16 @@ _kaizen_remote_restore() {
     if [ ${#fallbacks[@]} -eq 0 ] && [ -n "$name" ] && [ "$key" != "$name" ]; then
         query+="${query:+&}fallback=$(_kaizen_urlpath "$name-")"
     fi
-    have=$(_kaizen_cache_copies)
-    [ -n "$have" ] && query+="${query:+&}have=$have"
+    if [ -n "${_KAIZEN_PLAIN-}" ]; then
+        query+="${query:+&}format=tar"
+    else
+        have=$(_kaizen_cache_copies)
+        [ -n "$have" ] && query+="${query:+&}have=$have"
+    fi
     started=$(_kaizen_now)
     local response="$_KAIZEN_TMP/response" partial=''
     # The copy is written next to where it will stay, so keeping it is a rename, not a second copy.
-    if [ -n "${KAIZEN_CACHE_DIR-}" ] && mkdir -p -- "$KAIZEN_CACHE_DIR" 2>/dev/null; then
+    if [ -z "${_KAIZEN_PLAIN-}" ] && [ -n "${KAIZEN_CACHE_DIR-}" ] && mkdir -p -- "$KAIZEN_CACHE_DIR" 2>/dev/null; then
         partial="$KAIZEN_CACHE_DIR/.restore.$BASHPID.$RANDOM.tmp"
         trap 'rm -rf -- "$_KAIZEN_TMP" "$partial"' EXIT
     fi
@@ -502,6 +511,8 @@ _kaizen_remote_restore() {
             if [ "$source" = runner ]; then
                 size=$(_kaizen_size "$copy")
                 where=", this runner's copy"
+            elif [ -n "${_KAIZEN_PLAIN-}" ]; then
+                size="sent as tar: zstd is not installed here"
             else
                 size=$(_kaizen_bytes "$length")
             fi
@@ -569,9 +580,12 @@ _kaizen_remote_store() {
     local started archived sent answer code size
     started=$(_kaizen_now)
     # The mark goes last, only when tar and zstd both succeeded (pipefail); see above.
-    { tar -cf - "${present[@]}" | zstd -q -T0 -c && printf '\x50\x2a\x4d\x18\x08\x00\x00\x00KAIZENOK'; } 2>"$_KAIZEN_TMP/archive.err" \
+    local compress='zstd -q -T0 -c' query=${name:+name=$(_kaizen_urlpath "$name")}
+    # Without zstd the tar goes as it is (`cat`) and the portal compresses it; the mark closes it the same way.
+    [ -n "${_KAIZEN_PLAIN-}" ] && compress=cat && query+="${query:+&}format=tar"
+    { tar -cf - "${present[@]}" | $compress && printf '\x50\x2a\x4d\x18\x08\x00\x00\x00KAIZENOK'; } 2>"$_KAIZEN_TMP/archive.err" \
         | _kaizen_curl --connect-timeout 10 -T - -H 'Content-Type: application/zstd' -o "$_KAIZEN_TMP/answer" \
-            -w '%{http_code} %{size_upload}' "$(_kaizen_cache_url "$key" "${name:+name=$(_kaizen_urlpath "$name")}")" \
+            -w '%{http_code} %{size_upload}' "$(_kaizen_cache_url "$key" "$query")" \
             >"$_KAIZEN_TMP/code" 2>"$_KAIZEN_TMP/curl.err"
     archived=${PIPESTATUS[0]} sent=${PIPESTATUS[1]}
     read -r code size <"$_KAIZEN_TMP/code" 2>/dev/null

@@ -256,6 +256,40 @@ public sealed class CacheEndToEndTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_job_without_zstd_stores_and_restores_plain_tar_and_the_portal_keeps_the_same_zstd_archive()
+    {
+        // Arrange: the first job hides zstd (a PATH of everything else), like a minimal container image.
+        const string hideZstd = "hide=/tmp/kaizen-nozstd-$KAIZEN_JOB_ID && mkdir -p $hide && for f in /usr/bin/* /bin/*; do " +
+            "case ${f##*/} in *zstd*) ;; *) ln -sf \"$f\" $hide/ ;; esac; done && export PATH=$hide && ! command -v zstd";
+        var slug = await ProjectAsync(hideZstd,
+            "mkdir -p deps && head -c 100000 /dev/urandom > deps/r.bin && echo plain > deps/x && sha256sum deps/r.bin && kaizen cache store --key plain-1 -- deps",
+            "rm -rf deps && kaizen cache restore --key plain-1 -- deps && cat deps/x && sha256sum deps/r.bin");
+        _portal.StartRunner("one", workDirectory: _runners.Combine("one"));
+        var (plain, plainLog) = await BuildAsync(slug);
+        await _portal.Api.PutAsJsonAsync($"/api/v1/projects/{slug}/settings", PortalHost.OneJob(
+            "kaizen cache restore --key plain-1 -- deps && cat deps/x && sha256sum deps/r.bin"));
+
+        // Act
+        var (native, nativeLog) = await BuildAsync(slug);
+
+        // Assert
+        Assert.True(plain.Status == Status.Passed, plainLog);
+        Assert.Contains("cache: stored plain-1 (", plainLog);
+        Assert.Contains("cache: restored plain-1 (sent as tar: zstd is not installed here) in ", plainLog);
+        var sums = plainLog.Split('\n').Where(l => l.EndsWith("deps/r.bin", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, sums.Count);
+        Assert.Equal(sums[0], sums[1]);
+        Assert.True(native.Status == Status.Passed, nativeLog);
+        Assert.Matches(@"cache: restored plain-1 \(\d+(\.\d)? [KM]B\) in ", nativeLog);
+        Assert.Contains(sums[0], nativeLog);
+        var project = (await _portal.Service<ProjectStore>().FindBySlugAsync(slug))!;
+        var entry = (await _portal.Service<CacheStore>().FindAsync(project.Id, "plain-1"))!;
+        var stored = await File.ReadAllBytesAsync(Path.Combine(_portal.DataDirectory, "caches", entry.StorageKey));
+        Assert.Equal(new byte[] { 0x28, 0xB5, 0x2F, 0xFD }, stored[..4]);
+        Assert.Equal(CacheService.CompleteMark.ToArray(), stored[^16..]);
+    }
+
+    [Fact]
     public async Task Members_delete_one_entry_or_all_through_the_api_and_visitors_see_nothing()
     {
         // Arrange

@@ -36,7 +36,8 @@ internal sealed class ContainerShellHost : ShellHost
     }
 
     public static async Task<ContainerShellHost> StartAsync(
-        DockerClient client, string containerId, string workingDirectory, Func<Task> killContainer, CancellationToken cancellationToken)
+        DockerClient client, string containerId, string workingDirectory, IList<string> environment, Func<Task> killContainer,
+        CancellationToken cancellationToken)
     {
         var exec = await client.Exec.ExecCreateContainerAsync(containerId, new ContainerExecCreateParameters
         {
@@ -45,6 +46,7 @@ internal sealed class ContainerShellHost : ShellHost
             AttachStderr = true,
             Tty = false,
             WorkingDir = workingDirectory,
+            Env = environment,
             Cmd = [DockerOptions.ContainerBash, "--noprofile", "--norc", "-c", Wrapper],
         }, cancellationToken).ConfigureAwait(false);
         var stream = await client.Exec.StartAndAttachContainerExecAsync(exec.ID, tty: false, cancellationToken).ConfigureAwait(false);

@@ -26,6 +26,9 @@ public sealed class DockerEngine : IDisposable
     private readonly ConcurrentDictionary<string, int> _inUse = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _pulling = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _evicting = new(1, 1);
+    private readonly ConcurrentDictionary<string, ConcurrentQueue<string>> _warm = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Task> _warming = new(StringComparer.Ordinal);
+    private int _disposed;
     private readonly string _lastUsePath;
     private readonly ILogger? _logger;
 
@@ -247,8 +250,8 @@ public sealed class DockerEngine : IDisposable
                 }
             }
 
-            var usedIds = (await Client.Containers.ListContainersAsync(new ContainersListParameters { All = true }, cancellationToken).ConfigureAwait(false))
-                .Select(c => c.ImageID).ToHashSet(StringComparer.Ordinal);
+            // The daemon itself refuses to remove an image a container still uses (unless another tag keeps it): a
+            // refused removal is skipped.
             var total = sizes.Values.DistinctBy(s => s.Id).Sum(s => s.Size);
             var budget = Options.ImageBudgetMegabytes * 1024 * 1024;
             foreach (var (image, _) in _lastUse.OrderBy(p => p.Value).ToList())
@@ -258,7 +261,7 @@ public sealed class DockerEngine : IDisposable
                     break;
                 }
 
-                if (!sizes.TryGetValue(image, out var entry) || usedIds.Contains(entry.Id) || _inUse.GetValueOrDefault(image) > 0)
+                if (!sizes.TryGetValue(image, out var entry) || _inUse.GetValueOrDefault(image) > 0)
                 {
                     continue;
                 }
@@ -286,7 +289,132 @@ public sealed class DockerEngine : IDisposable
         }
     }
 
-    public void Dispose() => Client.Dispose();
+    /// <summary>The runner's workspaces' folder (each job's is a folder in it), mounted into warm containers.</summary>
+    public string JobsRoot => Path.Combine(WorkRoot, "jobs");
+
+    /// <summary>A started, unused container of <paramref name="image"/> if one is waiting (see <see cref="Replenish"/>).</summary>
+    internal async Task<string?> TakeWarmAsync(string image, CancellationToken cancellationToken)
+    {
+        if (!_warm.TryGetValue(image, out var queue))
+        {
+            return null;
+        }
+
+        while (queue.TryDequeue(out var id))
+        {
+            try
+            {
+                if ((await Client.Containers.InspectContainerAsync(id, cancellationToken).ConfigureAwait(false)).State.Running)
+                {
+                    return id;
+                }
+            }
+            catch (DockerApiException)
+            {
+            }
+
+            await TryAsync(() => Client.Containers.RemoveContainerAsync(id, new ContainerRemoveParameters { Force = true }, CancellationToken.None)).ConfigureAwait(false);
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Starts, in the background, one container of <paramref name="image"/> for the next job on it: idle, labelled with
+    /// this runner's id (so a crash leaves nothing a restart does not reap), with the static bash, the jobs, control
+    /// and tools folders and the <c>kaizen</c> library mounted at their host paths.
+    /// </summary>
+    internal void Replenish(string image, KaizenFunctions functions)
+    {
+        if (Volatile.Read(ref _disposed) == 1)
+        {
+            return;
+        }
+
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_warming.TryAdd(image, started.Task))
+        {
+            return;
+        }
+
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                var control = Path.Combine(WorkRoot, "control");
+                Directory.CreateDirectory(JobsRoot);
+                Directory.CreateDirectory(control);
+                Directory.CreateDirectory(functions.ToolsDirectory);
+                var library = Path.GetDirectoryName(functions.LibraryPath)!;
+                var created = await Client.Containers.CreateContainerAsync(new CreateContainerParameters
+                {
+                    Name = $"kaizen-warm-{Guid.NewGuid().ToString("N")[..12]}",
+                    Image = image,
+                    Labels = new Dictionary<string, string> { [RunnerLabel] = RunnerId, ["kaizen.warm"] = "1" },
+                    Entrypoint = [DockerOptions.ContainerBash],
+                    Cmd = ["--noprofile", "--norc", "-c", "exec {fd}<> <(:); while :; do read -r -t 3600 -u $fd; done"],
+                    HostConfig = new HostConfig
+                    {
+                        Binds =
+                        [
+                            $"{Options.StaticBash}:{DockerOptions.ContainerBash}:ro",
+                            $"{JobsRoot}:{JobsRoot}",
+                            $"{control}:{control}",
+                            $"{library}:{library}:ro",
+                            $"{functions.ToolsDirectory}:{functions.ToolsDirectory}",
+                        ],
+                        NetworkMode = "bridge",
+                    },
+                }).ConfigureAwait(false);
+                await Client.Containers.StartContainerAsync(created.ID, new ContainerStartParameters()).ConfigureAwait(false);
+                if (Volatile.Read(ref _disposed) == 1)
+                {
+                    await TryAsync(() => Client.Containers.RemoveContainerAsync(created.ID, new ContainerRemoveParameters { Force = true }, CancellationToken.None)).ConfigureAwait(false);
+                    return;
+                }
+
+                _warm.GetOrAdd(image, _ => new ConcurrentQueue<string>()).Enqueue(created.ID);
+            }
+            catch (Exception ex) when (ex is DockerApiException or HttpRequestException or IOException)
+            {
+                _logger?.LogWarning("Could not start a warm container of {Image}: {Error}", image, ex.Message);
+            }
+            finally
+            {
+                _warming.TryRemove(image, out _);
+                started.TrySetResult();
+            }
+        });
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        // Warm containers go with the runner (best effort: a crash leaves them to the next start's reaping).
+        try
+        {
+            Task.WaitAll([.. _warming.Values], TimeSpan.FromSeconds(30));
+        }
+        catch (AggregateException)
+        {
+        }
+
+        var warm = _warm.Values.SelectMany(q => q).ToList();
+        try
+        {
+            Task.WaitAll([.. warm.Select(id => TryAsync(() => Client.Containers.RemoveContainerAsync(
+                id, new ContainerRemoveParameters { Force = true }, CancellationToken.None)))], TimeSpan.FromSeconds(10));
+        }
+        catch (AggregateException)
+        {
+        }
+
+        Client.Dispose();
+    }
 
     internal static string Seconds(TimeSpan elapsed) => elapsed.TotalSeconds < 1
         ? $"{elapsed.TotalMilliseconds.ToString("0", CultureInfo.InvariantCulture)} ms"

@@ -26,6 +26,7 @@ public sealed class DockerJob : IExecutor, IAsyncDisposable
     private readonly SemaphoreSlim _creating = new(1, 1);
     private string? _network;
     private string? _containerId;
+    private List<string> _env = [];
     private KaizenForwarder? _forwarder;
     private int _disposed;
 
@@ -117,7 +118,7 @@ public sealed class DockerJob : IExecutor, IAsyncDisposable
     public async Task<IShellSession> StartSessionAsync(string workspace, IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken)
     {
         var containerId = await EnsureContainerAsync(workspace, environment, cancellationToken).ConfigureAwait(false);
-        var host = await ContainerShellHost.StartAsync(Client, containerId, workspace, KillAsync, cancellationToken).ConfigureAwait(false);
+        var host = await ContainerShellHost.StartAsync(Client, containerId, workspace, _env, KillAsync, cancellationToken).ConfigureAwait(false);
         return BashSession.Over(host);
     }
 
@@ -208,6 +209,28 @@ public sealed class DockerJob : IExecutor, IAsyncDisposable
             var control = Path.Combine(_engine.WorkRoot, "control", JobId);
             _forwarder = KaizenForwarder.Start(control, _functions.LibraryPath, environment);
             Directory.CreateDirectory(_functions.ToolsDirectory);
+            var env = environment.Where(p => p.Key != "PATH").Select(p => $"{p.Key}={p.Value}").ToList();
+            env.Add($"KAIZEN_CONTROL_DIR={control}");
+            _env = env;
+
+            // A warm container (started after an earlier job on this image) saves the create and start, most of a
+            // container job's start; it mounts the runner's jobs and control folders, so this job's are there too.
+            // The environment comes with each exec. File secrets outside the workspace need a container of their own.
+            var outside = (_job.Secrets ?? []).Any(s => s.FilePath is { } p && Path.IsPathRooted(p)
+                && !p.StartsWith(Path.TrimEndingDirectorySeparator(workspace) + "/", StringComparison.Ordinal));
+            if (!outside && workspace.StartsWith(_engine.JobsRoot + "/", StringComparison.Ordinal)
+                && await _engine.TakeWarmAsync(_job.Image!, cancellationToken).ConfigureAwait(false) is { } warm)
+            {
+                _containerId = warm;
+                if (_network is not null)
+                {
+                    await Client.Networks.ConnectNetworkAsync(_network, new NetworkConnectParameters { Container = warm }, cancellationToken).ConfigureAwait(false);
+                }
+
+                _engine.Replenish(_job.Image!, _functions);
+                return warm;
+            }
+
             var binds = new List<string>
             {
                 $"{_engine.Options.StaticBash}:{DockerOptions.ContainerBash}:ro",
@@ -227,8 +250,6 @@ public sealed class DockerJob : IExecutor, IAsyncDisposable
                 }
             }
 
-            var env = environment.Where(p => p.Key != "PATH").Select(p => $"{p.Key}={p.Value}").ToList();
-            env.Add($"KAIZEN_CONTROL_DIR={control}");
             var created = await Client.Containers.CreateContainerAsync(new CreateContainerParameters
             {
                 Name = $"kaizen-job-{JobId}-{Guid.NewGuid().ToString("N")[..6]}",
@@ -247,6 +268,7 @@ public sealed class DockerJob : IExecutor, IAsyncDisposable
             }, cancellationToken).ConfigureAwait(false);
             _containerId = created.ID;
             await Client.Containers.StartContainerAsync(created.ID, new ContainerStartParameters(), cancellationToken).ConfigureAwait(false);
+            _engine.Replenish(_job.Image!, _functions);
             return _containerId;
         }
         finally

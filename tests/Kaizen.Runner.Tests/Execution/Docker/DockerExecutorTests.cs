@@ -64,7 +64,7 @@ public sealed class DockerExecutorTests : IAsyncLifetime
         Services: services);
 
     private async Task<int> ContainersOfThisRunnerAsync() =>
-        (await DockerTestImages.RunAsync("docker", "ps", "-aq", "--filter", $"label=kaizen.runner={_runnerId}")).Output
+        (await DockerTestImages.RunAsync("docker", "ps", "-aq", "--filter", $"label=kaizen.runner={_runnerId}", "--filter", "label=kaizen.job")).Output
             .Split('\n', StringSplitOptions.RemoveEmptyEntries).Length;
 
     private async Task<int> NetworksOfThisRunnerAsync() =>

@@ -9,7 +9,9 @@
 # as plain, timed, visible commands. `kaizen` is a function (not a program) because `tool use` changes PATH in the
 # job's own shell. Pure bash (4.4+) with coreutils and tar (zstd when present, else gzip; flock for tools), so the
 # same file works on the host and inside a container. Uses KAIZEN_CACHE_DIR, KAIZEN_TOOLS_DIR, KAIZEN_CACHE_MAX_MB;
-# `artifact` also needs curl, KAIZEN_PORTAL_URL and KAIZEN_JOB_TOKEN (the job's own token, valid while it runs).
+# `artifact` also needs curl, KAIZEN_PORTAL_URL and KAIZEN_JOB_TOKEN (the job's own token, valid while it runs), and
+# with those two set `cache` stores and restores through the portal (shared by all runners; KAIZEN_CACHE_DIR then
+# keeps this runner's copies), else in KAIZEN_CACHE_DIR alone.
 
 kaizen() {
     # The caller's `set -e/-u/-x/-o pipefail` must neither trip nor trace our internals; `local -` restores them on return.

@@ -3,6 +3,8 @@
 //   dotnet run -c Release --project tests/Kaizen.Benchmarks                      full run (a few minutes)
 //   dotnet run -c Release --project tests/Kaizen.Benchmarks -- --quick           fewer samples, smaller log
 //   dotnet run -c Release --project tests/Kaizen.Benchmarks -- --out bench.md    also write the table to a file
+//   dotnet run -c Release --project tests/Kaizen.Benchmarks -- --only cache      one measure (dispatch, commands,
+//                                                                                 fan-out, log, cache, docker)
 //
 // The real portal runs in this process with its embedded runner (8 slots) and a SQLite database in a temp folder;
 // builds come from a real git repository made for the run. Runner and portal share this machine's clock.
@@ -18,9 +20,12 @@ using Kaizen.Portal.Builds;
 var quick = args.Contains("--quick");
 var outIndex = Array.IndexOf(args, "--out");
 var outFile = outIndex >= 0 && outIndex + 1 < args.Length ? args[outIndex + 1] : null;
+var onlyIndex = Array.IndexOf(args, "--only");
+var only = onlyIndex >= 0 && onlyIndex + 1 < args.Length ? args[onlyIndex + 1] : null;
+bool Measure(string name) => only is null || only == name;
 if (args.Any(a => a is "-h" or "--help"))
 {
-    Console.WriteLine("Usage: dotnet run -c Release --project tests/Kaizen.Benchmarks [-- [--quick] [--out file.md]]");
+    Console.WriteLine("Usage: dotnet run -c Release --project tests/Kaizen.Benchmarks [-- [--quick] [--out file.md] [--only dispatch|commands|fan-out|log|cache|docker]]");
     return 0;
 }
 #if DEBUG
@@ -40,6 +45,7 @@ var rows = new List<Row>();
 var notes = new List<string>();
 
 // (a) Dispatch latency ---------------------------------------------------------------------------------------------
+if (Measure("dispatch"))
 {
     var mark = Path.Combine(host.Scratch, "dispatch.mark");
     // $EPOCHREALTIME is a bash builtin (microseconds, no process): the moment the first command really runs.
@@ -76,6 +82,7 @@ var notes = new List<string>();
 }
 
 // (b) Per-command overhead -----------------------------------------------------------------------------------------
+if (Measure("commands"))
 {
     var slug = await host.CreateProjectAsync("Commands", [new JobSettings("many", Enumerable.Repeat("true", CommandCount).ToList())]);
     Console.Error.WriteLine($"Per-command overhead: a job of {CommandCount} commands, 1 warm-up + {repeats} measured...");
@@ -110,6 +117,7 @@ var notes = new List<string>();
 }
 
 // (c) Fan-out ------------------------------------------------------------------------------------------------------
+if (Measure("fan-out"))
 {
     var jobs = Enumerable.Range(1, FanOutJobs).Select(i => new JobSettings($"job-{i:000}", ["true"])).ToList();
     var slug = await host.CreateProjectAsync("Fan-out", jobs);
@@ -139,6 +147,7 @@ var notes = new List<string>();
 }
 
 // (d) Log ingest ---------------------------------------------------------------------------------------------------
+if (Measure("log"))
 {
     const string Text = "Kaizen log ingest benchmark: the quick brown fox jumps over the lazy dog 0123456789";
     string Command(long bytes) => $"yes '{Text}' | head -c {bytes}";
@@ -166,7 +175,16 @@ var notes = new List<string>();
               $"({logBytes / 1e3 / Math.Max(1, command.DurationMs ?? 1):0} MB/s by command duration); MB = 10^6 bytes.");
 }
 
+// (e) Cache restore ------------------------------------------------------------------------------------------------
+if (Measure("cache"))
+{
+    var treeBytes = quick ? 256L << 20 : 1L << 30;
+    foreach (var (measure, kaizen, baseline, ratio) in await CacheBenchmark.RunAsync(host, treeBytes, quick ? 2 : 3, notes))
+        rows.Add(new Row(measure, kaizen, baseline, Ratio(ratio, 1), "≤ 1.2×", ratio <= 1.2));
+}
+
 // (f) Container start ----------------------------------------------------------------------------------------------
+if (Measure("docker"))
 {
     if (await DockerBenchmark.RunAsync(host, quick ? 10 : 30, notes) is { } docker)
         rows.Add(new Row(docker.Measure, docker.Kaizen, docker.Baseline, Ratio(docker.ContainerMs, docker.ShellMs),

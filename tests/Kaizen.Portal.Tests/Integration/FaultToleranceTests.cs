@@ -119,7 +119,7 @@ public sealed class FaultToleranceTests : OneCommitRepository
         using var work = new TempDirectory();
         var port = PortalHost.FreePort();
         // A short lease that runs out while the portal is down: the restarted portal must give the runner time to return.
-        const int lease = 3;
+        const int lease = 5; // long enough that a loaded machine still renews it in time once the portal is back
         var portal = await PortalHost.StartAsync(embeddedSlots: 0, dataDirectory: data.Path, port: port, leaseSeconds: lease);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(100) };
         using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(LogLevel.Error));

@@ -42,7 +42,8 @@ internal static partial class DockerBenchmark
         var container50 = Median(containerMs);
         var shell50 = Median(shellMs);
         notes.Add($"Container start: p50 / p99 build requested → first command running, container {container50:0} / {Percentile(containerMs, 0.99):0} ms, " +
-                  $"shell {shell50:0} / {Percentile(shellMs, 0.99):0} ms; the difference is the container's create + start + `docker exec` of bash.");
+                  $"shell {shell50:0} / {Percentile(shellMs, 0.99):0} ms; the difference is mostly the `docker exec` of bash in the warm container " +
+                  "(without one, a cold start adds the container's create and start).");
         return ($"Container job start overhead: build requested → first command running, warm image ({builds} builds each, sequential)",
             $"p50 {container50:0} ms in a container → overhead {container50 - shell50:0} ms",
             $"p50 {shell50:0} ms (the same job on the shell executor)",

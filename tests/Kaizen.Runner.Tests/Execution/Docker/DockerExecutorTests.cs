@@ -213,4 +213,25 @@ public sealed class DockerExecutorTests : IAsyncLifetime
         Assert.Equal(JobOutcome.Failed, result.Outcome);
         Assert.Equal("The image kaizen-test/absent:1 is not on this runner and its pull policy is 'never'.", result.Error);
     }
+
+    [SkippableFact]
+    public async Task A_cache_stored_by_a_container_job_is_restored_by_the_next_though_the_image_has_no_tar()
+    {
+        var engine = await EngineAsync();
+        var first = new MemoryJobOutput();
+        var second = new MemoryJobOutput();
+
+        var one = await Executor(engine).RunAsync(Job("", "", null,
+            "echo v1 > deps.lock && mkdir -p deps && echo cached > deps/file && ! command -v tar",
+            "kaizen cache store deps deps.lock -- deps"), first, CancellationToken.None);
+        var two = await Executor(engine).RunAsync(Job("", "", null,
+            "echo v1 > deps.lock && kaizen cache restore deps deps.lock -- deps",
+            "cat deps/file") with { JobId = 4244 }, second, CancellationToken.None);
+
+        Assert.True(one.Outcome == JobOutcome.Passed, one.Error + first.Log(null) + first.Log(0) + first.Log(1));
+        Assert.Contains("cache: stored deps-", first.Log(1));
+        Assert.True(two.Outcome == JobOutcome.Passed, two.Error + second.Log(0));
+        Assert.Contains("cache: restored deps-", second.Log(0));
+        Assert.Equal("cached\n", second.Log(1));
+    }
 }

@@ -129,6 +129,21 @@ public sealed class EmbeddedRunnerOptions
 
     /// <summary>How many jobs the embedded runner runs at once.</summary>
     public int Slots { get; set; } = 2;
+
+    /// <summary>Offer the Docker executor when a Docker daemon answers at start (false: shell only).</summary>
+    public bool Docker { get; set; } = true;
+
+    /// <summary>When images are pulled: <c>if-missing</c> (default), <c>always</c> or <c>never</c>.</summary>
+    public string PullPolicy { get; set; } = "if-missing";
+
+    /// <summary>Images pulled in the background when the runner starts.</summary>
+    public List<string> PrePull { get; set; } = [];
+
+    /// <summary>Least recently used images beyond this many megabytes are removed after jobs; 0 never removes any.</summary>
+    public long ImageBudgetMegabytes { get; set; }
+
+    /// <summary>A pull-through mirror for Docker Hub images (host:port).</summary>
+    public string? RegistryMirror { get; set; }
 }
 
 public sealed class ArtifactOptions

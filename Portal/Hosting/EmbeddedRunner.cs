@@ -48,6 +48,19 @@ public sealed class EmbeddedRunner(
             Slots = kaizen.Runners.Embedded.Slots,
             WorkDirectory = workDirectory,
             HeartbeatInterval = TimeSpan.FromSeconds(kaizen.Runners.HeartbeatSeconds),
+            DisableDocker = !kaizen.Runners.Embedded.Docker,
+            Docker = new Kaizen.Runner.Execution.Docker.DockerOptions
+            {
+                PullPolicy = kaizen.Runners.Embedded.PullPolicy.ToLowerInvariant() switch
+                {
+                    "always" => Kaizen.Runner.Execution.Docker.PullPolicy.Always,
+                    "never" => Kaizen.Runner.Execution.Docker.PullPolicy.Never,
+                    _ => Kaizen.Runner.Execution.Docker.PullPolicy.IfMissing,
+                },
+                PrePull = kaizen.Runners.Embedded.PrePull,
+                ImageBudgetMegabytes = kaizen.Runners.Embedded.ImageBudgetMegabytes,
+                RegistryMirror = kaizen.Runners.Embedded.RegistryMirror,
+            },
         }, http, loggers);
         logger.LogInformation("Embedded runner with {Slots} slots uses {Address}", kaizen.Runners.Embedded.Slots, address);
         // Stop with the portal's first shutdown signal, before the server stops answering, so the runner does not

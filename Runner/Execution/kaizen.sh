@@ -592,12 +592,19 @@ _kaizen_remote_store() {
     archived=${PIPESTATUS[0]} sent=${PIPESTATUS[1]}
     read -r code size <"$_KAIZEN_TMP/code" 2>/dev/null
     answer="$_KAIZEN_TMP/answer"
-    if [ "$archived" -ne 0 ]; then
-        echo "cache: warning: could not archive $key ($(_kaizen_first_line "$_KAIZEN_TMP/archive.err")); not stored"
-        return 0
-    fi
+    # The portal's answer first: it may have found the key stored meanwhile and answered before reading the upload
+    # (tar and zstd then stop on a closed pipe), and a 201 means the mark, so the whole archive, arrived.
+    case "$code" in
+        200) echo "cache: $key was stored meanwhile by another job; keeping that one"; return 0 ;;
+        403) echo "cache: not storing $key: builds of pull requests from forks may restore caches but not store them"; return 0 ;;
+    esac
     if [ "$sent" -ne 0 ] && [ "${code:-000}" = 000 ]; then
         echo "cache: warning: could not send $key to the portal at $KAIZEN_PORTAL_URL ($(_kaizen_first_line "$_KAIZEN_TMP/curl.err")); not stored"
+        return 0
+    fi
+    # Without the mark the portal answers 400: tar or zstd failed here.
+    if [ "$archived" -ne 0 ] && [ "$code" = 400 ]; then
+        echo "cache: warning: could not archive $key ($(_kaizen_first_line "$_KAIZEN_TMP/archive.err")); not stored"
         return 0
     fi
     case "$code" in
@@ -607,8 +614,6 @@ _kaizen_remote_store() {
             for evicted in $(sed -n 's/.*"evicted":\[\([^]]*\)\].*/\1/p' "$answer" 2>/dev/null | tr -d '"' | tr ',' ' '); do
                 echo "cache: evicted $evicted (least recently used) to keep the project's caches within their budget"
             done ;;
-        200) echo "cache: $key was stored meanwhile by another job; keeping that one" ;;
-        403) echo "cache: not storing $key: builds of pull requests from forks may restore caches but not store them" ;;
         *) echo "cache: warning: $key not stored: the portal answered $code: $(_kaizen_detail "$answer")" ;;
     esac
     return 0

@@ -27,11 +27,13 @@ public sealed class DockerBuildTests : PortalWithRepository
             DisableDocker = !docker,
         }, http, LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning)));
         _stops.Add(new CancellationTokenSource());
-        _ = Task.Run(() => agent.RunAsync(_stops[^1].Token));
+        var stop = _stops[^1].Token;
+        _running.Add(Task.Run(() => agent.RunAsync(stop)));
         return agent;
     }
 
     private readonly List<CancellationTokenSource> _stops = [];
+    private readonly List<Task> _running = [];
 
     [SkippableFact]
     public async Task A_job_with_an_image_waits_for_a_docker_runner_then_runs_in_its_container_next_to_its_service()
@@ -78,7 +80,9 @@ public sealed class DockerBuildTests : PortalWithRepository
         }
         finally
         {
+            // The runners remove their warm containers as they stop.
             foreach (var stop in _stops) await stop.CancelAsync();
+            await Task.WhenAll(_running).WaitAsync(TimeSpan.FromSeconds(60));
         }
     }
 }

@@ -455,7 +455,7 @@ _kaizen_cache_unpack() {
     if [ -n "${_KAIZEN_PLAIN-}" ]; then
         tar -xf -
     elif [ "$source" = runner ]; then
-        zstd -q -d -c -- "$KAIZEN_CACHE_DIR/$key.$id.tar.zst" | tar -xf -
+        zstd -q -d -c -- "$KAIZEN_CACHE_DIR/$key@$id.tar.zst" | tar -xf -
     elif [ -n "$2" ]; then
         tee -- "$2" | zstd -q -d -c | tar -xf -
     else
@@ -463,18 +463,19 @@ _kaizen_cache_unpack() {
     fi
 }
 
-# The entry ids this runner keeps copies of (KEY.ID.tar.zst in the project's cache folder), newest first, comma-separated.
+# The entry ids this runner keeps copies of (KEY@ID.tar.zst in the project's cache folder; '@' is in no key, so a
+# folder's own KEY.tar.zst entries are never taken for copies), newest first, comma-separated.
 _kaizen_cache_copies() {
     [ -n "${KAIZEN_CACHE_DIR-}" ] || return 0
     local file id ids='' count=0
     while IFS= read -r file; do
         id=${file%.tar.zst}
-        id=${id##*.}
+        id=${id##*@}
         case "$id" in '' | *[!0-9]*) continue ;; esac
         ids+="${ids:+,}$id"
         count=$((count + 1))
         [ "$count" -ge 100 ] && break
-    done < <(cd -- "$KAIZEN_CACHE_DIR" 2>/dev/null && ls -t -- *.tar.zst 2>/dev/null)
+    done < <(cd -- "$KAIZEN_CACHE_DIR" 2>/dev/null && ls -t -- *@*.tar.zst 2>/dev/null)
     printf '%s' "$ids"
 }
 
@@ -509,7 +510,7 @@ _kaizen_remote_restore() {
     read -r status matched match length id source <"$response" 2>/dev/null
     case "$status" in
         200)
-            local copy="$KAIZEN_CACHE_DIR/$matched.$id.tar.zst"
+            local copy="$KAIZEN_CACHE_DIR/$matched@$id.tar.zst"
             if [ "$source" = runner ]; then
                 size=$(_kaizen_size "$copy")
                 where=", this runner's copy"

@@ -266,6 +266,15 @@ public sealed class DockerEngine : IDisposable
                     continue;
                 }
 
+                // A warm container is only a head start: it goes with its image.
+                if (_warm.TryRemove(image, out var warm))
+                {
+                    foreach (var id in warm)
+                    {
+                        await TryAsync(() => Client.Containers.RemoveContainerAsync(id, new ContainerRemoveParameters { Force = true }, CancellationToken.None)).ConfigureAwait(false);
+                    }
+                }
+
                 if (await TryAsync(() => Client.Images.DeleteImageAsync(image, new ImageDeleteParameters { Force = false }, cancellationToken)))
                 {
                     removed.Add(image);

@@ -35,6 +35,8 @@ public static class AuditActions
     public const string DeployCanceled = "deploy.canceled";
     public const string DeployStarted = "deploy.started";
     public const string DeployFinished = "deploy.finished";
+    public const string CacheDeleted = "cache.deleted";
+    public const string CachesCleared = "caches.cleared";
 }
 
 /// <summary>

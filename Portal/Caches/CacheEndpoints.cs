@@ -163,7 +163,7 @@ public static class CacheEndpoints
         if (project is null) return Problem(404, $"No project '{slug}'.");
         var entry = await store.FindAsync(project.Id, key, ct);
         if (entry is null || !await caches.DeleteAsync(entry, ct)) return Problem(404, $"No cache entry '{key}' in project '{slug}'.");
-        await audit.RecordAsync(user, "cache.delete", $"project:{slug}/cache:{key}", ct: ct);
+        await audit.RecordAsync(user, AuditActions.CacheDeleted, $"project:{slug}/cache:{key}", ct: ct);
         return Results.NoContent();
     }
 
@@ -173,7 +173,7 @@ public static class CacheEndpoints
         var project = await projects.FindBySlugAsync(slug, ct);
         if (project is null) return Problem(404, $"No project '{slug}'.");
         var deleted = await caches.DeleteAllAsync(project.Id, ct);
-        await audit.RecordAsync(user, "cache.delete-all", $"project:{slug}/caches", $"{deleted} entries", ct);
+        await audit.RecordAsync(user, AuditActions.CachesCleared, $"project:{slug}/caches", $"{deleted} entries", ct);
         return Results.Ok(new { deleted });
     }
 

@@ -62,7 +62,7 @@ public sealed partial class ProjectCaches
         if (confirmed != true) return;
         var row = await Store.FindAsync(ProjectId, entry.Key);
         var deleted = row is not null && await Caches.DeleteAsync(row, CancellationToken.None);
-        if (deleted) await Audit.RecordAsync(_user, "cache.delete", $"project:{ProjectSlug}/cache:{entry.Key}");
+        if (deleted) await Audit.RecordAsync(_user, AuditActions.CacheDeleted, $"project:{ProjectSlug}/cache:{entry.Key}");
         Snackbar.Add(deleted ? $"Cache {entry.Key} deleted." : $"Cache {entry.Key} was already gone.", deleted ? Severity.Success : Severity.Info);
         await LoadAsync();
     }
@@ -75,7 +75,7 @@ public sealed partial class ProjectCaches
             yesText: "Delete all", cancelText: "Cancel");
         if (confirmed != true) return;
         var deleted = await Caches.DeleteAllAsync(ProjectId, CancellationToken.None);
-        await Audit.RecordAsync(_user, "cache.delete-all", $"project:{ProjectSlug}/caches", $"{deleted} entries");
+        await Audit.RecordAsync(_user, AuditActions.CachesCleared, $"project:{ProjectSlug}/caches", $"{deleted} entries");
         Snackbar.Add($"Deleted {deleted} cache {(deleted == 1 ? "entry" : "entries")}.", Severity.Success);
         await LoadAsync();
     }

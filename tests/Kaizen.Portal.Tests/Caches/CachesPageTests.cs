@@ -101,7 +101,7 @@ public sealed class CachesPageTests : PortalComponentContext, IAsyncLifetime
         Assert.Null(await _store.FindAsync(_projectId, "deps-1111111111111111"));
         Assert.Equal(["deps-2222222222222222"], cut.FindAll("tr[data-cache-key]").Select(r => r.GetAttribute("data-cache-key")));
         var audit = Assert.Single(await _audit.NewestAsync(10));
-        Assert.Equal(("alice", "cache.delete", "project:web/cache:deps-1111111111111111"), (audit.Actor, audit.Action, audit.Target));
+        Assert.Equal(("alice", AuditActions.CacheDeleted, "project:web/cache:deps-1111111111111111"), (audit.Actor, audit.Action, audit.Target));
     }
 
     [Fact]

@@ -264,7 +264,8 @@ public sealed class CacheEndToEndTests : IAsyncLifetime
             "case ${f##*/} in *zstd*) ;; *) ln -sf \"$f\" $hide/ ;; esac; done && export PATH=$hide && ! command -v zstd";
         var slug = await ProjectAsync(hideZstd,
             "mkdir -p deps && head -c 100000 /dev/urandom > deps/r.bin && echo plain > deps/x && sha256sum deps/r.bin && kaizen cache store --key plain-1 -- deps",
-            "rm -rf deps && kaizen cache restore --key plain-1 -- deps && cat deps/x && sha256sum deps/r.bin");
+            "rm -rf deps && kaizen cache restore --key plain-1 -- deps && cat deps/x && sha256sum deps/r.bin",
+            "rm -rf \"$hide\"");
         _portal.StartRunner("one", workDirectory: _runners.Combine("one"));
         var (plain, plainLog) = await BuildAsync(slug);
         await _portal.Api.PutAsJsonAsync($"/api/v1/projects/{slug}/settings", PortalHost.OneJob(

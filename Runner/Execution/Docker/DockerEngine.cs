@@ -88,7 +88,8 @@ public sealed class DockerEngine : IDisposable
             timeout.CancelAfter(TimeSpan.FromSeconds(3));
             await client.System.PingAsync(timeout.Token).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is HttpRequestException or DockerApiException or OperationCanceledException or IOException or TimeoutException)
+        catch (Exception ex) when (ex is HttpRequestException or DockerApiException or OperationCanceledException or IOException or TimeoutException
+            or System.Net.Sockets.SocketException or UnauthorizedAccessException)
         {
             client.Dispose();
             cancellationToken.ThrowIfCancellationRequested();

@@ -160,7 +160,7 @@ public sealed class CacheService(CacheStore store, [FromKeyedServices(BlobAreas.
     }
 
     /// <summary>Passes a stream through unchanged and remembers its last bytes.</summary>
-    private sealed class TailStream(Stream inner, int length) : Stream
+    private sealed class TailStream(Stream inner, int length) : ReadOnlyStream
     {
         private readonly byte[] _tail = new byte[length];
         private int _filled;
@@ -197,15 +197,5 @@ public sealed class CacheService(CacheStore store, [FromKeyedServices(BlobAreas.
             data.CopyTo(_tail.AsSpan(keep));
             _filled = keep + data.Length;
         }
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

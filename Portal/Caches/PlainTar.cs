@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using Kaizen.Portal.Storage;
 using ZstdSharp;
 
 namespace Kaizen.Portal.Caches;
@@ -48,7 +49,7 @@ public static class PlainTar
     public static Stream Decompress(Stream archive) => new DecompressionStream(archive);
 
     /// <summary>Passes a stream through except its last <c>length</c> bytes, which <see cref="Tail"/> holds at the end.</summary>
-    private sealed class WithholdingStream(Stream inner, int length) : Stream
+    private sealed class WithholdingStream(Stream inner, int length) : ReadOnlyStream
     {
         private readonly byte[] _buffer = new byte[(1 << 20) + length];
         private int _count;
@@ -77,15 +78,5 @@ public static class PlainTar
 
         public override int Read(byte[] buffer, int offset, int count) =>
             ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

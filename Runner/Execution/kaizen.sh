@@ -318,6 +318,20 @@ _kaizen_cache_restore() {
     return 0
 }
 
+# Fills the caller's array "present" with the PATHs that exist (as ./PATH, so none reads as an option) and names the
+# missing ones; fails when none exists.
+_kaizen_present_paths() {
+    local path
+    for path in "$@"; do
+        if [ -e "$path" ] || [ -L "$path" ]; then
+            present+=("./${path#./}")
+        else
+            echo "cache: $path does not exist, not stored"
+        fi
+    done
+    [ ${#present[@]} -gt 0 ]
+}
+
 _kaizen_cache_store() {
     local key=$1 count=$2
     shift $((2 + count))
@@ -328,19 +342,7 @@ _kaizen_cache_store() {
     fi
 
     local -a present=()
-    local path
-    for path in "$@"; do
-        if [ -e "$path" ] || [ -L "$path" ]; then
-            # "./" keeps a path that starts with "-" from reading as an option.
-            present+=("./${path#./}")
-        else
-            echo "cache: $path does not exist, not stored"
-        fi
-    done
-    if [ ${#present[@]} -eq 0 ]; then
-        echo "cache: nothing to store for $key"
-        return 0
-    fi
+    _kaizen_present_paths "$@" || { echo "cache: nothing to store for $key"; return 0; }
 
     local started kind tmp
     started=$(_kaizen_now)
@@ -566,19 +568,7 @@ _kaizen_remote_store() {
     esac
 
     local -a present=()
-    local path
-    for path in "$@"; do
-        if [ -e "$path" ] || [ -L "$path" ]; then
-            # "./" keeps a path that starts with "-" from reading as an option.
-            present+=("./${path#./}")
-        else
-            echo "cache: $path does not exist, not stored"
-        fi
-    done
-    if [ ${#present[@]} -eq 0 ]; then
-        echo "cache: nothing to store for $key"
-        return 0
-    fi
+    _kaizen_present_paths "$@" || { echo "cache: nothing to store for $key"; return 0; }
 
     local started archived sent answer code size
     started=$(_kaizen_now)

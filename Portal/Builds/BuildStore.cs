@@ -34,10 +34,15 @@ public sealed class BuildStore(Database db, TimeProvider time)
         var jobs = settings.Jobs.Select(j =>
         {
             var commands = new List<JobCommand>();
+            var image = settings.ImageOf(j);
+            var services = j.ServiceSpecs();
+
+            // A job in an image first prepares its images and services: steps the runner performs, timed like commands.
+            commands.AddRange(PrepareSteps.For(image, services).Select(t => new JobCommand(commands.Count, CommandPhase.Setup, t)));
             commands.AddRange(settings.Setup.Select(t => new JobCommand(commands.Count, CommandPhase.Setup, t)));
             foreach (var t in j.Commands) commands.Add(new JobCommand(commands.Count, CommandPhase.Main, t));
             foreach (var t in settings.Epilogue) commands.Add(new JobCommand(commands.Count, CommandPhase.Epilogue, t));
-            return new NewJob(j.Name.Trim(), commands, j.ReportSpecs(), Image: settings.ImageOf(j), Services: j.ServiceSpecs());
+            return new NewJob(j.Name.Trim(), commands, j.ReportSpecs(), Image: image, Services: services);
         }).ToList();
         return new NewBuild(projectId, branch, sha, message, author, trigger, triggeredBy, jobs);
     }

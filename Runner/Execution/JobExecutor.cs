@@ -116,7 +116,7 @@ public sealed class JobExecutor
                 // Images, network and services get ready while git checks out; the container itself needs the workspace.
                 docker = Docker.ForJob(job, _functions);
                 executor = docker;
-                preparing = docker.PrepareAsync(cancellationToken);
+                preparing = docker.PrepareAsync(() => _time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
             }
 
             var starting = docker is null ? StartSessionAsync(executor, WorkRoot, environment, run, cancellationToken) : Task.FromResult<IShellSession?>(null);
@@ -132,12 +132,12 @@ public sealed class JobExecutor
                 session = await starting.ConfigureAwait(false);
             }
 
+            var checkedOutAt = _time.GetUtcNow().ToUnixTimeMilliseconds();
             workspace = checkout.Workspace ?? workspacePath;
             await run.FlushAsync().ConfigureAwait(false);
-            if (docker is not null && await PreparedAsync(docker, preparing!, run).ConfigureAwait(false) is { } dockerError)
+            if (docker is not null && await PreparedAsync(docker, preparing!, checkedOutAt, run).ConfigureAwait(false) is { } dockerError)
             {
                 run.Fail(dockerError);
-                await run.NoteAsync(dockerError).ConfigureAwait(false);
                 await run.SkipRemainingAsync().ConfigureAwait(false);
                 return new JobResult(JobOutcome.Failed, dockerError);
             }
@@ -173,6 +173,11 @@ public sealed class JobExecutor
 
             foreach (var command in run.Commands.Where(c => c.Phase != CommandPhase.Epilogue))
             {
+                if (run.WasReported(command))
+                {
+                    continue;
+                }
+
                 if (run.Failed)
                 {
                     run.Skip(command);
@@ -291,8 +296,17 @@ public sealed class JobExecutor
         return environment;
     }
 
-    /// <summary>Waits for the images and services; writes what happened to the log; returns why the job cannot run.</summary>
-    private static async Task<string?> PreparedAsync(Docker.DockerJob docker, Task<string?> preparing, Run run)
+    /// <summary>
+    /// Waits for the images and services and reports each preparation step as the command the portal planned for it
+    /// (<see cref="PrepareSteps"/>); a step without one (a job planned without them) is a note in the job's log.
+    /// Returns why the job cannot run.
+    /// </summary>
+    /// <remarks>
+    /// The steps run while git checks out, so a step is timed from <paramref name="checkedOutAt"/> at the earliest: the
+    /// timeline then adds up to the job's time ("Prepare job" is the checkout), and a step shows what the job waited
+    /// for it. Its output says how long the pull itself took.
+    /// </remarks>
+    private static async Task<string?> PreparedAsync(Docker.DockerJob docker, Task<string?> preparing, long checkedOutAt, Run run)
     {
         string? error;
         try
@@ -304,9 +318,33 @@ public sealed class JobExecutor
             error = $"Docker: {ex.Message}";
         }
 
-        foreach (var note in docker.Notes)
+        var reported = false;
+        foreach (var step in docker.Steps)
         {
-            await run.NoteAsync(note).ConfigureAwait(false);
+            var lines = step.Error is null ? step.Output : [.. step.Output, step.Error];
+            if (run.Commands.FirstOrDefault(c => PrepareSteps.Is(c) && c.Text == step.Text && !run.WasReported(c)) is { } command)
+            {
+                var (startedAt, duration) = step.StartedAt >= checkedOutAt
+                    ? (step.StartedAt, (long)step.Duration.TotalMilliseconds)
+                    : (checkedOutAt, Math.Max(0, step.FinishedAt - checkedOutAt));
+                await run.ReportAsync(command, startedAt, Math.Max(step.FinishedAt, checkedOutAt), duration, step.Error is null ? 0 : 1, lines)
+                    .ConfigureAwait(false);
+            }
+            else
+            {
+                foreach (var line in lines)
+                {
+                    await run.NoteAsync(line).ConfigureAwait(false);
+                }
+            }
+
+            reported |= step.Error is not null;
+        }
+
+        // A failure outside the steps (none recorded it) still reaches the log.
+        if (error is not null && !reported)
+        {
+            await run.NoteAsync(error).ConfigureAwait(false);
         }
 
         return error;
@@ -434,6 +472,22 @@ public sealed class JobExecutor
             _reported.Add(index);
             output.CommandFinished(index, result.ExitCode, (long)result.Duration.TotalMilliseconds, Now());
             return result;
+        }
+
+        public bool WasReported(JobCommand command) => _reported.Contains(command.Index);
+
+        /// <summary>Reports a command the runner performed itself (not in the shell) as it happened: started, its output, finished.</summary>
+        public async Task ReportAsync(JobCommand command, long startedAt, long finishedAt, long durationMs, int exitCode, IReadOnlyList<string> lines)
+        {
+            _reported.Add(command.Index);
+            output.CommandStarted(command.Index, startedAt);
+            foreach (var line in lines)
+            {
+                await output.WriteAsync(command.Index, Encoding.UTF8.GetBytes(line + "\n"), CancellationToken.None).ConfigureAwait(false);
+            }
+
+            await FlushAsync().ConfigureAwait(false);
+            output.CommandFinished(command.Index, exitCode, durationMs, finishedAt);
         }
 
         public void Skip(JobCommand command)

@@ -92,6 +92,44 @@ public sealed record JobSecret(string Name, string Value, string? FilePath = nul
 public sealed record JobCommand(int Index, CommandPhase Phase, string Text, ScriptCall? Script = null);
 
 /// <summary>
+/// The setup steps the runner performs itself, before the shell, for a job that runs in an image: one per image
+/// (the job's, then each service's) and one that starts the services. The portal plans them as the job's first setup
+/// commands, so the time spent pulling images and waiting for services shows in the job's timeline like any command;
+/// the runner reports them as started and finished and never hands their text to a shell.
+/// </summary>
+public static class PrepareSteps
+{
+    private const string Prefix = "kaizen: ";
+
+    /// <summary>The step text for an image: <c>kaizen: prepare image NAME</c>.</summary>
+    public static string Image(string image) => $"{Prefix}prepare image {image}";
+
+    /// <summary>The step text for starting the services: <c>kaizen: start services ALIAS, ALIAS</c>.</summary>
+    public static string Services(IEnumerable<ServiceSpec> services) => $"{Prefix}start services {string.Join(", ", services.Select(s => s.Alias))}";
+
+    /// <summary>The steps of a job with <paramref name="image"/> (none without one), in the order the runner performs them.</summary>
+    public static IReadOnlyList<string> For(string? image, IReadOnlyList<ServiceSpec>? services)
+    {
+        if (string.IsNullOrEmpty(image))
+        {
+            return [];
+        }
+
+        var steps = new[] { image }.Concat((services ?? []).Select(s => s.Image)).Distinct(StringComparer.Ordinal).Select(Image).ToList();
+        if (services is { Count: > 0 })
+        {
+            steps.Add(Services(services));
+        }
+
+        return steps;
+    }
+
+    /// <summary>Whether <paramref name="command"/> is such a step (a setup command in the form above).</summary>
+    public static bool Is(JobCommand command) =>
+        command.Phase == CommandPhase.Setup && command.Script is null && command.Text.StartsWith(Prefix, StringComparison.Ordinal);
+}
+
+/// <summary>
 /// A shared script as a job runs it: the version recorded when the build was created, its text, the arguments as
 /// written after <c>run-script NAME</c> (the job's shell expands them), and its top-level commands. Each step is
 /// timed and reported as a command of its own (<see cref="ScriptStep.Index"/>); the command carrying this is the

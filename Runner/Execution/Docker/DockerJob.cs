@@ -39,8 +39,8 @@ public sealed class DockerJob : IExecutor, IAsyncDisposable
 
     public string Name => "docker";
 
-    /// <summary>What the job's log should say about images and services (written by the caller after checkout).</summary>
-    public List<string> Notes { get; } = [];
+    /// <summary>What preparing did, step by step (<see cref="PrepareSteps"/>), for the caller to report after checkout.</summary>
+    public List<PreparedStep> Steps { get; } = [];
 
     private string JobId => _job.JobId.ToString(CultureInfo.InvariantCulture);
 
@@ -52,21 +52,30 @@ public sealed class DockerJob : IExecutor, IAsyncDisposable
         [DockerEngine.JobLabel] = JobId,
     };
 
-    /// <summary>Images, network and services; returns why the job cannot run, or null.</summary>
-    public async Task<string?> PrepareAsync(CancellationToken cancellationToken)
+    /// <summary>Images, network and services, each a timed step in <see cref="Steps"/>; returns why the job cannot run, or null.
+    /// <paramref name="now"/> gives the Unix milliseconds the steps are reported with.</summary>
+    public async Task<string?> PrepareAsync(Func<long> now, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(now);
         var policy = _engine.Options.PullPolicy;
         foreach (var image in new[] { _job.Image! }.Concat((_job.Services ?? []).Select(s => s.Image)).Distinct(StringComparer.Ordinal))
         {
-            var (error, note) = await _engine.EnsureImageAsync(image, policy, cancellationToken).ConfigureAwait(false);
+            var error = await StepAsync(PrepareSteps.Image(image), now, async output =>
+            {
+                var (error, note) = await _engine.EnsureImageAsync(image, policy, cancellationToken).ConfigureAwait(false);
+                if (error is null)
+                {
+                    _engine.Use(image, +1);
+                    _images.Add(image);
+                    output.Add(note);
+                }
+
+                return error;
+            }).ConfigureAwait(false);
             if (error is not null)
             {
                 return error;
             }
-
-            _engine.Use(image, +1);
-            _images.Add(image);
-            Notes.Add(note);
         }
 
         if (_job.Services is not { Count: > 0 } services)
@@ -74,6 +83,31 @@ public sealed class DockerJob : IExecutor, IAsyncDisposable
             return null;
         }
 
+        return await StepAsync(PrepareSteps.Services(services), now, output => StartServicesAsync(services, output, cancellationToken)).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs one preparation step, timed, and records it; Docker's own failures end the step with their message.</summary>
+    private async Task<string?> StepAsync(string text, Func<long> now, Func<List<string>, Task<string?>> step)
+    {
+        var startedAt = now();
+        var stopwatch = Stopwatch.StartNew();
+        var output = new List<string>();
+        string? error;
+        try
+        {
+            error = await step(output).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is DockerApiException or HttpRequestException or IOException or TimeoutException)
+        {
+            error = $"Docker: {ex.Message}";
+        }
+
+        Steps.Add(new PreparedStep(text, startedAt, stopwatch.Elapsed, now(), output, error));
+        return error;
+    }
+
+    private async Task<string?> StartServicesAsync(IReadOnlyList<ServiceSpec> services, List<string> output, CancellationToken cancellationToken)
+    {
         var network = await Client.Networks.CreateNetworkAsync(new NetworksCreateParameters
         {
             Name = $"kaizen-job-{JobId}-{Guid.NewGuid().ToString("N")[..6]}",
@@ -107,7 +141,7 @@ public sealed class DockerJob : IExecutor, IAsyncDisposable
                 return problem;
             }
 
-            Notes.Add(service.Ready is null
+            output.Add(service.Ready is null
                 ? $"service {service.Alias} ({service.Image}) started in {DockerEngine.Seconds(started.Elapsed)}"
                 : $"service {service.Alias} ({service.Image}) ready in {DockerEngine.Seconds(started.Elapsed)}");
         }
@@ -337,3 +371,7 @@ public sealed class DockerJob : IExecutor, IAsyncDisposable
         }
     }
 }
+
+/// <summary>One preparation step as it happened: its <see cref="PrepareSteps"/> text, when it started and ended (Unix
+/// milliseconds), how long it took, what it has to say, and why it failed (null: it succeeded).</summary>
+public sealed record PreparedStep(string Text, long StartedAt, TimeSpan Duration, long FinishedAt, IReadOnlyList<string> Output, string? Error);

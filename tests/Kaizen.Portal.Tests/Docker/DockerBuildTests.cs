@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using Kaizen.Portal.Builds;
 using Kaizen.Portal.Tests.Integration;
 using Kaizen.Runner.Agent;
+using Kaizen.Runner.Execution.Docker;
 using Kaizen.Runner.Tests.Support;
 using Microsoft.Extensions.Logging;
 
@@ -14,7 +15,7 @@ public sealed class DockerBuildTests : PortalWithRepository
     {
     }
 
-    private RunnerAgent StartRunner(string name, bool docker)
+    private RunnerAgent StartRunner(string name, bool docker, PullPolicy policy = PullPolicy.IfMissing)
     {
         var http = new HttpClient { Timeout = TimeSpan.FromSeconds(100) };
         var agent = new RunnerAgent(new RunnerOptions
@@ -25,6 +26,7 @@ public sealed class DockerBuildTests : PortalWithRepository
             WorkDirectory = Path.Combine(_portal.DataDirectory, "runners", name),
             HeartbeatInterval = TimeSpan.FromMilliseconds(500),
             DisableDocker = !docker,
+            Docker = new DockerOptions { PullPolicy = policy },
         }, http, LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning)));
         _stops.Add(new CancellationTokenSource());
         var stop = _stops[^1].Token;
@@ -71,6 +73,12 @@ public sealed class DockerBuildTests : PortalWithRepository
             Assert.Contains("docker", docker.Executors);
             var job = Assert.Single(build.Jobs);
             Assert.All(job.Commands, c => Assert.Equal((Status.Passed, 0), (c.Status, c.ExitCode ?? -1)));
+            Assert.Equal(
+                ["kaizen: prepare image kaizen-test/busybox:1", "kaizen: prepare image kaizen-test/httpd:1", "kaizen: start services web", "cat readme.txt"],
+                job.Commands.Where(c => c.Phase == "setup").Select(c => c.Text));
+            Assert.All(job.Commands.Take(3), c => Assert.NotNull(c.DurationMs));
+            Assert.Contains("image kaizen-test/busybox:1 present, no pull", await CommandOutputAsync(job.Id, 0));
+            Assert.Contains("service web (kaizen-test/httpd:1) ready in", await CommandOutputAsync(job.Id, 2));
             var log = await _portal.LogAsync(job.Id);
             Assert.Contains("hello\n", log);
             Assert.Contains("in a container\n", log);
@@ -84,5 +92,46 @@ public sealed class DockerBuildTests : PortalWithRepository
             foreach (var stop in _stops) await stop.CancelAsync();
             await Task.WhenAll(_running).WaitAsync(TimeSpan.FromSeconds(60));
         }
+    }
+
+    [SkippableFact]
+    public async Task A_missing_image_with_pull_policy_never_fails_its_prepare_step_naming_the_image()
+    {
+        await DockerTestImages.RequireAsync();
+        var slug = await _portal.CreateProjectAsync("Missing image", _repo.Path, new
+        {
+            image = "kaizen-test/not-there:1",
+            setup = new[] { "echo setup" },
+            jobs = new object[] { new { name = "test", commands = new[] { "echo never runs" } } },
+            epilogue = Array.Empty<string>(),
+        });
+        StartRunner("never-pulls", docker: true, PullPolicy.Never);
+
+        try
+        {
+            var build = await _portal.WaitForBuildAsync(await _portal.StartBuildAsync(slug, "main"), timeoutSeconds: 90);
+
+            Assert.Equal(Status.Failed, build.Status);
+            var job = Assert.Single(build.Jobs);
+            Assert.Contains("kaizen-test/not-there:1", job.Error);
+            var step = job.Commands[0];
+            Assert.Equal(("kaizen: prepare image kaizen-test/not-there:1", Status.Failed, 1), (step.Text, step.Status, step.ExitCode ?? -1));
+            Assert.NotNull(step.DurationMs);
+            var output = await CommandOutputAsync(job.Id, 0);
+            Assert.Contains("The image kaizen-test/not-there:1 is not on this runner and its pull policy is 'never'.", output);
+            Assert.All(job.Commands.Skip(1), c => Assert.Equal(Status.Skipped, c.Status));
+        }
+        finally
+        {
+            foreach (var stop in _stops) await stop.CancelAsync();
+            await Task.WhenAll(_running).WaitAsync(TimeSpan.FromSeconds(60));
+        }
+    }
+
+    /// <summary>What one command of a job wrote, as the job log page shows it in that command's section.</summary>
+    private async Task<string> CommandOutputAsync(long jobId, int index)
+    {
+        var chunks = await _portal.Service<LogStore>().ChunksAfterAsync(jobId, 0, CancellationToken.None);
+        return string.Concat(chunks.Where(c => c.CommandIdx == index).Select(c => System.Text.Encoding.UTF8.GetString(c.Data)));
     }
 }

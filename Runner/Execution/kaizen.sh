@@ -917,6 +917,39 @@ if [ -n "${KAIZEN_CONTROL_DIR-}" ]; then
     }
     _kaizen_cache() { _kaizen_forward cache "$@"; }
     _kaizen_checksum() { _kaizen_forward checksum "$@"; }
-    _kaizen_artifact() { _kaizen_forward artifact "$@"; }
+    _kaizen_artifact() {
+        # The host sees the container's workspace only (mounted at the same path): any other path would be the host's
+        # file, not the container's, so push PATH and pull DEST must be in the workspace.
+        local action=${1-} arg paths=() dashes=0 i
+        for ((i = 2; i <= $#; i++)); do
+            arg=${!i}
+            if [ "$dashes" = 0 ]; then
+                case "$arg" in
+                    --) dashes=1; continue ;;
+                    --wait) i=$((i + 1)); continue ;;
+                    -*) continue ;;
+                esac
+            fi
+            paths+=("$arg")
+        done
+        case "$action" in
+            push) [ "${#paths[@]}" -gt 0 ] && arg=${paths[0]} || arg='' ;;
+            pull) arg=${paths[1]-$PWD} ;;
+            *) arg='' ;;
+        esac
+        if [ -n "$arg" ] && [ -n "${KAIZEN_WORKSPACE-}" ]; then
+            local full=$arg
+            [ "${full#/}" != "$full" ] || full="$PWD/$full"
+            case "/$full/" in
+                */../*) full='' ;;
+            esac
+            case "$full/" in
+                "${KAIZEN_WORKSPACE%/}/"*) ;;
+                *) echo "artifact $action: '$arg' is outside the workspace ($KAIZEN_WORKSPACE); in a container, artifacts are pushed from and pulled into the workspace" >&2
+                   return 2 ;;
+            esac
+        fi
+        _kaizen_forward artifact "$@"
+    }
     _kaizen_tool_install() { _kaizen_forward tool use "$1" "$2" -- "$4"; }
 fi

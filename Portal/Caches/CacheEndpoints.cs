@@ -1,7 +1,6 @@
 using System.Security.Claims;
 using Kaizen.Portal.Api;
 using Kaizen.Portal.Artifacts;
-using Kaizen.Portal.Audit;
 using Kaizen.Portal.Projects;
 using Kaizen.Portal.Storage;
 using Microsoft.AspNetCore.Http.Features;
@@ -156,25 +155,22 @@ public static class CacheEndpoints
             caches.ProjectBudgetBytes, caches.MaxEntryBytes));
     }
 
-    private static async Task<IResult> DeleteOne(string slug, string key, ClaimsPrincipal user, ProjectStore projects, CacheStore store,
-        CacheService caches, AuditLog audit, CancellationToken ct)
+    private static async Task<IResult> DeleteOne(string slug, string key, ClaimsPrincipal user, ProjectStore projects,
+        CacheService caches, CancellationToken ct)
     {
         var project = await projects.FindBySlugAsync(slug, ct);
         if (project is null) return Problem(404, $"No project '{slug}'.");
-        var entry = await store.FindAsync(project.Id, key, ct);
-        if (entry is null || !await caches.DeleteAsync(entry, ct)) return Problem(404, $"No cache entry '{key}' in project '{slug}'.");
-        await audit.RecordAsync(user, AuditActions.CacheDeleted, $"project:{slug}/cache:{key}", ct: ct);
-        return Results.NoContent();
+        return await caches.DeleteAsync(project.Id, slug, key, user, ct)
+            ? Results.NoContent()
+            : Problem(404, $"No cache entry '{key}' in project '{slug}'.");
     }
 
     private static async Task<IResult> DeleteAll(string slug, ClaimsPrincipal user, ProjectStore projects, CacheService caches,
-        AuditLog audit, CancellationToken ct)
+        CancellationToken ct)
     {
         var project = await projects.FindBySlugAsync(slug, ct);
         if (project is null) return Problem(404, $"No project '{slug}'.");
-        var deleted = await caches.DeleteAllAsync(project.Id, ct);
-        await audit.RecordAsync(user, AuditActions.CachesCleared, $"project:{slug}/caches", $"{deleted} entries", ct);
-        return Results.Ok(new { deleted });
+        return Results.Ok(new { deleted = await caches.DeleteAllAsync(project.Id, slug, user, ct) });
     }
 
     private static IResult Problem(int status, string detail) => Results.Problem(detail, statusCode: status);

@@ -1,3 +1,5 @@
+using System.Security.Claims;
+using Kaizen.Portal.Audit;
 using Kaizen.Portal.Storage;
 using Microsoft.Extensions.Options;
 
@@ -34,7 +36,7 @@ public sealed class CacheUploadIncompleteException()
 /// by a failing archiver or a dropped connection is never stored under a key that cannot be written again.
 /// </remarks>
 public sealed class CacheService(CacheStore store, [FromKeyedServices(BlobAreas.Caches)] IBlobStorage storage,
-    IOptions<KaizenOptions> options, TimeProvider time, ILogger<CacheService> logger)
+    IOptions<KaizenOptions> options, AuditLog audit, TimeProvider time, ILogger<CacheService> logger)
 {
     /// <summary>A zstd skippable frame (magic 0x184D2A50, 8 bytes "KAIZENOK") that closes every complete upload.</summary>
     public static ReadOnlySpan<byte> CompleteMark =>
@@ -136,13 +138,25 @@ public sealed class CacheService(CacheStore store, [FromKeyedServices(BlobAreas.
         return true;
     }
 
-    /// <summary>Deletes every entry of the project and its hit figures; returns how many entries went.</summary>
-    public async Task<int> DeleteAllAsync(long projectId, CancellationToken ct)
+    /// <summary>Deletes the entry <paramref name="key"/> of a project as <paramref name="user"/> did (audited); false when
+    /// there is none.</summary>
+    public async Task<bool> DeleteAsync(long projectId, string projectSlug, string key, ClaimsPrincipal user, CancellationToken ct)
+    {
+        var entry = await store.FindAsync(projectId, key, ct);
+        if (entry is null || !await DeleteAsync(entry, ct)) return false;
+        await audit.RecordAsync(user, AuditActions.CacheDeleted, $"project:{projectSlug}/cache:{key}", ct: ct);
+        return true;
+    }
+
+    /// <summary>Deletes every entry of the project and its hit figures as <paramref name="user"/> did (audited); returns
+    /// how many entries went.</summary>
+    public async Task<int> DeleteAllAsync(long projectId, string projectSlug, ClaimsPrincipal user, CancellationToken ct)
     {
         var deleted = 0;
         foreach (var entry in await store.OfProjectAsync(projectId, ct))
             if (await DeleteAsync(entry, ct)) deleted++;
         await store.ResetStatsAsync(projectId, ct);
+        await audit.RecordAsync(user, AuditActions.CachesCleared, $"project:{projectSlug}/caches", $"{deleted} entries", ct);
         return deleted;
     }
 

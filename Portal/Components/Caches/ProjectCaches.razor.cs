@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Security.Claims;
-using Kaizen.Portal.Audit;
 using Kaizen.Portal.Auth;
 using Kaizen.Portal.Caches;
 using Microsoft.AspNetCore.Components;
@@ -19,7 +18,6 @@ public sealed partial class ProjectCaches
 {
     [Inject] private CacheStore Store { get; set; } = default!;
     [Inject] private CacheService Caches { get; set; } = default!;
-    [Inject] private AuditLog Audit { get; set; } = default!;
     [Inject] private IDialogService Dialogs { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
 
@@ -60,9 +58,7 @@ public sealed partial class ProjectCaches
             "The next build that restores it starts from a fallback or from nothing, and stores it again.",
             yesText: "Delete", cancelText: "Cancel");
         if (confirmed != true) return;
-        var row = await Store.FindAsync(ProjectId, entry.Key);
-        var deleted = row is not null && await Caches.DeleteAsync(row, CancellationToken.None);
-        if (deleted) await Audit.RecordAsync(_user, AuditActions.CacheDeleted, $"project:{ProjectSlug}/cache:{entry.Key}");
+        var deleted = await Caches.DeleteAsync(ProjectId, ProjectSlug, entry.Key, _user, CancellationToken.None);
         Snackbar.Add(deleted ? $"Cache {entry.Key} deleted." : $"Cache {entry.Key} was already gone.", deleted ? Severity.Success : Severity.Info);
         await LoadAsync();
     }
@@ -74,8 +70,7 @@ public sealed partial class ProjectCaches
             "Builds start without caches until they store them again; the hit figures start over.",
             yesText: "Delete all", cancelText: "Cancel");
         if (confirmed != true) return;
-        var deleted = await Caches.DeleteAllAsync(ProjectId, CancellationToken.None);
-        await Audit.RecordAsync(_user, AuditActions.CachesCleared, $"project:{ProjectSlug}/caches", $"{deleted} entries");
+        var deleted = await Caches.DeleteAllAsync(ProjectId, ProjectSlug, _user, CancellationToken.None);
         Snackbar.Add($"Deleted {deleted} cache {(deleted == 1 ? "entry" : "entries")}.", Severity.Success);
         await LoadAsync();
     }

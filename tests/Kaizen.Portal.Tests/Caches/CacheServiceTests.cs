@@ -1,3 +1,4 @@
+using Kaizen.Portal.Audit;
 using Kaizen.Portal.Caches;
 using Kaizen.Portal.Storage;
 using Kaizen.Portal.Tests.Data;
@@ -20,7 +21,8 @@ public sealed class CacheServiceTests
                 Caches = { Directory = blobs, ProjectMegabytes = budgetMegabytes, MaxEntryMegabytes = 1 },
             });
             Store = new CacheStore(test.Database);
-            Service = new CacheService(Store, new DiskBlobStorage(blobs), options, test.Clock, NullLogger<CacheService>.Instance);
+            Service = new CacheService(Store, new DiskBlobStorage(blobs), options, new AuditLog(test.Database, test.Clock), test.Clock,
+                NullLogger<CacheService>.Instance);
         }
 
         public TestDatabase Test { get; }

@@ -27,8 +27,8 @@ public sealed class CachesPageTests : PortalComponentContext, IAsyncLifetime
     {
         var options = Microsoft.Extensions.Options.Options.Create(new KaizenOptions { Caches = { Directory = _blobs.Path } });
         _store = new CacheStore(Db.Database);
-        _caches = new CacheService(_store, new DiskBlobStorage(_blobs.Path), options, Db.Clock, NullLogger<CacheService>.Instance);
         _audit = new AuditLog(Db.Database, Db.Clock);
+        _caches = new CacheService(_store, new DiskBlobStorage(_blobs.Path), options, _audit, Db.Clock, NullLogger<CacheService>.Instance);
         Services.AddSingleton(_store);
         Services.AddSingleton(_caches);
         Services.AddSingleton(_audit);

@@ -105,7 +105,7 @@ public abstract class PortalComponentContext : BunitContext, IAsyncLifetime
         Services.AddSingleton(caches);
         Services.AddSingleton(new Kaizen.Portal.Caches.CacheService(caches,
             new Kaizen.Portal.Storage.DiskBlobStorage(artifactOptions.Value.Caches.ResolveDirectory(artifactOptions.Value)),
-            artifactOptions, Db.Clock, NullLogger<Kaizen.Portal.Caches.CacheService>.Instance));
+            artifactOptions, new AuditLog(Db.Database, Db.Clock), Db.Clock, NullLogger<Kaizen.Portal.Caches.CacheService>.Instance));
     }
 
     /// <summary>A build of <paramref name="projectId"/>'s main with one job, which runner <paramref name="runnerId"/> ran and passed.</summary>

@@ -29,6 +29,8 @@ public sealed class KaizenOptions
 
     public CacheOptions Caches { get; set; } = new();
 
+    public DebugOptions Debug { get; set; } = new();
+
     /// <summary>The portal's address as people reach it (e.g. https://ci.example.com), used in links it sends out
     /// (commit statuses). Unset: links are left out.</summary>
     public string? PublicUrl { get; set; }
@@ -190,4 +192,18 @@ public sealed class CacheOptions
         string.IsNullOrWhiteSpace(Directory)
             ? Path.Combine(kaizen.ResolveDataDirectory(), "caches")
             : Path.GetFullPath(Directory);
+}
+
+/// <summary>Debug sessions: a shell in a job's environment, from the job's page or over SSH.</summary>
+public sealed class DebugOptions
+{
+    /// <summary>How long a debug session stays open unless extended, in minutes (fractions allowed).</summary>
+    public double DefaultMinutes { get; set; } = 30;
+
+    /// <summary>The longest one start or one extension may ask for, in minutes.</summary>
+    public double MaxMinutes { get; set; } = 240;
+
+    /// <summary>How long a runner may take from taking a session to opening its terminal connection, in seconds;
+    /// a session whose runner never connects ends then.</summary>
+    public double ConnectSeconds { get; set; } = 120;
 }

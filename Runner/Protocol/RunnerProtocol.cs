@@ -12,6 +12,10 @@ public static class RunnerRoutes
     public static string Stream(long jobId, long seq) => $"/api/runner/jobs/{jobId}/stream/{seq}";
     public static string Complete(long jobId) => $"/api/runner/jobs/{jobId}/complete";
     public static string Report(long jobId) => $"/api/runner/jobs/{jobId}/reports";
+
+    /// <summary>The WebSocket a runner opens (outward, so runners behind NAT work) for one debug session's terminal;
+    /// see <see cref="TerminalControl"/>.</summary>
+    public static string Terminal(long sessionId) => $"/api/runner/debug/{sessionId}/terminal";
 }
 
 public sealed record RegisterRequest(
@@ -46,7 +50,62 @@ public sealed record JobAssignment(
     IReadOnlyList<ReportSpec>? Reports = null,
     string? JobToken = null,
     string? Image = null,
-    IReadOnlyList<ServiceSpec>? Services = null);
+    IReadOnlyList<ServiceSpec>? Services = null,
+    DebugAssignment? Debug = null);
+
+/// <summary>
+/// Set on a <see cref="JobAssignment"/> that is a debug session of a finished job, not a run of it: the runner sets the
+/// job up again exactly as for a run (checkout, images and services, variables, secret files; the setup commands too
+/// when <see cref="RunSetup"/>), writes the job's commands to <see cref="CommandsFile"/> in the workspace instead of
+/// running them, and opens an interactive shell in that environment behind the terminal WebSocket
+/// (<see cref="RunnerRoutes.Terminal"/>) until the session ends: the portal says <c>end</c>, the shell exits, or
+/// <see cref="ExpiresAtUnixMs"/> passes (moved by <c>expires</c> messages). <see cref="JobAssignment.JobId"/> is the
+/// job being debugged; the session holds one of the runner's slots while it lasts and reports nothing to the job.
+/// <see cref="SshKeys"/>: the OpenSSH public keys that may log in to the session when the runner offers SSH.
+/// </summary>
+public sealed record DebugAssignment(long SessionId, long ExpiresAtUnixMs, bool RunSetup, IReadOnlyList<string>? SshKeys = null)
+{
+    /// <summary>Where the job's commands are written, relative to the workspace.</summary>
+    public const string CommandsFile = "kaizen-commands.sh";
+}
+
+/// <summary>
+/// A request (in <see cref="HeartbeatResponse.Attach"/>) to open a shell in the environment of a job this runner is
+/// running now: same workspace, variables and container, next to the job's own shell. The runner opens the terminal
+/// WebSocket for <see cref="SessionId"/>; the shell ends with the job, when the portal says <c>end</c>, or at
+/// <see cref="ExpiresAtUnixMs"/>.
+/// </summary>
+public sealed record AttachRequest(long SessionId, long JobId, long ExpiresAtUnixMs, IReadOnlyList<string>? SshKeys = null);
+
+/// <summary>
+/// The text (JSON) messages of a terminal WebSocket; binary messages are the terminal's bytes (to the browser: what
+/// the shell prints; to the shell: what the user types). Types:
+/// <list type="bullet">
+/// <item><c>resize</c> (browser → runner): <see cref="Cols"/> × <see cref="Rows"/>.</item>
+/// <item><c>expires</c> (portal → runner, portal → browser): the session now ends at <see cref="At"/> (Unix ms).</item>
+/// <item><c>end</c> (portal → runner): stop the shell and clean up; <see cref="Reason"/> says why.</item>
+/// <item><c>ready</c> (runner → portal): the shell is open; <see cref="Ssh"/> is the command to reach it over SSH, if offered.</item>
+/// <item><c>ended</c> (runner → portal): the session is over on the runner; <see cref="Reason"/> says why.</item>
+/// <item><c>status</c> (portal → browser): <see cref="State"/> (queued, starting, open, ended), <see cref="Reason"/>,
+/// <see cref="At"/> (when it expires), <see cref="Ssh"/>.</item>
+/// </list>
+/// </summary>
+public sealed record TerminalControl(
+    string Type,
+    int? Cols = null,
+    int? Rows = null,
+    long? At = null,
+    string? Reason = null,
+    string? State = null,
+    string? Ssh = null)
+{
+    public const string Resize = "resize";
+    public const string Expires = "expires";
+    public const string End = "end";
+    public const string Ready = "ready";
+    public const string Ended = "ended";
+    public const string Status = "status";
+}
 
 /// <summary>
 /// A service container next to a job that runs in <see cref="JobAssignment.Image"/>: reachable from the job by
@@ -151,8 +210,9 @@ public enum CommandPhase
 /// <summary>Sent for each running job every few seconds; renews leases and carries cancel requests back.</summary>
 public sealed record HeartbeatRequest(IReadOnlyList<long> JobIds);
 
-/// <summary><see cref="Cancel"/>: jobs to stop now. <see cref="Unknown"/>: jobs the portal no longer holds for this runner (stop them too).</summary>
-public sealed record HeartbeatResponse(IReadOnlyList<long> Cancel, IReadOnlyList<long> Unknown);
+/// <summary><see cref="Cancel"/>: jobs to stop now. <see cref="Unknown"/>: jobs the portal no longer holds for this runner (stop them too).
+/// <see cref="Attach"/>: shells to open in running jobs' environments (each handed out once).</summary>
+public sealed record HeartbeatResponse(IReadOnlyList<long> Cancel, IReadOnlyList<long> Unknown, IReadOnlyList<AttachRequest>? Attach = null);
 
 /// <summary>
 /// One ordered piece of a job's stream. Batches carry consecutive sequence numbers from 1; the portal applies a

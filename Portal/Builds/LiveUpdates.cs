@@ -19,6 +19,7 @@ public sealed class LiveUpdates(ILogger<LiveUpdates> logger)
         public static string Project(long id) => $"project:{id}";
         public static string Server(long id) => $"server:{id}";
         public static string Deploy(long id) => $"deploy:{id}";
+        public static string Debug(long id) => $"debug:{id}";
 
         /// <summary>Any change to what waits for approval (the inbox and its count).</summary>
         public const string Approvals = "approvals";

@@ -147,6 +147,47 @@ public static partial class ProcessTree
         return false;
     }
 
+    /// <summary>The live (not zombie) processes of session <paramref name="sid"/>: a terminal's shell and everything it
+    /// started, whatever process group job control put each in.</summary>
+    public static IReadOnlyList<int> SessionMembers(int sid)
+    {
+        var members = new List<int>();
+        if (sid <= 1)
+        {
+            return members;
+        }
+
+        Span<Range> parts = stackalloc Range[5];
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            var name = Path.GetFileName(directory);
+            if (name.Length == 0 || !char.IsAsciiDigit(name[0]))
+            {
+                continue;
+            }
+
+            string stat;
+            try
+            {
+                stat = File.ReadAllText(Path.Combine(directory, "stat"));
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                continue;
+            }
+
+            // "pid (comm) state ppid pgrp session ...", parsed after the last ')' as in HasLiveMembers.
+            var fields = stat.AsSpan(stat.LastIndexOf(')') + 1).Trim();
+            if (fields.Split(parts, ' ') >= 5 && !fields[parts[0]].SequenceEqual("Z")
+                && int.TryParse(fields[parts[3]], out var session) && session == sid)
+            {
+                members.Add(int.Parse(name, System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }
+
+        return members;
+    }
+
     private static async Task WaitAsync(Func<bool> done, TimeSpan timeout)
     {
         // Polling only happens while tearing down, never on the per-command path.

@@ -37,6 +37,8 @@ public static class AuditActions
     public const string DeployFinished = "deploy.finished";
     public const string CacheDeleted = "cache.deleted";
     public const string CachesCleared = "caches.cleared";
+    public const string DebugStarted = "debug.started";
+    public const string DebugEnded = "debug.ended";
 }
 
 /// <summary>

@@ -32,6 +32,9 @@ public sealed class DebugSessionRow
     public long Id { get; init; }
     public long JobId { get; init; }
     public string JobName { get; init; } = "";
+
+    /// <summary>The job's status now (an attach session needs it running).</summary>
+    public string JobStatus { get; init; } = "";
     public long BuildId { get; init; }
     public long ProjectId { get; init; }
     public string ProjectSlug { get; init; } = "";

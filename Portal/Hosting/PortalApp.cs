@@ -18,6 +18,7 @@ using Kaizen.Portal.Plugins;
 using Kaizen.Portal.Projects;
 using Kaizen.Portal.Runners;
 using Kaizen.Portal.Scripts;
+using Kaizen.Portal.Debug;
 using Kaizen.Portal.Secrets;
 using Kaizen.Portal.TestReports;
 using Microsoft.AspNetCore.Authentication;
@@ -99,6 +100,7 @@ public static class PortalApp
         services.AddSingleton<TestReportStore>();
         services.AddSingleton<TestResultService>();
         services.AddKaizenScripts();
+        services.AddKaizenDebug();
         services.AddSingleton<InsightsStore>();
         services.AddSingleton<InsightsService>();
         services.AddSingleton<IPasswordHasher<UserRow>, PasswordHasher<UserRow>>();
@@ -177,6 +179,7 @@ public static class PortalApp
     {
         if (!app.Environment.IsDevelopment()) app.UseExceptionHandler("/error", createScopeForErrors: true);
         app.UseStatusCodePages();
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(20) });
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseAntiforgery();
@@ -212,6 +215,7 @@ public static class PortalApp
         app.MapTestReports();
         app.MapScriptsApi();
         app.MapInsightsApi();
+        app.MapDebugApi();
         app.MapAccountEndpoints();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;

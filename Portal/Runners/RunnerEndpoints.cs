@@ -1,5 +1,6 @@
 using Kaizen.Portal.Auth;
 using Kaizen.Portal.Builds;
+using Kaizen.Portal.Debug;
 using Kaizen.Portal.Delivery;
 using Kaizen.Portal.Projects;
 using Kaizen.Portal.Secrets;
@@ -41,7 +42,7 @@ public static class RunnerEndpoints
 
     private static async Task<IResult> Claim(ClaimRequest? request, ClaimsPrincipal user, RunnerStore store,
         DeployService deploys, JobEnvironmentProvider environments, WorkSignal signal,
-        LiveUpdates live, IOptions<KaizenOptions> options, TimeProvider time, IHostApplicationLifetime lifetime,
+        LiveUpdates live, IOptions<KaizenOptions> options, TimeProvider time, IHostApplicationLifetime lifetime, DebugDispatch debug,
         CancellationToken requestAborted)
     {
         // A held claim must not delay a portal shutdown: the runner simply asks again (of the next portal process).
@@ -52,7 +53,7 @@ public static class RunnerEndpoints
         var lease = options.Value.Runners.LeaseSeconds;
         try
         {
-            return await ClaimOrWaitAsync(user.RunnerId(), deadline, lease, store, deploys, environments, signal, live, time, ct,
+            return await ClaimOrWaitAsync(user.RunnerId(), deadline, lease, store, deploys, environments, signal, live, time, debug, ct,
                 request?.Executors);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -72,17 +73,7 @@ public static class RunnerEndpoints
         try
         {
             if (origin is null) throw new InvalidOperationException($"project '{job.ProjectSlug}' no longer exists");
-            var (environment, secrets) = await environments.ForJobAsync(origin, ct);
-            if (origin.DeployId is { } deployId)
-            {
-                // A deploy's commands can name their target (e.g. serverless deploy --stage "$KAIZEN_SERVER").
-                environment = new Dictionary<string, string>(environment)
-                {
-                    ["KAIZEN_SERVER"] = origin.ServerName ?? "",
-                    ["KAIZEN_DEPLOY_ID"] = deployId.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                };
-            }
-            return job with { Environment = environment, Secrets = secrets };
+            return await WithEnvironmentAsync(job, origin, environments, ct);
         }
         catch (Exception ex) when (ex is SecretUnreadableException or InvalidOperationException)
         {
@@ -93,13 +84,33 @@ public static class RunnerEndpoints
         }
     }
 
+    /// <summary>The job with the variables and secrets its origin gives it (deploys also name their server).</summary>
+    /// <exception cref="SecretUnreadableException">A secret cannot be decrypted.</exception>
+    internal static async Task<JobAssignment> WithEnvironmentAsync(JobAssignment job, JobOrigin origin, JobEnvironmentProvider environments,
+        CancellationToken ct)
+    {
+        var (environment, secrets) = await environments.ForJobAsync(origin, ct);
+        if (origin.DeployId is { } deployId)
+        {
+            // A deploy's commands can name their target (e.g. serverless deploy --stage "$KAIZEN_SERVER").
+            environment = new Dictionary<string, string>(environment)
+            {
+                ["KAIZEN_SERVER"] = origin.ServerName ?? "",
+                ["KAIZEN_DEPLOY_ID"] = deployId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            };
+        }
+        return job with { Environment = environment, Secrets = secrets };
+    }
+
     private static async Task<IResult> ClaimOrWaitAsync(long runnerId, DateTimeOffset deadline, int lease, RunnerStore store,
         DeployService deploys, JobEnvironmentProvider environments, WorkSignal signal, LiveUpdates live, TimeProvider time,
-        CancellationToken ct, IReadOnlyList<string>? executors = null)
+        DebugDispatch debug, CancellationToken ct, IReadOnlyList<string>? executors = null)
     {
         while (true)
         {
             var next = signal.Next;
+            // A person waits on a debug session: it goes before queued jobs.
+            if (await debug.TryClaimAsync(runnerId, executors, ct) is { } session) return Results.Json(session, RunnerJson.Options);
             var job = await store.ClaimAsync(runnerId, lease, ct, executors);
             if (job is not null)
             {
@@ -122,10 +133,11 @@ public static class RunnerEndpoints
     }
 
     private static async Task<IResult> Heartbeat(HeartbeatRequest? request, ClaimsPrincipal user, RunnerStore store,
-        IOptions<KaizenOptions> options, CancellationToken ct)
+        IOptions<KaizenOptions> options, DebugDispatch debug, CancellationToken ct)
     {
         var ids = request?.JobIds ?? [];
         var reply = await store.HeartbeatAsync(user.RunnerId(), ids, options.Value.Runners.LeaseSeconds, ct);
+        if (ids.Count > 0 && await debug.AttachRequestsAsync(user.RunnerId(), ct) is { Count: > 0 } attach) reply = reply with { Attach = attach };
         return Results.Json(reply, RunnerJson.Options);
     }
 

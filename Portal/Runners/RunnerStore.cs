@@ -107,18 +107,45 @@ public sealed class RunnerStore(Database db, TimeProvider time)
             await tx.CommitAsync(ct);
             return null;
         }
-        var row = await c.QuerySingleAsync<ClaimedJob>(RunnerSql.Assignment, new { Id = jobId }, tx);
+        var assignment = await AssignmentAsync(c, tx, jobId.Value, leaseSeconds);
+        var jobToken = await Artifacts.ArtifactStore.IssueJobTokenAsync(c, tx, assignment!.JobId);
+        await tx.CommitAsync(ct);
+        await BuildStore.RecomputeAsync(db, assignment.BuildId, now, ct);
+        return assignment with { JobToken = jobToken };
+    }
+
+    /// <summary>A job as it was assigned to run (its commands, image, services, reports), to set it up again for a debug
+    /// session; without a job token (the job is over). Null when there is no such job.</summary>
+    public async Task<JobAssignment?> AssignmentOfAsync(long jobId, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        var assignment = await AssignmentAsync(c, tx, jobId, 0);
+        await tx.CommitAsync(ct);
+        return assignment;
+    }
+
+    private static async Task<JobAssignment?> AssignmentAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx, long jobId,
+        int leaseSeconds)
+    {
+        var row = await c.QuerySingleOrDefaultAsync<ClaimedJob>(RunnerSql.Assignment, new { Id = jobId }, tx);
+        if (row is null) return null;
         var rows = (await c.QueryAsync<CommandRow>(RunnerSql.Commands, new { JobId = jobId }, tx)).AsList();
         var commands = await AssignedCommandsAsync(c, tx, rows);
-        var jobToken = await Artifacts.ArtifactStore.IssueJobTokenAsync(c, tx, row.Id);
-        await tx.CommitAsync(ct);
-        await BuildStore.RecomputeAsync(db, row.BuildId, now, ct);
         return new JobAssignment(row.Id, row.BuildId, row.ProjectSlug, row.Name, row.GitUrl, row.Branch,
             row.CommitSha, commands, new Dictionary<string, string>(), leaseSeconds,
             Reports: row.Reports is null ? null : System.Text.Json.JsonSerializer.Deserialize<List<ReportSpec>>(row.Reports, RunnerJson.Options),
-            JobToken: jobToken,
             Image: row.Image,
             Services: row.Services is null ? null : System.Text.Json.JsonSerializer.Deserialize<List<ServiceSpec>>(row.Services, RunnerJson.Options));
+    }
+
+    /// <summary>Whether the runner offers Docker: per <paramref name="executors"/> (what it said in this claim), else what it registered with.</summary>
+    public async Task<bool> OffersDockerAsync(long runnerId, IReadOnlyList<string>? executors, CancellationToken ct = default)
+    {
+        if (executors is not null) return executors.Contains(DockerExecutor);
+        await using var c = await db.OpenAsync(ct);
+        var offered = await c.ExecuteScalarAsync<string>(RunnerSql.ExecutorsOf, new { Id = runnerId }) ?? "";
+        return offered.Split(',').Contains(DockerExecutor);
     }
 
     /// <summary>The executor name a runner offers for jobs with an image.</summary>

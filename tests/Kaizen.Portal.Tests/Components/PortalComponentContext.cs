@@ -12,6 +12,7 @@ using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Web;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using MudBlazor;
@@ -106,6 +107,11 @@ public abstract class PortalComponentContext : BunitContext, IAsyncLifetime
         Services.AddSingleton(new Kaizen.Portal.Caches.CacheService(caches,
             new Kaizen.Portal.Storage.DiskBlobStorage(artifactOptions.Value.Caches.ResolveDirectory(artifactOptions.Value)),
             artifactOptions, new AuditLog(Db.Database, Db.Clock), Db.Clock, NullLogger<Kaizen.Portal.Caches.CacheService>.Instance));
+        // Debug sessions: the job page offers them; a harness's own options (registered first) win.
+        Services.TryAddSingleton<Microsoft.Extensions.Options.IOptions<KaizenOptions>>(artifactOptions);
+        Services.AddSingleton(new Kaizen.Portal.Debug.DebugSessionStore(Db.Database));
+        Services.AddSingleton<Kaizen.Portal.Debug.TerminalHub>();
+        Services.AddSingleton<Kaizen.Portal.Debug.DebugSessionService>();
     }
 
     /// <summary>A build of <paramref name="projectId"/>'s main with one job, which runner <paramref name="runnerId"/> ran and passed.</summary>

@@ -5,6 +5,9 @@ namespace Kaizen.Portal.Api;
 
 public sealed record CreateTokenRequest(string? Name);
 
+/// <summary>The lines of an authorized_keys file: OpenSSH public keys, one per line.</summary>
+public sealed record SshKeysRequest(string? Keys);
+
 /// <summary>A new personal API token, shown this once (only its hash is kept).</summary>
 public sealed record CreatedTokenResponse(long Id, string Name, string Token);
 
@@ -20,6 +23,17 @@ public static class TokenEndpoints
         api.MapGet("", List).WithSummary("Your API tokens: name, created, last used (never the token).");
         api.MapPost("", Create).WithSummary("Create an API token with a name; the token is returned this once.");
         api.MapDelete("/{id:long}", Revoke).WithSummary("Revoke one of your API tokens; it stops working at once.");
+
+        var keys = app.MapGroup("/api/v1/me/ssh-keys").RequireAuthorization().WithTags("Users");
+        keys.MapGet("", async (SshKeys store, ClaimsPrincipal user, CancellationToken ct) =>
+                Results.Ok(await store.ListAsync(user.UserId() ?? 0, ct)))
+            .WithSummary("Your SSH public keys (type, fingerprint, comment): they reach your debug sessions on runners that offer SSH.");
+        keys.MapPut("", async (SshKeysRequest? body, SshKeys store, ClaimsPrincipal user, CancellationToken ct) =>
+            {
+                var saved = await store.SetAsync(user, body?.Keys, ct);
+                return saved.Ok ? Results.Ok(saved.Value) : saved.ToProblemResult();
+            })
+            .WithSummary("Replace your SSH public keys: { keys: \"ssh-ed25519 AAAA… you@laptop\\n…\" } (an empty text removes them).");
         return app;
     }
 

@@ -126,6 +126,7 @@ public static class PortalApp
     {
         services.AddSingleton<UserAdmin>();
         services.AddSingleton<PersonalTokens>();
+        services.AddSingleton<SshKeys>();
         services.AddSingleton<SignInThrottle>();
         // Open circuits re-check their user (removed? other role?); Blazor only adds its own provider when none is.
         services.AddScoped<AuthenticationStateProvider, UserRevalidatingAuthenticationStateProvider>();

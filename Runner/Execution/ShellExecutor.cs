@@ -1,7 +1,7 @@
 namespace Kaizen.Runner.Execution;
 
 /// <summary>Runs jobs in a persistent bash on the runner's host.</summary>
-public sealed class ShellExecutor : IExecutor
+public sealed class ShellExecutor : IExecutor, Debug.ITerminalHost
 {
     public string Name => "shell";
 
@@ -9,5 +9,14 @@ public sealed class ShellExecutor : IExecutor
     {
         cancellationToken.ThrowIfCancellationRequested();
         return Task.FromResult<IShellSession>(BashSession.Start(workspace, environment));
+    }
+
+    public Task<Debug.ITerminal> StartTerminalAsync(
+        string workspace, IReadOnlyDictionary<string, string> environment, string rcFile, Debug.TerminalSize size, string tag,
+        CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var tagged = new Dictionary<string, string>(environment, StringComparer.Ordinal) { [Debug.ITerminalHost.TagVariable] = tag };
+        return Task.FromResult<Debug.ITerminal>(Debug.HostTerminal.Start(workspace, tagged, rcFile, size));
     }
 }

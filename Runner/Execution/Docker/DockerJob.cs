@@ -16,7 +16,7 @@ namespace Kaizen.Runner.Execution.Docker;
 /// static bash at /kaizen/bin/bash, and every session is a <c>docker exec</c> of that bash (same protocol as on the
 /// host). Everything is labelled with the runner's and the job's ids and removed by <see cref="DisposeAsync"/>.
 /// </summary>
-public sealed class DockerJob : IExecutor, IAsyncDisposable
+public sealed class DockerJob : IExecutor, Debug.ITerminalHost, IAsyncDisposable
 {
     private readonly DockerEngine _engine;
     private readonly JobAssignment _job;
@@ -156,6 +156,16 @@ public sealed class DockerJob : IExecutor, IAsyncDisposable
         return BashSession.Over(host);
     }
 
+    /// <summary>An interactive bash with a TTY in the job's container (created now if no session has created it yet),
+    /// next to the job's own shell; for debug sessions and attaching to a running job.</summary>
+    public async Task<Debug.ITerminal> StartTerminalAsync(
+        string workspace, IReadOnlyDictionary<string, string> environment, string rcFile, Debug.TerminalSize size, string tag,
+        CancellationToken cancellationToken)
+    {
+        var containerId = await EnsureContainerAsync(workspace, environment, cancellationToken).ConfigureAwait(false);
+        return await Debug.ContainerTerminal.StartAsync(Client, containerId, workspace, _env, rcFile, size, tag, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Each service's output, for the job's log (after the job's commands).</summary>
     public async Task WriteServiceLogsAsync(Func<ReadOnlyMemory<byte>, ValueTask> write)
     {
@@ -240,7 +250,8 @@ public sealed class DockerJob : IExecutor, IAsyncDisposable
                 return _containerId;
             }
 
-            var control = Path.Combine(_engine.WorkRoot, "control", JobId);
+            // A debug session of a job gets a control folder of its own: two sessions of one job may run at once.
+            var control = Path.Combine(_engine.WorkRoot, "control", _job.Debug is { } debug ? $"debug-{debug.SessionId}" : JobId);
             _forwarder = KaizenForwarder.Start(control, _functions.LibraryPath, environment);
             Directory.CreateDirectory(_functions.ToolsDirectory);
             var env = environment.Where(p => p.Key != "PATH").Select(p => $"{p.Key}={p.Value}").ToList();

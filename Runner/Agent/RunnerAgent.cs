@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json;
 using Kaizen.Runner.Checkout;
+using Kaizen.Runner.Debug;
 using Kaizen.Runner.Execution;
 using Kaizen.Runner.Protocol;
 using Microsoft.Extensions.Logging;
@@ -41,8 +42,11 @@ public sealed class RunnerAgent(RunnerOptions options, HttpClient http, ILoggerF
             Reports = new PortalReportUploader(_client),
             Docker = docker,
         };
-        var loops = Enumerable.Range(0, options.Slots).Select(_ => SlotLoopAsync(executor, ct)).ToList();
-        loops.Add(HeartbeatLoopAsync(ct));
+        // Terminals go through the same HTTP client as every other portal call.
+        var debug = new DebugSessions(executor, functions,
+            sessionId => new TerminalConnection(http, options.PortalUrl, () => _client.Token, sessionId, _logger), _logger, _time);
+        var loops = Enumerable.Range(0, options.Slots).Select(_ => SlotLoopAsync(executor, debug, ct)).ToList();
+        loops.Add(HeartbeatLoopAsync(debug, ct));
         try
         {
             await Task.WhenAll(loops);
@@ -121,14 +125,16 @@ public sealed class RunnerAgent(RunnerOptions options, HttpClient http, ILoggerF
         }
     }
 
-    private async Task SlotLoopAsync(JobExecutor executor, CancellationToken ct)
+    private async Task SlotLoopAsync(JobExecutor executor, DebugSessions debug, CancellationToken ct)
     {
         while (!ct.IsCancellationRequested)
         {
             try
             {
                 var job = await WithRetryAsync(c => _client.ClaimAsync(25, c, _executors), "claim", ct);
-                if (job is not null) await RunJobAsync(executor, job, ct);
+                // A debug session holds the slot while it lasts and reports nothing to the job (no stream, no complete).
+                if (job is { Debug: not null }) await debug.RunAsync(job, ct);
+                else if (job is not null) await RunJobAsync(executor, job, ct);
             }
             catch (PortalStatusException ex)
             {
@@ -188,7 +194,7 @@ public sealed class RunnerAgent(RunnerOptions options, HttpClient http, ILoggerF
         _logger.LogInformation("Job {JobId} finished: {Outcome}", job.JobId, outcome);
     }
 
-    private async Task HeartbeatLoopAsync(CancellationToken ct)
+    private async Task HeartbeatLoopAsync(DebugSessions debug, CancellationToken ct)
     {
         using var timer = new PeriodicTimer(options.HeartbeatInterval, _time);
         while (await timer.WaitForNextTickAsync(ct))
@@ -206,6 +212,12 @@ public sealed class RunnerAgent(RunnerOptions options, HttpClient http, ILoggerF
                             reply.Cancel.Contains(id) ? "canceled it" : "no longer holds it");
                         TryCancel(cts);
                     }
+                }
+
+                // Each is handed out once; a shell next to a running job takes no slot.
+                foreach (var attach in reply.Attach ?? [])
+                {
+                    _ = Task.Run(() => debug.AttachAsync(attach, ct), CancellationToken.None);
                 }
             }
             catch (Exception ex) when (ex is HttpRequestException or PortalStatusException or TaskCanceledException && !ct.IsCancellationRequested)

@@ -43,6 +43,11 @@ public sealed class GitCheckout
     /// <summary>Where job <paramref name="jobId"/>'s workspace lives.</summary>
     public string WorkspacePath(long jobId) => Path.Combine(_workRoot, "jobs", jobId.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
+    /// <summary>Where debug session <paramref name="sessionId"/>'s workspace lives: apart from the job's own and from any
+    /// other session of the same job.</summary>
+    public string DebugWorkspacePath(long sessionId) =>
+        Path.Combine(_workRoot, "jobs", "debug-" + sessionId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
     /// <summary>Where the mirror of <paramref name="gitUrl"/> lives.</summary>
     public string MirrorPath(string gitUrl) =>
         Path.Combine(_workRoot, "git", Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(gitUrl))) + ".git");
@@ -52,19 +57,29 @@ public sealed class GitCheckout
     /// detached. An empty <paramref name="gitUrl"/> gives an empty workspace. Git's messages go to <paramref name="onOutput"/>.
     /// Failures come back as <see cref="CheckoutResult.Error"/>; only cancellation throws.
     /// </summary>
-    public async Task<CheckoutResult> CheckoutAsync(
+    public Task<CheckoutResult> CheckoutAsync(
         long jobId,
+        string gitUrl,
+        string commitSha,
+        string branch,
+        Func<ReadOnlyMemory<byte>, ValueTask> onOutput,
+        CancellationToken cancellationToken) =>
+        CheckoutAsync(WorkspacePath(jobId), gitUrl, commitSha, branch, onOutput, cancellationToken);
+
+    /// <summary>The same into <paramref name="workspace"/> (<see cref="WorkspacePath"/> or <see cref="DebugWorkspacePath"/>).</summary>
+    public async Task<CheckoutResult> CheckoutAsync(
+        string workspace,
         string gitUrl,
         string commitSha,
         string branch,
         Func<ReadOnlyMemory<byte>, ValueTask> onOutput,
         CancellationToken cancellationToken)
     {
+        ArgumentException.ThrowIfNullOrEmpty(workspace);
         ArgumentNullException.ThrowIfNull(gitUrl);
         ArgumentNullException.ThrowIfNull(commitSha);
         ArgumentNullException.ThrowIfNull(onOutput);
 
-        var workspace = WorkspacePath(jobId);
         try
         {
             DeleteWorkspace(workspace);

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -23,6 +24,7 @@ public sealed class JobExecutor
     private readonly GitCheckout _checkout;
     private readonly TimeProvider _time;
     private readonly KaizenFunctions _functions;
+    private readonly ConcurrentDictionary<long, Debug.AttachPoint> _attachPoints = new();
 
     /// <param name="workRoot">The runner's work directory; workspaces and git mirrors live under it (see <see cref="GitCheckout"/>).</param>
     /// <param name="functions">The <c>kaizen</c> cache and tool commands; by default with their folders under <paramref name="workRoot"/>.</param>
@@ -46,10 +48,35 @@ public sealed class JobExecutor
     /// <summary>Runs jobs that name an image in containers (null: this runner has no Docker, such jobs fail).</summary>
     public Docker.DockerEngine? Docker { get; init; }
 
-    public async Task<JobResult> RunAsync(JobAssignment job, IJobOutput output, CancellationToken cancellationToken)
+    /// <summary>Where a terminal can join job <paramref name="jobId"/> while it runs here (null: it does not, or its shell is not in its workspace yet).</summary>
+    public Debug.AttachPoint? AttachPointOf(long jobId) => _attachPoints.GetValueOrDefault(jobId);
+
+    public Task<JobResult> RunAsync(JobAssignment job, IJobOutput output, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
         ArgumentNullException.ThrowIfNull(output);
+        return job.Debug is null
+            ? RunCoreAsync(job, output, cancellationToken)
+            : throw new ArgumentException("A debug session runs with DebugAsync.", nameof(job));
+    }
+
+    /// <summary>
+    /// A debug session of a finished job (<see cref="JobAssignment.Debug"/>): the job's set-up as for a run, in a
+    /// workspace of the session's own, reported to <paramref name="terminal"/> instead of the job (setup commands only
+    /// when asked for); then, instead of the commands, an interactive shell in that environment until the session
+    /// ends; then the run's cleanup.
+    /// </summary>
+    public Task<JobResult> DebugAsync(JobAssignment job, Debug.TerminalSession terminal, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        ArgumentNullException.ThrowIfNull(terminal);
+        return job.Debug is not null
+            ? RunCoreAsync(job, new Debug.TerminalJobOutput(terminal, job), cancellationToken)
+            : throw new ArgumentException("Not a debug session.", nameof(job));
+    }
+
+    private async Task<JobResult> RunCoreAsync(JobAssignment job, IJobOutput output, CancellationToken cancellationToken)
+    {
 
         // Secret values are registered before the first byte of output, checkout included: everything the job and
         // the runner write about it, and the error it ends with, passes through the masker.
@@ -61,7 +88,8 @@ public sealed class JobExecutor
         JobResult result;
         try
         {
-            result = await RunMaskedAsync(job with { Secrets = secrets }, secrets, masking ?? output, cancellationToken).ConfigureAwait(false);
+            result = await RunMaskedAsync(job with { Secrets = secrets }, secrets, masking ?? output, output as Debug.TerminalJobOutput, cancellationToken)
+                .ConfigureAwait(false);
         }
         catch (Exception ex) when (masking is not null && ex is not OperationCanceledException)
         {
@@ -78,7 +106,8 @@ public sealed class JobExecutor
         return result;
     }
 
-    private async Task<JobResult> RunMaskedAsync(JobAssignment job, IReadOnlyList<JobSecret> secrets, IJobOutput output, CancellationToken cancellationToken)
+    private async Task<JobResult> RunMaskedAsync(
+        JobAssignment job, IReadOnlyList<JobSecret> secrets, IJobOutput output, Debug.TerminalJobOutput? debugOutput, CancellationToken cancellationToken)
     {
         var run = new Run(job, output, _time, cancellationToken) { Library = _functions.LibraryPath };
         string? workspace = null;
@@ -86,9 +115,10 @@ public sealed class JobExecutor
         List<string> secretFiles = [];
         Docker.DockerJob? docker = null;
         Task<string?>? preparing = null;
+        Debug.AttachPoint? attachPoint = null;
         try
         {
-            var workspacePath = _checkout.WorkspacePath(job.JobId);
+            var workspacePath = job.Debug is { } debug ? _checkout.DebugWorkspacePath(debug.SessionId) : _checkout.WorkspacePath(job.JobId);
             if (JobSecrets.Check(secrets, workspacePath, out var files) is { } secretError)
             {
                 run.Fail(secretError);
@@ -124,7 +154,7 @@ public sealed class JobExecutor
             try
             {
                 checkout = await _checkout.CheckoutAsync(
-                    job.JobId, job.GitUrl, job.CommitSha, job.Branch, data => output.WriteAsync(null, data, cancellationToken), cancellationToken)
+                    workspacePath, job.GitUrl, job.CommitSha, job.Branch, data => output.WriteAsync(null, data, cancellationToken), cancellationToken)
                     .ConfigureAwait(false);
             }
             finally
@@ -171,7 +201,16 @@ public sealed class JobExecutor
                 return new JobResult(JobOutcome.Failed, run.Error);
             }
 
-            foreach (var command in run.Commands.Where(c => c.Phase != CommandPhase.Epilogue))
+            if (debugOutput is null && executor is Debug.ITerminalHost host)
+            {
+                attachPoint = new Debug.AttachPoint(job, workspace, environment, host);
+                _attachPoints[job.JobId] = attachPoint;
+            }
+
+            // A debug session runs the setup commands when asked to, and never the job's main and epilogue commands.
+            var commands = job.Debug is null ? run.Commands.Where(c => c.Phase != CommandPhase.Epilogue)
+                : job.Debug.RunSetup ? run.Commands.Where(c => c.Phase == CommandPhase.Setup) : [];
+            foreach (var command in commands)
             {
                 if (run.WasReported(command))
                 {
@@ -193,6 +232,13 @@ public sealed class JobExecutor
                 {
                     run.Fail($"The shell exited during command {command.Index}; the commands after it need that shell.");
                 }
+            }
+
+            if (debugOutput is not null)
+            {
+                await run.FlushAsync().ConfigureAwait(false);
+                return await Debug.DebugShell.AfterSetupAsync(
+                    job, debugOutput, session, executor, _functions, workspace, environment, run.Error, cancellationToken).ConfigureAwait(false);
             }
 
             var epilogue = run.Commands.Where(c => c.Phase == CommandPhase.Epilogue).ToList();
@@ -248,6 +294,12 @@ public sealed class JobExecutor
         }
         finally
         {
+            if (attachPoint is not null)
+            {
+                _attachPoints.TryRemove(job.JobId, out _);
+                await attachPoint.EndAsync().ConfigureAwait(false);
+            }
+
             if (session is not null)
             {
                 await session.DisposeAsync().ConfigureAwait(false);

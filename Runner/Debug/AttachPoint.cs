@@ -1,0 +1,63 @@
+using Kaizen.Runner.Protocol;
+
+namespace Kaizen.Runner.Debug;
+
+/// <summary>
+/// A job running on this runner whose environment a terminal can join (<see cref="AttachRequest"/>): its workspace, its
+/// variables and where its shell runs (the host, or its container). It exists from the moment the job's shell is in
+/// the workspace until the job ends; <see cref="JobEnded"/> then fires, and the job's cleanup waits (briefly) for
+/// the attached shells to be gone before it removes the container and the workspace.
+/// </summary>
+public sealed class AttachPoint(JobAssignment job, string workspace, IReadOnlyDictionary<string, string> environment, ITerminalHost host)
+{
+    private static readonly TimeSpan EndWait = TimeSpan.FromSeconds(10);
+
+    private readonly CancellationTokenSource _ended = new();
+    private readonly List<Task> _attached = [];
+    private readonly Lock _lock = new();
+
+    public JobAssignment Job => job;
+
+    public string Workspace => workspace;
+
+    public IReadOnlyDictionary<string, string> Environment => environment;
+
+    public ITerminalHost Host => host;
+
+    public CancellationToken JobEnded => _ended.Token;
+
+    /// <summary>Counts <paramref name="session"/> as attached (the job's end waits for it); false when the job has ended.</summary>
+    public bool TryAttach(Task session)
+    {
+        lock (_lock)
+        {
+            if (_ended.IsCancellationRequested)
+            {
+                return false;
+            }
+
+            _attached.Add(session);
+            return true;
+        }
+    }
+
+    /// <summary>The job has ended: attached shells end too, and this returns once they are gone (or after a few seconds).</summary>
+    public async Task EndAsync()
+    {
+        Task[] attached;
+        lock (_lock)
+        {
+            _ended.Cancel();
+            attached = [.. _attached];
+        }
+
+        try
+        {
+            await Task.WhenAll(attached).WaitAsync(EndWait).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Timed out or failed: the session logs its own failures, and the job's cleanup must go on.
+        }
+    }
+}

@@ -8,11 +8,14 @@ namespace Kaizen.Runner.Debug;
 /// the workspace until the job ends; <see cref="JobEnded"/> then fires, and the job's cleanup waits (briefly) for
 /// the attached shells to be gone before it removes the container and the workspace.
 /// </summary>
-public sealed class AttachPoint(JobAssignment job, string workspace, IReadOnlyDictionary<string, string> environment, ITerminalHost host)
+/// <param name="jobCanceled">The job's cancellation: a canceled job's shell (or container) is killed before the job ends,
+/// and the attached shells must say the job finished, not that they exited.</param>
+public sealed class AttachPoint(
+    JobAssignment job, string workspace, IReadOnlyDictionary<string, string> environment, ITerminalHost host, CancellationToken jobCanceled)
 {
     private static readonly TimeSpan EndWait = TimeSpan.FromSeconds(10);
 
-    private readonly CancellationTokenSource _ended = new();
+    private readonly CancellationTokenSource _ended = CancellationTokenSource.CreateLinkedTokenSource(jobCanceled);
     private readonly List<Task> _attached = [];
     private readonly Lock _lock = new();
 

@@ -203,7 +203,7 @@ public sealed class JobExecutor
 
             if (debugOutput is null && executor is Debug.ITerminalHost host)
             {
-                attachPoint = new Debug.AttachPoint(job, workspace, environment, host);
+                attachPoint = new Debug.AttachPoint(job, workspace, environment, host, cancellationToken);
                 _attachPoints[job.JobId] = attachPoint;
             }
 

@@ -77,7 +77,6 @@ public sealed class JobExecutor
 
     private async Task<JobResult> RunCoreAsync(JobAssignment job, IJobOutput output, CancellationToken cancellationToken)
     {
-
         // Secret values are registered before the first byte of output, checkout included: everything the job and
         // the runner write about it, and the error it ends with, passes through the masker.
         // The job's token (for `kaizen artifact`) reaches the shell as KAIZEN_JOB_TOKEN and is masked like any secret.

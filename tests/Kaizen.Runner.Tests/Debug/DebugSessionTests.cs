@@ -168,6 +168,39 @@ public sealed class DebugSessionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_session_outlives_the_timeout_of_the_http_client_it_connects_through()
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(1) };
+        var sessions = new DebugSessions(_executor, _functions,
+            id => new TerminalConnection(http, _portal.Url, () => FakeTerminalPortal.Token, id), NullLogger.Instance);
+        var job = Job("", new string('a', 40), new DebugAssignment(SessionId: 13, InMinutes(10), RunSetup: false));
+
+        var running = sessions.RunAsync(job, CancellationToken.None);
+        var terminal = await _portal.SessionAsync(13);
+        await terminal.Screen.WaitForAsync("kaizen-debug");
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        await terminal.TypeAsync("echo $((40+2))\r");
+
+        await terminal.Screen.WaitForAsync("42\r\n");
+        Assert.Equal(1, terminal.Connects);
+        await terminal.SendAsync(new TerminalControl(TerminalControl.End));
+        await running.WaitAsync(TerminalScreen.Patience);
+    }
+
+    [Fact]
+    public async Task A_wrong_token_ends_the_session_without_retrying_for_long()
+    {
+        var sessions = new DebugSessions(_executor, _functions,
+            id => new TerminalConnection(_http, _portal.Url, () => "not-the-token", id), NullLogger.Instance);
+        var job = Job("", new string('a', 40), new DebugAssignment(SessionId: 14, InMinutes(10), RunSetup: false));
+
+        await sessions.RunAsync(job, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(1, _portal.Unauthorized);
+        Assert.False(Directory.Exists(new GitCheckout(_work.Path).DebugWorkspacePath(14)));
+    }
+
+    [Fact]
     public async Task An_attached_shell_sees_the_running_job_and_ends_with_it()
     {
         using var repo = await GitRepo.CreateAsync();

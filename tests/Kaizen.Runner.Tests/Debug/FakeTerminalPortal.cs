@@ -32,6 +32,18 @@ public sealed class FakeTerminalPortal : IAsyncDisposable
 
     public Uri Url { get; }
 
+    /// <summary>Assignments handed out to claims, one per claim (an empty queue answers 204 after a moment).</summary>
+    public ConcurrentQueue<JobAssignment> Assignments { get; } = new();
+
+    /// <summary>Attach requests for the next heartbeat reply.</summary>
+    public ConcurrentQueue<AttachRequest> Attaches { get; } = new();
+
+    /// <summary>Job ids to cancel in the next heartbeat reply.</summary>
+    public ConcurrentQueue<long> Cancels { get; } = new();
+
+    /// <summary>The runner's calls about jobs (stream, complete, reports): "POST /api/runner/jobs/...".</summary>
+    public ConcurrentQueue<string> JobCalls { get; } = new();
+
     /// <summary>Requests refused for a wrong token.</summary>
     public int Unauthorized { get; private set; }
 
@@ -82,6 +94,12 @@ public sealed class FakeTerminalPortal : IAsyncDisposable
     private async Task HandleAsync(HttpListenerContext context)
     {
         var parts = context.Request.Url!.AbsolutePath.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        if (!context.Request.IsWebSocketRequest && parts is ["api", "runner", ..])
+        {
+            await AnswerRunnerCallAsync(context, parts);
+            return;
+        }
+
         if (!context.Request.IsWebSocketRequest || parts is not ["api", "runner", "debug", var id, "terminal"])
         {
             context.Response.StatusCode = 404;
@@ -100,6 +118,55 @@ public sealed class FakeTerminalPortal : IAsyncDisposable
         var socket = (await context.AcceptWebSocketAsync(subProtocol: null)).WebSocket;
         var connection = _connections.GetOrAdd(long.Parse(id), _ => new Connection());
         await connection.ServeAsync(socket, context);
+    }
+
+    /// <summary>Just enough of the runner protocol for a <see cref="Runner.Agent.RunnerAgent"/> to claim, heartbeat and report.</summary>
+    private async Task AnswerRunnerCallAsync(HttpListenerContext context, string[] parts)
+    {
+        var response = context.Response;
+        object? body = null;
+        switch (parts)
+        {
+            case [_, _, "claim"]:
+                if (!Assignments.TryDequeue(out var assignment))
+                {
+                    await Task.Delay(200);
+                    response.StatusCode = 204;
+                    break;
+                }
+
+                body = assignment;
+                break;
+            case [_, _, "heartbeat"]:
+                var attach = new List<AttachRequest>();
+                while (Attaches.TryDequeue(out var request))
+                {
+                    attach.Add(request);
+                }
+
+                var cancel = new List<long>();
+                while (Cancels.TryDequeue(out var id))
+                {
+                    cancel.Add(id);
+                }
+
+                body = new HeartbeatResponse(cancel, [], attach);
+                break;
+            case [_, _, "jobs", ..]:
+                JobCalls.Enqueue($"{context.Request.HttpMethod} {context.Request.Url!.AbsolutePath}");
+                break;
+            default:
+                response.StatusCode = 404;
+                break;
+        }
+
+        if (body is not null)
+        {
+            response.ContentType = "application/json";
+            await response.OutputStream.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(body, body.GetType(), RunnerJson.Options));
+        }
+
+        response.Close();
     }
 
     private static int FreePort()

@@ -201,6 +201,9 @@ public sealed class HostTerminal : ITerminal
     public async ValueTask DisposeAsync()
     {
         await KillAsync().ConfigureAwait(false);
+
+        // Output nobody reads any more must not keep the reading thread (and with it the PTY) waiting.
+        _output.Writer.TryComplete();
         _process.Dispose();
     }
 

@@ -168,6 +168,25 @@ public sealed class DebugSessionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_session_whose_portal_stays_away_ends_and_cleans_up()
+    {
+        var portal = new FakeTerminalPortal();
+        var sessions = new DebugSessions(_executor, _functions,
+            id => new TerminalConnection(_http, portal.Url, () => FakeTerminalPortal.Token, id) { ReconnectWindow = TimeSpan.FromSeconds(2) },
+            NullLogger.Instance);
+        var job = Job("", new string('a', 40), new DebugAssignment(SessionId: 15, InMinutes(10), RunSetup: false));
+        var running = sessions.RunAsync(job, CancellationToken.None);
+        var terminal = await portal.SessionAsync(15);
+        await terminal.Screen.WaitForAsync("kaizen-debug");
+
+        await portal.DisposeAsync();
+        terminal.Drop();
+
+        await running.WaitAsync(TerminalScreen.Patience);
+        Assert.False(Directory.Exists(new GitCheckout(_work.Path).DebugWorkspacePath(15)));
+    }
+
+    [Fact]
     public async Task A_session_outlives_the_timeout_of_the_http_client_it_connects_through()
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(1) };

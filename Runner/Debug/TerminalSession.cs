@@ -148,13 +148,21 @@ public sealed class TerminalSession : IAsyncDisposable
         var output = Task.Run(async () =>
         {
             var buffer = new byte[MaxMessageBytes];
-            int read;
-            while ((read = await terminal.ReadAsync(buffer, CancellationToken.None).ConfigureAwait(false)) > 0)
+            try
             {
-                await WriteAsync(buffer.AsMemory(0, read), CancellationToken.None).ConfigureAwait(false);
-            }
+                int read;
+                while ((read = await terminal.ReadAsync(buffer, CancellationToken.None).ConfigureAwait(false)) > 0)
+                {
+                    await WriteAsync(buffer.AsMemory(0, read), CancellationToken.None).ConfigureAwait(false);
+                }
 
-            End(ShellExited);
+                End(ShellExited);
+            }
+            catch (Exception ex)
+            {
+                // The daemon or the PTY failed under the shell: the session cannot go on, and says why.
+                End($"the terminal failed: {ex.Message}");
+            }
         }, CancellationToken.None);
         _ = terminal.Exited.ContinueWith(_ => End(ShellExited), TaskScheduler.Default);
 

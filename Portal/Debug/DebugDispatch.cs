@@ -25,7 +25,8 @@ public sealed class DebugDispatch(
             var session = await store.ClaimAsync(runnerId, docker, Now, ct);
             if (session is null)
             {
-                sessions.DebugQueue.Drained(version);
+                // A runner without Docker leaves sessions of container jobs waiting: only then is the hint still up.
+                if (docker || !await store.AnyQueuedAsync(DebugKinds.Debug, ct)) sessions.DebugQueue.Drained(version);
                 return null;
             }
 

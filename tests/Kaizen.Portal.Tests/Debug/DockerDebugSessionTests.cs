@@ -1,0 +1,96 @@
+using System.Net;
+using System.Net.Http.Json;
+using Kaizen.Portal.Api;
+using Kaizen.Portal.Builds;
+using Kaizen.Portal.Debug;
+using Kaizen.Portal.Tests.Integration;
+using Kaizen.Runner.Agent;
+using Kaizen.Runner.Tests.Support;
+using Microsoft.Extensions.Logging;
+
+namespace Kaizen.Portal.Tests.Debug;
+
+/// <summary>A debug session of a job that ran in an image next to a service, through the real portal, runners and Docker
+/// daemon: only a runner with Docker takes it, and the shell is in the job's container with its service reachable.</summary>
+public sealed class DockerDebugSessionTests : PortalWithRepository
+{
+    private readonly List<CancellationTokenSource> _stops = [];
+    private readonly List<Task> _running = [];
+
+    public DockerDebugSessionTests() : base(embeddedSlots: 0)
+    {
+    }
+
+    private void StartRunner(string name, bool docker)
+    {
+        var http = new HttpClient { Timeout = TimeSpan.FromSeconds(100) };
+        var agent = new RunnerAgent(new RunnerOptions
+        {
+            PortalUrl = _portal.BaseUrl,
+            RegistrationToken = PortalHost.RegistrationToken,
+            Name = name,
+            WorkDirectory = Path.Combine(_portal.DataDirectory, "runners", name),
+            HeartbeatInterval = TimeSpan.FromMilliseconds(500),
+            DisableDocker = !docker,
+        }, http, LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning)));
+        _stops.Add(new CancellationTokenSource());
+        var stop = _stops[^1].Token;
+        _running.Add(Task.Run(() => agent.RunAsync(stop)));
+    }
+
+    [SkippableFact]
+    public async Task A_container_jobs_session_waits_for_a_docker_runner_and_opens_in_its_container_next_to_its_service()
+    {
+        await DockerTestImages.RequireAsync();
+        var slug = await _portal.CreateProjectAsync("Containers", _repo.Path, new
+        {
+            image = DockerTestImages.Busybox,
+            setup = Array.Empty<string>(),
+            jobs = new object[]
+            {
+                new
+                {
+                    name = "test",
+                    commands = new[] { "wget -q -O - http://web:8080/", "exit 4" },
+                    services = new[] { new { image = DockerTestImages.Httpd, alias = "web", env = new Dictionary<string, string> { ["MESSAGE"] = "hello from web" }, ready = "8080" } },
+                },
+            },
+            epilogue = Array.Empty<string>(),
+        });
+        StartRunner("with-docker", docker: true);
+        try
+        {
+            var failed = await _portal.WaitForBuildAsync(await _portal.StartBuildAsync(slug), timeoutSeconds: 90);
+            Assert.Equal(Status.Failed, failed.Status);
+            await _stops[0].CancelAsync();
+            await _running[0].WaitAsync(TimeSpan.FromSeconds(60));
+            StartRunner("shell-only", docker: false);
+
+            // Act: the shell-only runner leaves the session queued; a Docker runner takes it.
+            using var started = await _portal.Api.PostAsJsonAsync($"/api/v1/jobs/{failed.Jobs[0].Id}/debug", new { minutes = 10 });
+            var session = (await started.Content.ReadFromJsonAsync<DebugSessionResponse>())!;
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            var waiting = await _portal.Api.GetFromJsonAsync<DebugSessionResponse>($"/api/v1/debug-sessions/{session.Id}");
+            StartRunner("docker-again", docker: true);
+            await using var terminal = await TerminalClient.ConnectAsync(_portal.BaseUrl, session.Id, PortalHost.AdminToken);
+            await terminal.WaitForStateAsync(DebugStates.Open, timeoutSeconds: 90);
+            await terminal.TypeAsync("test ! -e /bin/bash && echo in-a-container; wget -q -O - http://web:8080/; echo \"done=$((1+1))\"\r");
+            await terminal.WaitForAsync("done=2");
+
+            // Assert
+            Assert.Equal(HttpStatusCode.Created, started.StatusCode);
+            Assert.Equal(DebugStates.Queued, waiting!.Status);
+            Assert.Equal(DockerTestImages.Busybox, waiting.Image);
+            Assert.Contains("in-a-container", terminal.Screen);
+            Assert.Contains("hello from web", terminal.Screen);
+            Assert.Equal("docker-again", (await _portal.Api.GetFromJsonAsync<DebugSessionResponse>($"/api/v1/debug-sessions/{session.Id}"))!.Runner);
+            await _portal.Api.DeleteAsync($"/api/v1/debug-sessions/{session.Id}");
+            await terminal.WaitForStateAsync(DebugStates.Ended);
+        }
+        finally
+        {
+            foreach (var stop in _stops) await stop.CancelAsync();
+            await Task.WhenAll(_running).WaitAsync(TimeSpan.FromSeconds(60));
+        }
+    }
+}

@@ -7,6 +7,7 @@ const string Usage = """
                          [--work <directory>] [--label <label>]...
                          [--no-docker] [--pull-policy if-missing|always|never] [--pre-pull <image>]...
                          [--image-budget-mb <n>] [--registry-mirror <host:port>] [--service-ready-timeout <seconds>]
+                         [--ssh-port <port>] [--ssh-host <name>]
 
       --portal              The portal's base URL, e.g. http://ci.example.com:5000
       --registration-token  The portal's Kaizen:Runners:RegistrationToken (needed the first time only;
@@ -22,9 +23,14 @@ const string Usage = """
       --registry-mirror     A pull-through mirror for Docker Hub images, e.g. mirror.internal:5000
       --service-ready-timeout  How long a job waits for each service to be ready (default: 60)
       --static-bash         The static bash mounted into containers (default: /bin/bash-static)
+      --ssh-port            Offer SSH into debug sessions on this port (default: off): the runner runs its own
+                            OpenSSH sshd (apt-get install openssh-server) and lets in the keys in users' profiles
+      --ssh-host            The host name people reach this runner by, shown in the ssh command
+                            (default: the machine name)
     """;
 
-string? portal = null, token = null, name = null, work = null;
+string? portal = null, token = null, name = null, work = null, sshHost = null;
+int? sshPort = null;
 var slots = 1;
 var labels = new List<string>();
 var prePull = new List<string>();
@@ -58,6 +64,10 @@ for (var i = 0; i < args.Length; i++)
             case "--registry-mirror": docker = docker with { RegistryMirror = Next() }; break;
             case "--service-ready-timeout": docker = docker with { ServiceReadyTimeout = TimeSpan.FromSeconds(int.Parse(Next())) }; break;
             case "--static-bash": docker = docker with { StaticBash = Next() }; break;
+            case "--ssh-port":
+                sshPort = int.Parse(Next()) is var port and > 0 and < 65536 ? port : throw new ArgumentException("--ssh-port is a port number (1-65535).");
+                break;
+            case "--ssh-host": sshHost = Next(); break;
             case "-h" or "--help": Console.WriteLine(Usage); return 0;
             default: throw new ArgumentException($"Unknown option '{args[i]}'.");
         }
@@ -91,6 +101,8 @@ var options = new RunnerOptions
     Labels = labels,
     Docker = docker with { PrePull = prePull },
     DisableDocker = noDocker,
+    SshPort = sshPort,
+    SshHost = sshHost ?? Environment.MachineName,
 };
 try
 {

@@ -42,9 +42,16 @@ public sealed class RunnerAgent(RunnerOptions options, HttpClient http, ILoggerF
             Reports = new PortalReportUploader(_client),
             Docker = docker,
         };
+        await using var ssh = options.SshPort is { } sshPort
+            ? await SshServer.TryStartAsync(work, sshPort, options.SshHost, _logger, ct)
+            : null;
+
         // Terminals go through the same HTTP client as every other portal call.
         var debug = new DebugSessions(executor, functions,
-            sessionId => new TerminalConnection(http, options.PortalUrl, () => _client.Token, sessionId, _logger), _logger, _time);
+            sessionId => new TerminalConnection(http, options.PortalUrl, () => _client.Token, sessionId, _logger), _logger, _time)
+        {
+            Ssh = ssh,
+        };
         var loops = Enumerable.Range(0, options.Slots).Select(_ => SlotLoopAsync(executor, debug, ct)).ToList();
         loops.Add(HeartbeatLoopAsync(debug, ct));
         try

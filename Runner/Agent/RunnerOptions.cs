@@ -36,6 +36,13 @@ public sealed class RunnerOptions
     /// <summary>Never offer the Docker executor, even when a daemon answers.</summary>
     public bool DisableDocker { get; init; }
 
+    /// <summary>Offer SSH into debug sessions on this port (an sshd of the runner's own, OpenSSH's; null: no SSH). A user's
+    /// public keys from their profile let them in to their sessions; if sshd is missing the runner goes on without SSH.</summary>
+    public int? SshPort { get; init; }
+
+    /// <summary>The host name people reach this runner by, shown in the session page's <c>ssh</c> command.</summary>
+    public string SshHost { get; init; } = Environment.MachineName;
+
     /// <summary>How often running jobs' leases are renewed; also the longest a cancel takes to arrive.</summary>
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(2);
 

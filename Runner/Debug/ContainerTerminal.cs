@@ -165,19 +165,34 @@ internal sealed class ContainerTerminal : ITerminal
         }
     }
 
-    /// <summary>Sends <paramref name="signal"/> to the tagged processes; false when the container is gone.</summary>
-    private async Task<bool> SignalAsync(string signal)
+    /// <summary>Hangs up, then (after a second) kills, the processes of <paramref name="containerId"/> tagged
+    /// <paramref name="tag"/>: shells that came in through the docker CLI rather than this class.</summary>
+    public static async Task KillTaggedAsync(DockerClient client, string containerId, string tag)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        var taggedAs = $"{ITerminalHost.TagVariable}={tag}";
+        if (await SignalAsync(client, containerId, taggedAs, "HUP").ConfigureAwait(false))
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+            await SignalAsync(client, containerId, taggedAs, "KILL").ConfigureAwait(false);
+        }
+    }
+
+    private Task<bool> SignalAsync(string signal) => SignalAsync(_client, _containerId, _tag, signal);
+
+    /// <summary>Sends <paramref name="signal"/> to the processes tagged <paramref name="taggedAs"/>; false when the container is gone.</summary>
+    private static async Task<bool> SignalAsync(DockerClient client, string containerId, string taggedAs, string signal)
     {
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            var exec = await _client.Exec.ExecCreateContainerAsync(_containerId, new ContainerExecCreateParameters
+            var exec = await client.Exec.ExecCreateContainerAsync(containerId, new ContainerExecCreateParameters
             {
                 AttachStdout = true,
                 AttachStderr = true,
-                Cmd = [DockerOptions.ContainerBash, "--noprofile", "--norc", "-c", KillScript, "kill", signal, _tag],
+                Cmd = [DockerOptions.ContainerBash, "--noprofile", "--norc", "-c", KillScript, "kill", signal, taggedAs],
             }, timeout.Token).ConfigureAwait(false);
-            using var stream = await _client.Exec.StartAndAttachContainerExecAsync(exec.ID, tty: false, timeout.Token).ConfigureAwait(false);
+            using var stream = await client.Exec.StartAndAttachContainerExecAsync(exec.ID, tty: false, timeout.Token).ConfigureAwait(false);
             await stream.ReadOutputToEndAsync(timeout.Token).ConfigureAwait(false);
             return true;
         }

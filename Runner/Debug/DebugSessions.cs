@@ -15,12 +15,18 @@ public sealed class DebugSessions(
 {
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
+    /// <summary>The runner's sshd, when it offers SSH into sessions (null: it does not).</summary>
+    public SshServer? Ssh { get; init; }
+
     /// <summary>Sets the job up again, opens the shell, and cleans up when the session ends.</summary>
     public async Task RunAsync(JobAssignment job, CancellationToken stopping)
     {
         ArgumentNullException.ThrowIfNull(job);
         var debug = job.Debug ?? throw new ArgumentException("Not a debug session.", nameof(job));
-        await using var session = new TerminalSession(connect(debug.SessionId), debug.ExpiresAtUnixMs, _time);
+        await using var session = new TerminalSession(connect(debug.SessionId), debug.ExpiresAtUnixMs, _time)
+        {
+            Ssh = Ssh is null ? null : new SshAccess(Ssh, debug.SessionId, debug.SshKeys),
+        };
         logger.LogInformation("Debug session {SessionId} of job {JobId} ({Job})", debug.SessionId, job.JobId, job.JobName);
         if (!await session.ConnectAsync(stopping).ConfigureAwait(false))
         {
@@ -63,7 +69,10 @@ public sealed class DebugSessions(
         var attached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         try
         {
-            await using var session = new TerminalSession(connect(request.SessionId), request.ExpiresAtUnixMs, _time);
+            await using var session = new TerminalSession(connect(request.SessionId), request.ExpiresAtUnixMs, _time)
+            {
+                Ssh = Ssh is null ? null : new SshAccess(Ssh, request.SessionId, request.SshKeys),
+            };
             if (!await session.ConnectAsync(stopping).ConfigureAwait(false))
             {
                 logger.LogWarning("Debug session {SessionId}: {Reason}", request.SessionId, session.EndReason);

@@ -81,7 +81,15 @@ public static class DebugShell
             var terminal = await host.StartTerminalAsync(workspace, environment, rc, session.Size, tag, cancellationToken).ConfigureAwait(false);
             await using (terminal.ConfigureAwait(false))
             {
-                await session.RelayAsync(terminal, cancellationToken).ConfigureAwait(false);
+                // Disposed after the relay: the keys stop working and the SSH shells die with the session, before the rc goes.
+                var ssh = session.Ssh is { } access
+                    ? await access.OpenAsync(host, workspace, environment, rc, tag, cancellationToken).ConfigureAwait(false)
+                    : null;
+                await using (ssh)
+                {
+                    session.SshCommand = ssh?.Command;
+                    await session.RelayAsync(terminal, cancellationToken).ConfigureAwait(false);
+                }
             }
         }
         finally

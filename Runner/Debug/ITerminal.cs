@@ -43,6 +43,19 @@ public interface ITerminalHost
     Task<ITerminal> StartTerminalAsync(
         string workspace, IReadOnlyDictionary<string, string> environment, string rcFile, TerminalSize size, string tag, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// A bash script that, run on the runner's host by a login with a terminal (an SSH login), opens another
+    /// <c>bash --rcfile <paramref name="rcFile"/> -i</c> in the same environment as <see cref="StartTerminalAsync"/> would
+    /// (on the host, or a <c>docker exec -it</c> into the job's container), tagged with <paramref name="tag"/>.
+    /// It holds the job's variables: keep it private to the runner's user.
+    /// </summary>
+    Task<string> EntryScriptAsync(
+        string workspace, IReadOnlyDictionary<string, string> environment, string rcFile, string tag, CancellationToken cancellationToken);
+
+    /// <summary>Hangs up, then kills, every process tagged with <paramref name="tag"/> (and what it started), wherever
+    /// this host runs shells; for shells the runner did not start itself (<see cref="EntryScriptAsync"/>).</summary>
+    Task KillTaggedAsync(string tag);
+
     /// <summary>The variable naming the terminal a process belongs to.</summary>
     public const string TagVariable = "KAIZEN_TERMINAL";
 }

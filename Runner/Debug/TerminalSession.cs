@@ -63,6 +63,12 @@ public sealed class TerminalSession : IAsyncDisposable
     /// <summary>The browser's terminal size as last reported (the shell starts at it).</summary>
     public TerminalSize Size { get; private set; } = TerminalSize.Default;
 
+    /// <summary>Who may also reach the shell over SSH (null: nobody); <see cref="DebugShell"/> opens it with the shell.</summary>
+    public SshAccess? Ssh { get; init; }
+
+    /// <summary>The command that reaches the open shell over SSH, sent with <c>ready</c>; null while SSH is not open.</summary>
+    public string? SshCommand { get; set; }
+
     /// <summary>Whether a shell is connected (<see cref="RelayAsync"/> is running).</summary>
     public bool IsOpen => _terminal is not null;
 
@@ -144,7 +150,7 @@ public sealed class TerminalSession : IAsyncDisposable
             await terminal.ResizeAsync(Size, CancellationToken.None).ConfigureAwait(false);
         }
 
-        SendControl(new TerminalControl(TerminalControl.Ready));
+        SendControl(new TerminalControl(TerminalControl.Ready, Ssh: SshCommand));
         var output = Task.Run(async () =>
         {
             var buffer = new byte[MaxMessageBytes];
@@ -329,7 +335,7 @@ public sealed class TerminalSession : IAsyncDisposable
         // The portal (perhaps restarted) learns again that the shell is open.
         if (IsOpen)
         {
-            SendControl(new TerminalControl(TerminalControl.Ready));
+            SendControl(new TerminalControl(TerminalControl.Ready, Ssh: SshCommand));
         }
 
         return ValueTask.CompletedTask;

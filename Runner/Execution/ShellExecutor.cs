@@ -19,4 +19,10 @@ public sealed class ShellExecutor : IExecutor, Debug.ITerminalHost
         var tagged = new Dictionary<string, string>(environment, StringComparer.Ordinal) { [Debug.ITerminalHost.TagVariable] = tag };
         return Task.FromResult<Debug.ITerminal>(Debug.HostTerminal.Start(workspace, tagged, rcFile, size));
     }
+
+    public Task<string> EntryScriptAsync(
+        string workspace, IReadOnlyDictionary<string, string> environment, string rcFile, string tag, CancellationToken cancellationToken) =>
+        Task.FromResult(Debug.EntryScripts.Host(workspace, environment, rcFile, tag));
+
+    public Task KillTaggedAsync(string tag) => Debug.TaggedProcesses.KillAsync(tag);
 }

@@ -166,6 +166,25 @@ public sealed class DockerJob : IExecutor, Debug.ITerminalHost, IAsyncDisposable
         return await Debug.ContainerTerminal.StartAsync(Client, containerId, workspace, _env, rcFile, size, tag, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>A <c>docker exec -it</c> into the job's container with the environment of its other execs.</summary>
+    public async Task<string> EntryScriptAsync(
+        string workspace, IReadOnlyDictionary<string, string> environment, string rcFile, string tag, CancellationToken cancellationToken)
+    {
+        var containerId = await EnsureContainerAsync(workspace, environment, cancellationToken).ConfigureAwait(false);
+        return Debug.EntryScripts.Container(containerId, workspace, _env, DockerOptions.ContainerBash, rcFile, tag, Client.Configuration.EndpointBaseUri);
+    }
+
+    /// <summary>The tagged shells in the job's container, and the docker CLIs on the host that entered it.</summary>
+    public async Task KillTaggedAsync(string tag)
+    {
+        if (_containerId is { } id)
+        {
+            await Debug.ContainerTerminal.KillTaggedAsync(Client, id, tag).ConfigureAwait(false);
+        }
+
+        await Debug.TaggedProcesses.KillAsync(tag).ConfigureAwait(false);
+    }
+
     /// <summary>Each service's output, for the job's log (after the job's commands).</summary>
     public async Task WriteServiceLogsAsync(Func<ReadOnlyMemory<byte>, ValueTask> write)
     {

@@ -1,0 +1,165 @@
+using Kaizen.Runner.Checkout;
+using Kaizen.Runner.Debug;
+using Kaizen.Runner.Execution;
+using Kaizen.Runner.Protocol;
+using Kaizen.Runner.Tests.Support;
+
+namespace Kaizen.Runner.Tests.Debug;
+
+/// <summary>SSH into debug sessions: the runner's real sshd, the real ssh client, real keys from ssh-keygen, a loopback portal.</summary>
+public sealed class SshDebugTests : IAsyncLifetime
+{
+    private const string SshHost = "ci-runner.example";
+
+    private readonly TempDirectory _work = new();
+    private readonly TempDirectory _laptop = new();
+    private readonly FakeTerminalPortal _portal = new();
+    private readonly HttpClient _http = new();
+    private readonly ListLogger _log = new();
+    private readonly int _port = SshTestKit.FreePort();
+    private SshServer? _ssh;
+    private DebugSessions _sessions = null!;
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        if (_ssh is not null)
+        {
+            await _ssh.DisposeAsync();
+        }
+
+        await _portal.DisposeAsync();
+        _http.Dispose();
+        _laptop.Dispose();
+        _work.Dispose();
+    }
+
+    private async Task StartAsync()
+    {
+        SshTestKit.RequireSshd();
+        _ssh = await SshServer.TryStartAsync(_work.Path, _port, SshHost, _log, CancellationToken.None);
+        Assert.True(_ssh is not null, $"sshd did not start:\n{_log.Text}");
+        var functions = new KaizenFunctions(_work.Path);
+        var executor = new JobExecutor(_work.Path, new ShellExecutor(), new GitCheckout(_work.Path), functions: functions);
+        _sessions = new DebugSessions(executor, functions,
+            id => new TerminalConnection(_http, _portal.Url, () => FakeTerminalPortal.Token, id), _log) { Ssh = _ssh };
+    }
+
+    private static JobAssignment Job(long sessionId, params string[] keys) => new(
+        JobId: 40 + sessionId,
+        BuildId: 12,
+        ProjectSlug: "acme",
+        JobName: "unit tests",
+        GitUrl: "",
+        Branch: "main",
+        CommitSha: new string('a', 40),
+        Commands: [new JobCommand(0, CommandPhase.Main, "make test")],
+        Environment: new Dictionary<string, string> { ["GREETING"] = "hello from the job" },
+        LeaseSeconds: 60,
+        Debug: new DebugAssignment(sessionId, DateTimeOffset.UtcNow.AddMinutes(10).ToUnixTimeMilliseconds(), RunSetup: false, keys));
+
+    private string Workspace(long sessionId) => new GitCheckout(_work.Path).DebugWorkspacePath(sessionId);
+
+    [SkippableFact]
+    public async Task A_users_key_opens_a_shell_in_the_sessions_environment_with_the_command_the_page_shows()
+    {
+        await StartAsync();
+        var alice = await SshTestKit.MakeKeyAsync(_laptop.Path, "alice");
+
+        var running = _sessions.RunAsync(Job(21, alice.PublicKey), CancellationToken.None);
+        var terminal = await _portal.SessionAsync(21);
+        var ready = await terminal.WaitForControlAsync(TerminalControl.Ready);
+        using var login = SshTestKit.Login(alice.PrivateKey, _port, "21", "echo \"name=$KAIZEN_JOB_NAME|$GREETING\"; pwd; exit\n");
+
+        Assert.Equal(0, await login.ExitAsync());
+        Assert.Equal($"ssh -t -p {_port} {SshServer.User}@{SshHost} 21", ready.Ssh);
+        Assert.Contains("name=unit tests|hello from the job", login.Output);
+        Assert.Contains(Workspace(21), login.Output);
+        Assert.Contains("kaizen debug session", login.Output);
+        await terminal.SendAsync(new TerminalControl(TerminalControl.End));
+        await running.WaitAsync(TerminalScreen.Patience);
+    }
+
+    [SkippableFact]
+    public async Task Without_a_session_id_a_key_enters_its_only_open_session()
+    {
+        await StartAsync();
+        var alice = await SshTestKit.MakeKeyAsync(_laptop.Path, "alice");
+        var running = _sessions.RunAsync(Job(23, alice.PublicKey), CancellationToken.None);
+        var terminal = await _portal.SessionAsync(23);
+        await terminal.WaitForControlAsync(TerminalControl.Ready);
+
+        using var login = SshTestKit.Login(alice.PrivateKey, _port, null, "echo \"job=$KAIZEN_JOB_ID\"; exit\n");
+
+        Assert.Equal(0, await login.ExitAsync());
+        Assert.Contains("job=63", login.Output);
+        await terminal.SendAsync(new TerminalControl(TerminalControl.End));
+        await running.WaitAsync(TerminalScreen.Patience);
+    }
+
+    [SkippableFact]
+    public async Task Another_users_key_is_refused()
+    {
+        await StartAsync();
+        var alice = await SshTestKit.MakeKeyAsync(_laptop.Path, "alice");
+        var bob = await SshTestKit.MakeKeyAsync(_laptop.Path, "bob");
+        var mallory = await SshTestKit.MakeKeyAsync(_laptop.Path, "mallory");
+        var alices = _sessions.RunAsync(Job(24, alice.PublicKey), CancellationToken.None);
+        var bobs = _sessions.RunAsync(Job(25, bob.PublicKey), CancellationToken.None);
+        var aliceTerminal = await _portal.SessionAsync(24);
+        var bobTerminal = await _portal.SessionAsync(25);
+        await aliceTerminal.WaitForControlAsync(TerminalControl.Ready);
+        await bobTerminal.WaitForControlAsync(TerminalControl.Ready);
+
+        // Bob's key gets past sshd (his own session lists it) but not into Alice's session; Mallory's not even past sshd.
+        using var bobIntoAlices = SshTestKit.Login(bob.PrivateKey, _port, "24", "echo \"in=$KAIZEN_JOB_ID\"; exit\n");
+        using var malloryIntoAlices = SshTestKit.Login(mallory.PrivateKey, _port, "24", "echo \"in=$KAIZEN_JOB_ID\"; exit\n");
+
+        Assert.NotEqual(0, await bobIntoAlices.ExitAsync());
+        Assert.Contains("refused", bobIntoAlices.Output);
+        Assert.DoesNotContain("in=64", bobIntoAlices.Output);
+        Assert.NotEqual(0, await malloryIntoAlices.ExitAsync());
+        Assert.Contains("Permission denied", malloryIntoAlices.Output);
+        await aliceTerminal.SendAsync(new TerminalControl(TerminalControl.End));
+        await bobTerminal.SendAsync(new TerminalControl(TerminalControl.End));
+        await Task.WhenAll(alices, bobs).WaitAsync(TerminalScreen.Patience);
+    }
+
+    [SkippableFact]
+    public async Task When_the_session_ends_its_ssh_shells_are_killed_and_the_key_no_longer_gets_in()
+    {
+        await StartAsync();
+        var alice = await SshTestKit.MakeKeyAsync(_laptop.Path, "alice");
+        var running = _sessions.RunAsync(Job(26, alice.PublicKey), CancellationToken.None);
+        var terminal = await _portal.SessionAsync(26);
+        await terminal.WaitForControlAsync(TerminalControl.Ready);
+        using var staying = SshTestKit.Login(alice.PrivateKey, _port, "26", "echo \"in=$KAIZEN_JOB_ID\"; sleep 600 & wait\n");
+        await staying.WaitForAsync("in=66");
+        Assert.NotEmpty(TaggedProcesses.Find("debug-26-ssh"));
+
+        await terminal.SendAsync(new TerminalControl(TerminalControl.End));
+        await running.WaitAsync(TerminalScreen.Patience);
+
+        await staying.ExitAsync();
+        Assert.Empty(TaggedProcesses.Find("debug-26-ssh"));
+        using var again = SshTestKit.Login(alice.PrivateKey, _port, "26", "echo \"in=$KAIZEN_JOB_ID\"; exit\n");
+        Assert.NotEqual(0, await again.ExitAsync());
+        Assert.DoesNotContain("in=66", again.Output);
+        Assert.False(Directory.Exists(Path.Combine(_work.Path, "ssh", "sessions", "26")));
+        Assert.Equal("", await File.ReadAllTextAsync(Path.Combine(_work.Path, "ssh", "authorized_keys")));
+    }
+
+    [SkippableFact]
+    public async Task A_session_without_keys_offers_no_ssh()
+    {
+        await StartAsync();
+
+        var running = _sessions.RunAsync(Job(27), CancellationToken.None);
+        var terminal = await _portal.SessionAsync(27);
+
+        Assert.Null((await terminal.WaitForControlAsync(TerminalControl.Ready)).Ssh);
+        await terminal.SendAsync(new TerminalControl(TerminalControl.End));
+        await running.WaitAsync(TerminalScreen.Patience);
+    }
+}

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
 using Kaizen.Runner.Execution;
@@ -88,6 +86,7 @@ public sealed partial class SshServer : IAsyncDisposable
                 Directory.CreateDirectory("/run/sshd");
             }
 
+            File.Delete(Path.Combine(folder, "sshd.pid"));
             var server = new SshServer(folder, port, host, Launch(folder, port, hostKey, logger), logger);
             server.WriteEnterScript();
             server.WriteAuthorizedKeys();
@@ -292,9 +291,11 @@ public sealed partial class SshServer : IAsyncDisposable
         return process;
     }
 
-    /// <summary>Until sshd accepts a connection on the port; fails when it exits first (a taken port, a bad config).</summary>
+    /// <summary>Until sshd has bound its port (it writes its pid file then); fails when it exits first (the port is taken,
+    /// the config is refused) or takes too long.</summary>
     private async Task WaitListeningAsync(CancellationToken cancellationToken)
     {
+        var pidFile = Path.Combine(_folder, "sshd.pid");
         var deadline = Stopwatch.StartNew();
         while (true)
         {
@@ -303,21 +304,18 @@ public sealed partial class SshServer : IAsyncDisposable
                 throw new SshUnavailableException($"sshd exited at start with status {_process.ExitCode} (its reason is in the log above)");
             }
 
-            try
+            if (File.Exists(pidFile) && (await File.ReadAllTextAsync(pidFile, cancellationToken).ConfigureAwait(false)).Trim() == $"{_process.Id}")
             {
-                using var probe = new TcpClient();
-                await probe.ConnectAsync(IPAddress.Loopback, Port, cancellationToken).ConfigureAwait(false);
                 return;
             }
-            catch (SocketException) when (deadline.Elapsed < TimeSpan.FromSeconds(15))
-            {
-                await Task.Delay(50, cancellationToken).ConfigureAwait(false);
-            }
-            catch (SocketException ex)
+
+            if (deadline.Elapsed > TimeSpan.FromSeconds(15))
             {
                 await DisposeAsync().ConfigureAwait(false);
-                throw new SshUnavailableException($"sshd does not accept connections on port {Port} ({ex.Message})");
+                throw new SshUnavailableException($"sshd did not start listening on port {Port}");
             }
+
+            await Task.Delay(50, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -163,3 +163,115 @@ public sealed class SshDebugTests : IAsyncLifetime
         await running.WaitAsync(TerminalScreen.Patience);
     }
 }
+
+/// <summary>A whole runner with and without <c>--ssh-port</c>, against a loopback portal.</summary>
+public sealed class RunnerAgentSshTests : IAsyncLifetime
+{
+    private readonly TempDirectory _work = new();
+    private readonly TempDirectory _laptop = new();
+    private readonly FakeTerminalPortal _portal = new();
+    private readonly HttpClient _http = new();
+    private readonly ListLogger _log = new();
+    private readonly CancellationTokenSource _stop = new();
+    private Task _running = Task.CompletedTask;
+
+    public Task InitializeAsync()
+    {
+        File.WriteAllText(_work.Combine("runner.json"), $"{{\"runnerId\":1,\"token\":\"{FakeTerminalPortal.Token}\"}}");
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        await _running.WaitAsync(TerminalScreen.Patience);
+        await _portal.DisposeAsync();
+        _http.Dispose();
+        _laptop.Dispose();
+        _work.Dispose();
+    }
+
+    private void StartRunner(int? sshPort) =>
+        _running = new Runner.Agent.RunnerAgent(new Runner.Agent.RunnerOptions
+        {
+            PortalUrl = _portal.Url,
+            WorkDirectory = _work.Path,
+            DisableDocker = true,
+            HeartbeatInterval = TimeSpan.FromMilliseconds(100),
+            SshPort = sshPort,
+            SshHost = "runner-7.example",
+        }, _http, new SingleLoggerFactory(_log)).RunAsync(_stop.Token);
+
+    private static JobAssignment Job(long sessionId, string key) => new(
+        90 + sessionId, 4, "acme", "agent job", "", "main", new string('a', 40),
+        [new JobCommand(0, CommandPhase.Main, "true")], new Dictionary<string, string>(), 60,
+        Debug: new DebugAssignment(sessionId, DateTimeOffset.UtcNow.AddMinutes(5).ToUnixTimeMilliseconds(), false, [key]));
+
+    [SkippableFact]
+    public async Task A_runner_with_an_ssh_port_sends_the_command_and_stops_its_sshd_when_it_stops()
+    {
+        SshTestKit.RequireSshd();
+        var port = SshTestKit.FreePort();
+        var alice = await SshTestKit.MakeKeyAsync(_laptop.Path, "alice");
+        StartRunner(port);
+        _portal.Assignments.Enqueue(Job(51, alice.PublicKey));
+
+        var terminal = await _portal.SessionAsync(51);
+        var ready = await terminal.WaitForControlAsync(TerminalControl.Ready);
+        using var login = SshTestKit.Login(alice.PrivateKey, port, "51", "echo \"job=$KAIZEN_JOB_ID\"; exit\n");
+
+        Assert.Equal($"ssh -t -p {port} {SshServer.User}@runner-7.example 51", ready.Ssh);
+        Assert.Equal(0, await login.ExitAsync());
+        Assert.Contains("job=141", login.Output);
+        var pid = int.Parse(await File.ReadAllTextAsync(_work.Combine("ssh", "sshd.pid")));
+        await _stop.CancelAsync();
+        await _running.WaitAsync(TerminalScreen.Patience);
+        Assert.False(Directory.Exists($"/proc/{pid}"), $"sshd {pid} outlived the runner");
+    }
+
+    [Fact]
+    public async Task A_runner_without_an_ssh_port_sends_no_command()
+    {
+        StartRunner(sshPort: null);
+        _portal.Assignments.Enqueue(Job(52, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMw2ZhXJ0LtcCkJ2ZnCK7lU9sUNj1V1HcZxI1mH0S7y5 alice@laptop"));
+
+        var terminal = await _portal.SessionAsync(52);
+
+        Assert.Null((await terminal.WaitForControlAsync(TerminalControl.Ready)).Ssh);
+        Assert.False(Directory.Exists(_work.Combine("ssh")));
+        await terminal.SendAsync(new TerminalControl(TerminalControl.End));
+        await terminal.WaitForControlAsync(TerminalControl.Ended);
+    }
+
+    [SkippableFact]
+    public async Task A_runner_whose_sshd_cannot_start_says_so_once_and_runs_sessions_without_ssh()
+    {
+        SshTestKit.RequireSshd();
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.IPv6Any, 0);
+        taken.Server.DualMode = true;
+        taken.Start();
+        StartRunner(((System.Net.IPEndPoint)taken.LocalEndpoint).Port);
+        _portal.Assignments.Enqueue(Job(53, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMw2ZhXJ0LtcCkJ2ZnCK7lU9sUNj1V1HcZxI1mH0S7y5 alice@laptop"));
+
+        var terminal = await _portal.SessionAsync(53);
+
+        Assert.Null((await terminal.WaitForControlAsync(TerminalControl.Ready)).Ssh);
+        Assert.Single(_log.Text.Split('\n'), line => line.Contains("SSH for debug sessions is off:") && line.Contains("apt-get install openssh-server"));
+        await terminal.SendAsync(new TerminalControl(TerminalControl.End));
+        await terminal.WaitForControlAsync(TerminalControl.Ended);
+    }
+}
+
+/// <summary>Every category's logger is the same <see cref="ListLogger"/>.</summary>
+public sealed class SingleLoggerFactory(ListLogger logger) : Microsoft.Extensions.Logging.ILoggerFactory
+{
+    public void AddProvider(Microsoft.Extensions.Logging.ILoggerProvider provider)
+    {
+    }
+
+    public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => logger;
+
+    public void Dispose()
+    {
+    }
+}

@@ -19,6 +19,7 @@ public sealed class SshDebugTests : IAsyncLifetime
     private readonly int _port = SshTestKit.FreePort();
     private SshServer? _ssh;
     private DebugSessions _sessions = null!;
+    private JobExecutor _executor = null!;
 
     public Task InitializeAsync() => Task.CompletedTask;
 
@@ -41,8 +42,8 @@ public sealed class SshDebugTests : IAsyncLifetime
         _ssh = await SshServer.TryStartAsync(_work.Path, _port, SshHost, _log, CancellationToken.None);
         Assert.True(_ssh is not null, $"sshd did not start:\n{_log.Text}");
         var functions = new KaizenFunctions(_work.Path);
-        var executor = new JobExecutor(_work.Path, new ShellExecutor(), new GitCheckout(_work.Path), functions: functions);
-        _sessions = new DebugSessions(executor, functions,
+        _executor = new JobExecutor(_work.Path, new ShellExecutor(), new GitCheckout(_work.Path), functions: functions);
+        _sessions = new DebugSessions(_executor, functions,
             id => new TerminalConnection(_http, _portal.Url, () => FakeTerminalPortal.Token, id), _log) { Ssh = _ssh };
     }
 
@@ -148,6 +149,39 @@ public sealed class SshDebugTests : IAsyncLifetime
         Assert.DoesNotContain("in=66", again.Output);
         Assert.False(Directory.Exists(Path.Combine(_work.Path, "ssh", "sessions", "26")));
         Assert.Equal("", await File.ReadAllTextAsync(Path.Combine(_work.Path, "ssh", "authorized_keys")));
+    }
+
+    [SkippableFact]
+    public async Task A_shell_attached_to_a_running_job_is_reachable_over_ssh_until_the_job_ends()
+    {
+        await StartAsync();
+        var alice = await SshTestKit.MakeKeyAsync(_laptop.Path, "alice");
+        var job = Job(28, alice.PublicKey) with { JobId = 78, Debug = null, Commands = [new JobCommand(0, CommandPhase.Main, "echo main-started; sleep 300")] };
+        using var cancel = new CancellationTokenSource();
+        var output = new MemoryJobOutput();
+        var run = _executor.RunAsync(job, output, cancel.Token);
+        var deadline = DateTime.UtcNow + TerminalScreen.Patience;
+        while (!output.Log(0).Contains("main-started"))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The job did not start its main command.");
+            await Task.Delay(20);
+        }
+
+        var attach = _sessions.AttachAsync(
+            new AttachRequest(SessionId: 28, JobId: 78, DateTimeOffset.UtcNow.AddMinutes(10).ToUnixTimeMilliseconds(), [alice.PublicKey]),
+            CancellationToken.None);
+        var terminal = await _portal.SessionAsync(28);
+        Assert.Equal($"ssh -t -p {_port} {SshServer.User}@{SshHost} 28", (await terminal.WaitForControlAsync(TerminalControl.Ready)).Ssh);
+        using var login = SshTestKit.Login(alice.PrivateKey, _port, "28", "echo \"attached=$KAIZEN_JOB_ID\"; pwd; sleep 600 & wait\n");
+        await login.WaitForAsync("attached=78");
+        await login.WaitForAsync(new GitCheckout(_work.Path).WorkspacePath(78));
+
+        await cancel.CancelAsync();
+
+        Assert.Equal(JobOutcome.Canceled, (await run.WaitAsync(TerminalScreen.Patience)).Outcome);
+        await attach.WaitAsync(TerminalScreen.Patience);
+        await login.ExitAsync();
+        Assert.Empty(TaggedProcesses.Find("attach-28-ssh"));
     }
 
     [SkippableFact]

@@ -185,6 +185,32 @@ public sealed class SshDebugTests : IAsyncLifetime
     }
 
     [SkippableFact]
+    public async Task Authorized_keys_has_one_forced_line_per_distinct_key_of_the_open_sessions()
+    {
+        await StartAsync();
+        var alice = await SshTestKit.MakeKeyAsync(_laptop.Path, "alice");
+        var bob = await SshTestKit.MakeKeyAsync(_laptop.Path, "bob");
+        var first = _sessions.RunAsync(Job(29, alice.PublicKey, bob.PublicKey), CancellationToken.None);
+        var second = _sessions.RunAsync(Job(30, alice.PublicKey), CancellationToken.None);
+        var firstTerminal = await _portal.SessionAsync(29);
+        var secondTerminal = await _portal.SessionAsync(30);
+        await firstTerminal.WaitForControlAsync(TerminalControl.Ready);
+        await secondTerminal.WaitForControlAsync(TerminalControl.Ready);
+
+        var lines = (await File.ReadAllLinesAsync(Path.Combine(_work.Path, "ssh", "authorized_keys"))).Order().ToList();
+
+        var enter = Path.Combine(_work.Path, "ssh", "enter");
+        Assert.Equal(
+            new[] { alice.PublicKey, bob.PublicKey }.Select(k => $"command=\"{enter}\",no-port-forwarding,no-agent-forwarding,no-X11-forwarding {SshServer.KeyOf(k)}").Order(),
+            lines);
+        await firstTerminal.SendAsync(new TerminalControl(TerminalControl.End));
+        await first.WaitAsync(TerminalScreen.Patience);
+        Assert.Single(await File.ReadAllLinesAsync(Path.Combine(_work.Path, "ssh", "authorized_keys")), l => l.EndsWith(SshServer.KeyOf(alice.PublicKey)!));
+        await secondTerminal.SendAsync(new TerminalControl(TerminalControl.End));
+        await second.WaitAsync(TerminalScreen.Patience);
+    }
+
+    [SkippableFact]
     public async Task A_session_without_keys_offers_no_ssh()
     {
         await StartAsync();

@@ -1,0 +1,77 @@
+using System.Text.RegularExpressions;
+using Kaizen.Portal.Tests.Integration;
+using Kaizen.Runner.Tests.Support;
+using Microsoft.Playwright;
+
+namespace Kaizen.Portal.Tests.Browser;
+
+/// <summary>
+/// Debugging a failed job from the browser: the job page's Debug button, the dialog, the debug page's xterm.js
+/// terminal over the portal's WebSocket to a real PTY on the embedded runner; typing, colours, Ctrl-C and ending it.
+/// </summary>
+[Collection(BrowserCollection.Name)]
+public sealed class DebugJourneyTests : IAsyncLifetime
+{
+    private PortalHost _portal = null!;
+    private GitRepo _repo = null!;
+    private long _jobId;
+
+    public async Task InitializeAsync()
+    {
+        _portal = await PortalHost.StartAsync(embeddedSlots: 1);
+        _repo = await GitRepo.CreateAsync("main");
+        await _repo.CommitAsync("Checkout reads the price from the basket", ("checkout.sh", "echo \"total: $PRICE\"\nexit 1\n"));
+        var slug = await _portal.CreateProjectAsync("Shop", _repo.Path, PortalHost.OneJob("bash checkout.sh"));
+        var build = await _portal.WaitForBuildAsync(await _portal.StartBuildAsync(slug));
+        Assert.Equal("failed", build.Status);
+        _jobId = build.Jobs[0].Id;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _portal.DisposeAsync();
+        _repo.Dispose();
+    }
+
+    [SkippableFact]
+    public async Task A_failed_job_opens_in_a_browser_terminal_where_commands_run_in_its_checkout()
+    {
+        await using var browser = await BrowserSession.StartAsync(_portal.BaseUrl);
+        var page = browser.Page;
+        await browser.SignInAsync($"/jobs/{_jobId}");
+
+        // The job page offers a debug session; the dialog starts it and opens its page.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Debug", Exact = false }).First.ClickAsync();
+        var dialog = page.GetByRole(AriaRole.Dialog);
+        await Assertions.Expect(dialog).ToContainTextAsync("kaizen-commands.sh");
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Start" }).ClickAsync();
+        await page.WaitForURLAsync(new Regex(@"/debug/\d+$"));
+
+        // The shell opens in the job's checkout with its commands in a file.
+        var terminal = page.GetByTestId("terminal");
+        await Assertions.Expect(terminal).ToContainTextAsync("kaizen-commands.sh", new() { Timeout = 60_000 });
+        await Assertions.Expect(terminal).ToContainTextAsync("kaizen-debug:", new() { Timeout = 60_000 });
+        await terminal.ClickAsync();
+        await page.Keyboard.TypeAsync("PRICE=42 bash checkout.sh; echo \"exit=$?\"");
+        await page.Keyboard.PressAsync("Enter");
+        await Assertions.Expect(terminal).ToContainTextAsync("total: 42");
+        await Assertions.Expect(terminal).ToContainTextAsync("exit=1");
+
+        // Ctrl-C stops a command and the shell lives on.
+        await page.Keyboard.TypeAsync("sleep 600");
+        await page.Keyboard.PressAsync("Enter");
+        await page.Keyboard.PressAsync("Control+c");
+        await page.Keyboard.TypeAsync("echo after-interrupt-$((40+2))");
+        await page.Keyboard.PressAsync("Enter");
+        await Assertions.Expect(terminal).ToContainTextAsync("after-interrupt-42");
+        await browser.ScreenshotAsync("debug-session.png");
+
+        // Ending it says so and frees the runner.
+        await page.GetByRole(AriaRole.Button, new() { Name = "End session" }).ClickAsync();
+        var confirm = page.GetByRole(AriaRole.Dialog);
+        if (await confirm.CountAsync() > 0 && await confirm.GetByRole(AriaRole.Button, new() { Name = "End session" }).CountAsync() > 0)
+            await confirm.GetByRole(AriaRole.Button, new() { Name = "End session" }).ClickAsync();
+        await Assertions.Expect(page.GetByText(new Regex("ended by admin", RegexOptions.IgnoreCase)).First).ToBeVisibleAsync();
+        Assert.Empty(browser.FailedResponses);
+    }
+}

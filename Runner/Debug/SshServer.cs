@@ -23,6 +23,8 @@ public sealed partial class SshServer : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly Dictionary<long, IReadOnlyList<string>> _open = [];
     private readonly Lock _lock = new();
+    private readonly Task _errors;
+    private string? _lastError;
 
     private SshServer(string folder, int port, string host, Process process, ILogger logger)
     {
@@ -31,6 +33,7 @@ public sealed partial class SshServer : IAsyncDisposable
         Host = host;
         _process = process;
         _logger = logger;
+        _errors = Task.Run(LogErrorsAsync);
     }
 
     public int Port { get; }
@@ -63,10 +66,15 @@ public sealed partial class SshServer : IAsyncDisposable
         {
             if (!File.Exists(Sshd))
             {
-                throw new SshUnavailableException($"{Sshd} is not installed");
+                throw new SshUnavailableException($"{Sshd} is not installed {InstallHint}");
             }
 
-            Directory.CreateDirectory(folder);
+            // Sessions of an earlier run of this runner are over.
+            if (Directory.Exists(Path.Combine(folder, "sessions")))
+            {
+                Directory.Delete(Path.Combine(folder, "sessions"), recursive: true);
+            }
+
             Directory.CreateDirectory(Path.Combine(folder, "sessions"));
             var hostKey = Path.Combine(folder, "host_ed25519_key");
             if (!File.Exists(hostKey))
@@ -76,27 +84,36 @@ public sealed partial class SshServer : IAsyncDisposable
                     .ConfigureAwait(false);
                 if (!keygen.Succeeded)
                 {
-                    throw new SshUnavailableException($"ssh-keygen could not make a host key: {keygen.StartError ?? error.Trim()}");
+                    throw new SshUnavailableException($"ssh-keygen could not make a host key: {keygen.StartError ?? error.Trim()} {InstallHint}");
                 }
             }
 
             // sshd run as root wants its privilege separation folder.
-            if (Environment.UserName == "root")
+            if (Environment.IsPrivilegedProcess)
             {
                 Directory.CreateDirectory("/run/sshd");
             }
 
             File.Delete(Path.Combine(folder, "sshd.pid"));
-            var server = new SshServer(folder, port, host, Launch(folder, port, hostKey, logger), logger);
-            server.WriteEnterScript();
-            server.WriteAuthorizedKeys();
-            await server.WaitListeningAsync(cancellationToken).ConfigureAwait(false);
+            var server = new SshServer(folder, port, host, Launch(folder, port, hostKey), logger);
+            try
+            {
+                server.WriteEnterScript();
+                server.WriteAuthorizedKeys();
+                await server.WaitListeningAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                await server.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+
             logger.LogInformation("SSH for debug sessions on port {Port} ({User}@{Host})", port, User, host);
             return server;
         }
         catch (Exception ex) when (ex is SshUnavailableException or IOException or UnauthorizedAccessException or System.ComponentModel.Win32Exception)
         {
-            logger.LogWarning("SSH for debug sessions is off: {Problem} {Hint}", ex.Message, InstallHint);
+            logger.LogWarning("SSH for debug sessions is off: {Problem}", ex.Message);
             return null;
         }
     }
@@ -131,8 +148,9 @@ public sealed partial class SshServer : IAsyncDisposable
                 WriteAuthorizedKeys();
             }
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
+            // SSH is an extra: the session goes on in the browser without it.
             _logger.LogWarning("Debug session {SessionId}: no SSH ({Error})", sessionId, ex.Message);
             Close(sessionId, folder);
             return null;
@@ -249,7 +267,7 @@ public sealed partial class SshServer : IAsyncDisposable
         WritePrivate(EnterScript, script, executable: true);
     }
 
-    private static Process Launch(string folder, int port, string hostKey, ILogger logger)
+    private static Process Launch(string folder, int port, string hostKey)
     {
         var config = Path.Combine(folder, "sshd_config");
         File.WriteAllText(config, $"""
@@ -281,13 +299,6 @@ public sealed partial class SshServer : IAsyncDisposable
         var process = Process.Start(start) ?? throw new SshUnavailableException($"{Sshd} did not start");
         process.StandardInput.Close();
         _ = process.StandardOutput.BaseStream.CopyToAsync(Stream.Null);
-        _ = Task.Run(async () =>
-        {
-            while (await process.StandardError.ReadLineAsync().ConfigureAwait(false) is { } line)
-            {
-                logger.LogInformation("sshd: {Line}", line);
-            }
-        });
         return process;
     }
 
@@ -301,7 +312,8 @@ public sealed partial class SshServer : IAsyncDisposable
         {
             if (_process.HasExited)
             {
-                throw new SshUnavailableException($"sshd exited at start with status {_process.ExitCode} (its reason is in the log above)");
+                await Task.WhenAny(_errors, Task.Delay(TimeSpan.FromSeconds(5), cancellationToken)).ConfigureAwait(false);
+                throw new SshUnavailableException($"sshd exited at start with status {_process.ExitCode}: {_lastError ?? "no reason given"}");
             }
 
             if (File.Exists(pidFile) && (await File.ReadAllTextAsync(pidFile, cancellationToken).ConfigureAwait(false)).Trim() == $"{_process.Id}")
@@ -311,11 +323,20 @@ public sealed partial class SshServer : IAsyncDisposable
 
             if (deadline.Elapsed > TimeSpan.FromSeconds(15))
             {
-                await DisposeAsync().ConfigureAwait(false);
                 throw new SshUnavailableException($"sshd did not start listening on port {Port}");
             }
 
             await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>sshd's stderr (<c>-e</c>) goes to the runner's log: its start, its refusals, the logins it accepted.</summary>
+    private async Task LogErrorsAsync()
+    {
+        while (await _process.StandardError.ReadLineAsync().ConfigureAwait(false) is { } line)
+        {
+            _lastError = line;
+            _logger.LogInformation("sshd: {Line}", line);
         }
     }
 

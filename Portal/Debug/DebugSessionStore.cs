@@ -88,7 +88,7 @@ public sealed class DebugSessionStore(Database db)
     internal static IReadOnlyList<string> SshKeysOf(string? text) =>
         (text ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
-    /// <summary>The shell is open: the session's time counts from now. False when it had ended meanwhile.</summary>
+    /// <summary>The shell is open: the session's time counts from now (the first time). False when it had ended meanwhile.</summary>
     public async Task<bool> MarkOpenAsync(long id, long now, string? sshCommand, CancellationToken ct = default)
     {
         await using var c = await db.OpenAsync(ct);
@@ -157,8 +157,10 @@ internal static class DebugSql
 
     public const string CountQueued = "SELECT COUNT(*) FROM debug_sessions WHERE kind = @Kind AND status = @Queued";
 
+    // The first "ready" starts the clock; a runner that reconnects (after a portal restart) says it again and changes nothing.
     public const string Open =
-        "UPDATE debug_sessions SET status = @Open, ssh_command = @Ssh, expires_at = @Now + CAST(minutes * 60000 AS BIGINT) " +
+        "UPDATE debug_sessions SET ssh_command = @Ssh, " +
+        "expires_at = CASE WHEN status = @Open THEN expires_at ELSE @Now + CAST(minutes * 60000 AS BIGINT) END, status = @Open " +
         "WHERE id = @Id AND status <> @Ended";
 
     public const string Extend = "UPDATE debug_sessions SET expires_at = @ExpiresAt WHERE id = @Id AND status <> @Ended";

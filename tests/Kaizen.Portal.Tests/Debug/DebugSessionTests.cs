@@ -7,6 +7,9 @@ using Kaizen.Portal.Builds;
 using Kaizen.Portal.Debug;
 using Kaizen.Portal.Projects;
 using Kaizen.Portal.Tests.Integration;
+using Kaizen.Runner.Agent;
+using Kaizen.Runner.Tests.Support;
+using Microsoft.Extensions.Logging;
 
 namespace Kaizen.Portal.Tests.Debug;
 
@@ -244,5 +247,58 @@ public sealed class DebugSessionTests : OneCommitRepository
         Assert.Equal(10, (session.ExpiresAt - session.CreatedAt) / 60_000.0, 3);
         var audit = await portal.Service<AuditLog>().NewestAsync(50);
         Assert.Single(audit, e => e.Action == AuditActions.DebugStarted);
+    }
+
+    [Fact]
+    public async Task A_portal_restart_keeps_an_open_session_its_shell_and_its_end()
+    {
+        // Arrange: a separate runner, so the session lives outside the portal process.
+        using var data = new TempDirectory();
+        using var work = new TempDirectory();
+        var port = PortalHost.FreePort();
+        var portal = await PortalHost.StartAsync(embeddedSlots: 0, dataDirectory: data.Path, port: port);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(100) };
+        using var loggers = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Error));
+        var agent = new RunnerAgent(new RunnerOptions
+        {
+            PortalUrl = portal.BaseUrl,
+            RegistrationToken = PortalHost.RegistrationToken,
+            Name = "outside",
+            WorkDirectory = work.Path,
+            HeartbeatInterval = TimeSpan.FromMilliseconds(500),
+        }, http, loggers);
+        using var stop = new CancellationTokenSource();
+        var running = Task.Run(() => agent.RunAsync(stop.Token));
+        try
+        {
+            var (_, jobId) = await FailedJobAsync(portal);
+            var session = await StartAsync(portal.Api, jobId);
+            long expiresAt;
+            await using (var before = await TerminalClient.ConnectAsync(portal.BaseUrl, session.Id, PortalHost.AdminToken))
+            {
+                await before.WaitForStateAsync(DebugStates.Open);
+                await before.TypeAsync("export KEPT=across-the-restart\r");
+                await before.WaitForAsync("kaizen-debug", await before.WaitForAsync("KEPT=across-the-restart\r\n"));
+                expiresAt = (await SessionAsync(portal.Api, session.Id)).ExpiresAt;
+            }
+
+            // Act
+            await portal.DisposeAsync();
+            portal = await PortalHost.StartAsync(embeddedSlots: 0, dataDirectory: data.Path, port: port);
+            await PortalHost.PollAsync(() => SessionAsync(portal.Api, session.Id), s => s.Status == DebugStates.Open && portal.Service<TerminalHub>().RunnerConnected(s.Id),
+                s => $"session {s.Id} is {s.Status}, runner connected: {portal.Service<TerminalHub>().RunnerConnected(s.Id)}", 60);
+            await using var after = await TerminalClient.ConnectAsync(portal.BaseUrl, session.Id, PortalHost.AdminToken);
+            await after.TypeAsync("echo \"kept=$KEPT\"\r");
+            await after.WaitForAsync("kept=across-the-restart");
+
+            // Assert
+            Assert.Equal(expiresAt, (await SessionAsync(portal.Api, session.Id)).ExpiresAt);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await running.WaitAsync(TimeSpan.FromSeconds(30));
+            await portal.DisposeAsync();
+        }
     }
 }

@@ -146,6 +146,13 @@ public sealed class EmbeddedRunnerOptions
 
     /// <summary>A pull-through mirror for Docker Hub images (host:port).</summary>
     public string? RegistryMirror { get; set; }
+
+    /// <summary>Set: the embedded runner runs its own OpenSSH server on this port, so people reach their debug sessions
+    /// with <c>ssh</c> and the public keys in their profile. Unset (the default): debug sessions are in the browser only.</summary>
+    public int? SshPort { get; set; }
+
+    /// <summary>The host name people reach the portal's machine by, shown in the <c>ssh</c> command (default: the machine's name).</summary>
+    public string? SshHost { get; set; }
 }
 
 public sealed class ArtifactOptions

@@ -49,6 +49,8 @@ public sealed class EmbeddedRunner(
             WorkDirectory = workDirectory,
             HeartbeatInterval = TimeSpan.FromSeconds(kaizen.Runners.HeartbeatSeconds),
             DisableDocker = !kaizen.Runners.Embedded.Docker,
+            SshPort = kaizen.Runners.Embedded.SshPort,
+            SshHost = kaizen.Runners.Embedded.SshHost is { Length: > 0 } sshHost ? sshHost : Environment.MachineName,
             Docker = new Kaizen.Runner.Execution.Docker.DockerOptions
             {
                 PullPolicy = kaizen.Runners.Embedded.PullPolicy.ToLowerInvariant() switch

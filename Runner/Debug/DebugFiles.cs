@@ -116,7 +116,9 @@ public static partial class DebugFiles
     [
         $"\x1b[1mkaizen debug session\x1b[0m · job {job.JobName} · build {job.BuildId}",
         $"The job's commands are in ./{DebugAssignment.CommandsFile} (run them with: bash {DebugAssignment.CommandsFile}, or source it).",
-        setupRan ? "The setup commands have run in this environment." : "The setup commands have not run (they are in the file too).",
+        !job.Commands.Any(c => c.Phase == CommandPhase.Setup && !PrepareSteps.Is(c))
+            ? "The job has no setup commands."
+            : setupRan ? "The setup commands have run in this environment." : "The setup commands have not run (they are in the file too).",
         $"The session ends at {EndsAt(expiresAtUnixMs)} UTC; exit or Ctrl-D ends it sooner.",
     ];
 

@@ -173,6 +173,7 @@ function connect(element, session, sessionId, dotnet, sendSize) {
             }
             return;
         }
+        session.received = true;
         if (reconnecting && !replayed) {
             // The server replays its recent output on every connect: start over rather than show it twice.
             session.term.reset();
@@ -184,6 +185,8 @@ function connect(element, session, sessionId, dotnet, sendSize) {
         if (session.disposed || session.socket !== socket) return;
         session.socket = null;
         if (session.state === 'ended') {
+            // The portal keeps no output of an ended session: say so rather than show an empty box.
+            if (!session.received) session.term.write('\x1b[2m(This session has ended; its terminal output is not kept.)\x1b[0m\r\n');
             call(dotnet, 'OnTerminalConnection', false, null);
             return;
         }

@@ -42,6 +42,8 @@ public sealed class DebugSessionReaper(DebugSessionStore store, DebugSessionServ
             logger.LogInformation("Debug session {Session} ends: {Reason}", session.Id, reason);
             await sessions.EndAsync(session, Audit.AuditLog.System, reason, ct);
         }
+
+        hub.DropEnded();
     }
 
     private string? Why(DebugSessionRow session, DateTimeOffset now, DateTimeOffset portalStartedAt, TimeSpan grace)

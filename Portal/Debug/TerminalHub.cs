@@ -79,6 +79,9 @@ public sealed class TerminalHub(TimeProvider time, ILogger<TerminalHub> logger)
         await peer.SendControlAsync(status);
         if (status.State == DebugStates.Ended)
         {
+            // What the session showed stays readable for a while after it ended (a reload after `exit`).
+            if (_relays.TryGetValue(sessionId, out var ended) && ended.Scrollback() is { Length: > 0 } last)
+                await peer.SendAsync(last, WebSocketMessageType.Binary);
             await peer.CloseAsync(status.Reason ?? "the session ended");
             return;
         }
@@ -86,6 +89,13 @@ public sealed class TerminalHub(TimeProvider time, ILogger<TerminalHub> logger)
         var relay = _relays.GetOrAdd(sessionId, id => new Relay(id));
         var scrollback = relay.AddBrowser(peer);
         if (scrollback.Length > 0) await peer.SendAsync(scrollback, WebSocketMessageType.Binary);
+        if (relay.EndedAt is not null)
+        {
+            // It ended while this browser connected: the end's own message went to the others.
+            relay.RemoveBrowser(peer);
+            await peer.CloseAsync("the session ended");
+            return;
+        }
 
         try
         {
@@ -124,16 +134,30 @@ public sealed class TerminalHub(TimeProvider time, ILogger<TerminalHub> logger)
         foreach (var browser in relay.Browsers) await browser.TrySendControlAsync(control);
     }
 
+    /// <summary>How long the output of an ended session stays readable (in memory only) before it is dropped.</summary>
+    public static readonly TimeSpan KeepEnded = TimeSpan.FromMinutes(15);
+
     /// <summary>The session is over: the runner is told to stop (and closes its side once it has cleaned up), the browsers
-    /// get the final state and are closed, and the scrollback is dropped.</summary>
+    /// get the final state and are closed. The scrollback stays for <see cref="KeepEnded"/>.</summary>
     public async Task EndAsync(long sessionId, TerminalControl finalStatus)
     {
-        if (!_relays.TryRemove(sessionId, out var relay)) return;
+        if (!_relays.TryGetValue(sessionId, out var relay) || !relay.End(time.GetUtcNow())) return;
         if (relay.Runner is { } runner) await runner.TrySendControlAsync(new TerminalControl(TerminalControl.End, Reason: finalStatus.Reason));
         foreach (var browser in relay.Browsers)
         {
+            relay.RemoveBrowser(browser);
             await browser.TrySendControlAsync(finalStatus);
             await browser.CloseAsync(finalStatus.Reason ?? "the session ended");
+        }
+    }
+
+    /// <summary>Drops the output of sessions that ended more than <see cref="KeepEnded"/> ago.</summary>
+    public void DropEnded()
+    {
+        var before = time.GetUtcNow() - KeepEnded;
+        foreach (var (id, relay) in _relays)
+        {
+            if (relay.EndedAt < before) _relays.TryRemove(id, out _);
         }
     }
 
@@ -198,7 +222,7 @@ public sealed class TerminalHub(TimeProvider time, ILogger<TerminalHub> logger)
 
     private sealed class Relay(long id)
     {
-        private readonly object _gate = new();
+        private readonly Lock _gate = new();
         private readonly List<Peer> _browsers = [];
         private readonly byte[] _scrollback = new byte[ScrollbackBytes];
         private int _start;
@@ -211,6 +235,19 @@ public sealed class TerminalHub(TimeProvider time, ILogger<TerminalHub> logger)
         public DateTimeOffset? RunnerGoneAt { get; private set; }
 
         public TerminalControl? LastResize { get; set; }
+
+        public DateTimeOffset? EndedAt { get; private set; }
+
+        /// <summary>Marks the relay ended; false when it already was.</summary>
+        public bool End(DateTimeOffset at)
+        {
+            lock (_gate)
+            {
+                if (EndedAt is not null) return false;
+                EndedAt = at;
+                return true;
+            }
+        }
 
         public IReadOnlyList<Peer> Browsers
         {
@@ -255,6 +292,14 @@ public sealed class TerminalHub(TimeProvider time, ILogger<TerminalHub> logger)
             lock (_gate)
             {
                 _browsers.Add(peer);
+                return Scrollback();
+            }
+        }
+
+        public byte[] Scrollback()
+        {
+            lock (_gate)
+            {
                 var copy = new byte[_length];
                 var first = Math.Min(_length, _scrollback.Length - _start);
                 Array.Copy(_scrollback, _start, copy, 0, first);

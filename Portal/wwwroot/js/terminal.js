@@ -185,8 +185,8 @@ function connect(element, session, sessionId, dotnet, sendSize) {
         if (session.disposed || session.socket !== socket) return;
         session.socket = null;
         if (session.state === 'ended') {
-            // The portal keeps no output of an ended session: say so rather than show an empty box.
-            if (!session.received) session.term.write('\x1b[2m(This session has ended; its terminal output is not kept.)\x1b[0m\r\n');
+            // The portal keeps an ended session's output in memory for a while only: say so rather than show an empty box.
+            if (!session.received) session.term.write('\x1b[2m(This session has ended; its terminal output is no longer kept.)\x1b[0m\r\n');
             call(dotnet, 'OnTerminalConnection', false, null);
             return;
         }

@@ -104,6 +104,8 @@ public sealed class DebugSessionTests : OneCommitRepository
         var session = await StartAsync(http, jobId);
         await using var terminal = await TerminalClient.ConnectAsync(portal.BaseUrl, session.Id, member.Token);
         await terminal.WaitForStateAsync(DebugStates.Open);
+        await terminal.TypeAsync("echo \"before-the-$((2*3))-end\"\r");
+        await terminal.WaitForAsync("before-the-6-end");
         var waiting = await portal.StartBuildAsync(slug);
         await Task.Delay(1500);
         Assert.Equal(Status.Queued, (await portal.GetBuildAsync(waiting)).Status);
@@ -122,6 +124,9 @@ public sealed class DebugSessionTests : OneCommitRepository
         Assert.Contains(audit, e => e.Action == AuditActions.DebugStarted && e.Actor == member.Name && e.Target == $"project:{slug}/job:{jobId}");
         Assert.Contains(audit, e => e.Action == AuditActions.DebugEnded && e.Actor == member.Name && e.Details!.Contains($"ended by {member.Name}"));
         await PortalHost.PollAsync(() => Task.FromResult(terminal.Closed), c => c, _ => "the terminal stayed open", 30);
+        await using var reloaded = await TerminalClient.ConnectAsync(portal.BaseUrl, session.Id, member.Token);
+        await reloaded.WaitForStateAsync(DebugStates.Ended);
+        await reloaded.WaitForAsync("before-the-6-end");
     }
 
     [Fact]

@@ -64,7 +64,30 @@ public sealed class DebugJourneyTests : IAsyncLifetime
         await page.Keyboard.TypeAsync("echo after-interrupt-$((40+2))");
         await page.Keyboard.PressAsync("Enter");
         await Assertions.Expect(terminal).ToContainTextAsync("after-interrupt-42");
+
+        // Colours reach the terminal as colours.
+        await page.Keyboard.TypeAsync("printf '\\033[31mred-%s\\033[0m\\n' alert");
+        await page.Keyboard.PressAsync("Enter");
+        await Assertions.Expect(terminal.Locator(".xterm-rows span.xterm-fg-1", new() { HasText = "red-alert" })).ToBeVisibleAsync();
         await browser.ScreenshotAsync("debug-session.png");
+
+        // The shell's terminal follows the window's size.
+        await page.Keyboard.TypeAsync("echo \"size=$(stty size | tr ' ' x)\"");
+        await page.Keyboard.PressAsync("Enter");
+        await Assertions.Expect(terminal).ToContainTextAsync(new Regex(@"size=\d+x\d+"));
+        var before = Regex.Matches(await terminal.InnerTextAsync(), @"size=(\d+x\d+)")[^1].Groups[1].Value;
+        await page.SetViewportSizeAsync(900, 560);
+        // The new size travels browser → portal → runner → PTY; ask the shell until it has arrived.
+        var after = before;
+        for (var attempt = 0; attempt < 20 && after == before; attempt++)
+        {
+            await page.Keyboard.TypeAsync($"echo \"resized{attempt}=$(stty size | tr ' ' x)\"");
+            await page.Keyboard.PressAsync("Enter");
+            await Assertions.Expect(terminal).ToContainTextAsync(new Regex($@"resized{attempt}=\d+x\d+"));
+            after = Regex.Match(await terminal.InnerTextAsync(), $@"resized{attempt}=(\d+x\d+)").Groups[1].Value;
+        }
+
+        Assert.NotEqual(before, after);
 
         // Ending it says so and frees the runner.
         await page.GetByRole(AriaRole.Button, new() { Name = "End session" }).ClickAsync();

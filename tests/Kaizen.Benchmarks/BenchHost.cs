@@ -41,6 +41,9 @@ public sealed class BenchHost : IAsyncDisposable
 
     public HttpClient Api { get; }
 
+    /// <summary>The portal's services, for what the API does not show (whether a debug session's runner is still connected).</summary>
+    public IServiceProvider Services => _app.Services;
+
     public string RepositoryPath => Path.Combine(Root, "repo");
 
     public static async Task<BenchHost> StartAsync(int slots)

@@ -4,7 +4,7 @@
 //   dotnet run -c Release --project tests/Kaizen.Benchmarks -- --quick           fewer samples, smaller log
 //   dotnet run -c Release --project tests/Kaizen.Benchmarks -- --out bench.md    also write the table to a file
 //   dotnet run -c Release --project tests/Kaizen.Benchmarks -- --only cache      one measure (dispatch, commands,
-//                                                                                 fan-out, log, cache, docker)
+//                                                                                 fan-out, log, cache, docker, debug)
 //
 // The real portal runs in this process with its embedded runner (8 slots) and a SQLite database in a temp folder;
 // builds come from a real git repository made for the run. Runner and portal share this machine's clock.
@@ -25,7 +25,7 @@ var only = onlyIndex >= 0 && onlyIndex + 1 < args.Length ? args[onlyIndex + 1] :
 bool Measure(string name) => only is null || only == name;
 if (args.Any(a => a is "-h" or "--help"))
 {
-    Console.WriteLine("Usage: dotnet run -c Release --project tests/Kaizen.Benchmarks [-- [--quick] [--out file.md] [--only dispatch|commands|fan-out|log|cache|docker]]");
+    Console.WriteLine("Usage: dotnet run -c Release --project tests/Kaizen.Benchmarks [-- [--quick] [--out file.md] [--only dispatch|commands|fan-out|log|cache|docker|debug]]");
     return 0;
 }
 #if DEBUG
@@ -191,6 +191,14 @@ if (Measure("docker"))
             "overhead ≤ 300 ms", docker.ContainerMs - docker.ShellMs <= 300));
 }
 
+// (g) Debug sessions -----------------------------------------------------------------------------------------------
+if (Measure("debug"))
+{
+    // No target in DESIGN.md: the ratio to what a session does anyway (a job's set-up; a local PTY's echo) is the figure.
+    foreach (var (measure, kaizen, baseline, kaizen50, baseline50) in await DebugBenchmark.RunAsync(host, quick ? 10 : 30, quick ? 200 : 1000, notes))
+        rows.Add(new Row(measure, kaizen, baseline, Ratio(kaizen50, baseline50), "—", null));
+}
+
 // Report -----------------------------------------------------------------------------------------------------------
 var report = new StringBuilder();
 report.AppendLine($"Kaizen benchmark{(quick ? " (--quick)" : "")}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC: " +
@@ -200,7 +208,7 @@ report.AppendLine();
 report.AppendLine("| Measure | Kaizen | Baseline (same run) | Ratio | Target | Met |");
 report.AppendLine("|---|---|---|---|---|---|");
 foreach (var r in rows)
-    report.AppendLine($"| {r.Measure} | {r.Kaizen} | {r.Baseline} | {r.Ratio} | {r.Target} | {(r.Met ? "yes" : "no")} |");
+    report.AppendLine($"| {r.Measure} | {r.Kaizen} | {r.Baseline} | {r.Ratio} | {r.Target} | {r.Met switch { true => "yes", false => "no", null => "—" }} |");
 report.AppendLine();
 foreach (var n in notes) report.AppendLine(n);
 Console.WriteLine(report.ToString());
@@ -264,7 +272,8 @@ static string P(IEnumerable<double> values)
 static string Ratio(double kaizen, double baseline) =>
     baseline <= 0 ? "n/a" : kaizen / baseline is var r && r >= 1 ? $"{r:0.0}×" : $"{r:0.000}×";
 
-internal sealed record Row(string Measure, string Kaizen, string Baseline, string Ratio, string Target, bool Met);
+/// <param name="Met">Null for a measure without a target.</param>
+internal sealed record Row(string Measure, string Kaizen, string Baseline, string Ratio, string Target, bool? Met);
 
 internal sealed record DispatchSample(double PostMs, double ClaimedMs, double CommandEventMs, double CommandRunningMs);
 

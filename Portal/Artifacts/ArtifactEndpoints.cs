@@ -87,6 +87,7 @@ public static class ArtifactEndpoints
         if (!ArtifactScope.IsKnown(scope)) return Problem(400, $"Unknown scope '{scope}': use job, build or project.");
         if (ArtifactNames.Problem(name) is { } problem) return Problem(400, problem);
         var job = http.User.Job();
+        if (job.DebugSessionId is not null) return Problem(403, JobTokenAuthentication.DebugRefusal);
         if (scope == ArtifactScope.Project && job.FromFork)
             return Problem(403, "A fork's build may not publish project downloads.");
         if (http.Request.ContentLength > artifacts.MaxBytes) return Problem(413, new ArtifactTooLargeException(artifacts.MaxBytes).Message);

@@ -100,7 +100,7 @@ public sealed class ArtifactStore(Database db)
         return token;
     }
 
-    /// <summary>The running job that holds this token, or null.</summary>
+    /// <summary>The running job (or the open debug session of a job) that holds this token, or null.</summary>
     public async Task<RunningJobIdentity?> FindRunningJobAsync(string tokenHash, CancellationToken ct = default)
     {
         await using var c = await db.OpenAsync(ct);
@@ -116,6 +116,10 @@ public sealed class RunningJobIdentity
     public long ProjectId { get; init; }
     public long? DeployId { get; init; }
     public bool FromFork { get; init; }
+
+    /// <summary>Set when the token is a debug session's: it reads the job's artifacts and caches, and writes none (they
+    /// belong to the build that ran).</summary>
+    public long? DebugSessionId { get; init; }
 }
 
 internal static class ArtifactSql
@@ -146,6 +150,11 @@ internal static class ArtifactSql
     public const string SetJobToken = "UPDATE jobs SET token_hash = @Hash WHERE id = @Id";
 
     public const string RunningJobByToken =
-        "SELECT j.id AS JobId, j.build_id AS BuildId, b.project_id AS ProjectId, j.deploy_id AS DeployId, b.from_fork AS FromFork " +
-        "FROM jobs j JOIN builds b ON b.id = j.build_id WHERE j.token_hash = @Hash AND j.status = 'running'";
+        "SELECT j.id AS JobId, j.build_id AS BuildId, b.project_id AS ProjectId, j.deploy_id AS DeployId, b.from_fork AS FromFork, " +
+        "CAST(NULL AS BIGINT) AS DebugSessionId " +
+        "FROM jobs j JOIN builds b ON b.id = j.build_id WHERE j.token_hash = @Hash AND j.status = 'running' " +
+        "UNION ALL " +
+        "SELECT j.id, j.build_id, b.project_id, j.deploy_id, b.from_fork, ds.id FROM debug_sessions ds " +
+        "JOIN jobs j ON j.id = ds.job_id JOIN builds b ON b.id = j.build_id " +
+        "WHERE ds.token_hash = @Hash AND ds.status IN ('starting', 'open')";
 }

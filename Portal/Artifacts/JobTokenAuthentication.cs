@@ -9,7 +9,8 @@ namespace Kaizen.Portal.Artifacts;
 
 /// <summary>
 /// Authenticates a job's own shell by the token the job got at claim (KAIZEN_JOB_TOKEN), on /api/jobs only. The
-/// token is looked up on every request, so it stops working the moment its job finishes.
+/// token is looked up on every request, so it stops working the moment its job finishes (a debug session's, the moment
+/// the session ends).
 /// </summary>
 public sealed class JobTokenAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, ArtifactStore artifacts)
@@ -29,6 +30,8 @@ public sealed class JobTokenAuthenticationHandler(
             new(ClaimTypes.Name, $"job {job.JobId}"),
         };
         if (job.FromFork) claims.Add(new Claim(JobTokenAuthentication.FromForkClaim, "true"));
+        if (job.DebugSessionId is { } session)
+            claims.Add(new Claim(JobTokenAuthentication.DebugSessionClaim, session.ToString(CultureInfo.InvariantCulture)));
         var identity = new ClaimsIdentity(claims, Scheme.Name);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name));
     }
@@ -46,6 +49,11 @@ public static class JobTokenAuthentication
     public const string BuildIdClaim = "kaizen:build";
     public const string ProjectIdClaim = "kaizen:project";
     public const string FromForkClaim = "kaizen:fork";
+    public const string DebugSessionClaim = "kaizen:debug";
+
+    /// <summary>Why a debug session's shell may read but not write artifacts and caches.</summary>
+    public const string DebugRefusal =
+        "A debug session reads the build's artifacts and caches but does not store any: they belong to the build that ran.";
 
     /// <summary>The calling job, from the claims this scheme set.</summary>
     public static RunningJobIdentity Job(this ClaimsPrincipal user) => new()
@@ -54,5 +62,6 @@ public static class JobTokenAuthentication
         BuildId = long.Parse(user.FindFirstValue(BuildIdClaim)!, CultureInfo.InvariantCulture),
         ProjectId = long.Parse(user.FindFirstValue(ProjectIdClaim)!, CultureInfo.InvariantCulture),
         FromFork = user.HasClaim(FromForkClaim, "true"),
+        DebugSessionId = long.TryParse(user.FindFirstValue(DebugSessionClaim), CultureInfo.InvariantCulture, out var session) ? session : null,
     };
 }

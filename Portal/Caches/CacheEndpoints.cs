@@ -96,7 +96,9 @@ public static class CacheEndpoints
         if (CacheKeys.Problem(key) is { } problem) return Problem(400, problem);
         var job = http.User.Job();
         if (await store.ExistsAsync(job.ProjectId, key, ct)) return Results.Ok();
-        return job.FromFork && http.Request.Query["store"] is ["1"] ? Problem(403, ForkRefusal) : Results.NotFound();
+        if (http.Request.Query["store"] is not ["1"]) return Results.NotFound();
+        return job.DebugSessionId is not null ? Problem(403, Artifacts.JobTokenAuthentication.DebugRefusal)
+            : job.FromFork ? Problem(403, ForkRefusal) : Results.NotFound();
     }
 
     /// <summary>Why fork builds may not store: their code is someone else's, and what they stored would run in the
@@ -111,6 +113,7 @@ public static class CacheEndpoints
         var name = http.Request.Query["name"].FirstOrDefault() is { Length: > 0 } given ? given : CacheKeys.NameOf(key);
         if ((CacheKeys.Problem(key) ?? CacheKeys.Problem(name, "cache name")) is { } problem) return Problem(400, problem);
         var job = http.User.Job();
+        if (job.DebugSessionId is not null) return Problem(403, Artifacts.JobTokenAuthentication.DebugRefusal);
         if (job.FromFork) return Problem(403, ForkRefusal);
         var limit = Math.Min(caches.MaxEntryBytes, caches.ProjectBudgetBytes);
         // A plain tar (a job without zstd) is compressed here; the limit is on what is stored, so its body may be larger.

@@ -52,10 +52,14 @@ public sealed class DebugDispatch(
             // Decided when the session started (admins only, never a fork's build); checked again against the build.
             var secrets = session.WithSecrets && !origin.FromFork ? job.Secrets : [];
             var keys = await store.SshKeysAsync(session.UserId, ct);
+            // `kaizen artifact pull` and `kaizen cache restore` work as in the job; pushing and storing are refused.
+            var token = Auth.Tokens.New("kzj_");
+            await store.SetTokenAsync(session.Id, Auth.Tokens.Hash(token), ct);
             return job with
             {
                 Environment = environment,
                 Secrets = secrets,
+                JobToken = token,
                 Debug = new DebugAssignment(session.Id, session.ExpiresAt, session.RunSetup, keys),
             };
         }

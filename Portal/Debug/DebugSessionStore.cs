@@ -71,6 +71,13 @@ public sealed class DebugSessionStore(Database db)
         return taken;
     }
 
+    /// <summary>Gives a session its job token (the hash only): its shell reads the build's artifacts and caches with it.</summary>
+    public async Task SetTokenAsync(long id, string tokenHash, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await c.ExecuteAsync(DebugSql.SetToken, new { Id = id, Hash = tokenHash });
+    }
+
     /// <summary>Whether any session of <paramref name="kind"/> waits.</summary>
     public async Task<bool> AnyQueuedAsync(string kind, CancellationToken ct = default)
     {
@@ -154,6 +161,8 @@ internal static class DebugSql
         "WHERE id = @Id AND status = @Queued";
 
     public const string SshKeys = "SELECT ssh_keys FROM users WHERE id = @Id";
+
+    public const string SetToken = "UPDATE debug_sessions SET token_hash = @Hash WHERE id = @Id";
 
     public const string CountQueued = "SELECT COUNT(*) FROM debug_sessions WHERE kind = @Kind AND status = @Queued";
 

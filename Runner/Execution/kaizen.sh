@@ -551,6 +551,15 @@ _kaizen_remote_restore() {
     return 0
 }
 
+# Why the portal refuses to store (403): a fork's build, or a debug session (its token reads, never writes).
+_kaizen_no_store_reason() {
+    if [ -n "${KAIZEN_DEBUG_SESSION-}" ]; then
+        echo "a debug session restores caches but does not store them (they belong to the build that ran)"
+    else
+        echo "builds of pull requests from forks may restore caches but not store them"
+    fi
+}
+
 _kaizen_remote_store() {
     local key=$1 name=$2 count=$3
     shift $((3 + count))
@@ -559,7 +568,7 @@ _kaizen_remote_store() {
     case "$status" in
         200) echo "cache: $key already stored, skipping"; return 0 ;;
         404) ;;
-        403) echo "cache: not storing $key: builds of pull requests from forks may restore caches but not store them"; return 0 ;;
+        403) echo "cache: not storing $key: $(_kaizen_no_store_reason)"; return 0 ;;
         401) echo "cache: warning: the portal refused the job's token (the job is no longer running); $key not stored"; return 0 ;;
         000 | '')
             echo "cache: warning: could not reach the portal at $KAIZEN_PORTAL_URL ($(_kaizen_first_line "$_KAIZEN_TMP/curl.err")); $key not stored"
@@ -587,7 +596,7 @@ _kaizen_remote_store() {
     # (tar and zstd then stop on a closed pipe), and a 201 means the mark, so the whole archive, arrived.
     case "$code" in
         200) echo "cache: $key was stored meanwhile by another job; keeping that one"; return 0 ;;
-        403) echo "cache: not storing $key: builds of pull requests from forks may restore caches but not store them"; return 0 ;;
+        403) echo "cache: not storing $key: $(_kaizen_no_store_reason)"; return 0 ;;
     esac
     if [ "$sent" -ne 0 ] && [ "${code:-000}" = 000 ]; then
         echo "cache: warning: could not send $key to the portal at $KAIZEN_PORTAL_URL ($(_kaizen_first_line "$_KAIZEN_TMP/curl.err")); not stored"

@@ -94,6 +94,37 @@ public sealed class DebugSessionTests : OneCommitRepository
     }
 
     [Fact]
+    public async Task A_sessions_shell_pulls_the_builds_artifacts_and_restores_its_caches_but_stores_neither()
+    {
+        // Arrange: the job published an artifact and a cache before it failed.
+        await using var portal = await PortalAsync();
+        var slug = await portal.CreateProjectAsync("Artifacts " + Guid.NewGuid().ToString("N")[..6], _repo.Path, OneJob(
+            "echo from-the-build > report.txt && kaizen artifact push report.txt",
+            "mkdir -p deps && echo cached > deps/x && kaizen cache store --key deps-1 -- deps",
+            "exit 5"));
+        var build = await portal.WaitForBuildAsync(await portal.StartBuildAsync(slug));
+        Assert.Equal(Status.Failed, build.Status);
+
+        // Act
+        var session = await StartAsync(portal.Api, build.Jobs[0].Id);
+        await using var terminal = await TerminalClient.ConnectAsync(portal.BaseUrl, session.Id, PortalHost.AdminToken);
+        await terminal.WaitForStateAsync(DebugStates.Open);
+        await terminal.TypeAsync("kaizen artifact pull report.txt pulled.txt && cat pulled.txt; kaizen cache restore --key deps-1 -- deps && cat deps/x\r");
+        var restored = await terminal.WaitForAsync("cached\r\n");
+        await terminal.TypeAsync("kaizen artifact push pulled.txt; echo \"push=$?\"; echo more > deps/y; kaizen cache store --key deps-2 -- deps; echo \"stored-$((1+1))-done\"\r");
+        await terminal.WaitForAsync("stored-2-done", restored);
+
+        // Assert
+        var screen = terminal.Screen;
+        Assert.Contains("from-the-build", screen);
+        Assert.Matches(@"push=[1-9]", screen);
+        Assert.Contains("does not store any", screen);
+        Assert.Contains("cache: not storing deps-2: a debug session restores caches but does not store them", screen);
+        var artifacts = await portal.Api.GetStringAsync($"/api/v1/builds/{build.Id}/artifacts");
+        Assert.DoesNotContain("pulled.txt", artifacts);
+    }
+
+    [Fact]
     public async Task Ending_a_session_stops_the_shell_frees_the_runner_slot_and_is_audited_with_its_user()
     {
         // Arrange: one runner slot, held by the session.

@@ -1,6 +1,7 @@
 -- Debug sessions: a shell in a job's environment (kind 'debug': a finished job set up again on a runner; 'attach': next
 -- to a running job). status goes queued -> starting -> open -> ended; expires_at (Unix ms) is when it ends by itself.
 -- with_secrets records whether the session receives the job's secrets (decided when it starts, from who started it).
+-- token_hash: the session's job token (KAIZEN_JOB_TOKEN), which reads the build's artifacts and caches but writes none.
 CREATE TABLE debug_sessions (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     job_id INTEGER NOT NULL REFERENCES jobs(id),
@@ -17,7 +18,8 @@ CREATE TABLE debug_sessions (
     ended_at INTEGER NULL,
     expires_at INTEGER NOT NULL,
     end_reason TEXT NULL,
-    ssh_command TEXT NULL
+    ssh_command TEXT NULL,
+    token_hash TEXT NULL
 );
 CREATE INDEX ix_debug_sessions_status ON debug_sessions(status, id);
 CREATE INDEX ix_debug_sessions_job ON debug_sessions(job_id);

@@ -9,44 +9,9 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Kaizen.Runner.Tests.Debug;
 
 /// <summary>Debug sessions of jobs that run in an image, on a real Docker daemon (skipped without one, unless KAIZEN_REQUIRE_DOCKER=1).</summary>
-public sealed class DockerDebugTests : IAsyncLifetime
+public sealed class DockerDebugTests : ContainerDebugFixture
 {
-    private readonly TempDirectory _work = new();
-    private readonly string _runnerId = "test-" + Guid.NewGuid().ToString("N")[..12];
-    private readonly FakeTerminalPortal _portal = new();
-    private readonly HttpClient _http = new();
-    private DockerEngine? _engine;
-
-    public async Task InitializeAsync()
-    {
-        if ((await DockerEngine.TryConnectAsync(new DockerOptions(), _runnerId, _work.Path)).Engine is { } engine)
-        {
-            _engine = engine;
-        }
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_engine is not null)
-        {
-            await _engine.ReapLeftoversAsync();
-            _engine.Dispose();
-        }
-
-        await _portal.DisposeAsync();
-        _http.Dispose();
-        _work.Dispose();
-    }
-
-    private async Task<(JobExecutor Executor, DebugSessions Sessions)> StartAsync()
-    {
-        await DockerTestImages.RequireAsync();
-        var functions = new KaizenFunctions(_work.Path);
-        var executor = new JobExecutor(_work.Path, new ShellExecutor(), new GitCheckout(_work.Path), functions: functions) { Docker = _engine };
-        var sessions = new DebugSessions(executor, functions,
-            id => new TerminalConnection(_http, _portal.Url, () => FakeTerminalPortal.Token, id), NullLogger.Instance);
-        return (executor, sessions);
-    }
+    private Task<(JobExecutor Executor, DebugSessions Sessions)> StartAsync() => StartAsync(NullLogger.Instance);
 
     private static JobAssignment Job(string gitUrl, string sha, long jobId, string main, DebugAssignment? debug) => new(
         JobId: jobId,

@@ -9,43 +9,21 @@ namespace Kaizen.Runner.Tests.Debug;
 
 /// <summary>SSH into sessions of container jobs: the runner's sshd, then <c>docker exec -it</c> into the job's container on a
 /// real daemon (skipped without Docker or OpenSSH, unless KAIZEN_REQUIRE_DOCKER=1 / KAIZEN_REQUIRE_TOOLCHAINS=1).</summary>
-public sealed class SshDockerDebugTests : IAsyncLifetime
+public sealed class SshDockerDebugTests : ContainerDebugFixture
 {
-    private readonly TempDirectory _work = new();
     private readonly TempDirectory _laptop = new();
-    private readonly string _runnerId = "test-" + Guid.NewGuid().ToString("N")[..12];
-    private readonly FakeTerminalPortal _portal = new();
-    private readonly HttpClient _http = new();
     private readonly ListLogger _log = new();
     private readonly int _port = SshTestKit.FreePort();
-    private DockerEngine? _engine;
     private SshServer? _ssh;
 
-    public async Task InitializeAsync()
-    {
-        if ((await DockerEngine.TryConnectAsync(new DockerOptions(), _runnerId, _work.Path)).Engine is { } engine)
-        {
-            _engine = engine;
-        }
-    }
-
-    public async Task DisposeAsync()
+    protected override async Task DisposeMoreAsync()
     {
         if (_ssh is not null)
         {
             await _ssh.DisposeAsync();
         }
 
-        if (_engine is not null)
-        {
-            await _engine.ReapLeftoversAsync();
-            _engine.Dispose();
-        }
-
-        await _portal.DisposeAsync();
-        _http.Dispose();
         _laptop.Dispose();
-        _work.Dispose();
     }
 
     private async Task<(JobExecutor Executor, DebugSessions Sessions)> StartAsync()
@@ -54,11 +32,7 @@ public sealed class SshDockerDebugTests : IAsyncLifetime
         await DockerTestImages.RequireAsync();
         _ssh = await SshServer.TryStartAsync(_work.Path, _port, "localhost", _log, CancellationToken.None);
         Assert.True(_ssh is not null, $"sshd did not start:\n{_log.Text}");
-        var functions = new KaizenFunctions(_work.Path);
-        var executor = new JobExecutor(_work.Path, new ShellExecutor(), new GitCheckout(_work.Path), functions: functions) { Docker = _engine };
-        var sessions = new DebugSessions(executor, functions,
-            id => new TerminalConnection(_http, _portal.Url, () => FakeTerminalPortal.Token, id), _log) { Ssh = _ssh };
-        return (executor, sessions);
+        return await StartAsync(_log, _ssh);
     }
 
     private static JobAssignment Job(long jobId, string main, DebugAssignment? debug) => new(

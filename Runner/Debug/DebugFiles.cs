@@ -112,14 +112,15 @@ public static partial class DebugFiles
         Path.Combine(Path.GetDirectoryName(functions.LibraryPath)!, $"debug-{tag}.rc");
 
     /// <summary>The banner of a debug session of a finished job.</summary>
-    public static IReadOnlyList<string> DebugBanner(JobAssignment job, bool setupRan, long expiresAtUnixMs) =>
+    public static IReadOnlyList<string> DebugBanner(JobAssignment job, bool setupRan) =>
     [
         $"\x1b[1mkaizen debug session\x1b[0m · job {job.JobName} · build {job.BuildId}",
         $"The job's commands are in ./{DebugAssignment.CommandsFile} (run them with: bash {DebugAssignment.CommandsFile}, or source it).",
         !job.Commands.Any(c => c.Phase == CommandPhase.Setup && !PrepareSteps.Is(c))
             ? "The job has no setup commands."
             : setupRan ? "The setup commands have run in this environment." : "The setup commands have not run (they are in the file too).",
-        $"The session ends at {EndsAt(expiresAtUnixMs)} UTC; exit or Ctrl-D ends it sooner.",
+        // Its time counts from when the shell opens, which the portal decides: the session's page shows what is left.
+        "Exit or Ctrl-D ends the session; its page in the portal shows the time left and extends it.",
     ];
 
     /// <summary>The banner of a shell attached to a running job.</summary>

@@ -48,7 +48,7 @@ public static class DebugShell
         }
 
         DebugFiles.WriteCommands(job, workspace, debug.RunSetup);
-        var banner = DebugFiles.DebugBanner(job, debug.RunSetup, session.ExpiresAtUnixMs);
+        var banner = DebugFiles.DebugBanner(job, debug.RunSetup);
         await OpenAsync(session, host, functions, $"debug-{debug.SessionId}", workspace, environment, banner, state, cancellationToken)
             .ConfigureAwait(false);
         return new JobResult(JobOutcome.Passed);

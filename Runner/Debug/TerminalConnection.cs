@@ -95,7 +95,9 @@ public sealed class TerminalConnection : IAsyncDisposable
                     await socket.SendAsync(data, type, endOfMessage: true, linked.Token).ConfigureAwait(false);
                     return;
                 }
-                catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException && !linked.IsCancellationRequested)
+                // A socket aborted under a send (the receive loop saw the drop first) throws OperationCanceledException.
+                catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException or OperationCanceledException
+                    && !linked.IsCancellationRequested)
                 {
                     Dropped(socket); // the receive loop reconnects; this message goes again on the next connection
                 }
@@ -196,7 +198,9 @@ public sealed class TerminalConnection : IAsyncDisposable
                     await DispatchAsync(result.MessageType, message.WrittenMemory).ConfigureAwait(false);
                     continue;
                 }
-                catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException && !_closing.IsCancellationRequested)
+                // A socket aborted under a receive (a send saw the drop first) throws OperationCanceledException.
+                catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException or OperationCanceledException
+                    && !_closing.IsCancellationRequested)
                 {
                     if (_closeSent)
                     {

@@ -63,6 +63,11 @@ public sealed partial class DebugSessionPage : IDisposable
     /// <summary>"29:59", "1:02:03"; null until the shell opens (the time counts from then).</summary>
     private string? TimeLeft => _session is { Status: DebugStates.Open } s ? Countdown(s.ExpiresAt - Now) : null;
 
+    /// <summary>The last minutes of an open session: the time left stands out, next to Extend.</summary>
+    public static readonly TimeSpan EndingSoon = TimeSpan.FromMinutes(5);
+
+    private bool IsEndingSoon => _session is { Status: DebugStates.Open } s && s.ExpiresAt - Now <= (long)EndingSoon.TotalMilliseconds;
+
     internal static string Countdown(long milliseconds)
     {
         var t = TimeSpan.FromSeconds(Math.Max(0, Math.Ceiling(milliseconds / 1000.0)));

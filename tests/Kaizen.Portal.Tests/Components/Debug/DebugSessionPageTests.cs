@@ -46,6 +46,21 @@ public sealed class DebugSessionPageTests : DebugHarness
         page.WaitForAssertion(() => Assert.Equal("40:00 left", page.Find("[role=timer]").TextContent.Trim()), WaitTimeout);
     }
 
+    [Theory]
+    [InlineData(10, false)]
+    [InlineData(4, true)]
+    public async Task The_last_five_minutes_stand_out(double minutes, bool endingSoon)
+    {
+        var session = await StartAsync("mia", minutes: minutes);
+        await OpenAsync(session.Id, ssh: null);
+        SignInAs("mia");
+
+        var page = RenderInLayout<DebugSessionPage>(("Id", session.Id));
+
+        page.WaitForAssertion(() => Assert.EndsWith("left", page.Find("[role=timer]").TextContent.Trim()), WaitTimeout);
+        Assert.Equal(endingSoon, page.Find("[role=timer]").ClassList.Contains("ending"));
+    }
+
     [Fact]
     public async Task An_ended_session_says_why_keeps_its_terminal_and_offers_a_new_one()
     {

@@ -228,12 +228,7 @@ public sealed class DebugSessionTests : IAsyncLifetime
         using var cancel = new CancellationTokenSource();
         var output = new MemoryJobOutput();
         var run = _executor.RunAsync(job, output, cancel.Token);
-        var deadline = DateTime.UtcNow + TerminalScreen.Patience;
-        while (!output.Log(1).Contains("main-started"))
-        {
-            Assert.True(DateTime.UtcNow < deadline, "The job did not start its main command.");
-            await Task.Delay(20);
-        }
+        await output.WaitForAsync(1, "main-started");
 
         var attach = _sessions.AttachAsync(new AttachRequest(SessionId: 11, JobId: 77, InMinutes(10)), CancellationToken.None);
         var terminal = await _portal.SessionAsync(11);

@@ -78,12 +78,7 @@ public sealed class DockerDebugTests : ContainerDebugFixture
         using var cancel = new CancellationTokenSource();
         var output = new MemoryJobOutput();
         var run = executor.RunAsync(job, output, cancel.Token);
-        var deadline = DateTime.UtcNow + TerminalScreen.Patience;
-        while (!output.Log(2).Contains("main-started"))
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"The job did not start its main command: {output.Log(null)}");
-            await Task.Delay(20);
-        }
+        await output.WaitForAsync(2, "main-started");
 
         var attach = sessions.AttachAsync(
             new AttachRequest(SessionId: 22, JobId: 52, DateTimeOffset.UtcNow.AddMinutes(10).ToUnixTimeMilliseconds()), CancellationToken.None);
@@ -106,12 +101,7 @@ public sealed class DockerDebugTests : ContainerDebugFixture
         var job = Job("", new string('a', 40), 53, "echo main-started; sleep 5; echo main-done", debug: null);
         var output = new MemoryJobOutput();
         var run = executor.RunAsync(job, output, CancellationToken.None);
-        var deadline = DateTime.UtcNow + TerminalScreen.Patience;
-        while (!output.Log(2).Contains("main-started"))
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"The job did not start its main command: {output.Log(null)}");
-            await Task.Delay(20);
-        }
+        await output.WaitForAsync(2, "main-started");
 
         var attach = sessions.AttachAsync(
             new AttachRequest(SessionId: 23, JobId: 53, DateTimeOffset.UtcNow.AddMinutes(10).ToUnixTimeMilliseconds()), CancellationToken.None);

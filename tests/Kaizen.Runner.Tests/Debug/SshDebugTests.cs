@@ -160,12 +160,7 @@ public sealed class SshDebugTests : IAsyncLifetime
         using var cancel = new CancellationTokenSource();
         var output = new MemoryJobOutput();
         var run = _executor.RunAsync(job, output, cancel.Token);
-        var deadline = DateTime.UtcNow + TerminalScreen.Patience;
-        while (!output.Log(0).Contains("main-started"))
-        {
-            Assert.True(DateTime.UtcNow < deadline, "The job did not start its main command.");
-            await Task.Delay(20);
-        }
+        await output.WaitForAsync(0, "main-started");
 
         var attach = _sessions.AttachAsync(
             new AttachRequest(SessionId: 28, JobId: 78, DateTimeOffset.UtcNow.AddMinutes(10).ToUnixTimeMilliseconds(), [alice.PublicKey]),

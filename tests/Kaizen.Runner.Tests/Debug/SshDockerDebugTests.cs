@@ -80,12 +80,7 @@ public sealed class SshDockerDebugTests : ContainerDebugFixture
         var job = Job(55, "echo main-started; until [ -e stop ]; do sleep 0.1; done; echo main-done", debug: null);
         var output = new MemoryJobOutput();
         var run = executor.RunAsync(job, output, CancellationToken.None);
-        var deadline = DateTime.UtcNow + TerminalScreen.Patience;
-        while (!output.Log(1).Contains("main-started"))
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"The job did not start its main command: {output.Log(null)}");
-            await Task.Delay(20);
-        }
+        await output.WaitForAsync(1, "main-started");
 
         var attach = sessions.AttachAsync(
             new AttachRequest(32, 55, DateTimeOffset.UtcNow.AddMinutes(10).ToUnixTimeMilliseconds(), [alice.PublicKey]), CancellationToken.None);

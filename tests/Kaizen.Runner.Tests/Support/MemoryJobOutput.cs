@@ -44,6 +44,17 @@ public sealed class MemoryJobOutput : IJobOutput
         }
     }
 
+    /// <summary>Waits (up to 30 s) until command <paramref name="commandIndex"/> has printed <paramref name="text"/>.</summary>
+    public async Task WaitForAsync(int commandIndex, string text)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!Log(commandIndex).Contains(text, StringComparison.Ordinal))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"Command {commandIndex} did not print '{text}'. The job's log: {Log(null)}");
+            await Task.Delay(20);
+        }
+    }
+
     /// <summary>Each command's last event kind and exit code, e.g. "0:Finished:0".</summary>
     public IReadOnlyList<string> Summary()
     {

@@ -76,7 +76,14 @@ internal sealed partial class KaizenForwarder : IAsyncDisposable
 
         foreach (var process in _running.Values)
         {
-            await ProcessTree.KillGroupAsync(process).ConfigureAwait(false);
+            try
+            {
+                await ProcessTree.KillGroupAsync(process).ConfigureAwait(false);
+            }
+            catch (InvalidOperationException)
+            {
+                // It exited meanwhile and its Exited handler disposed it: nothing of it is left to stop.
+            }
         }
 
         _reader.Join(TimeSpan.FromSeconds(2));

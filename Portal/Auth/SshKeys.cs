@@ -27,6 +27,17 @@ public sealed class SshKeys(Database db)
         "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com",
     ];
 
+    /// <summary>The saved key lines of a user (checked when saved), as a runner's authorized keys need them.</summary>
+    public async Task<IReadOnlyList<string>> LinesAsync(long userId, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return StoredLines(await c.ExecuteScalarAsync<string?>(SshKeySql.Get, new { Id = userId }));
+    }
+
+    /// <summary>The lines of a user's saved keys (the users.ssh_keys column).</summary>
+    public static IReadOnlyList<string> StoredLines(string? stored) =>
+        (stored ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
     public async Task<IReadOnlyList<SshKeyInfo>> ListAsync(long userId, CancellationToken ct = default)
     {
         await using var c = await db.OpenAsync(ct);

@@ -10,7 +10,7 @@ namespace Kaizen.Portal.Debug;
 /// </summary>
 public sealed class DebugDispatch(
     DebugSessionStore store, DebugSessionService sessions, RunnerStore runners, JobEnvironmentProvider environments,
-    TimeProvider time, ILogger<DebugDispatch> logger)
+    Auth.SshKeys sshKeys, TimeProvider time, ILogger<DebugDispatch> logger)
 {
     private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
 
@@ -51,7 +51,7 @@ public sealed class DebugDispatch(
             };
             // Decided when the session started (admins only, never a fork's build); checked again against the build.
             var secrets = session.WithSecrets && !origin.FromFork ? job.Secrets : [];
-            var keys = await store.SshKeysAsync(session.UserId, ct);
+            var keys = await sshKeys.LinesAsync(session.UserId, ct);
             // `kaizen artifact pull` and `kaizen cache restore` work as in the job; pushing and storing are refused.
             var token = Auth.Tokens.New("kzj_");
             await store.SetTokenAsync(session.Id, Auth.Tokens.Hash(token), ct);

@@ -36,7 +36,7 @@ public sealed class DebugSessionStore(Database db)
     public async Task<IReadOnlyList<DebugSessionRow>> NotEndedAsync(CancellationToken ct = default)
     {
         await using var c = await db.OpenAsync(ct);
-        return (await c.QueryAsync<DebugSessionRow>(DebugSql.NotEnded, new { Ended = DebugStates.Ended })).AsList();
+        return (await c.QueryAsync<DebugSessionRow>(DebugSql.NotEnded)).AsList();
     }
 
     /// <summary>Takes the oldest queued debug session a runner offering <paramref name="docker"/> can set up; null when none.
@@ -66,7 +66,7 @@ public sealed class DebugSessionStore(Database db)
             {
                 session.Id, RunnerId = runnerId, Now = now, ExpiresAt = expires, Queued = DebugStates.Queued, Starting = DebugStates.Starting,
             });
-            if (changed == 1) taken.Add(new AttachRequest(session.Id, session.JobId, expires, SshKeysOf(session.SshKeys)));
+            if (changed == 1) taken.Add(new AttachRequest(session.Id, session.JobId, expires, Auth.SshKeys.StoredLines(session.SshKeys)));
         }
         return taken;
     }
@@ -84,16 +84,6 @@ public sealed class DebugSessionStore(Database db)
         await using var c = await db.OpenAsync(ct);
         return await c.ExecuteScalarAsync<long>(DebugSql.CountQueued, new { Kind = kind, Queued = DebugStates.Queued }) > 0;
     }
-
-    /// <summary>The OpenSSH public keys of a session's user (one per line in their profile).</summary>
-    public async Task<IReadOnlyList<string>> SshKeysAsync(long userId, CancellationToken ct = default)
-    {
-        await using var c = await db.OpenAsync(ct);
-        return SshKeysOf(await c.ExecuteScalarAsync<string?>(DebugSql.SshKeys, new { Id = userId }));
-    }
-
-    internal static IReadOnlyList<string> SshKeysOf(string? text) =>
-        (text ?? "").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     /// <summary>The shell is open: the session's time counts from now (the first time). False when it had ended meanwhile.</summary>
     public async Task<bool> MarkOpenAsync(long id, long now, string? sshCommand, CancellationToken ct = default)
@@ -141,7 +131,9 @@ internal static class DebugSql
     public const string OpenForJob =
         "SELECT " + Columns + " WHERE ds.job_id = @JobId AND ds.user_id = @UserId AND ds.status <> @Ended ORDER BY ds.id DESC";
 
-    public const string NotEnded = "SELECT " + Columns + " WHERE ds.status <> @Ended ORDER BY ds.id";
+    // Read every second by the reaper: the states are listed so the status index finds them among all ended sessions.
+    public const string NotEnded =
+        "SELECT " + Columns + " WHERE ds.status IN ('" + DebugStates.Queued + "', '" + DebugStates.Starting + "', '" + DebugStates.Open + "') ORDER BY ds.id";
 
     public static readonly SqlText Claim = new(
         "UPDATE debug_sessions SET status = @Starting, runner_id = @RunnerId, started_at = @Now WHERE id = (" +
@@ -159,8 +151,6 @@ internal static class DebugSql
     public const string Take =
         "UPDATE debug_sessions SET status = @Starting, runner_id = @RunnerId, started_at = @Now, expires_at = @ExpiresAt " +
         "WHERE id = @Id AND status = @Queued";
-
-    public const string SshKeys = "SELECT ssh_keys FROM users WHERE id = @Id";
 
     public const string SetToken = "UPDATE debug_sessions SET token_hash = @Hash WHERE id = @Id";
 

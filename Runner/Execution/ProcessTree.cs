@@ -100,68 +100,20 @@ public static partial class ProcessTree
     /// Whether group <paramref name="pgid"/> still has a member that is not a zombie. Zombies count for kill(2) but
     /// cannot do anything; where PID 1 does not reap orphans (some containers) they never go away.
     /// </summary>
-    public static bool HasLiveMembers(int pgid)
-    {
-        if (!GroupExists(pgid))
-        {
-            return false;
-        }
-
-        Span<Range> parts = stackalloc Range[4];
-        foreach (var directory in Directory.EnumerateDirectories("/proc"))
-        {
-            var name = Path.GetFileName(directory.AsSpan());
-            if (name.Length == 0 || !char.IsAsciiDigit(name[0]))
-            {
-                continue;
-            }
-
-            string stat;
-            try
-            {
-                stat = File.ReadAllText(Path.Combine(directory, "stat"));
-            }
-            catch (IOException)
-            {
-                continue; // exited while we looked
-            }
-            catch (UnauthorizedAccessException)
-            {
-                continue;
-            }
-
-            // "pid (comm) state ppid pgrp ...": comm may contain spaces and parentheses, so parse after the last ')'.
-            var fields = stat.AsSpan(stat.LastIndexOf(')') + 1).Trim();
-            if (fields.Split(parts, ' ') < 4)
-            {
-                continue;
-            }
-
-            var state = fields[parts[0]];
-            if (int.TryParse(fields[parts[2]], out var group) && group == pgid && !state.SequenceEqual("Z"))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    public static bool HasLiveMembers(int pgid) =>
+        GroupExists(pgid) && LiveProcesses().Any(p => p.Group == pgid);
 
     /// <summary>The live (not zombie) processes of session <paramref name="sid"/>: a terminal's shell and everything it
     /// started, whatever process group job control put each in.</summary>
-    public static IReadOnlyList<int> SessionMembers(int sid)
-    {
-        var members = new List<int>();
-        if (sid <= 1)
-        {
-            return members;
-        }
+    public static IReadOnlyList<int> SessionMembers(int sid) =>
+        sid <= 1 ? [] : [.. LiveProcesses().Where(p => p.Session == sid).Select(p => p.Pid)];
 
-        Span<Range> parts = stackalloc Range[5];
+    /// <summary>Every process that is not a zombie, with its process group and session, read from <c>/proc/PID/stat</c>.</summary>
+    private static IEnumerable<(int Pid, int Group, int Session)> LiveProcesses()
+    {
         foreach (var directory in Directory.EnumerateDirectories("/proc"))
         {
-            var name = Path.GetFileName(directory);
-            if (name.Length == 0 || !char.IsAsciiDigit(name[0]))
+            if (!int.TryParse(Path.GetFileName(directory), out var pid))
             {
                 continue;
             }
@@ -173,19 +125,17 @@ public static partial class ProcessTree
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                continue;
+                continue; // exited while we looked
             }
 
-            // "pid (comm) state ppid pgrp session ...", parsed after the last ')' as in HasLiveMembers.
-            var fields = stat.AsSpan(stat.LastIndexOf(')') + 1).Trim();
-            if (fields.Split(parts, ' ') >= 5 && !fields[parts[0]].SequenceEqual("Z")
-                && int.TryParse(fields[parts[3]], out var session) && session == sid)
+            // "pid (comm) state ppid pgrp session ...": comm may contain spaces and parentheses, so parse after the last ')'.
+            var fields = stat[(stat.LastIndexOf(')') + 1)..].Trim().Split(' ');
+            if (fields.Length >= 4 && fields[0] != "Z"
+                && int.TryParse(fields[2], out var group) && int.TryParse(fields[3], out var session))
             {
-                members.Add(int.Parse(name, System.Globalization.CultureInfo.InvariantCulture));
+                yield return (pid, group, session);
             }
         }
-
-        return members;
     }
 
     private static async Task WaitAsync(Func<bool> done, TimeSpan timeout)

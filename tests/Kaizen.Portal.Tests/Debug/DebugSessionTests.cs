@@ -7,9 +7,7 @@ using Kaizen.Portal.Builds;
 using Kaizen.Portal.Debug;
 using Kaizen.Portal.Projects;
 using Kaizen.Portal.Tests.Integration;
-using Kaizen.Runner.Agent;
 using Kaizen.Runner.Tests.Support;
-using Microsoft.Extensions.Logging;
 
 namespace Kaizen.Portal.Tests.Debug;
 
@@ -293,18 +291,7 @@ public sealed class DebugSessionTests : OneCommitRepository
         using var work = new TempDirectory();
         var port = PortalHost.FreePort();
         var portal = await PortalHost.StartAsync(embeddedSlots: 0, dataDirectory: data.Path, port: port);
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(100) };
-        using var loggers = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Error));
-        var agent = new RunnerAgent(new RunnerOptions
-        {
-            PortalUrl = portal.BaseUrl,
-            RegistrationToken = PortalHost.RegistrationToken,
-            Name = "outside",
-            WorkDirectory = work.Path,
-            HeartbeatInterval = TimeSpan.FromMilliseconds(500),
-        }, http, loggers);
-        using var stop = new CancellationTokenSource();
-        var running = Task.Run(() => agent.RunAsync(stop.Token));
+        await using var runner = OwnRunner.Start(portal.BaseUrl, "outside", work.Path);
         try
         {
             var (_, jobId) = await FailedJobAsync(portal);
@@ -332,8 +319,7 @@ public sealed class DebugSessionTests : OneCommitRepository
         }
         finally
         {
-            await stop.CancelAsync();
-            await running.WaitAsync(TimeSpan.FromSeconds(30));
+            await runner.StopAsync();
             await portal.DisposeAsync();
         }
     }

@@ -4,9 +4,7 @@ using Kaizen.Portal.Api;
 using Kaizen.Portal.Builds;
 using Kaizen.Portal.Debug;
 using Kaizen.Portal.Tests.Integration;
-using Kaizen.Runner.Agent;
 using Kaizen.Runner.Tests.Support;
-using Microsoft.Extensions.Logging;
 
 namespace Kaizen.Portal.Tests.Debug;
 
@@ -14,29 +12,14 @@ namespace Kaizen.Portal.Tests.Debug;
 /// daemon: only a runner with Docker takes it, and the shell is in the job's container with its service reachable.</summary>
 public sealed class DockerDebugSessionTests : PortalWithRepository
 {
-    private readonly List<CancellationTokenSource> _stops = [];
-    private readonly List<Task> _running = [];
+    private readonly List<OwnRunner> _runners = [];
 
     public DockerDebugSessionTests() : base(embeddedSlots: 0)
     {
     }
 
-    private void StartRunner(string name, bool docker)
-    {
-        var http = new HttpClient { Timeout = TimeSpan.FromSeconds(100) };
-        var agent = new RunnerAgent(new RunnerOptions
-        {
-            PortalUrl = _portal.BaseUrl,
-            RegistrationToken = PortalHost.RegistrationToken,
-            Name = name,
-            WorkDirectory = Path.Combine(_portal.DataDirectory, "runners", name),
-            HeartbeatInterval = TimeSpan.FromMilliseconds(500),
-            DisableDocker = !docker,
-        }, http, LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning)));
-        _stops.Add(new CancellationTokenSource());
-        var stop = _stops[^1].Token;
-        _running.Add(Task.Run(() => agent.RunAsync(stop)));
-    }
+    private void StartRunner(string name, bool docker) =>
+        _runners.Add(OwnRunner.Start(_portal.BaseUrl, name, Path.Combine(_portal.DataDirectory, "runners", name), docker));
 
     [SkippableFact]
     public async Task A_container_jobs_session_waits_for_a_docker_runner_and_opens_in_its_container_next_to_its_service()
@@ -62,8 +45,7 @@ public sealed class DockerDebugSessionTests : PortalWithRepository
         {
             var failed = await _portal.WaitForBuildAsync(await _portal.StartBuildAsync(slug), timeoutSeconds: 90);
             Assert.Equal(Status.Failed, failed.Status);
-            await _stops[0].CancelAsync();
-            await _running[0].WaitAsync(TimeSpan.FromSeconds(60));
+            await _runners[0].StopAsync();
             StartRunner("shell-only", docker: false);
 
             // Act: the shell-only runner leaves the session queued; a Docker runner takes it.
@@ -89,8 +71,7 @@ public sealed class DockerDebugSessionTests : PortalWithRepository
         }
         finally
         {
-            foreach (var stop in _stops) await stop.CancelAsync();
-            await Task.WhenAll(_running).WaitAsync(TimeSpan.FromSeconds(60));
+            foreach (var runner in _runners) await runner.DisposeAsync();
         }
     }
 }

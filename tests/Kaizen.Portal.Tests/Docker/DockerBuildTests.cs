@@ -4,7 +4,6 @@ using Kaizen.Portal.Tests.Integration;
 using Kaizen.Runner.Agent;
 using Kaizen.Runner.Execution.Docker;
 using Kaizen.Runner.Tests.Support;
-using Microsoft.Extensions.Logging;
 
 namespace Kaizen.Portal.Tests.Docker;
 
@@ -17,25 +16,11 @@ public sealed class DockerBuildTests : PortalWithRepository
 
     private RunnerAgent StartRunner(string name, bool docker, PullPolicy policy = PullPolicy.IfMissing)
     {
-        var http = new HttpClient { Timeout = TimeSpan.FromSeconds(100) };
-        var agent = new RunnerAgent(new RunnerOptions
-        {
-            PortalUrl = _portal.BaseUrl,
-            RegistrationToken = PortalHost.RegistrationToken,
-            Name = name,
-            WorkDirectory = Path.Combine(_portal.DataDirectory, "runners", name),
-            HeartbeatInterval = TimeSpan.FromMilliseconds(500),
-            DisableDocker = !docker,
-            Docker = new DockerOptions { PullPolicy = policy },
-        }, http, LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning)));
-        _stops.Add(new CancellationTokenSource());
-        var stop = _stops[^1].Token;
-        _running.Add(Task.Run(() => agent.RunAsync(stop)));
-        return agent;
+        _runners.Add(OwnRunner.Start(_portal.BaseUrl, name, Path.Combine(_portal.DataDirectory, "runners", name), docker, policy));
+        return _runners[^1].Agent;
     }
 
-    private readonly List<CancellationTokenSource> _stops = [];
-    private readonly List<Task> _running = [];
+    private readonly List<OwnRunner> _runners = [];
 
     [SkippableFact]
     public async Task A_job_with_an_image_waits_for_a_docker_runner_then_runs_in_its_container_next_to_its_service()
@@ -89,8 +74,7 @@ public sealed class DockerBuildTests : PortalWithRepository
         finally
         {
             // The runners remove their warm containers as they stop.
-            foreach (var stop in _stops) await stop.CancelAsync();
-            await Task.WhenAll(_running).WaitAsync(TimeSpan.FromSeconds(60));
+            foreach (var runner in _runners) await runner.DisposeAsync();
         }
     }
 
@@ -123,8 +107,7 @@ public sealed class DockerBuildTests : PortalWithRepository
         }
         finally
         {
-            foreach (var stop in _stops) await stop.CancelAsync();
-            await Task.WhenAll(_running).WaitAsync(TimeSpan.FromSeconds(60));
+            foreach (var runner in _runners) await runner.DisposeAsync();
         }
     }
 

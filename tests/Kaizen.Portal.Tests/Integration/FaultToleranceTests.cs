@@ -3,10 +3,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using Kaizen.Portal.Builds;
-using Kaizen.Runner.Agent;
 using Kaizen.Runner.Protocol;
 using Kaizen.Runner.Tests.Support;
-using Microsoft.Extensions.Logging;
 
 namespace Kaizen.Portal.Tests.Integration;
 
@@ -121,18 +119,7 @@ public sealed class FaultToleranceTests : OneCommitRepository
         // A short lease that runs out while the portal is down: the restarted portal must give the runner time to return.
         const int lease = 5; // long enough that a loaded machine still renews it in time once the portal is back
         var portal = await PortalHost.StartAsync(embeddedSlots: 0, dataDirectory: data.Path, port: port, leaseSeconds: lease);
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(100) };
-        using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(LogLevel.Error));
-        var agent = new RunnerAgent(new RunnerOptions
-        {
-            PortalUrl = portal.BaseUrl,
-            RegistrationToken = PortalHost.RegistrationToken,
-            Name = "survivor",
-            WorkDirectory = work.Path,
-            HeartbeatInterval = TimeSpan.FromMilliseconds(500),
-        }, http, loggers);
-        using var stop = new CancellationTokenSource();
-        var running = Task.Run(() => agent.RunAsync(stop.Token));
+        await using var runner = OwnRunner.Start(portal.BaseUrl, "survivor", work.Path);
         try
         {
             var slug = await portal.CreateProjectAsync("Restart App", _repo.Path, OneJob("echo started; sleep 6; echo finished"));
@@ -152,8 +139,7 @@ public sealed class FaultToleranceTests : OneCommitRepository
         }
         finally
         {
-            await stop.CancelAsync();
-            await running.WaitAsync(TimeSpan.FromSeconds(30));
+            await runner.StopAsync();
             await portal.DisposeAsync();
         }
     }

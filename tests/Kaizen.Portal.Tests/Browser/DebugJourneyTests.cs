@@ -58,8 +58,11 @@ public sealed class DebugJourneyTests : IAsyncLifetime
         await Assertions.Expect(terminal).ToContainTextAsync("exit=1");
 
         // Ctrl-C stops a command and the shell lives on.
-        await page.Keyboard.TypeAsync("sleep 600");
+        // Only once the sleep runs: a Ctrl-C typed while bash still starts the line can reach bash instead of it.
+        await page.Keyboard.TypeAsync("echo \"sleeping-$((1+1))\"; sleep 600");
         await page.Keyboard.PressAsync("Enter");
+        await Assertions.Expect(terminal).ToContainTextAsync("sleeping-2");
+        await page.WaitForTimeoutAsync(300);
         await page.Keyboard.PressAsync("Control+c");
         await page.Keyboard.TypeAsync("echo after-interrupt-$((40+2))");
         await page.Keyboard.PressAsync("Enter");

@@ -135,6 +135,11 @@ public sealed class EmbeddedRunnerOptions
     /// <summary>Offer the Docker executor when a Docker daemon answers at start (false: shell only).</summary>
     public bool Docker { get; set; } = true;
 
+    /// <summary>Run jobs in a sandbox (bubblewrap) that shows them only their own workspace (default). False runs them as
+    /// the portal's own user, able to read the portal's data: for trusted, private use only; the portal then sends the
+    /// embedded runner no jobs of public projects or forks.</summary>
+    public bool Sandbox { get; set; } = true;
+
     /// <summary>When images are pulled: <c>if-missing</c> (default), <c>always</c> or <c>never</c>.</summary>
     public string PullPolicy { get; set; } = "if-missing";
 

@@ -7,7 +7,7 @@ const string Usage = """
                          [--work <directory>] [--label <label>]...
                          [--no-docker] [--pull-policy if-missing|always|never] [--pre-pull <image>]...
                          [--image-budget-mb <n>] [--registry-mirror <host:port>] [--service-ready-timeout <seconds>]
-                         [--ssh-port <port>] [--ssh-host <name>]
+                         [--ssh-port <port>] [--ssh-host <name>] [--no-sandbox]
 
       --portal              The portal's base URL, e.g. http://ci.example.com:5000
       --registration-token  The portal's Kaizen:Runners:RegistrationToken (needed the first time only;
@@ -27,6 +27,8 @@ const string Usage = """
                             OpenSSH sshd (apt-get install openssh-server) and lets in the keys in users' profiles
       --ssh-host            The host name people reach this runner by, shown in the ssh command
                             (default: the machine name)
+      --no-sandbox          Run jobs as this runner's user instead of in a bubblewrap sandbox; for trusted,
+                            private projects only (the portal then sends no jobs of public projects or forks)
     """;
 
 string? portal = null, token = null, name = null, work = null, sshHost = null;
@@ -36,6 +38,7 @@ var labels = new List<string>();
 var prePull = new List<string>();
 var docker = new Kaizen.Runner.Execution.Docker.DockerOptions();
 var noDocker = false;
+var noSandbox = false;
 for (var i = 0; i < args.Length; i++)
 {
     string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
@@ -50,6 +53,7 @@ for (var i = 0; i < args.Length; i++)
             case "--work": work = Next(); break;
             case "--label": labels.Add(Next()); break;
             case "--no-docker": noDocker = true; break;
+            case "--no-sandbox": noSandbox = true; break;
             case "--pull-policy":
                 docker = docker with { PullPolicy = Next() switch
                 {
@@ -101,6 +105,7 @@ var options = new RunnerOptions
     Labels = labels,
     Docker = docker with { PrePull = prePull },
     DisableDocker = noDocker,
+    NoSandbox = noSandbox,
     SshPort = sshPort,
     SshHost = sshHost ?? Environment.MachineName,
 };

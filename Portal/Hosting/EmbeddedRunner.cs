@@ -49,6 +49,9 @@ public sealed class EmbeddedRunner(
             WorkDirectory = workDirectory,
             HeartbeatInterval = TimeSpan.FromSeconds(kaizen.Runners.HeartbeatSeconds),
             DisableDocker = !kaizen.Runners.Embedded.Docker,
+            NoSandbox = !kaizen.Runners.Embedded.Sandbox,
+            // Jobs never see the portal's data (database, key ring, artifacts) or its files, wherever they are.
+            HiddenPaths = [kaizen.ResolveDataDirectory(), AppContext.BaseDirectory, Environment.CurrentDirectory],
             SshPort = kaizen.Runners.Embedded.SshPort,
             SshHost = kaizen.Runners.Embedded.SshHost is { Length: > 0 } sshHost ? sshHost : Environment.MachineName,
             Docker = new Kaizen.Runner.Execution.Docker.DockerOptions

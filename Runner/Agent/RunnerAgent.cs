@@ -27,11 +27,18 @@ public sealed class RunnerAgent(RunnerOptions options, HttpClient http, ILoggerF
     /// <summary>Jobs running now (for status pages and tests).</summary>
     public IReadOnlyCollection<long> RunningJobs => _running.Keys.ToList();
 
+    /// <summary>The job sandbox jobs run in (null: none; see <see cref="RunnerOptions.NoSandbox"/>).</summary>
+    public Execution.Sandbox.JobSandbox? Sandbox { get; private set; }
+
+    /// <summary>What the runner tells the portal about its sandbox: <c>bubblewrap</c> or <c>none</c>.</summary>
+    public string SandboxKind => Sandbox is null ? Execution.Sandbox.JobSandbox.NoneKind : Execution.Sandbox.JobSandbox.Kind;
+
     public async Task RunAsync(CancellationToken ct)
     {
         Directory.CreateDirectory(options.WorkDirectory);
-        await EnsureRegisteredAsync(forceNew: false, ct);
         var work = Path.GetFullPath(options.WorkDirectory);
+        Sandbox = CreateSandbox(work);
+        await EnsureRegisteredAsync(forceNew: false, ct);
         var functions = new KaizenFunctions(work, options.CacheDirectory, options.ToolsDirectory, options.CacheMaxMegabytes)
         {
             PortalUrl = options.PortalUrl,
@@ -41,6 +48,7 @@ public sealed class RunnerAgent(RunnerOptions options, HttpClient http, ILoggerF
         {
             Reports = new PortalReportUploader(_client),
             Docker = docker,
+            Sandbox = Sandbox,
         };
         await using var ssh = options.SshPort is { } sshPort
             ? await SshServer.TryStartAsync(work, sshPort, options.SshHost, _logger, ct)
@@ -61,6 +69,32 @@ public sealed class RunnerAgent(RunnerOptions options, HttpClient http, ILoggerF
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
         }
+    }
+
+    /// <summary>The job sandbox, or null with the reason in the log: jobs then run as the runner's user, and the portal
+    /// keeps public projects' and forks' jobs from this runner.</summary>
+    private Execution.Sandbox.JobSandbox? CreateSandbox(string work)
+    {
+        if (options.NoSandbox)
+        {
+            _logger.LogWarning(
+                "Job sandbox off (no-sandbox): jobs run as this runner's user and can read what it can read. Use this for trusted, private projects only; the portal sends this runner no jobs of public projects or forks.");
+            return null;
+        }
+
+        var (sandbox, problem) = Execution.Sandbox.JobSandbox.Create(work, options.HiddenPaths);
+        if (sandbox is null)
+        {
+            _logger.LogWarning(
+                "No job sandbox: {Problem}. Jobs run as this runner's user; the portal sends this runner no jobs of public projects or forks. Install bubblewrap, or start with --no-sandbox to say this is intended.",
+                problem);
+        }
+        else
+        {
+            _logger.LogInformation("Jobs run in a bubblewrap sandbox: own workspace, own processes, clean environment, user {User}.", Execution.Sandbox.JobSandbox.UserName);
+        }
+
+        return sandbox;
     }
 
     /// <summary>The executors this runner offers in its claims (for status pages and tests).</summary>

@@ -36,6 +36,17 @@ public sealed class RunnerOptions
     /// <summary>Never offer the Docker executor, even when a daemon answers.</summary>
     public bool DisableDocker { get; init; }
 
+    /// <summary>
+    /// Run jobs without a sandbox, as the runner's own user (for trusted, private use only). Without a sandbox, whether
+    /// turned off here or not available (no bubblewrap, no user namespaces), the portal sends this runner no jobs of
+    /// public projects or of fork pull requests.
+    /// </summary>
+    public bool NoSandbox { get; init; }
+
+    /// <summary>Folders no job may see even where they lie inside a system folder a sandbox shows (the portal's data
+    /// and content folders for the embedded runner). The work directory is always hidden.</summary>
+    public IReadOnlyList<string> HiddenPaths { get; init; } = [];
+
     /// <summary>Offer SSH into debug sessions on this port (an sshd of the runner's own, OpenSSH's; null: no SSH). A user's
     /// public keys from their profile let them in to their sessions; if sshd is missing the runner goes on without SSH.</summary>
     public int? SshPort { get; init; }

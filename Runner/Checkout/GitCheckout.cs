@@ -82,8 +82,8 @@ public sealed class GitCheckout
 
         try
         {
-            DeleteWorkspace(workspace);
-            Directory.CreateDirectory(workspace);
+            // Emptied rather than replaced: a job's sandbox may already show this folder (it binds the folder itself).
+            EmptyWorkspace(workspace);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -112,6 +112,23 @@ public sealed class GitCheckout
         var error = await EnsureCommitAsync(mirror, gitUrl, commitSha, log, cancellationToken).ConfigureAwait(false)
             ?? await PopulateWorkspaceAsync(mirror, gitUrl, commitSha, workspace, log, cancellationToken).ConfigureAwait(false);
         return error is null ? new CheckoutResult(workspace, null) : new CheckoutResult(null, error);
+    }
+
+    /// <summary>Makes <paramref name="workspace"/> an empty folder, keeping the folder itself when it exists.</summary>
+    public static void EmptyWorkspace(string workspace)
+    {
+        var folder = Directory.CreateDirectory(workspace);
+        foreach (var entry in folder.EnumerateFileSystemInfos())
+        {
+            if (entry is DirectoryInfo { LinkTarget: null } directory)
+            {
+                DeleteWorkspace(directory.FullName);
+            }
+            else
+            {
+                entry.Delete();
+            }
+        }
     }
 
     /// <summary>Deletes a workspace; best effort (a job may leave read-only files or processes behind).</summary>

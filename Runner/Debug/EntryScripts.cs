@@ -2,6 +2,7 @@ using System.Collections;
 using System.Text;
 using System.Text.RegularExpressions;
 using Kaizen.Runner.Execution;
+using Kaizen.Runner.Execution.Sandbox;
 
 namespace Kaizen.Runner.Debug;
 
@@ -11,20 +12,17 @@ namespace Kaizen.Runner.Debug;
 /// </summary>
 public static partial class EntryScripts
 {
-    /// <summary>A shell on the host: the runner's variables, then the job's (as <see cref="HostTerminal"/> gets them).</summary>
-    public static string Host(string workspace, IReadOnlyDictionary<string, string> environment, string rcFile, string tag)
+    /// <summary>A shell on the host with the job's variables over a clean base (as <see cref="HostTerminal"/> gets them);
+    /// in the job's sandbox when <paramref name="sandbox"/> wraps the command line.</summary>
+    public static string Host(
+        string workspace, IReadOnlyDictionary<string, string> environment, string rcFile, string tag,
+        Func<IReadOnlyList<string>, IReadOnlyList<string>>? sandbox = null)
     {
         ArgumentNullException.ThrowIfNull(environment);
-        var variables = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (DictionaryEntry entry in Environment.GetEnvironmentVariables())
-        {
-            // The login's own SSH_* variables and terminal stay as sshd set them.
-            if (entry.Key is string name && !name.StartsWith("SSH_", StringComparison.Ordinal) && name is not ("TERM" or "KAIZEN_PTS"))
-            {
-                variables[name] = entry.Value as string ?? "";
-            }
-        }
+        var variables = sandbox is null ? JobSandbox.HostEnvironment() : JobSandbox.BaseEnvironment();
 
+        // The login's own terminal stays as sshd set it.
+        variables.Remove("TERM");
         foreach (var (name, value) in environment)
         {
             variables[name] = value;
@@ -34,8 +32,16 @@ public static partial class EntryScripts
         var q = JobExecutor.ShellQuote;
         var script = Header(tag);
         Export(script, variables);
-        script.Append("cd -- ").Append(q(workspace)).Append(" || exit 1\n");
-        script.Append("exec bash --rcfile ").Append(q(rcFile)).Append(" -i\n");
+        if (sandbox is null)
+        {
+            script.Append("cd -- ").Append(q(workspace)).Append(" || exit 1\n");
+            script.Append("exec bash --rcfile ").Append(q(rcFile)).Append(" -i\n");
+        }
+        else
+        {
+            script.Append("exec ").Append(string.Join(' ', sandbox(["bash", "--rcfile", rcFile, "-i"]).Select(q))).Append('\n');
+        }
+
         return script.ToString();
     }
 

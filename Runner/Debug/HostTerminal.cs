@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using Kaizen.Runner.Execution;
+using Kaizen.Runner.Execution.Sandbox;
 
 namespace Kaizen.Runner.Debug;
 
@@ -47,8 +48,11 @@ public sealed class HostTerminal : ITerminal
     public int ProcessId => _process.Id;
 
     /// <summary>Opens a PTY at <paramref name="size"/> and starts <c>bash --rcfile RC -i</c> on it in <paramref name="workingDirectory"/>
-    /// with <paramref name="environment"/> over the runner's own, plus <c>TERM=xterm-256color</c> and <c>COLORTERM=truecolor</c>.</summary>
-    public static HostTerminal Start(string workingDirectory, IReadOnlyDictionary<string, string> environment, string rcFile, TerminalSize size)
+    /// with <paramref name="environment"/> over a clean base (as a job's shell gets it), plus <c>TERM=xterm-256color</c> and
+    /// <c>COLORTERM=truecolor</c>; in the job's sandbox when <paramref name="sandbox"/> wraps the command line.</summary>
+    public static HostTerminal Start(
+        string workingDirectory, IReadOnlyDictionary<string, string> environment, string rcFile, TerminalSize size,
+        Func<IReadOnlyList<string>, IReadOnlyList<string>>? sandbox = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(workingDirectory);
         ArgumentNullException.ThrowIfNull(environment);
@@ -77,21 +81,19 @@ public sealed class HostTerminal : ITerminal
             Resize(master, size);
             var startInfo = new ProcessStartInfo("/bin/sh")
             {
-                WorkingDirectory = workingDirectory,
+                WorkingDirectory = sandbox is null ? workingDirectory : "/",
                 UseShellExecute = false,
                 RedirectStandardInput = true,
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
             };
-            foreach (var argument in new[] { "-c", Launcher, "sh", "bash", "--rcfile", rcFile, "-i" })
+            IReadOnlyList<string> shell = ["bash", "--rcfile", rcFile, "-i"];
+            foreach (var argument in (string[])["-c", Launcher, "sh", .. sandbox is null ? shell : sandbox(shell)])
             {
                 startInfo.ArgumentList.Add(argument);
             }
 
-            foreach (var (key, value) in environment)
-            {
-                startInfo.Environment[key] = value;
-            }
+            JobSandbox.SetEnvironment(startInfo, environment, sandboxed: sandbox is not null);
 
             startInfo.Environment["TERM"] = "xterm-256color";
             startInfo.Environment["COLORTERM"] = "truecolor";

@@ -45,15 +45,21 @@ public sealed class BashSession : IShellSession
 
     public bool IsAlive => !_ended;
 
-    /// <summary>Starts bash in <paramref name="workingDirectory"/> with <paramref name="environment"/> merged over the runner's.</summary>
-    public static BashSession Start(string workingDirectory, IReadOnlyDictionary<string, string> environment)
+    /// <summary>
+    /// Starts bash in <paramref name="workingDirectory"/> with <paramref name="environment"/> over a clean base (the
+    /// runner's PATH, HOME, locale and terminal type; never the rest of the runner's environment, which may hold the
+    /// portal's settings). <paramref name="sandbox"/> wraps the command line in a job sandbox (see
+    /// <see cref="Sandbox.JobSandbox.Wrap"/>); its environment base then is the sandbox's.
+    /// </summary>
+    public static BashSession Start(
+        string workingDirectory, IReadOnlyDictionary<string, string> environment, Func<IReadOnlyList<string>, IReadOnlyList<string>>? sandbox = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(workingDirectory);
         ArgumentNullException.ThrowIfNull(environment);
 
         var startInfo = new ProcessStartInfo
         {
-            WorkingDirectory = workingDirectory,
+            WorkingDirectory = sandbox is null ? workingDirectory : "/",
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -61,11 +67,9 @@ public sealed class BashSession : IShellSession
         };
         // .NET ignores SIGPIPE and children inherit that, and bash cannot undo an ignore it started with: restore the
         // default so that, as in a terminal, `yes | head` ends quietly and `while :; do echo; done | head` ends at all.
-        ProcessTree.UseNewProcessGroup(startInfo, "env", ["--default-signal=PIPE", "bash", "--noprofile", "--norc"]);
-        foreach (var (name, value) in environment)
-        {
-            startInfo.Environment[name] = value;
-        }
+        IReadOnlyList<string> bash = ["bash", "--noprofile", "--norc"];
+        ProcessTree.UseNewProcessGroup(startInfo, "env", ["--default-signal=PIPE", .. sandbox is null ? bash : sandbox(bash)]);
+        Sandbox.JobSandbox.SetEnvironment(startInfo, environment, sandboxed: sandbox is not null);
 
         var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
         process.Start();

@@ -4,6 +4,8 @@ using System.Globalization;
 using System.Text;
 using Kaizen.Runner.Checkout;
 using Kaizen.Runner.Protocol;
+using ForwardingSandbox = Kaizen.Runner.Execution.Docker.ForwardingSandbox;
+using KaizenForwarder = Kaizen.Runner.Execution.Docker.KaizenForwarder;
 
 namespace Kaizen.Runner.Execution;
 
@@ -44,6 +46,14 @@ public sealed class JobExecutor
 
     /// <summary>Uploads the job's declared report files after the epilogue (null: reports are not collected).</summary>
     public IReportUploader? Reports { get; init; }
+
+    /// <summary>
+    /// The job sandbox (null: jobs run as the runner's user, for trusted jobs only). With it, a shell job's bash, its
+    /// debug and attach shells, and every <c>kaizen</c> call and tool install run in sandboxes that show the job
+    /// nothing but its own workspace (see <see cref="Sandbox.JobSandbox"/>), and a container job's <c>kaizen</c> calls
+    /// run in one on the host.
+    /// </summary>
+    public Sandbox.JobSandbox? Sandbox { get; init; }
 
     /// <summary>Runs jobs that name an image in containers (null: this runner has no Docker, such jobs fail).</summary>
     public Docker.DockerEngine? Docker { get; init; }
@@ -115,6 +125,8 @@ public sealed class JobExecutor
         Docker.DockerJob? docker = null;
         Task<string?>? preparing = null;
         Debug.AttachPoint? attachPoint = null;
+        Sandbox.JobFolders? folders = null;
+        KaizenForwarder? forwarder = null;
         try
         {
             var workspacePath = job.Debug is { } debug ? _checkout.DebugWorkspacePath(debug.SessionId) : _checkout.WorkspacePath(job.JobId);
@@ -129,8 +141,23 @@ public sealed class JobExecutor
             // The shell starts while git checks out (both take milliseconds; together they are most of the time
             // from claim to first command), in the work root, and moves into the workspace once it is there.
             var environment = JobEnvironment(job, workspacePath);
-            _functions.AddTo(environment, job.ProjectSlug);
             IExecutor executor = _executor;
+            ForwardingSandbox? forwarding = null;
+            if (Sandbox is { } sandbox)
+            {
+                (folders, forwarding) = PrepareSandbox(sandbox, job, workspacePath, environment);
+                if (job.Image is not { Length: > 0 })
+                {
+                    forwarder = KaizenForwarder.Start(ControlPath(job), _functions.LibraryPath, environment, forwarding);
+                    environment["KAIZEN_CONTROL_DIR"] = forwarder.Directory;
+                    executor = ShellExecutor.ForJob(sandbox, SandboxMounts(job, workspacePath, folders, forwarder.Directory));
+                }
+            }
+            else
+            {
+                _functions.AddTo(environment, job.ProjectSlug);
+            }
+
             if (job.Image is { Length: > 0 })
             {
                 if (Docker is null)
@@ -143,12 +170,15 @@ public sealed class JobExecutor
                 }
 
                 // Images, network and services get ready while git checks out; the container itself needs the workspace.
-                docker = Docker.ForJob(job, _functions);
+                docker = Docker.ForJob(job, _functions, forwarding);
                 executor = docker;
                 preparing = docker.PrepareAsync(() => _time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken);
             }
 
-            var starting = docker is null ? StartSessionAsync(executor, WorkRoot, environment, run, cancellationToken) : Task.FromResult<IShellSession?>(null);
+            // A sandbox shows the project's git mirror (the workspace's objects are there): until its first clone there
+            // is none to show, and the shell waits for the checkout.
+            var early = docker is null && (forwarder is null || job.GitUrl.Length == 0 || Directory.Exists(_checkout.MirrorPath(job.GitUrl)));
+            var starting = early ? StartSessionAsync(executor, WorkRoot, environment, run, cancellationToken) : Task.FromResult<IShellSession?>(null);
             CheckoutResult checkout;
             try
             {
@@ -187,9 +217,9 @@ public sealed class JobExecutor
                 return new JobResult(JobOutcome.Failed, writeError);
             }
 
-            if (docker is not null)
+            if (!early)
             {
-                session = await StartSessionAsync(docker, workspace, environment, run, cancellationToken).ConfigureAwait(false);
+                session = await StartSessionAsync(executor, workspace, environment, run, cancellationToken).ConfigureAwait(false);
             }
 
             if (session is null || (await session.RunAsync(
@@ -309,12 +339,56 @@ public sealed class JobExecutor
                 await EndDockerAsync(docker, preparing, run, output).ConfigureAwait(false);
             }
 
+            if (forwarder is not null)
+            {
+                await forwarder.DisposeAsync().ConfigureAwait(false);
+            }
+
             JobSecrets.Delete(secretFiles);
             if (workspace is not null)
             {
                 TryDeleteWorkspace(workspace);
             }
+
+            global::Kaizen.Runner.Execution.Sandbox.JobSandbox.Delete(folders);
         }
+    }
+
+    /// <summary>The name of a job's (or debug session's) own folders: control, home and /tmp.</summary>
+    private static string FolderName(JobAssignment job) =>
+        job.Debug is { } debug ? $"debug-{debug.SessionId}" : job.JobId.ToString(CultureInfo.InvariantCulture);
+
+    private string ControlPath(JobAssignment job) => Path.Combine(WorkRoot, "control", FolderName(job));
+
+    /// <summary>
+    /// The job's own folders, and what its <c>kaizen</c> calls are given: the project's cache and tools folders, and
+    /// the job's token, which leaves the job's variables (the job asks the runner; it never holds the token itself).
+    /// The workspace exists, empty, from here on: the sandbox shows that very folder, and checkout fills it.
+    /// </summary>
+    private (Sandbox.JobFolders Folders, ForwardingSandbox Forwarding) PrepareSandbox(
+        Sandbox.JobSandbox sandbox, JobAssignment job, string workspace, Dictionary<string, string> environment)
+    {
+        _functions.EnsureWritten();
+        var folders = sandbox.FoldersFor(FolderName(job));
+        Checkout.GitCheckout.EmptyWorkspace(workspace);
+        var tools = Directory.CreateDirectory(_functions.ToolsDirectoryFor(job.ProjectSlug)).FullName;
+        var cache = Directory.CreateDirectory(_functions.CacheDirectoryFor(job.ProjectSlug)).FullName;
+        environment.Remove(KaizenFunctions.JobTokenVariable, out var token);
+        environment["KAIZEN_TOOLS_DIR"] = tools;
+        return (folders, new ForwardingSandbox(sandbox, folders, workspace, cache, tools, _functions.PrivateVariables(job.ProjectSlug, token)));
+    }
+
+    /// <summary>What a shell job's sandbox shows: its workspace and control folder writable; the <c>kaizen</c> library,
+    /// the project's tools and git mirror read-only.</summary>
+    private Sandbox.SandboxMounts SandboxMounts(JobAssignment job, string workspace, Sandbox.JobFolders folders, string control)
+    {
+        List<string> shown = [_functions.LibraryPath, _functions.ToolsDirectoryFor(job.ProjectSlug)];
+        if (job.GitUrl.Length > 0)
+        {
+            shown.Add(_checkout.MirrorPath(job.GitUrl));
+        }
+
+        return new Sandbox.SandboxMounts(folders, workspace, shown, [workspace, control]);
     }
 
     /// <summary>The job's variables with the runner's own on top: those describe facts a job must not be able to misstate.

@@ -64,19 +64,49 @@ public sealed class KaizenFunctions
 
     /// <summary>
     /// The variables the function reads; the runner's, so they go on top of the job's own. Each project gets a cache
-    /// folder of its own: a cache name is chosen by the project's settings, and one project's build must never
-    /// restore what another project stored under the same name.
+    /// folder and a tools folder of its own: a cache or tool name is chosen by the project's settings, and one project's
+    /// build must never restore or run what another project stored or installed under the same name.
     /// </summary>
     public void AddTo(IDictionary<string, string> environment, string? project = null)
     {
         ArgumentNullException.ThrowIfNull(environment);
-        environment["KAIZEN_CACHE_DIR"] = string.IsNullOrEmpty(project) ? CacheDirectory : Path.Combine(CacheDirectory, SafeName(project));
-        environment["KAIZEN_TOOLS_DIR"] = ToolsDirectory;
-        environment["KAIZEN_CACHE_MAX_MB"] = CacheMaxMegabytes.ToString(CultureInfo.InvariantCulture);
+        environment["KAIZEN_TOOLS_DIR"] = ToolsDirectoryFor(project);
+        foreach (var (name, value) in PrivateVariables(project, token: null))
+        {
+            environment[name] = value;
+        }
+    }
+
+    /// <summary>The tools folder of <paramref name="project"/> (one per project; jobs of a sandbox only read it).</summary>
+    public string ToolsDirectoryFor(string? project) =>
+        string.IsNullOrEmpty(project) ? ToolsDirectory : Path.Combine(ToolsDirectory, SafeName(project));
+
+    /// <summary>The runner's copies of <paramref name="project"/>'s cache entries.</summary>
+    public string CacheDirectoryFor(string? project) =>
+        string.IsNullOrEmpty(project) ? CacheDirectory : Path.Combine(CacheDirectory, SafeName(project));
+
+    /// <summary>
+    /// The variables only the runner's own <c>kaizen</c> calls get, never a sandboxed job's shell: where the cache copies
+    /// are, the portal, and the job's <paramref name="token"/> for it.
+    /// </summary>
+    public Dictionary<string, string> PrivateVariables(string? project, string? token)
+    {
+        var variables = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["KAIZEN_CACHE_DIR"] = CacheDirectoryFor(project),
+            ["KAIZEN_CACHE_MAX_MB"] = CacheMaxMegabytes.ToString(CultureInfo.InvariantCulture),
+        };
         if (PortalUrl is not null)
         {
-            environment["KAIZEN_PORTAL_URL"] = PortalUrl.ToString().TrimEnd('/');
+            variables["KAIZEN_PORTAL_URL"] = PortalUrl.ToString().TrimEnd('/');
         }
+
+        if (token is { Length: > 0 })
+        {
+            variables[JobTokenVariable] = token;
+        }
+
+        return variables;
     }
 
     /// <summary>

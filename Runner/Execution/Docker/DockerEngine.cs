@@ -100,10 +100,10 @@ public sealed class DockerEngine : IDisposable
     }
 
     /// <summary>The executor of one job; dispose it when the job ends.</summary>
-    public DockerJob ForJob(JobAssignment job, KaizenFunctions functions)
+    public DockerJob ForJob(JobAssignment job, KaizenFunctions functions, ForwardingSandbox? forwarding = null)
     {
         ArgumentNullException.ThrowIfNull(job);
-        return new DockerJob(this, job, functions);
+        return new DockerJob(this, job, functions, forwarding);
     }
 
     /// <summary>Removes containers, networks and volumes labelled with this runner's id (what a crash left behind).</summary>

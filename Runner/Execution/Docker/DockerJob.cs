@@ -30,11 +30,14 @@ public sealed class DockerJob : IExecutor, Debug.ITerminalHost, IAsyncDisposable
     private KaizenForwarder? _forwarder;
     private int _disposed;
 
-    internal DockerJob(DockerEngine engine, JobAssignment job, KaizenFunctions functions)
+    private readonly ForwardingSandbox? _forwarding;
+
+    internal DockerJob(DockerEngine engine, JobAssignment job, KaizenFunctions functions, ForwardingSandbox? forwarding = null)
     {
         _engine = engine;
         _job = job;
         _functions = functions;
+        _forwarding = forwarding;
     }
 
     public string Name => "docker";
@@ -271,18 +274,21 @@ public sealed class DockerJob : IExecutor, Debug.ITerminalHost, IAsyncDisposable
 
             // A debug session of a job gets a control folder of its own: two sessions of one job may run at once.
             var control = Path.Combine(_engine.WorkRoot, "control", _job.Debug is { } debug ? $"debug-{debug.SessionId}" : JobId);
-            _forwarder = KaizenForwarder.Start(control, _functions.LibraryPath, environment);
-            Directory.CreateDirectory(_functions.ToolsDirectory);
+            _forwarder = KaizenForwarder.Start(control, _functions.LibraryPath, environment, _forwarding);
+            var tools = Directory.CreateDirectory(
+                environment.TryGetValue("KAIZEN_TOOLS_DIR", out var projectTools) ? projectTools : _functions.ToolsDirectoryFor(_job.ProjectSlug)).FullName;
             var env = environment.Where(p => p.Key != "PATH").Select(p => $"{p.Key}={p.Value}").ToList();
             env.Add($"KAIZEN_CONTROL_DIR={control}");
             _env = env;
 
             // A warm container (started after an earlier job on this image) saves the create and start, most of a
             // container job's start; it mounts the runner's jobs and control folders, so this job's are there too.
-            // The environment comes with each exec. File secrets outside the workspace need a container of their own.
+            // With the job sandbox on, jobs are untrusted and a container shows its own job's folders only: no warm
+            // containers then. The environment comes with each exec. File secrets outside the workspace need a
+            // container of their own.
             var outside = (_job.Secrets ?? []).Any(s => s.FilePath is { } p && Path.IsPathRooted(p)
                 && !p.StartsWith(Path.TrimEndingDirectorySeparator(workspace) + "/", StringComparison.Ordinal));
-            if (!outside && workspace.StartsWith(_engine.JobsRoot + "/", StringComparison.Ordinal)
+            if (!outside && _forwarding is null && workspace.StartsWith(_engine.JobsRoot + "/", StringComparison.Ordinal)
                 && await _engine.TakeWarmAsync(_job.Image!, cancellationToken).ConfigureAwait(false) is { } warm)
             {
                 _containerId = warm;
@@ -299,8 +305,9 @@ public sealed class DockerJob : IExecutor, Debug.ITerminalHost, IAsyncDisposable
             {
                 $"{_engine.Options.StaticBash}:{DockerOptions.ContainerBash}:ro",
                 $"{workspace}:{workspace}",
-                $"{Path.GetDirectoryName(_functions.LibraryPath)}:{Path.GetDirectoryName(_functions.LibraryPath)}:ro",
-                $"{_functions.ToolsDirectory}:{_functions.ToolsDirectory}",
+                $"{_functions.LibraryPath}:{_functions.LibraryPath}:ro",
+                // The project's tools only; read-only when jobs are untrusted (the runner installs them, see KaizenForwarder).
+                _forwarding is null ? $"{tools}:{tools}" : $"{tools}:{tools}:ro",
                 $"{control}:{control}",
             };
 
@@ -332,7 +339,11 @@ public sealed class DockerJob : IExecutor, Debug.ITerminalHost, IAsyncDisposable
             }, cancellationToken).ConfigureAwait(false);
             _containerId = created.ID;
             await Client.Containers.StartContainerAsync(created.ID, new ContainerStartParameters(), cancellationToken).ConfigureAwait(false);
-            _engine.Replenish(_job.Image!, _functions);
+            if (_forwarding is null)
+            {
+                _engine.Replenish(_job.Image!, _functions);
+            }
+
             return _containerId;
         }
         finally

@@ -24,23 +24,27 @@ internal sealed partial class KaizenForwarder : IAsyncDisposable
     private readonly string _directory;
     private readonly string _library;
     private readonly IReadOnlyDictionary<string, string> _environment;
+    private readonly ForwardingSandbox? _sandbox;
     private readonly ConcurrentDictionary<int, Process> _running = new();
     private readonly Thread _reader;
     private volatile bool _stopping;
 
-    private KaizenForwarder(string directory, string library, IReadOnlyDictionary<string, string> environment)
+    private KaizenForwarder(string directory, string library, IReadOnlyDictionary<string, string> environment, ForwardingSandbox? sandbox)
     {
         _directory = directory;
         _library = library;
         _environment = environment;
+        _sandbox = sandbox;
         _reader = new Thread(ReadRequests) { IsBackground = true, Name = "kaizen forwarder " + directory };
     }
 
     /// <summary>The folder to mount (at the same path) and to name in KAIZEN_CONTROL_DIR.</summary>
     public string Directory => _directory;
 
-    /// <summary>Makes <paramref name="directory"/> afresh with its FIFOs and starts listening.</summary>
-    public static KaizenForwarder Start(string directory, string library, IReadOnlyDictionary<string, string> environment)
+    /// <summary>Makes <paramref name="directory"/> afresh with its FIFOs and starts listening; calls run with
+    /// <paramref name="environment"/> (and, in <paramref name="sandbox"/>, its private variables where they belong).</summary>
+    public static KaizenForwarder Start(
+        string directory, string library, IReadOnlyDictionary<string, string> environment, ForwardingSandbox? sandbox = null)
     {
         if (System.IO.Directory.Exists(directory))
         {
@@ -56,7 +60,7 @@ internal sealed partial class KaizenForwarder : IAsyncDisposable
             }
         }
 
-        var forwarder = new KaizenForwarder(directory, library, environment);
+        var forwarder = new KaizenForwarder(directory, library, environment, sandbox);
         forwarder._reader.Start();
         return forwarder;
     }
@@ -162,14 +166,31 @@ internal sealed partial class KaizenForwarder : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = _directory,
         };
-        ProcessTree.UseNewProcessGroup(startInfo, "bash", ["--noprofile", "--norc", "-c", HostScript, Path.Combine(_directory, id), directory, .. arguments]);
-        foreach (var (name, value) in _environment)
+        IReadOnlyList<string> command = ["bash", "--noprofile", "--norc", "-c", HostScript, Path.Combine(_directory, id), directory, .. arguments];
+        var environment = new Dictionary<string, string>(_environment, StringComparer.Ordinal);
+        if (_sandbox is { } sandbox)
         {
-            startInfo.Environment[name] = value;
+            // A tool's install command is the job's own code: it gets neither the token nor the cache folder.
+            var install = arguments.Count > 0 && arguments[0] == "tool";
+            if (!install)
+            {
+                foreach (var (name, value) in sandbox.Private)
+                {
+                    environment[name] = value;
+                }
+            }
+
+            var mounts = install
+                ? new Sandbox.SandboxMounts(sandbox.Folders, _directory, [_library, sandbox.Workspace], [_directory, sandbox.Tools])
+                : new Sandbox.SandboxMounts(sandbox.Folders, _directory, [_library, sandbox.Tools], [_directory, sandbox.Workspace, sandbox.Cache]);
+            command = sandbox.Sandbox.Wrap(mounts, command);
+            startInfo.WorkingDirectory = "/";
         }
 
-        startInfo.Environment.Remove("KAIZEN_CONTROL_DIR");
-        startInfo.Environment["KAIZEN_FORWARD_LIBRARY"] = _library;
+        ProcessTree.UseNewProcessGroup(startInfo, command[0], command.Skip(1));
+        environment.Remove("KAIZEN_CONTROL_DIR");
+        environment["KAIZEN_FORWARD_LIBRARY"] = _library;
+        Sandbox.JobSandbox.SetEnvironment(startInfo, environment, sandboxed: _sandbox is not null);
         var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
         try
         {
@@ -202,3 +223,11 @@ internal sealed partial class KaizenForwarder : IAsyncDisposable
     private static extern int MakeFifo([MarshalAs(UnmanagedType.LPUTF8Str)] string path, uint mode);
 #pragma warning restore SYSLIB1054
 }
+
+/// <summary>
+/// Where a forwarder runs a sandboxed job's calls: in <see cref="Sandbox"/>, with the job's <see cref="Folders"/> (its
+/// home and /tmp), its <see cref="Workspace"/>, the project's <see cref="Cache"/> and <see cref="Tools"/> folders, and
+/// the <see cref="Private"/> variables (cache folder, portal, job token) that only the runner's own calls get.
+/// </summary>
+public sealed record ForwardingSandbox(
+    Sandbox.JobSandbox Sandbox, Sandbox.JobFolders Folders, string Workspace, string Cache, string Tools, IReadOnlyDictionary<string, string> Private);

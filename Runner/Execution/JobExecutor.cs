@@ -130,7 +130,9 @@ public sealed class JobExecutor
         try
         {
             var workspacePath = job.Debug is { } debug ? _checkout.DebugWorkspacePath(debug.SessionId) : _checkout.WorkspacePath(job.JobId);
-            if (JobSecrets.Check(secrets, workspacePath, out var files) is { } secretError)
+            var planned = Sandbox is { } jobSandbox && job.Image is not { Length: > 0 } ? jobSandbox.FoldersPath(FolderName(job)) : null;
+            var hostPath = planned is null ? null : (Func<string, (string?, string?)>)(path => global::Kaizen.Runner.Execution.Sandbox.JobSandbox.HostPath(planned, path));
+            if (JobSecrets.Check(secrets, workspacePath, out var files, hostPath) is { } secretError)
             {
                 run.Fail(secretError);
                 await run.NoteAsync(secretError).ConfigureAwait(false);

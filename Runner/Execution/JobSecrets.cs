@@ -27,8 +27,11 @@ internal static class JobSecrets
         return masker;
     }
 
-    /// <summary>Why <paramref name="secrets"/> cannot be used in <paramref name="workspace"/>, or null with the files to write.</summary>
-    public static string? Check(IReadOnlyList<JobSecret> secrets, string workspace, out List<SecretFile> files)
+    /// <summary>Why <paramref name="secrets"/> cannot be used in <paramref name="workspace"/>, or null with the files to write.
+    /// <paramref name="hostPath"/> says where an absolute path as the job sees it is on the runner's host (a sandbox
+    /// shows its home and /tmp from folders of the job's own), or why it cannot be written there; null: the same path.</summary>
+    public static string? Check(
+        IReadOnlyList<JobSecret> secrets, string workspace, out List<SecretFile> files, Func<string, (string? Path, string? Error)>? hostPath = null)
     {
         files = [];
         foreach (var secret in secrets)
@@ -52,6 +55,17 @@ internal static class JobSecrets
             if (path is null)
             {
                 return $"The secret file path '{filePath}' leaves the workspace; use a relative path inside it or an absolute path.";
+            }
+
+            if (hostPath is not null && Path.IsPathRooted(filePath) && !IsUnder(path, workspace))
+            {
+                var (onHost, error) = hostPath(path);
+                if (onHost is null)
+                {
+                    return error ?? $"The secret file path '{filePath}' cannot be written for this job.";
+                }
+
+                path = onHost;
             }
 
             files.Add(new SecretFile(secret.Name, path, secret.Value));

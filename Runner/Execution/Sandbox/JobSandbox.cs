@@ -82,12 +82,35 @@ public sealed class JobSandbox
         }
     }
 
+    /// <summary>Where the folders of <see cref="FoldersFor"/> are, without making them.</summary>
+    public JobFolders FoldersPath(string name)
+    {
+        var root = Path.Combine(StateDirectory, "jobs", name);
+        return new JobFolders(root, Path.Combine(root, "home"), Path.Combine(root, "tmp"));
+    }
+
+    /// <summary>Where <paramref name="path"/> (absolute, as a job sees it) is on the host for a job with
+    /// <paramref name="folders"/>: its home and /tmp are folders of its own; nothing else outside the workspace is
+    /// the job's to write.</summary>
+    public static (string? Path, string? Error) HostPath(JobFolders folders, string path)
+    {
+        ArgumentNullException.ThrowIfNull(folders);
+        foreach (var (inside, outside) in new[] { (HomePath, folders.Home), ("/tmp", folders.Temp) })
+        {
+            if (path.StartsWith(inside + "/", StringComparison.Ordinal) && !path.Split('/').Contains(".."))
+            {
+                return (Path.Combine(outside, path[(inside.Length + 1)..]), null);
+            }
+        }
+
+        return (null, $"The secret file path '{path}' is outside what a sandboxed job can see; use a path in the workspace, in {HomePath} (~) or in /tmp.");
+    }
+
     /// <summary>A folder of the job's own for its home and <c>/tmp</c>, created empty; delete it with <see cref="Delete"/>.</summary>
     public JobFolders FoldersFor(string name)
     {
-        var root = Path.Combine(StateDirectory, "jobs", name);
-        DeleteTree(root);
-        var folders = new JobFolders(root, Path.Combine(root, "home"), Path.Combine(root, "tmp"));
+        var folders = FoldersPath(name);
+        DeleteTree(folders.Root);
         Directory.CreateDirectory(folders.Home);
         Directory.CreateDirectory(folders.Temp);
         return folders;

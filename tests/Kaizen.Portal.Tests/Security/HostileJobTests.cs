@@ -1,0 +1,220 @@
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using Kaizen.Portal.Builds;
+using Kaizen.Portal.Tests.Integration;
+using Kaizen.Runner.Tests.Support;
+
+namespace Kaizen.Portal.Tests.Security;
+
+/// <summary>
+/// Jobs written by an attacker (a member's branch, a fork's pull request) run through the real portal and its
+/// embedded runner, in the real sandbox, and try what an attacker would: read the portal's data and the runner's
+/// credentials, read the runner's environment, leave a process behind, watch another job, tamper with what other
+/// projects' jobs run. Each test asserts the attack failed.
+/// </summary>
+[Collection(SandboxCollection.Name)]
+public sealed class HostileJobTests : PortalWithRepository
+{
+    public HostileJobTests() : base(embeddedSlots: 2)
+    {
+    }
+
+    private string RunnerWork => Path.Combine(_portal.DataDirectory, "runner");
+
+    [SkippableFact]
+    public async Task A_job_reaches_neither_the_portal_data_nor_the_runner_credentials()
+    {
+        SandboxRequirement.Check();
+        string[] targets =
+        [
+            Path.Combine(_portal.DataDirectory, "kaizen.db"),
+            Path.Combine(_portal.DataDirectory, "keys"),
+            Path.Combine(RunnerWork, "runner.json"),
+            Path.Combine(RunnerWork, "bin"),
+            Path.Combine(RunnerWork, "git"),
+            "$KAIZEN_WORKSPACE/../../../kaizen.db",
+            "$KAIZEN_WORKSPACE/../../runner.json",
+            "/root", "/home/kaizen/../..", "/var/run/docker.sock", "/run/docker.sock", "/etc/ssh/ssh_host_ed25519_key",
+        ];
+        var probes = string.Join("; ", targets.Select(t => $"if [ -e \"{t}\" ] && ls \"{t}\" >/dev/null 2>&1; then echo \"LEAK:{t}\"; fi"));
+        var slug = await _portal.CreateProjectAsync("Snoop", _repo.Path, OneJob(
+            "id",
+            probes,
+            "if [ -s /etc/shadow ]; then echo LEAK:shadow; fi",
+            "ls -a \"$KAIZEN_WORKSPACE/..\" | sed 's/^/sibling: /'",
+            "grep -rls kzt_ / --exclude-dir=proc --exclude-dir=sys --exclude-dir=usr --exclude-dir=dev 2>/dev/null | sed 's/^/LEAK:token in /'; true",
+            "echo probed"));
+
+        var build = await _portal.WaitForBuildAsync(await _portal.StartBuildAsync(slug));
+        var log = await _portal.LogAsync(build.Jobs[0].Id);
+
+        Assert.True(build.Status == Status.Passed, await _portal.DescribeAsync(build));
+        Assert.Contains("probed", log);
+        Assert.Contains($"uid=1000(kaizen)", log);
+        Assert.DoesNotContain("LEAK:", log);
+        var siblings = log.Split('\n').Where(l => l.StartsWith("sibling: ", StringComparison.Ordinal)).Select(l => l[9..]).ToList();
+        Assert.Equal([".", "..", build.Jobs[0].Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], siblings);
+    }
+
+    [SkippableFact]
+    public async Task A_job_environment_holds_what_the_job_is_given_and_nothing_of_the_portal()
+    {
+        SandboxRequirement.Check();
+        var canary = "portal-setting-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+        Environment.SetEnvironmentVariable("Kaizen__Hostile__Canary", canary);
+        try
+        {
+            var slug = await _portal.CreateProjectAsync("Environ", _repo.Path, OneJob("env | cut -d= -f1 | sort | sed 's/^/var: /'", "env", "kaizen help >/dev/null && echo kaizen-works"));
+
+            var build = await _portal.WaitForBuildAsync(await _portal.StartBuildAsync(slug));
+            var log = await _portal.LogAsync(build.Jobs[0].Id);
+
+            Assert.True(build.Status == Status.Passed, await _portal.DescribeAsync(build));
+            Assert.DoesNotContain(canary, log);
+            Assert.DoesNotContain(PortalHost.AdminToken, log);
+            Assert.Contains("kaizen-works", log);
+            var names = log.Split('\n').Where(l => l.StartsWith("var: ", StringComparison.Ordinal)).Select(l => l[5..].Trim()).ToList();
+            Assert.Contains("KAIZEN_WORKSPACE", names);
+            Assert.DoesNotContain("KAIZEN_JOB_TOKEN", names);
+            Assert.DoesNotContain("KAIZEN_CACHE_DIR", names);
+            string[] allowed = ["PATH", "HOME", "USER", "LOGNAME", "LANG", "TERM", "TMPDIR", "PWD", "SHLVL", "_", "OLDPWD", "CI"];
+            Assert.All(names, name => Assert.True(allowed.Contains(name) || name.StartsWith("KAIZEN", StringComparison.Ordinal), $"{name} reached the job"));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("Kaizen__Hostile__Canary", null);
+        }
+    }
+
+    [SkippableFact]
+    public async Task Nothing_a_job_starts_outlives_it()
+    {
+        SandboxRequirement.Check();
+        var tag = 40000 + RandomNumberGenerator.GetInt32(9999);
+        var slug = await _portal.CreateProjectAsync("Lingerer", _repo.Path, OneJob(
+            $"setsid -f sleep {tag}",
+            $"nohup sleep {tag + 1} >/dev/null 2>&1 &",
+            $"(trap '' HUP TERM INT; exec sleep {tag + 2}) & disown",
+            "echo left behind"));
+
+        var build = await _portal.WaitForBuildAsync(await _portal.StartBuildAsync(slug));
+        var left = await PortalHost.PollAsync(() => Task.FromResult(SleepersOnHost(tag)), l => l.Count == 0, l => string.Join(", ", l), timeoutSeconds: 10)
+            .ContinueWith(t => t.IsCompletedSuccessfully ? t.Result : SleepersOnHost(tag));
+
+        Assert.True(build.Status == Status.Passed, await _portal.DescribeAsync(build));
+        Assert.Empty(left);
+    }
+
+    [SkippableFact]
+    public async Task A_job_cannot_see_another_running_job_or_read_its_secrets()
+    {
+        SandboxRequirement.Check();
+        var secret = "victim-secret-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+        var marker = Path.Combine(_portal.DataDirectory, "victim-running");
+        var victim = await _portal.CreateProjectAsync("Victim", _repo.Path, OneJob("echo \"$VICTIM_TOKEN\" > victim.txt", "sleep 12"));
+        (await _portal.Api.PutAsJsonAsync($"/api/v1/projects/{victim}/secrets/VICTIM_TOKEN", new { value = secret })).EnsureSuccessStatusCode();
+        var attacker = await _portal.CreateProjectAsync("Watcher", _repo.Path, OneJob(
+            "ps -e -o pid=,args= | sed 's/^/process: /'",
+            "cat /proc/[0-9]*/environ 2>/dev/null | tr '\\0' '\\n' | grep -i victim | sed 's/^/LEAK: /'; true",
+            "ls \"$KAIZEN_WORKSPACE/..\"; cat \"$KAIZEN_WORKSPACE\"/../*/victim.txt 2>/dev/null | sed 's/^/LEAK: /'; true",
+            "kill -9 -1 2>/dev/null; echo still here"));
+
+        var victimBuild = await _portal.StartBuildAsync(victim);
+        await _portal.WaitForBuildAsync(victimBuild, b => b.Jobs[0].Commands.Count > 1 && b.Jobs[0].Commands[1].Status == Status.Running);
+        var attackerBuild = await _portal.WaitForBuildAsync(await _portal.StartBuildAsync(attacker));
+        var log = await _portal.LogAsync(attackerBuild.Jobs[0].Id);
+        var victimState = await _portal.GetBuildAsync(victimBuild);
+
+        Assert.Contains("still here", log);
+        Assert.DoesNotContain(secret, log);
+        Assert.DoesNotContain("LEAK: ", log);
+        Assert.DoesNotContain("sleep 12", log);
+        Assert.Equal(Status.Running, victimState.Status);
+        Assert.False(File.Exists(marker));
+        var passed = await _portal.WaitForBuildAsync(victimBuild);
+        Assert.Equal(Status.Passed, passed.Status);
+    }
+
+    [SkippableFact]
+    public async Task A_job_cannot_change_the_library_or_the_tools_another_project_runs()
+    {
+        SandboxRequirement.Check();
+        var library = Path.Combine(RunnerWork, "bin", "kaizen.sh");
+        var tools = Path.Combine(RunnerWork, "tools");
+        var evil = await _portal.CreateProjectAsync("Planter", _repo.Path, OneJob(
+            $"echo 'echo PWNED' >> {library} && echo LEAK:library; true",
+            "echo 'kaizen() { echo PWNED; }' >> \"$(declare -F kaizen >/dev/null && echo \"$BASH_SOURCE\")\" 2>/dev/null; true",
+            $"mkdir -p {tools}/grab/fake/1/bin && touch {tools}/grab/fake/1/.kaizen-installed && echo LEAK:tools; true",
+            "mkdir -p \"$KAIZEN_TOOLS_DIR/fake/1/bin\" 2>/dev/null && echo LEAK:own-tools-writable; true",
+            "kaizen tool use fake 1 -- 'printf \"#!/bin/sh\\necho PWNED\\n\" > bin/fake && chmod +x bin/fake' && fake"));
+        var before = await File.ReadAllBytesAsync(library).ContinueWith(t => t.IsCompletedSuccessfully ? t.Result : []);
+
+        var evilBuild = await _portal.WaitForBuildAsync(await _portal.StartBuildAsync(evil));
+        var evilLog = await _portal.LogAsync(evilBuild.Jobs[0].Id);
+        var victim = await _portal.CreateProjectAsync("Grab", _repo.Path, OneJob(
+            "kaizen tool use fake 1 -- 'mkdir -p bin && printf \"#!/bin/sh\\necho genuine\\n\" > bin/fake && chmod +x bin/fake'",
+            "fake"));
+        var victimBuild = await _portal.WaitForBuildAsync(await _portal.StartBuildAsync(victim));
+        var victimLog = await _portal.LogAsync(victimBuild.Jobs[0].Id);
+
+        Assert.DoesNotContain("LEAK:", evilLog);
+        Assert.Contains("PWNED", evilLog); // its own project's tool: installed by the runner, for that project only
+        Assert.True(victimBuild.Status == Status.Passed, await _portal.DescribeAsync(victimBuild));
+        Assert.Contains("genuine", victimLog);
+        Assert.DoesNotContain("PWNED", victimLog);
+        if (before.Length > 0)
+        {
+            Assert.Equal(before, await File.ReadAllBytesAsync(library));
+        }
+    }
+
+    /// <summary>Host processes whose command line is <c>sleep N</c> for N from <paramref name="tag"/> to tag + 2.</summary>
+    private static List<string> SleepersOnHost(int tag)
+    {
+        var wanted = Enumerable.Range(tag, 3).Select(n => $"sleep\0{n}\0").ToHashSet();
+        var found = new List<string>();
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            try
+            {
+                var cmdline = File.ReadAllText(Path.Combine(directory, "cmdline"));
+                if (wanted.Contains(cmdline) && BuildEndToEndTests.ProcessIsRunning(int.Parse(Path.GetFileName(directory), System.Globalization.CultureInfo.InvariantCulture)))
+                {
+                    found.Add($"{Path.GetFileName(directory)}: {cmdline.Replace('\0', ' ')}");
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
+            {
+            }
+        }
+
+        return found;
+    }
+}
+
+/// <summary>Tests that change the process environment or count host processes do not run beside each other.</summary>
+[CollectionDefinition(Name)]
+public sealed class SandboxCollection
+{
+    public const string Name = "sandbox";
+}
+
+/// <summary>Sandbox tests need bubblewrap: skipped without it locally, failed without it when KAIZEN_REQUIRE_SANDBOX=1 (CI).</summary>
+public static class SandboxRequirement
+{
+    public static void Check()
+    {
+        var (sandbox, problem) = Kaizen.Runner.Execution.Sandbox.JobSandbox.Create(Path.Combine(Path.GetTempPath(), "kaizen-sandbox-probe"), []);
+        if (sandbox is not null)
+        {
+            return;
+        }
+
+        if (Environment.GetEnvironmentVariable("KAIZEN_REQUIRE_SANDBOX") == "1")
+        {
+            Assert.Fail($"A job sandbox is required (KAIZEN_REQUIRE_SANDBOX=1): {problem}");
+        }
+
+        Skip.If(true, $"No job sandbox here: {problem}");
+    }
+}

@@ -140,6 +140,10 @@ public sealed class EmbeddedRunnerOptions
     /// embedded runner no jobs of public projects or forks.</summary>
     public bool Sandbox { get; set; } = true;
 
+    /// <summary>Host folders every sandboxed job of the embedded runner sees at the same path: <c>PATH</c> (writable by
+    /// every job) or <c>PATH:ro</c>. Empty by default.</summary>
+    public List<string> SandboxShares { get; set; } = [];
+
     /// <summary>When images are pulled: <c>if-missing</c> (default), <c>always</c> or <c>never</c>.</summary>
     public string PullPolicy { get; set; } = "if-missing";
 

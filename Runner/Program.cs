@@ -7,7 +7,8 @@ const string Usage = """
                          [--work <directory>] [--label <label>]...
                          [--no-docker] [--pull-policy if-missing|always|never] [--pre-pull <image>]...
                          [--image-budget-mb <n>] [--registry-mirror <host:port>] [--service-ready-timeout <seconds>]
-                         [--ssh-port <port>] [--ssh-host <name>] [--no-sandbox]
+                         [--ssh-port <port>] [--ssh-host <name>]
+                         [--no-sandbox] [--sandbox-share <dir>[:ro]]...
 
       --portal              The portal's base URL, e.g. http://ci.example.com:5000
       --registration-token  The portal's Kaizen:Runners:RegistrationToken (needed the first time only;
@@ -29,6 +30,8 @@ const string Usage = """
                             (default: the machine name)
       --no-sandbox          Run jobs as this runner's user instead of in a bubblewrap sandbox; for trusted,
                             private projects only (the portal then sends no jobs of public projects or forks)
+      --sandbox-share       A host folder every job sees at the same path, writable by every job, or read-only
+                            with :ro (repeatable)
     """;
 
 string? portal = null, token = null, name = null, work = null, sshHost = null;
@@ -39,6 +42,7 @@ var prePull = new List<string>();
 var docker = new Kaizen.Runner.Execution.Docker.DockerOptions();
 var noDocker = false;
 var noSandbox = false;
+var shares = new List<string>();
 for (var i = 0; i < args.Length; i++)
 {
     string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
@@ -54,6 +58,7 @@ for (var i = 0; i < args.Length; i++)
             case "--label": labels.Add(Next()); break;
             case "--no-docker": noDocker = true; break;
             case "--no-sandbox": noSandbox = true; break;
+            case "--sandbox-share": shares.Add(Next()); break;
             case "--pull-policy":
                 docker = docker with { PullPolicy = Next() switch
                 {
@@ -106,6 +111,7 @@ var options = new RunnerOptions
     Docker = docker with { PrePull = prePull },
     DisableDocker = noDocker,
     NoSandbox = noSandbox,
+    SandboxShares = shares,
     SshPort = sshPort,
     SshHost = sshHost ?? Environment.MachineName,
 };

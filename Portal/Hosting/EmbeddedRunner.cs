@@ -50,6 +50,7 @@ public sealed class EmbeddedRunner(
             HeartbeatInterval = TimeSpan.FromSeconds(kaizen.Runners.HeartbeatSeconds),
             DisableDocker = !kaizen.Runners.Embedded.Docker,
             NoSandbox = !kaizen.Runners.Embedded.Sandbox,
+            SandboxShares = kaizen.Runners.Embedded.SandboxShares,
             // Jobs never see the portal's data (database, key ring, artifacts) or its files, wherever they are.
             HiddenPaths = [kaizen.ResolveDataDirectory(), AppContext.BaseDirectory, Environment.CurrentDirectory],
             SshPort = kaizen.Runners.Embedded.SshPort,

@@ -82,7 +82,7 @@ public sealed class RunnerAgent(RunnerOptions options, HttpClient http, ILoggerF
             return null;
         }
 
-        var (sandbox, problem) = Execution.Sandbox.JobSandbox.Create(work, options.HiddenPaths);
+        var (sandbox, problem) = Execution.Sandbox.JobSandbox.Create(work, options.HiddenPaths, options.SandboxShares);
         if (sandbox is null)
         {
             _logger.LogWarning(

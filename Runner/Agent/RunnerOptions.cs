@@ -47,6 +47,10 @@ public sealed class RunnerOptions
     /// and content folders for the embedded runner). The work directory is always hidden.</summary>
     public IReadOnlyList<string> HiddenPaths { get; init; } = [];
 
+    /// <summary>Host folders every sandboxed job sees at the same path: <c>PATH</c> (writable, shared by every job: only
+    /// for what all projects may read and change) or <c>PATH:ro</c> (read-only).</summary>
+    public IReadOnlyList<string> SandboxShares { get; init; } = [];
+
     /// <summary>Offer SSH into debug sessions on this port (an sshd of the runner's own, OpenSSH's; null: no SSH). A user's
     /// public keys from their profile let them in to their sessions; if sshd is missing the runner goes on without SSH.</summary>
     public int? SshPort { get; init; }

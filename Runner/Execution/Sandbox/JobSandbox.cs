@@ -53,10 +53,25 @@ public sealed class JobSandbox
     /// Prepares the sandbox for a runner whose folders are <paramref name="hidden"/> (its work folder, the portal's data
     /// folder): finds bubblewrap and tries it once. Returns the sandbox, or null and why it cannot be made here.
     /// </summary>
-    public static (JobSandbox? Sandbox, string? Problem) Create(string workRoot, IEnumerable<string> hidden)
+    /// <param name="shares">Host folders every job sees at the same path, chosen by the runner's operator (datasets,
+    /// licences, a folder tests exchange files through): <c>PATH</c> (writable) or <c>PATH:ro</c> (read-only).</param>
+    public static (JobSandbox? Sandbox, string? Problem) Create(string workRoot, IEnumerable<string> hidden, IEnumerable<string>? shares = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(workRoot);
         ArgumentNullException.ThrowIfNull(hidden);
+        List<string> shared = [];
+        foreach (var share in shares ?? [])
+        {
+            var readOnly = share.EndsWith(":ro", StringComparison.Ordinal);
+            var path = readOnly ? share[..^3] : share;
+            if (!Path.IsPathRooted(path) || !Directory.Exists(path))
+            {
+                return (null, $"the shared folder '{path}' is not an existing absolute path");
+            }
+
+            shared.AddRange([readOnly ? "--ro-bind" : "--bind", Path.GetFullPath(path), Path.GetFullPath(path)]);
+        }
+
         if (!OperatingSystem.IsLinux())
         {
             return (null, "job sandboxes need Linux (bubblewrap)");
@@ -73,7 +88,7 @@ public sealed class JobSandbox
         {
             Directory.CreateDirectory(state);
             File.SetUnixFileMode(state, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            var sandbox = new JobSandbox(bwrap, state, SystemArguments(state, [workRoot, .. hidden]));
+            var sandbox = new JobSandbox(bwrap, state, [.. SystemArguments(state, [workRoot, .. hidden]), .. shared]);
             return sandbox.Try() is { } problem ? (null, problem) : (sandbox, null);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

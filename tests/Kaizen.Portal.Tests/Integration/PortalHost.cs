@@ -26,13 +26,15 @@ public sealed class PortalHost : IAsyncDisposable
 
     private readonly List<(CancellationTokenSource Stop, Task Run, HttpClient Http)> _runners = [];
     private readonly TempDirectory? _ownedData;
+    private readonly TempDirectory _exchange;
 
-    private PortalHost(WebApplication app, Uri baseUrl, string dataDirectory, TempDirectory? ownedData)
+    private PortalHost(WebApplication app, Uri baseUrl, string dataDirectory, TempDirectory? ownedData, TempDirectory exchange)
     {
         App = app;
         BaseUrl = baseUrl;
         DataDirectory = dataDirectory;
         _ownedData = ownedData;
+        _exchange = exchange;
         Api = new HttpClient { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(120) };
         Api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
     }
@@ -40,6 +42,12 @@ public sealed class PortalHost : IAsyncDisposable
     public WebApplication App { get; }
     public Uri BaseUrl { get; }
     public string DataDirectory { get; }
+
+    /// <summary>
+    /// A folder the test and its jobs share (marks a job leaves, files a test drops to let a job go on): shown in every
+    /// job's sandbox, as an operator shares a folder (<c>SandboxShares</c>). Nothing else of the host is.
+    /// </summary>
+    public string Exchange => _exchange.Path;
     public HttpClient Api { get; }
     public T Service<T>() where T : notnull => App.Services.GetRequiredService<T>();
 
@@ -51,6 +59,7 @@ public sealed class PortalHost : IAsyncDisposable
     {
         var owned = dataDirectory is null ? new TempDirectory() : null;
         var data = dataDirectory ?? owned!.Path;
+        var exchange = new TempDirectory();
         var args = new List<string>
         {
             $"--urls=http://127.0.0.1:{port}",
@@ -62,6 +71,7 @@ public sealed class PortalHost : IAsyncDisposable
             $"--Kaizen:Runners:HeartbeatSeconds={heartbeatSeconds}",
             $"--Kaizen:Runners:Embedded:Enabled={embeddedSlots > 0}",
             $"--Kaizen:Runners:Embedded:Slots={Math.Max(1, embeddedSlots)}",
+            $"--Kaizen:Runners:Embedded:SandboxShares:0={exchange.Path}",
         };
         args.AddRange((settings ?? new Dictionary<string, string>()).Select(kv => $"--{kv.Key}={kv.Value}"));
         var app = PortalApp.Create(args.ToArray(), b =>
@@ -72,7 +82,7 @@ public sealed class PortalHost : IAsyncDisposable
         await app.PrepareAsync();
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new PortalHost(app, new Uri(address), data, owned);
+        return new PortalHost(app, new Uri(address), data, owned, exchange);
     }
 
     public const string RegistrationToken = "kzt_registration";
@@ -96,6 +106,7 @@ public sealed class PortalHost : IAsyncDisposable
             Slots = slots,
             WorkDirectory = workDirectory ?? Path.Combine(DataDirectory, "runners", name),
             HeartbeatInterval = TimeSpan.FromMilliseconds(500),
+            SandboxShares = [Exchange],
         }, http, LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning)));
         var stop = new CancellationTokenSource();
         _runners.Add((stop, Task.Run(() => agent.RunAsync(stop.Token)), http));
@@ -195,6 +206,7 @@ public sealed class PortalHost : IAsyncDisposable
         {
             await App.DisposeAsync();
             _ownedData?.Dispose();
+            _exchange.Dispose();
         }
     }
 }

@@ -182,14 +182,17 @@ public sealed class ForkApprovalTests : IAsyncLifetime
     public async Task With_never_a_fork_pull_request_builds_at_once()
     {
         // Arrange
+        var (_, before) = await OpenPullRequestAsync(37, "outsider", fromFork: true);
         (await _portal.Api.PatchAsJsonAsync($"/api/v1/projects/{_slug}", new { forkPullRequestApproval = "never" })).EnsureSuccessStatusCode();
         using var runner = await RawRunner.RegisterAsync(_portal, "eager");
 
         // Act
-        var (response, build) = await OpenPullRequestAsync(37, "outsider", fromFork: true);
+        var (response, build) = await OpenPullRequestAsync(137, "outsider", fromFork: true);
         var claimed = await runner.ClaimJobAsync();
 
-        // Assert
+        // Assert: the build from before the change still waits; the new one was claimed.
+        Assert.Equal(Status.AwaitingApproval, before.Status);
+        Assert.Equal(Status.AwaitingApproval, (await _portal.GetBuildAsync(before.Id)).Status);
         Assert.Contains("queued (from a fork: no secrets)", await response.Content.ReadAsStringAsync());
         Assert.Equal(Status.Queued, build.Status);
         Assert.Equal(build.Jobs[0].Id, claimed.JobId);
@@ -221,6 +224,7 @@ public sealed class ForkApprovalTests : IAsyncLifetime
 
         // Act
         var (response, inside) = await OpenPullRequestAsync(41, "insider", fromFork: false);
+        var (_, fork) = await OpenPullRequestAsync(141, "outsider", fromFork: true);
         var mainSha = (await _repo.GitAsync("rev-parse", "HEAD")).Trim();
         using var push = await WebhookExamples.SendAsync(_anonymous, "push", new JsonObject
         {
@@ -239,6 +243,7 @@ public sealed class ForkApprovalTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Created, push.StatusCode);
         Assert.Equal(Status.Queued, inside.Status);
         Assert.Equal(Status.Queued, pushed.Status);
+        Assert.Equal(Status.AwaitingApproval, fork.Status);
     }
 
     [Fact]

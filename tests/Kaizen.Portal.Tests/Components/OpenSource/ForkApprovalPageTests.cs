@@ -84,6 +84,7 @@ public sealed class ForkApprovalPageTests : OpenSourceHarness
         project.WaitForAssertion(() => Assert.Contains(project.FindAll($"a[href='/builds/{id}']"), a => a.TextContent.Contains("#")), WaitTimeout);
         Assert.Contains(project.FindAll("[data-status=awaiting_approval]"), c => c.TextContent.Trim() == "awaiting approval");
         dashboard.WaitForAssertion(() => Assert.Contains(dashboard.FindAll("[data-status=awaiting_approval]"), c => c.TextContent.Trim() == "awaiting approval"), WaitTimeout);
+        Assert.Contains("Running now and waiting for approval", dashboard.Markup);
     }
 
     [Fact]

@@ -30,6 +30,8 @@ public static class ApiEndpoints
             .WithSummary("Build the head of a branch (the default branch when none is given).");
         open.MapGet("/builds/{id:long}", GetBuild).WithSummary("A build with its jobs and their commands.");
         api.MapPost("/builds/{id:long}/cancel", CancelBuild).RequireAuthorization(WritePolicy).WithSummary("Cancel a build.");
+        api.MapPost("/builds/{id:long}/approve", ApproveBuild).RequireAuthorization(WritePolicy)
+            .WithSummary("Let a pull request's build from a fork, which waits for approval, run (members and admins).");
         api.MapPost("/builds/{id:long}/rerun", RerunBuild).RequireAuthorization(WritePolicy)
             .WithSummary("Build the same commit again; returns the new build.");
         open.MapGet("/jobs/{id:long}/log", GetLog).WithSummary("The job's whole log as text/plain.");
@@ -129,6 +131,18 @@ public static class ApiEndpoints
         return await service.CancelAsync(build, ct)
             ? Results.Accepted($"/api/v1/builds/{id}")
             : Results.Problem($"Build {id} has already finished ({build.Status}).", statusCode: 409);
+    }
+
+    private static async Task<IResult> ApproveBuild(long id, BuildStore builds, ProjectStore projects, BuildService service,
+        ClaimsPrincipal user, CancellationToken ct)
+    {
+        var build = await builds.FindAsync(id, ct);
+        if (build is null || !ProjectAccess.CanRead(user, await projects.FindBySlugAsync(build.ProjectSlug, ct)))
+            return NotFound($"No build {id}.");
+        var approved = await service.ApproveAsync(build, user, ct);
+        if (!approved.Ok) return approved.ToProblemResult();
+        var jobs = await builds.JobsAsync(id, ct);
+        return Results.Ok(BuildResponse.From(approved.Value!, jobs, await builds.CommandsOfBuildAsync(id, ct)));
     }
 
     private static async Task<IResult> RerunBuild(long id, BuildStore builds, BuildService service, ClaimsPrincipal user,

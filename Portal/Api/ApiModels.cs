@@ -19,10 +19,15 @@ public sealed record ProjectResponse(
         branches.Select(b => new BranchResponse(b.Name, b.HeadSha, b.HeadMessage, b.HeadAuthor)).ToList())
     {
         GithubRepository = p.GithubRepository,
+        ForkPullRequestApproval = p.ForkApproval,
     };
 
     /// <summary>The GitHub repository ("owner/name") webhooks and commit statuses are matched by.</summary>
     public string? GithubRepository { get; init; }
+
+    /// <summary>Which builds of pull requests from forks wait for a member's approval: always, first-time or never.
+    /// Anyone who reads the project may know it (a contributor learns why their build waits).</summary>
+    public string ForkPullRequestApproval { get; init; } = ForkApproval.Always;
 
     /// <summary>Admins only: the secret GitHub signs webhook deliveries with.</summary>
     public string? WebhookSecret { get; init; }
@@ -69,6 +74,14 @@ public sealed record JobResponse(
     /// <summary>What a queued job waits for: any runner, or one with docker for a job with an image.</summary>
     public static string WaitingFor(string? image) =>
         image is null ? "waiting for a runner" : $"waiting for a runner with docker (image {image})";
+
+    /// <summary>What a job of <paramref name="status"/> waits for, or null when it waits for nothing.</summary>
+    public static string? WaitingOf(string status, string? image) => status switch
+    {
+        Builds.Status.Queued => WaitingFor(image),
+        Builds.Status.AwaitingApproval => "waiting for approval by a member",
+        _ => null,
+    };
 }
 
 public sealed record BuildResponse(
@@ -87,6 +100,25 @@ public sealed record BuildResponse(
                 byJob[j.Id].Select(c => new CommandResponse(c.Idx, c.Phase, c.Text, c.Status, c.ExitCode, c.DurationMs,
                     BuildSummary.Time(c.StartedAt), c.ParentIdx,
                     c.ScriptName is { } script ? $"{script}@{c.ScriptVersion}" : null)).ToList(),
-                j.Image, j.Status == Builds.Status.Queued ? JobResponse.WaitingFor(j.Image) : null)).ToList());
+                j.Image, JobResponse.WaitingOf(j.Status, j.Image))).ToList())
+        {
+            FromFork = b.FromFork, PullRequest = b.PullRequest, PullRequestAuthor = b.PullRequestAuthor,
+            ApprovedBy = b.ApprovedBy, ApprovedAt = BuildSummary.Time(b.ApprovedAt),
+        };
     }
+
+    /// <summary>A pull request's code from a fork: it runs without secrets, may wait for approval, and is never deployed.</summary>
+    public bool FromFork { get; init; }
+
+    /// <summary>The pull request the build is of, and the GitHub login of who opened it.</summary>
+    public int? PullRequest { get; init; }
+
+    /// <inheritdoc cref="PullRequest"/>
+    public string? PullRequestAuthor { get; init; }
+
+    /// <summary>Who let the build run after it waited for approval, and when; null for a build that never waited.</summary>
+    public string? ApprovedBy { get; init; }
+
+    /// <inheritdoc cref="ApprovedBy"/>
+    public DateTimeOffset? ApprovedAt { get; init; }
 }

@@ -4,7 +4,8 @@ using Kaizen.Portal.Projects;
 namespace Kaizen.Portal.Api;
 
 /// <summary>What changes on a project (each field is optional: only those sent change).</summary>
-public sealed record ProjectOptionsRequest(bool? Public, string? GithubRepository, IReadOnlyList<string>? ForkSecrets);
+public sealed record ProjectOptionsRequest(bool? Public, string? GithubRepository, IReadOnlyList<string>? ForkSecrets,
+    string? ForkPullRequestApproval = null);
 
 public sealed record WebhookSecretResponse(string Secret, string Url);
 
@@ -12,7 +13,8 @@ public sealed record BadgeTokenResponse(string Token, string Badge);
 
 /// <summary>
 /// A project's open-source options, for admins: PATCH /api/v1/projects/{slug} (public or private, the GitHub
-/// repository webhooks match, the secrets fork pull requests may have), the webhook secret and the badge token.
+/// repository webhooks match, the secrets fork pull requests may have, which fork pull requests wait for approval), the
+/// webhook secret and the badge token.
 /// </summary>
 public static class ProjectOptionsEndpoints
 {
@@ -20,7 +22,8 @@ public static class ProjectOptionsEndpoints
     {
         var api = app.MapGroup("/api/v1").RequireAuthorization().WithTags("Kaizen");
         api.MapMethods("/projects/{slug}", ["PATCH"], Patch).RequireAdmin()
-            .WithSummary("Change { public, githubRepository: \"owner/name\" | \"\", forkSecrets: [names] } (only the fields sent).");
+            .WithSummary("Change { public, githubRepository: \"owner/name\" | \"\", forkSecrets: [names], " +
+                "forkPullRequestApproval: \"always\" | \"first-time\" | \"never\" } (only the fields sent).");
         api.MapPost("/projects/{slug}/webhook-secret", RotateWebhookSecret).RequireAdmin()
             .WithSummary("Replace the webhook secret (GitHub must then be given the new one).");
         api.MapPost("/projects/{slug}/badge-token", NewBadgeToken).RequireAdmin()
@@ -36,8 +39,10 @@ public static class ProjectOptionsEndpoints
         var project = await projects.FindBySlugAsync(slug, ct);
         if (project is null) return NotFound(slug);
         if (body is null)
-            return Invalid("Send a JSON body with any of: { \"public\": true, \"githubRepository\": \"owner/name\", \"forkSecrets\": [\"NAME\"] }.");
-        var changed = await options.ChangeAsync(project, new ProjectOptionsChange(body.Public, body.GithubRepository, body.ForkSecrets), user, ct);
+            return Invalid("Send a JSON body with any of: { \"public\": true, \"githubRepository\": \"owner/name\", \"forkSecrets\": [\"NAME\"], " +
+                "\"forkPullRequestApproval\": \"always\" | \"first-time\" | \"never\" }.");
+        var changed = await options.ChangeAsync(project,
+            new ProjectOptionsChange(body.Public, body.GithubRepository, body.ForkSecrets, body.ForkPullRequestApproval), user, ct);
         if (!changed.Ok) return changed.ToProblemResult();
         var updated = changed.Value!;
         return Results.Ok(ProjectResponse.From(updated, await projects.BranchesAsync(updated.Id, ct)) with

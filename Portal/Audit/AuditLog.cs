@@ -39,6 +39,7 @@ public static class AuditActions
     public const string CachesCleared = "caches.cleared";
     public const string DebugStarted = "debug.started";
     public const string DebugEnded = "debug.ended";
+    public const string BuildApproved = "build.approved";
 }
 
 /// <summary>

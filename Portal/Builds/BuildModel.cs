@@ -9,11 +9,18 @@ public static class Status
     public const string Failed = "failed";
     public const string Canceled = "canceled";
 
+    /// <summary>A fork's pull request held until a member approves it: its jobs exist but no runner may claim them.
+    /// The same word as a deploy waiting for approval, so both read alike wherever statuses show.</summary>
+    public const string AwaitingApproval = "awaiting_approval";
+
     // Commands only.
     public const string Pending = "pending";
     public const string Skipped = "skipped";
 
     public static bool IsFinished(string status) => status is Passed or Failed or Canceled;
+
+    /// <summary>Not started yet and not finished: queued for a runner, or waiting for a member's approval first.</summary>
+    public static bool IsWaiting(string status) => status is Queued or AwaitingApproval;
 
     /// <summary>A build's status from its jobs' statuses.</summary>
     public static string Combine(IReadOnlyCollection<string> jobs)
@@ -24,6 +31,8 @@ public static class Status
             if (jobs.Contains(Failed)) return Failed;
             return jobs.Contains(Canceled) ? Canceled : Passed;
         }
+        // Approval moves every job of a build at once, so a held build's jobs are all held.
+        if (jobs.All(s => s == AwaitingApproval)) return AwaitingApproval;
         return jobs.Any(s => s != Queued) ? Running : Queued;
     }
 }
@@ -61,6 +70,15 @@ public sealed class BuildRow
 
     /// <summary>Where a pull request's head comes from, as "owner/branch".</summary>
     public string? PullRequestSource { get; init; }
+
+    /// <summary>The GitHub login of the pull request's author (who opened it), or null for a branch build.</summary>
+    public string? PullRequestAuthor { get; init; }
+
+    /// <summary>Who let a held fork build run (see <see cref="Status.AwaitingApproval"/>), and when (unix ms).</summary>
+    public string? ApprovedBy { get; init; }
+
+    /// <inheritdoc cref="ApprovedBy"/>
+    public long? ApprovedAt { get; init; }
 
     /// <summary>How people read where the build comes from: the branch, or "PR #12 from fork owner/branch".</summary>
     public string Source => PullRequest is { } number

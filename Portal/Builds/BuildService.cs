@@ -1,17 +1,20 @@
+using System.Security.Claims;
 using Kaizen.Portal.Api;
+using Kaizen.Portal.Audit;
 using Kaizen.Portal.Git;
 using Kaizen.Portal.Projects;
 
 namespace Kaizen.Portal.Builds;
 
-/// <summary>A commit to build as an event describes it. <see cref="FromFork"/>: a pull request's code from a fork.</summary>
+/// <summary>A commit to build as an event describes it. <see cref="FromFork"/>: a pull request's code from a fork;
+/// <see cref="PullRequestAuthor"/>: the GitHub login of who opened the pull request.</summary>
 public sealed record CommitBuildRequest(
     string Branch, string Sha, string Message, string Author, string Trigger, string? User,
-    bool FromFork = false, int? PullRequest = null, string? PullRequestSource = null);
+    bool FromFork = false, int? PullRequest = null, string? PullRequestSource = null, string? PullRequestAuthor = null);
 
-/// <summary>Starts, cancels and reruns builds, and wakes runners when work is queued.</summary>
+/// <summary>Starts, cancels, reruns and approves builds, and wakes runners when work is queued.</summary>
 public sealed class BuildService(ProjectStore projects, ProjectService projectService, BuildStore builds, GitMirror git,
-    WorkSignal signal, LiveUpdates live, Scripts.ScriptPlanner scripts)
+    WorkSignal signal, LiveUpdates live, Scripts.ScriptPlanner scripts, AuditLog audit)
 {
     /// <summary>Builds the current head of <paramref name="branch"/> (fetched from the repository first).
     /// <paramref name="fromFork"/> marks a pull request's code from a fork: it runs without secrets and is never deployed.</summary>
@@ -56,11 +59,57 @@ public sealed class BuildService(ProjectStore projects, ProjectService projectSe
             request.User) with
         {
             FromFork = request.FromFork, PullRequest = request.PullRequest, PullRequestSource = request.PullRequestSource,
+            PullRequestAuthor = request.PullRequestAuthor,
+            AwaitingApproval = await NeedsApprovalAsync(project, request.FromFork, request.PullRequestAuthor, ct),
         };
         var id = await builds.CreateAsync(await scripts.ExpandAsync(plan, ct), ct);
         Queued(project.Id, id);
         return Outcome<long>.Of(id);
     }
+
+    /// <summary>Whether a build of a fork's pull request by <paramref name="author"/> must wait for a member's approval,
+    /// as the project's <see cref="ProjectRow.ForkApproval"/> says. Same-repository pull requests and pushes never wait.</summary>
+    public async Task<bool> NeedsApprovalAsync(ProjectRow project, bool fromFork, string? author, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(project);
+        if (!fromFork) return false;
+        return project.ForkApproval switch
+        {
+            ForkApproval.Never => false,
+            // An author we cannot name cannot be recognised.
+            ForkApproval.FirstTime => string.IsNullOrWhiteSpace(author) || !await builds.ForkAuthorKnownAsync(project.Id, author, ct),
+            // Always, and anything unexpected in the column: waiting is the safe side.
+            _ => true,
+        };
+    }
+
+    /// <summary>
+    /// Lets a build held for approval run: its jobs join the queue, runners are woken, and the approval is audited.
+    /// Conflict when the build is not awaiting approval (approved already, canceled, or never held): nothing changes.
+    /// </summary>
+    public async Task<Outcome<BuildRow>> ApproveAsync(BuildRow build, ClaimsPrincipal user, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(build);
+        ArgumentNullException.ThrowIfNull(user);
+        var approver = AuditLog.ActorOf(user);
+        if (!await builds.ApproveAsync(build.Id, approver, ct))
+        {
+            var now = await builds.FindAsync(build.Id, ct);
+            return Outcome<BuildRow>.Fail(Problem.Conflict, now switch
+            {
+                null => $"Build {build.Id} no longer exists.",
+                { ApprovedBy: { } by } => $"Build {build.Id} was already approved by {by}; it is {Words(now.Status)}.",
+                _ => $"Build {build.Id} is not awaiting approval (it is {Words(now.Status)}), so there is nothing to approve.",
+            });
+        }
+        await audit.RecordAsync(user, AuditActions.BuildApproved, $"project:{build.ProjectSlug}/build:{build.Id}",
+            $"{build.Source} by {build.PullRequestAuthor ?? build.CommitAuthor} at {build.CommitSha}", ct);
+        live.Publish(LiveUpdates.Keys.Build(build.Id));
+        Queued(build.ProjectId, build.Id);
+        return Outcome<BuildRow>.Of((await builds.FindAsync(build.Id, ct))!);
+    }
+
+    private static string Words(string status) => status.Replace('_', ' ');
 
     /// <summary>Runs a build's commit again with the project's current settings; a shared script the build ran as its latest
     /// version runs that same version again (a rerun retries what ran; a new build takes the newest).</summary>
@@ -71,10 +120,13 @@ public sealed class BuildService(ProjectStore projects, ProjectService projectSe
         if (project.Settings.Jobs.Count == 0)
             return Outcome<long>.Fail(Problem.Invalid, $"Project '{project.Slug}' has no jobs configured.");
         // A rerun of a fork's build is still the fork's code.
+        // It waits for approval again as the project says: approving a build lets that build run, not its reruns.
         var plan = BuildStore.Plan(project.Id, project.Settings, build.Branch, build.CommitSha, build.CommitMessage,
             build.CommitAuthor, Trigger.Rerun, user) with
         {
             FromFork = build.FromFork, PullRequest = build.PullRequest, PullRequestSource = build.PullRequestSource,
+            PullRequestAuthor = build.PullRequestAuthor,
+            AwaitingApproval = await NeedsApprovalAsync(project, build.FromFork, build.PullRequestAuthor, ct),
         };
         var recorded = Scripts.ScriptPlanner.Recorded(await builds.CommandsOfBuildAsync(build.Id, ct));
         var id = await builds.CreateAsync(await scripts.ExpandAsync(plan, ct, recorded), ct);

@@ -5,7 +5,8 @@ using Kaizen.Runner.Protocol;
 
 namespace Kaizen.Portal.Builds;
 
-/// <summary>A build to create: its commit and, per job, the commands it runs (setup + job + epilogue).</summary>
+/// <summary>A build to create: its commit and, per job, the commands it runs (setup + job + epilogue).
+/// <see cref="AwaitingApproval"/>: a fork's pull request held until a member approves it (no runner claims its jobs).</summary>
 public sealed record NewBuild(
     long ProjectId,
     string Branch,
@@ -17,7 +18,9 @@ public sealed record NewBuild(
     IReadOnlyList<NewJob> Jobs,
     bool FromFork = false,
     int? PullRequest = null,
-    string? PullRequestSource = null);
+    string? PullRequestSource = null,
+    string? PullRequestAuthor = null,
+    bool AwaitingApproval = false);
 
 /// <summary>A job to create. <see cref="Reports"/> are the report files the runner uploads when it ends; <see cref="Scripts"/>
 /// the shared scripts among its commands (each a section followed by its steps), recorded with the commands.</summary>
@@ -50,20 +53,22 @@ public sealed class BuildStore(Database db, TimeProvider time)
     public async Task<long> CreateAsync(NewBuild build, CancellationToken ct = default)
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        // Runners claim only queued jobs, so a held build's jobs wait with the build's own status.
+        var status = build.AwaitingApproval ? Status.AwaitingApproval : Status.Queued;
         await using var c = await db.OpenAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
         var buildId = await c.ExecuteScalarAsync<long>(db.Sql(BuildSql.Insert), new
         {
             build.ProjectId, build.Branch, build.CommitSha, build.CommitMessage, build.CommitAuthor,
-            TriggerKind = build.Trigger, build.TriggeredBy, Status = Status.Queued, QueuedAt = now, build.FromFork,
-            build.PullRequest, build.PullRequestSource,
+            TriggerKind = build.Trigger, build.TriggeredBy, Status = status, QueuedAt = now, build.FromFork,
+            build.PullRequest, build.PullRequestSource, build.PullRequestAuthor,
         }, tx);
         for (var position = 0; position < build.Jobs.Count; position++)
         {
             var job = build.Jobs[position];
             var jobId = await c.ExecuteScalarAsync<long>(db.Sql(BuildSql.InsertJob), new
             {
-                BuildId = buildId, job.Name, Position = position, Status = Status.Queued, QueuedAt = now,
+                BuildId = buildId, job.Name, Position = position, Status = status, QueuedAt = now,
                 Reports = job.Reports is { Count: > 0 } ? System.Text.Json.JsonSerializer.Serialize(job.Reports, RunnerJson.Options) : null,
                 job.Image,
                 Services = job.Services is { Count: > 0 } ? System.Text.Json.JsonSerializer.Serialize(job.Services, RunnerJson.Options) : null,
@@ -160,6 +165,32 @@ public sealed class BuildStore(Database db, TimeProvider time)
         return (await c.QueryAsync<CommandRow>(BuildSql.CommandsOfJob, new { JobId = jobId })).AsList();
     }
 
+    /// <summary>
+    /// Lets a held build run: its jobs join the queue as if it were created now (the wait for a person is not queue
+    /// time), and who approved it and when are kept. Only a build still awaiting approval changes, in one conditional
+    /// update, so two people approving at once approve it once. False when it was not awaiting approval.
+    /// </summary>
+    public async Task<bool> ApproveAsync(long buildId, string approvedBy, CancellationToken ct = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(approvedBy);
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        await using var c = await db.OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        var approved = await c.ExecuteAsync(BuildSql.Approve, new { Id = buildId, By = approvedBy, Now = now }, tx);
+        if (approved == 0) return false;
+        await c.ExecuteAsync(BuildSql.QueueApprovedJobs, new { BuildId = buildId, Now = now }, tx);
+        await tx.CommitAsync(ct);
+        return true;
+    }
+
+    /// <summary>Whether <paramref name="login"/> (a GitHub login, any case) has had a fork build of the project approved,
+    /// or run without needing approval: the test "first-time" approval makes.</summary>
+    public async Task<bool> ForkAuthorKnownAsync(long projectId, string login, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return await c.ExecuteScalarAsync<long>(BuildSql.ForkAuthorKnown, new { ProjectId = projectId, Login = login }) > 0;
+    }
+
     /// <summary>Cancels queued jobs at once and asks runners to stop running ones. Returns false for a finished build.</summary>
     public async Task<bool> CancelAsync(long buildId, CancellationToken ct = default)
     {
@@ -206,7 +237,7 @@ public sealed class BuildStore(Database db, TimeProvider time)
             Id = buildId,
             Status = status,
             Now = now,
-            Started = status != Status.Queued,
+            Started = !Status.IsWaiting(status),
             Finished = Status.IsFinished(status),
         }, tx);
     }
@@ -219,7 +250,8 @@ internal static class BuildSql
         "b.commit_message AS CommitMessage, b.commit_author AS CommitAuthor, b.trigger_kind AS TriggerKind, " +
         "b.triggered_by AS TriggeredBy, b.status, b.queued_at AS QueuedAt, b.started_at AS StartedAt, " +
         "b.finished_at AS FinishedAt, b.from_fork AS FromFork, b.pull_request AS PullRequest, " +
-        "b.pull_request_source AS PullRequestSource";
+        "b.pull_request_source AS PullRequestSource, b.pull_request_author AS PullRequestAuthor, b.approved_by AS ApprovedBy, " +
+        "b.approved_at AS ApprovedAt";
 
     private const string JobColumns =
         "id, build_id AS BuildId, name, position, status, runner_id AS RunnerId, lease_expires_at AS LeaseExpiresAt, " +
@@ -232,12 +264,12 @@ internal static class BuildSql
         "c.script_version AS ScriptVersion";
 
     public static readonly SqlText Insert = new(
-        "INSERT INTO builds (project_id, branch, commit_sha, commit_message, commit_author, trigger_kind, triggered_by, status, queued_at, from_fork, pull_request, pull_request_source) " +
+        "INSERT INTO builds (project_id, branch, commit_sha, commit_message, commit_author, trigger_kind, triggered_by, status, queued_at, from_fork, pull_request, pull_request_source, pull_request_author) " +
         "VALUES (@ProjectId, @Branch, @CommitSha, @CommitMessage, @CommitAuthor, @TriggerKind, @TriggeredBy, @Status, @QueuedAt, @FromFork, " +
-        "@PullRequest, @PullRequestSource) RETURNING id",
-        "INSERT INTO builds (project_id, branch, commit_sha, commit_message, commit_author, trigger_kind, triggered_by, status, queued_at, from_fork, pull_request, pull_request_source) " +
+        "@PullRequest, @PullRequestSource, @PullRequestAuthor) RETURNING id",
+        "INSERT INTO builds (project_id, branch, commit_sha, commit_message, commit_author, trigger_kind, triggered_by, status, queued_at, from_fork, pull_request, pull_request_source, pull_request_author) " +
         "OUTPUT INSERTED.id VALUES (@ProjectId, @Branch, @CommitSha, @CommitMessage, @CommitAuthor, @TriggerKind, @TriggeredBy, @Status, @QueuedAt, " +
-        "@FromFork, @PullRequest, @PullRequestSource)");
+        "@FromFork, @PullRequest, @PullRequestSource, @PullRequestAuthor)");
 
     public static readonly SqlText InsertJob = new(
         "INSERT INTO jobs (build_id, name, position, status, queued_at, reports, image, services) VALUES (@BuildId, @Name, @Position, @Status, @QueuedAt, @Reports, @Image, @Services) RETURNING id",
@@ -265,18 +297,19 @@ internal static class BuildSql
         "SELECT " + BuildColumns + " FROM builds b JOIN projects p ON p.id = b.project_id WHERE b.id IN " +
         "(SELECT MAX(id) FROM builds WHERE @ProjectId IS NULL OR project_id = @ProjectId GROUP BY project_id, branch)";
 
+    // Held builds show beside the running ones: a member has something to do about them.
     public const string Active =
         "SELECT " + BuildColumns + " FROM builds b JOIN projects p ON p.id = b.project_id " +
-        "WHERE b.status IN ('queued', 'running') ORDER BY b.id";
+        "WHERE b.status IN ('queued', 'running', 'awaiting_approval') ORDER BY b.id";
 
     // A deploy's job belongs to the build it deploys (for its commit) but is not one of the build's jobs.
     public const string QueuedOfBranch =
         "SELECT " + BuildColumns + " FROM builds b JOIN projects p ON p.id = b.project_id " +
-        "WHERE b.project_id = @ProjectId AND b.branch = @Branch AND b.status = 'queued' ORDER BY b.id";
+        "WHERE b.project_id = @ProjectId AND b.branch = @Branch AND b.status IN ('queued', 'awaiting_approval') ORDER BY b.id";
 
     public const string RecentOfGithubProjects =
         "SELECT " + BuildColumns + " FROM builds b JOIN projects p ON p.id = b.project_id " +
-        "WHERE p.github_repository IS NOT NULL AND (b.status IN ('queued', 'running') OR b.finished_at >= @Since) ORDER BY b.id";
+        "WHERE p.github_repository IS NOT NULL AND (b.status IN ('queued', 'running', 'awaiting_approval') OR b.finished_at >= @Since) ORDER BY b.id";
 
     public const string Jobs = "SELECT " + JobColumns + " FROM jobs WHERE build_id = @BuildId AND deploy_id IS NULL ORDER BY position";
 
@@ -290,7 +323,18 @@ internal static class BuildSql
     public const string StatusOf = "SELECT status FROM builds WHERE id = @Id";
 
     public const string CancelQueuedJobs =
-        "UPDATE jobs SET status = 'canceled', finished_at = @Now WHERE build_id = @BuildId AND deploy_id IS NULL AND status = 'queued'";
+        "UPDATE jobs SET status = 'canceled', finished_at = @Now WHERE build_id = @BuildId AND deploy_id IS NULL AND status IN ('queued', 'awaiting_approval')";
+
+    public const string Approve =
+        "UPDATE builds SET status = 'queued', approved_by = @By, approved_at = @Now, queued_at = @Now WHERE id = @Id AND status = 'awaiting_approval'";
+
+    public const string QueueApprovedJobs =
+        "UPDATE jobs SET status = 'queued', queued_at = @Now WHERE build_id = @BuildId AND deploy_id IS NULL AND status = 'awaiting_approval'";
+
+    // Known: a fork build of theirs was approved, or a job of one was claimed by a runner (it ran without being held).
+    public const string ForkAuthorKnown =
+        "SELECT COUNT(*) FROM builds b WHERE b.project_id = @ProjectId AND b.from_fork = 1 AND LOWER(b.pull_request_author) = LOWER(@Login) " +
+        "AND (b.approved_at IS NOT NULL OR EXISTS (SELECT 1 FROM jobs j WHERE j.build_id = b.id AND j.deploy_id IS NULL AND j.started_at IS NOT NULL))";
 
     public const string CancelQueuedCommands =
         "UPDATE commands SET status = 'skipped' WHERE status = 'pending' AND job_id IN " +

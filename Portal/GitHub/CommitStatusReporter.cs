@@ -18,6 +18,9 @@ public sealed class CommitStatusReporter(BuildStore builds, ProjectStore project
     /// <summary>Finished builds are reported for this long after they finish (a sweep catches missed changes).</summary>
     private static readonly TimeSpan Window = TimeSpan.FromMinutes(10);
 
+    /// <summary>The description of a held fork build's pending status (the link to the build is its target URL).</summary>
+    public const string WaitingForApproval = "Waiting for approval by a member";
+
     private readonly ConcurrentDictionary<long, string> _reported = new();
     private readonly SemaphoreSlim _pulse = new(0, 1);
 
@@ -106,7 +109,8 @@ public sealed class CommitStatusReporter(BuildStore builds, ProjectStore project
         {
             state = State(build.Status),
             target_url = publicUrl is null ? null : $"{publicUrl}/builds/{build.Id}",
-            description = $"{Description(build)}: build #{build.Id}",
+            // The pull request's page shows this to its author and reviewers: it says what has to happen next.
+            description = build.Status == Status.AwaitingApproval ? WaitingForApproval : $"{Description(build)}: build #{build.Id}",
             context = $"kaizen/{build.ProjectSlug}",
         });
         try

@@ -118,12 +118,14 @@ public sealed class GithubWebhook(ProjectStore projects, ProjectService projectS
         var headRepository = Str(pr, "head", "repo", "full_name");
         var fromFork = headRepository is null || !string.Equals(headRepository, baseRepository, StringComparison.OrdinalIgnoreCase);
         var owner = headRepository?.Split('/')[0] ?? Str(pr, "head", "user", "login") ?? "unknown";
+        var author = Str(pr, "user", "login");
         var started = await buildService.StartCommitAsync(project, new CommitBuildRequest(
-            $"pull/{number}", sha, FirstLine(Str(pr, "title") ?? $"Pull request #{number}"), Str(pr, "user", "login") ?? owner,
-            Trigger.PullRequest, Str(payload, "sender", "login"), fromFork, number, fromFork ? $"{owner}/{headRef}" : headRef), ct);
-        return started.Ok
-            ? new(201, $"Build {started.Value} of PR #{number} at {Short(sha)} queued{(fromFork ? " (from a fork: no secrets)" : "")}.")
-            : new(202, started.Message!);
+            $"pull/{number}", sha, FirstLine(Str(pr, "title") ?? $"Pull request #{number}"), author ?? owner,
+            Trigger.PullRequest, Str(payload, "sender", "login"), fromFork, number, fromFork ? $"{owner}/{headRef}" : headRef, author), ct);
+        if (!started.Ok) return new(202, started.Message!);
+        var held = (await builds.FindAsync(started.Value, ct))?.Status == Status.AwaitingApproval;
+        return new(201, $"Build {started.Value} of PR #{number} at {Short(sha)} " +
+            (held ? "is waiting for approval by a member" : "queued") + (fromFork ? " (from a fork: no secrets)." : "."));
     }
 
     private async Task<WebhookResult> CreateAsync(ProjectRow project, JsonElement payload, CancellationToken ct)

@@ -9,12 +9,13 @@ using Kaizen.Portal.Secrets;
 namespace Kaizen.Portal.Projects;
 
 /// <summary>What changes on a project's open-source options; a null field stays as it is. An empty repository removes it.</summary>
-public sealed record ProjectOptionsChange(bool? Public = null, string? GithubRepository = null, IReadOnlyList<string>? ForkSecrets = null);
+public sealed record ProjectOptionsChange(bool? Public = null, string? GithubRepository = null, IReadOnlyList<string>? ForkSecrets = null,
+    string? ForkApproval = null);
 
 /// <summary>
 /// A project's open-source options, for admins, the same from the API and the pages: public or private, the GitHub
-/// repository webhooks are matched by, the secrets fork pull requests may have, the webhook secret and the badge
-/// token. Every change is audited and tells open pages.
+/// repository webhooks are matched by, the secrets fork pull requests may have, which fork pull requests wait for
+/// approval, the webhook secret and the badge token. Every change is audited and tells open pages.
 /// </summary>
 public sealed class ProjectOptions(ProjectStore projects, WebhookSecrets secrets, AuditLog audit, LiveUpdates live)
 {
@@ -29,6 +30,8 @@ public sealed class ProjectOptions(ProjectStore projects, WebhookSecrets secrets
         var forkSecrets = change.ForkSecrets?.Select(n => n?.Trim() ?? "").ToList();
         if (forkSecrets?.FirstOrDefault(n => VariableRules.NameError(n) is not null) is { } bad)
             return Outcome<ProjectRow>.Fail(Problem.Invalid, $"'{bad}' cannot be a secret's name: {VariableRules.NameError(bad)}");
+        var forkApproval = change.ForkApproval?.Trim().ToLowerInvariant();
+        if (Projects.ForkApproval.Error(forkApproval) is { } approvalError) return Outcome<ProjectRow>.Fail(Problem.Invalid, approvalError);
 
         var changes = new List<string>();
         if (change.Public is { } isPublic && isPublic != project.IsPublic)
@@ -49,6 +52,11 @@ public sealed class ProjectOptions(ProjectStore projects, WebhookSecrets secrets
                 await projects.SetForkSecretsAsync(project.Id, names, ct);
                 changes.Add(names.Count == 0 ? "fork pull requests get no secrets" : $"fork pull requests may get {string.Join(", ", names)}");
             }
+        }
+        if (forkApproval is not null && forkApproval != project.ForkApproval)
+        {
+            await projects.SetForkApprovalAsync(project.Id, forkApproval, ct);
+            changes.Add($"fork pull request approval: {forkApproval}");
         }
         if (changes.Count > 0)
         {

@@ -24,6 +24,9 @@ public sealed class ProjectRow
 
     public string ForkSecretsJson { get; init; } = "[]";
 
+    /// <summary>Which fork pull request builds wait for approval: one of <see cref="Projects.ForkApproval.Modes"/>.</summary>
+    public string ForkApproval { get; init; } = Projects.ForkApproval.Always;
+
     public BuildSettings Settings => ProjectStore.ParseSettings(SettingsJson);
 
     /// <summary>Names of the secrets builds of pull requests from forks may receive (none by default).</summary>
@@ -117,6 +120,12 @@ public sealed class ProjectStore(Database db, TimeProvider time)
         await c.ExecuteAsync(ProjectSql.SetForkSecrets, new { Id = projectId, Json = JsonSerializer.Serialize(names) });
     }
 
+    public async Task SetForkApprovalAsync(long projectId, string mode, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await c.ExecuteAsync(ProjectSql.SetForkApproval, new { Id = projectId, Mode = mode });
+    }
+
     /// <summary>The webhook secret's ciphertext (see WebhookSecrets), or null when none was made.</summary>
     public async Task<string?> WebhookSecretAsync(long projectId, CancellationToken ct = default)
     {
@@ -162,7 +171,7 @@ internal static class ProjectSql
     private const string Columns =
         "id, name, slug, git_url AS GitUrl, default_branch AS DefaultBranch, is_public AS IsPublic, " +
         "settings_json AS SettingsJson, created_at AS CreatedAt, badge_token AS BadgeToken, " +
-        "github_repository AS GithubRepository, fork_secrets AS ForkSecretsJson";
+        "github_repository AS GithubRepository, fork_secrets AS ForkSecretsJson, fork_approval AS ForkApproval";
 
     public static readonly SqlText Insert = new(
         "INSERT INTO projects (name, slug, git_url, default_branch, is_public, settings_json, created_at) " +
@@ -178,6 +187,7 @@ internal static class ProjectSql
     public const string SetBadgeToken = "UPDATE projects SET badge_token = @Token WHERE id = @Id";
     public const string SetGithubRepository = "UPDATE projects SET github_repository = @Repository WHERE id = @Id";
     public const string SetForkSecrets = "UPDATE projects SET fork_secrets = @Json WHERE id = @Id";
+    public const string SetForkApproval = "UPDATE projects SET fork_approval = @Mode WHERE id = @Id";
     public const string SetWebhookSecret = "UPDATE projects SET webhook_secret = @Secret WHERE id = @Id";
     public const string WebhookSecret = "SELECT webhook_secret FROM projects WHERE id = @Id";
     public const string ByGithubRepository = "SELECT " + Columns + " FROM projects WHERE LOWER(github_repository) = LOWER(@Repository) ORDER BY id";

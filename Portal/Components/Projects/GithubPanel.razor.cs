@@ -14,7 +14,8 @@ namespace Kaizen.Portal.Components.Projects;
 
 /// <summary>
 /// A project's open-source options, for admins: public or private, the GitHub repository with its webhook (URL,
-/// secret, events, newest deliveries), the secrets fork pull requests may receive, and the build badge for a README.
+/// secret, events, newest deliveries), which fork pull requests wait for approval, the secrets they may receive, and the
+/// build badge for a README.
 /// Every change goes through <see cref="ProjectOptions"/>, the same audited way as the API.
 /// </summary>
 public sealed partial class GithubPanel : IDisposable
@@ -218,6 +219,12 @@ public sealed partial class GithubPanel : IDisposable
         if (allowed) names.Add(name);
         await ChangeAsync(new ProjectOptionsChange(ForkSecrets: names),
             allowed ? $"Fork pull requests may now receive {name}." : $"Fork pull requests no longer receive {name}.");
+    }
+
+    private async Task SetForkApprovalAsync(string mode)
+    {
+        if (mode == _project.ForkApproval) return;
+        await ChangeAsync(new ProjectOptionsChange(ForkApproval: mode), $"Fork pull request approval: {mode}. {ForkApproval.Describe(mode)}");
     }
 
     private async Task MakeBadgeTokenAsync()

@@ -14,23 +14,18 @@ namespace Kaizen.Portal.Tests.Artifacts;
 public sealed class ArtifactEndToEndTests : IAsyncLifetime
 {
     private readonly DeliveryPortal _delivery = new();
-    private readonly TempDirectory _marks = new();
 
     private PortalHost Portal => _delivery.Portal;
 
     public Task InitializeAsync() => _delivery.InitializeAsync();
 
-    public async Task DisposeAsync()
-    {
-        await _delivery.DisposeAsync();
-        _marks.Dispose();
-    }
+    public Task DisposeAsync() => _delivery.DisposeAsync();
 
     [Fact]
     public async Task An_artifact_pushed_by_one_job_is_pulled_by_a_waiting_job_and_by_a_deploy_of_the_build()
     {
         // Arrange: "make" pushes only once the test saw "use" waiting for it.
-        var go = Path.Combine(_marks.Path, "go");
+        var go = Path.Combine(_delivery.Marks, "go");
         var repo = await _delivery.NewRepositoryAsync();
         var slug = await Portal.CreateProjectAsync("Artifacts " + Guid.NewGuid().ToString("N")[..6], repo.Path, new
         {
@@ -189,12 +184,15 @@ public sealed class ArtifactEndToEndTests : IAsyncLifetime
     [Fact]
     public async Task Bad_names_missing_artifacts_and_a_finished_jobs_token_are_refused_with_clear_messages()
     {
-        // Arrange
-        var token = Path.Combine(_marks.Path, "token");
+        // Arrange: a runner without the sandbox, where the job's shell holds its own token (in a sandbox only the
+        // runner's kaizen calls do), so the job can also call the portal by hand with it.
+        await using var portal = await PortalHost.StartAsync(embeddedSlots: 1,
+            settings: new Dictionary<string, string> { ["Kaizen:Runners:Embedded:Sandbox"] = "false" });
+        var token = Path.Combine(portal.Exchange, "token");
         var api = "\"$KAIZEN_PORTAL_URL/api/jobs/artifacts";
         var auth = "-H \"Authorization: Bearer $KAIZEN_JOB_TOKEN\"";
         var repo = await _delivery.NewRepositoryAsync();
-        var slug = await Portal.CreateProjectAsync("Refusals " + Guid.NewGuid().ToString("N")[..6], repo.Path, PortalHost.OneJob(
+        var slug = await portal.CreateProjectAsync("Refusals " + Guid.NewGuid().ToString("N")[..6], repo.Path, PortalHost.OneJob(
             "echo hi > f",
             "kaizen artifact push f ../x || echo \"dotdot exit $?\"",
             "kaizen artifact push f /etc/x || echo \"absolute exit $?\"",
@@ -209,14 +207,14 @@ public sealed class ArtifactEndToEndTests : IAsyncLifetime
             $"echo \"$KAIZEN_JOB_TOKEN\"; printf '%s' \"$KAIZEN_JOB_TOKEN\" > '{token}'"));
 
         // Act
-        var build = await Portal.WaitForBuildAsync(await Portal.StartBuildAsync(slug));
-        var log = await Portal.LogAsync(build.Jobs.Single().Id);
-        using var late = new HttpClient { BaseAddress = Portal.BaseUrl };
+        var build = await portal.WaitForBuildAsync(await portal.StartBuildAsync(slug));
+        var log = await portal.LogAsync(build.Jobs.Single().Id);
+        using var late = new HttpClient { BaseAddress = portal.BaseUrl };
         late.DefaultRequestHeaders.Authorization = new("Bearer", await File.ReadAllTextAsync(token));
         using var afterwards = await late.PutAsync("/api/jobs/artifacts/build/late.txt", new StringContent("late"));
 
         // Assert
-        Assert.True(build.Status == Status.Passed, $"{await Portal.DescribeAsync(build)}\n{log}");
+        Assert.True(build.Status == Status.Passed, $"{await portal.DescribeAsync(build)}\n{log}");
         Assert.Contains("artifact push: '../x' holds a '..' segment", log);
         Assert.Contains("dotdot exit 2", log);
         Assert.Contains("'/etc/x' is an absolute path", log);
@@ -231,7 +229,7 @@ public sealed class ArtifactEndToEndTests : IAsyncLifetime
         Assert.True(log.Contains("runner-path 401"), log);
         Assert.DoesNotContain(await File.ReadAllTextAsync(token), log);
         Assert.Equal(HttpStatusCode.Unauthorized, afterwards.StatusCode);
-        Assert.Empty((await _delivery.Admin.GetFromJsonAsync<List<ArtifactResponse>>($"/api/v1/builds/{build.Id}/artifacts"))!);
+        Assert.Empty((await portal.Api.GetFromJsonAsync<List<ArtifactResponse>>($"/api/v1/builds/{build.Id}/artifacts"))!);
     }
 
     [Fact]
@@ -261,7 +259,7 @@ public sealed class ArtifactEndToEndTests : IAsyncLifetime
     public async Task A_disk_error_fails_the_push_with_a_clear_message()
     {
         // Arrange: the artifact folder is a file, so nothing can be stored under it.
-        var blocker = Path.Combine(_marks.Path, "not-a-folder");
+        var blocker = Path.Combine(_delivery.Marks, "not-a-folder");
         await File.WriteAllTextAsync(blocker, "");
         await using var portal = await PortalHost.StartAsync(embeddedSlots: 1,
             settings: new Dictionary<string, string> { ["Kaizen:Artifacts:Directory"] = blocker });

@@ -14,7 +14,7 @@ public sealed class AutomaticDeployTests : OneCommitRepository
     public async Task A_passed_build_of_develop_deploys_to_staging_which_alone_sees_the_staging_secret()
     {
         await using var portal = await PortalHost.StartAsync(embeddedSlots: 1);
-        var marks = Path.Combine(portal.DataDirectory, "..", $"marks-{Guid.NewGuid():N}");
+        var marks = Path.Combine(portal.Exchange, $"marks-{Guid.NewGuid():N}");
         Directory.CreateDirectory(marks);
         await _repo.GitAsync("checkout", "-q", "-b", "develop");
         await _repo.CommitAsync("Ready for staging", ("app.txt", "v2\n"));

@@ -25,7 +25,6 @@ public sealed class DeliveryPortal : IAsyncLifetime
     private readonly List<GitRepo> _repos = [];
     private readonly List<HttpClient> _clients = [];
     private readonly SemaphoreSlim _sharedGate = new(1, 1);
-    private TempDirectory _marks = null!;
     private string? _shared;
 
     public PortalHost Portal { get; private set; } = null!;
@@ -34,12 +33,12 @@ public sealed class DeliveryPortal : IAsyncLifetime
     public HttpClient OtherMember { get; private set; } = null!;
     public HttpClient Viewer { get; private set; } = null!;
 
-    /// <summary>Where deploy and build commands write what they saw (never inside the portal's data folder).</summary>
-    public string Marks => _marks.Path;
+    /// <summary>Where deploy and build commands write what they saw (never inside the portal's data folder): the folder the
+    /// portal's runner shares with its jobs' sandboxes.</summary>
+    public string Marks => Portal.Exchange;
 
     public async Task InitializeAsync()
     {
-        _marks = new TempDirectory();
         Portal = await PortalHost.StartAsync(embeddedSlots: 2);
         Member = Client((await CreateUserAsync(MemberName, "member")).Token);
         OtherMember = Client((await CreateUserAsync(OtherMemberName, "member")).Token);
@@ -125,7 +124,6 @@ public sealed class DeliveryPortal : IAsyncLifetime
         foreach (var client in _clients) client.Dispose();
         await Portal.DisposeAsync();
         foreach (var repo in _repos) repo.Dispose();
-        _marks.Dispose();
     }
 }
 

@@ -79,7 +79,7 @@ public sealed class WebhookBuildTests : IAsyncLifetime
     public async Task A_fork_pull_request_builds_without_secrets_while_a_push_and_a_same_repository_pull_request_have_them()
     {
         WebhookExamples.Require();
-        var marks = Path.Combine(_portal.DataDirectory, "..", $"marks-{Guid.NewGuid():N}");
+        var marks = Path.Combine(_portal.Exchange, $"marks-{Guid.NewGuid():N}");
         Directory.CreateDirectory(marks);
         var (slug, secret) = await WebhookPayloadTests.LinkedProjectAsync(_portal, _repo.Path, "Shop", Repository,
             "echo \"trying to leak [$DEPLOY_TOKEN] and [$PUBLIC_KEY]\"",

@@ -96,7 +96,7 @@ public sealed class BuildEndToEndTests : IAsyncLifetime
     public async Task Jobs_of_one_build_run_in_parallel()
     {
         // Each job records when it ran; with free slots their intervals must overlap.
-        var marks = Path.Combine(_portal.DataDirectory, "marks");
+        var marks = Path.Combine(_portal.Exchange, "marks");
         Directory.CreateDirectory(marks);
         string Job(string name) =>
             $"date +%s%N > {marks}/{name}.start; sleep 3; date +%s%N > {marks}/{name}.end";
@@ -109,7 +109,7 @@ public sealed class BuildEndToEndTests : IAsyncLifetime
 
         var build = await _portal.WaitForBuildAsync(await _portal.StartBuildAsync(slug));
 
-        Assert.Equal(Status.Passed, build.Status);
+        Assert.True(build.Status == Status.Passed, await _portal.DescribeAsync(build));
         long Read(string file) => long.Parse(File.ReadAllText(Path.Combine(marks, file)).Trim());
         var latestStart = new[] { "a", "b", "c" }.Max(j => Read($"{j}.start"));
         var earliestEnd = new[] { "a", "b", "c" }.Min(j => Read($"{j}.end"));
@@ -119,18 +119,16 @@ public sealed class BuildEndToEndTests : IAsyncLifetime
     [Fact]
     public async Task Cancel_stops_a_running_job_and_kills_its_processes()
     {
-        var pidFile = Path.Combine(_portal.DataDirectory, "sleeper.pid");
+        // A sleep the test can find among the host's processes (inside the job's sandbox its pid is another).
+        var seconds = 30000 + Random.Shared.Next(9999);
         var slug = await _portal.CreateProjectAsync("Cancel App", _repo.Path, new
         {
             setup = Array.Empty<string>(),
-            jobs = new[] { new { name = "long", commands = new[] { $"sleep 300 & echo $! > {pidFile}; wait" } } },
+            jobs = new[] { new { name = "long", commands = new[] { $"sleep {seconds} & wait" } } },
             epilogue = Array.Empty<string>(),
         });
         var id = await _portal.StartBuildAsync(slug);
-        // The shell creates the file before it writes the pid: wait for its content.
-        await _portal.WaitForBuildAsync(id, b => b.Jobs[0].Commands[0].Status == Status.Running
-            && File.Exists(pidFile) && File.ReadAllText(pidFile).EndsWith('\n'));
-        var sleeper = int.Parse((await File.ReadAllTextAsync(pidFile)).Trim());
+        await _portal.WaitForBuildAsync(id, b => b.Jobs[0].Commands[0].Status == Status.Running && HostProcesses($"sleep\0{seconds}\0").Count > 0);
 
         var canceled = await _portal.Api.PostAsync($"/api/v1/builds/{id}/cancel", null);
         var build = await _portal.WaitForBuildAsync(id, timeoutSeconds: 15);
@@ -138,9 +136,33 @@ public sealed class BuildEndToEndTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Accepted, canceled.StatusCode);
         Assert.Equal(Status.Canceled, build.Status);
         Assert.Equal(Status.Canceled, build.Jobs[0].Status);
-        Assert.False(ProcessIsRunning(sleeper), "the job's background process was killed");
+        Assert.Empty(HostProcesses($"sleep\0{seconds}\0"));
         var again = await _portal.Api.PostAsync($"/api/v1/builds/{id}/cancel", null);
         Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+    }
+
+    /// <summary>The host's live processes whose command line is exactly <paramref name="cmdline"/> (NUL-separated).</summary>
+    internal static List<int> HostProcesses(string cmdline)
+    {
+        var found = new List<int>();
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(directory), out var pid))
+            {
+                try
+                {
+                    if (File.ReadAllText(Path.Combine(directory, "cmdline")) == cmdline && ProcessIsRunning(pid))
+                    {
+                        found.Add(pid);
+                    }
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                }
+            }
+        }
+
+        return found;
     }
 
     /// <summary>A process that exists and is not a zombie (nothing reaps orphans in some containers).</summary>

@@ -95,7 +95,8 @@ public sealed class PortalHost : IAsyncDisposable
     }
 
     /// <summary>Starts a separate runner (same library as kaizen-runner) against this portal.</summary>
-    public RunnerAgent StartRunner(string name, int slots = 1, string? workDirectory = null, Uri? portalUrl = null)
+    /// <param name="sandbox">False: jobs run as the runner's user, holding their own job token (a trusted runner).</param>
+    public RunnerAgent StartRunner(string name, int slots = 1, string? workDirectory = null, Uri? portalUrl = null, bool sandbox = true)
     {
         var http = new HttpClient { Timeout = TimeSpan.FromSeconds(100) };
         var agent = new RunnerAgent(new RunnerOptions
@@ -107,6 +108,7 @@ public sealed class PortalHost : IAsyncDisposable
             WorkDirectory = workDirectory ?? Path.Combine(DataDirectory, "runners", name),
             HeartbeatInterval = TimeSpan.FromMilliseconds(500),
             SandboxShares = [Exchange],
+            NoSandbox = !sandbox,
         }, http, LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning)));
         var stop = new CancellationTokenSource();
         _runners.Add((stop, Task.Run(() => agent.RunAsync(stop.Token)), http));

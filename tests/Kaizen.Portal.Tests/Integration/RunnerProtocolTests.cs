@@ -134,8 +134,7 @@ public sealed class RunnerProtocolTests : OneCommitRepository
     public async Task Two_runners_racing_for_many_jobs_run_each_job_exactly_once()
     {
         await using var portal = await PortalHost.StartAsync(embeddedSlots: 0);
-        using var shared = new TempDirectory();
-        var ledger = Path.Combine(shared.Path, "ran.txt");
+        var ledger = Path.Combine(portal.Exchange, "ran.txt");
         // Each job appends its id and the runner whose workspace it ran in; short appends are atomic.
         var slug = await portal.CreateProjectAsync("Busy App", _repo.Path,
             OneJob($"echo \"$KAIZEN_JOB_ID $(basename $(dirname $(dirname $KAIZEN_WORKSPACE)))\" >> {ledger}", "sleep 0.3"));

@@ -16,7 +16,7 @@ public sealed class BuildSecretsTests : OneCommitRepository
     public async Task A_build_sees_its_secrets_and_variables_while_its_log_shows_stars()
     {
         await using var portal = await PortalHost.StartAsync(embeddedSlots: 1);
-        var marks = Path.Combine(portal.DataDirectory, "..", $"marks-{Guid.NewGuid():N}");
+        var marks = Path.Combine(portal.Exchange, $"marks-{Guid.NewGuid():N}");
         Directory.CreateDirectory(marks);
         var token = "tok-" + Guid.NewGuid().ToString("N");
         var key = $"-----BEGIN KEY-----\nline-one-{Guid.NewGuid():N}\nline-two-{Guid.NewGuid():N}\n-----END KEY-----";

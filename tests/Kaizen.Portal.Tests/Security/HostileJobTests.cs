@@ -30,18 +30,22 @@ public sealed class HostileJobTests : PortalWithRepository
             Path.Combine(_portal.DataDirectory, "kaizen.db"),
             Path.Combine(_portal.DataDirectory, "keys"),
             Path.Combine(RunnerWork, "runner.json"),
-            Path.Combine(RunnerWork, "bin"),
-            Path.Combine(RunnerWork, "git"),
+            Path.Combine(RunnerWork, "cache"),
+            Path.Combine(RunnerWork, "sandbox"),
             "$KAIZEN_WORKSPACE/../../../kaizen.db",
             "$KAIZEN_WORKSPACE/../../runner.json",
-            "/root", "/home/kaizen/../..", "/var/run/docker.sock", "/run/docker.sock", "/etc/ssh/ssh_host_ed25519_key",
+            "/root", "/var/run/docker.sock", "/run/docker.sock", "/etc/ssh/ssh_host_ed25519_key",
         ];
-        var probes = string.Join("; ", targets.Select(t => $"if [ -e \"{t}\" ] && ls \"{t}\" >/dev/null 2>&1; then echo \"LEAK:{t}\"; fi"));
-        var slug = await _portal.CreateProjectAsync("Snoop", _repo.Path, OneJob(
+        // A target leaks when it shows content: a non-empty file or a folder with entries (what only root may read is
+        // covered with an empty file or folder).
+        var probes = string.Join("; ", targets.Select(t => $"if [ -s \"{t}\" ] || {{ [ -d \"{t}\" ] && [ -n \"$(ls -A \"{t}\" 2>/dev/null)\" ]; }}; then echo \"LEAK:{t}\"; fi"));
+        var slug = await _portal.CreateProjectAsync("Snoop", _repo.Path, PortalHost.OneJob(
             "id",
             probes,
             "if [ -s /etc/shadow ]; then echo LEAK:shadow; fi",
             "ls -a \"$KAIZEN_WORKSPACE/..\" | sed 's/^/sibling: /'",
+            $"ls -A {Path.Combine(RunnerWork, "bin")} | sed 's/^/library folder: /'",
+            "ls -A /home | sed 's/^/home: /'",
             "grep -rls kzt_ / --exclude-dir=proc --exclude-dir=sys --exclude-dir=usr --exclude-dir=dev 2>/dev/null | sed 's/^/LEAK:token in /'; true",
             "echo probed"));
 
@@ -54,6 +58,8 @@ public sealed class HostileJobTests : PortalWithRepository
         Assert.DoesNotContain("LEAK:", log);
         var siblings = log.Split('\n').Where(l => l.StartsWith("sibling: ", StringComparison.Ordinal)).Select(l => l[9..]).ToList();
         Assert.Equal([".", "..", build.Jobs[0].Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], siblings);
+        Assert.Equal(["kaizen.sh"], log.Split('\n').Where(l => l.StartsWith("library folder: ", StringComparison.Ordinal)).Select(l => l[16..]));
+        Assert.Equal(["kaizen"], log.Split('\n').Where(l => l.StartsWith("home: ", StringComparison.Ordinal)).Select(l => l[6..]));
     }
 
     [SkippableFact]
@@ -64,7 +70,7 @@ public sealed class HostileJobTests : PortalWithRepository
         Environment.SetEnvironmentVariable("Kaizen__Hostile__Canary", canary);
         try
         {
-            var slug = await _portal.CreateProjectAsync("Environ", _repo.Path, OneJob("env | cut -d= -f1 | sort | sed 's/^/var: /'", "env", "kaizen help >/dev/null && echo kaizen-works"));
+            var slug = await _portal.CreateProjectAsync("Environ", _repo.Path, PortalHost.OneJob("env | cut -d= -f1 | sort | sed 's/^/var: /'", "env", "kaizen help >/dev/null && echo kaizen-works"));
 
             var build = await _portal.WaitForBuildAsync(await _portal.StartBuildAsync(slug));
             var log = await _portal.LogAsync(build.Jobs[0].Id);
@@ -91,7 +97,7 @@ public sealed class HostileJobTests : PortalWithRepository
     {
         SandboxRequirement.Check();
         var tag = 40000 + RandomNumberGenerator.GetInt32(9999);
-        var slug = await _portal.CreateProjectAsync("Lingerer", _repo.Path, OneJob(
+        var slug = await _portal.CreateProjectAsync("Lingerer", _repo.Path, PortalHost.OneJob(
             $"setsid -f sleep {tag}",
             $"nohup sleep {tag + 1} >/dev/null 2>&1 &",
             $"(trap '' HUP TERM INT; exec sleep {tag + 2}) & disown",
@@ -110,10 +116,9 @@ public sealed class HostileJobTests : PortalWithRepository
     {
         SandboxRequirement.Check();
         var secret = "victim-secret-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
-        var marker = Path.Combine(_portal.DataDirectory, "victim-running");
-        var victim = await _portal.CreateProjectAsync("Victim", _repo.Path, OneJob("echo \"$VICTIM_TOKEN\" > victim.txt", "sleep 12"));
+        var victim = await _portal.CreateProjectAsync("Victim", _repo.Path, PortalHost.OneJob("echo \"$VICTIM_TOKEN\" > victim.txt", "sleep 12"));
         (await _portal.Api.PutAsJsonAsync($"/api/v1/projects/{victim}/secrets/VICTIM_TOKEN", new { value = secret })).EnsureSuccessStatusCode();
-        var attacker = await _portal.CreateProjectAsync("Watcher", _repo.Path, OneJob(
+        var attacker = await _portal.CreateProjectAsync("Watcher", _repo.Path, PortalHost.OneJob(
             "ps -e -o pid=,args= | sed 's/^/process: /'",
             "cat /proc/[0-9]*/environ 2>/dev/null | tr '\\0' '\\n' | grep -i victim | sed 's/^/LEAK: /'; true",
             "ls \"$KAIZEN_WORKSPACE/..\"; cat \"$KAIZEN_WORKSPACE\"/../*/victim.txt 2>/dev/null | sed 's/^/LEAK: /'; true",
@@ -130,7 +135,6 @@ public sealed class HostileJobTests : PortalWithRepository
         Assert.DoesNotContain("LEAK: ", log);
         Assert.DoesNotContain("sleep 12", log);
         Assert.Equal(Status.Running, victimState.Status);
-        Assert.False(File.Exists(marker));
         var passed = await _portal.WaitForBuildAsync(victimBuild);
         Assert.Equal(Status.Passed, passed.Status);
     }
@@ -141,24 +145,26 @@ public sealed class HostileJobTests : PortalWithRepository
         SandboxRequirement.Check();
         var library = Path.Combine(RunnerWork, "bin", "kaizen.sh");
         var tools = Path.Combine(RunnerWork, "tools");
-        var evil = await _portal.CreateProjectAsync("Planter", _repo.Path, OneJob(
+        var evil = await _portal.CreateProjectAsync("Planter", _repo.Path, PortalHost.OneJob(
             $"echo 'echo PWNED' >> {library} && echo LEAK:library; true",
             "echo 'kaizen() { echo PWNED; }' >> \"$(declare -F kaizen >/dev/null && echo \"$BASH_SOURCE\")\" 2>/dev/null; true",
-            $"mkdir -p {tools}/grab/fake/1/bin && touch {tools}/grab/fake/1/.kaizen-installed && echo LEAK:tools; true",
+            // Where the runner keeps another project's tools: what the job reaches by that path is not that folder.
+            $"mkdir -p {tools}/grab/fake/1/bin && touch {tools}/grab/fake/1/.kaizen-installed; true",
             "mkdir -p \"$KAIZEN_TOOLS_DIR/fake/1/bin\" 2>/dev/null && echo LEAK:own-tools-writable; true",
-            "kaizen tool use fake 1 -- 'printf \"#!/bin/sh\\necho PWNED\\n\" > bin/fake && chmod +x bin/fake' && fake"));
-        var before = await File.ReadAllBytesAsync(library).ContinueWith(t => t.IsCompletedSuccessfully ? t.Result : []);
+            "kaizen tool use fake 1 -- 'mkdir -p bin && printf \"#!/bin/sh\\necho PWNED\\n\" > bin/fake && chmod +x bin/fake' && fake"));
+        var before = File.Exists(library) ? await File.ReadAllBytesAsync(library) : [];
 
         var evilBuild = await _portal.WaitForBuildAsync(await _portal.StartBuildAsync(evil));
         var evilLog = await _portal.LogAsync(evilBuild.Jobs[0].Id);
-        var victim = await _portal.CreateProjectAsync("Grab", _repo.Path, OneJob(
+        var victim = await _portal.CreateProjectAsync("Grab", _repo.Path, PortalHost.OneJob(
             "kaizen tool use fake 1 -- 'mkdir -p bin && printf \"#!/bin/sh\\necho genuine\\n\" > bin/fake && chmod +x bin/fake'",
             "fake"));
         var victimBuild = await _portal.WaitForBuildAsync(await _portal.StartBuildAsync(victim));
         var victimLog = await _portal.LogAsync(victimBuild.Jobs[0].Id);
 
         Assert.DoesNotContain("LEAK:", evilLog);
-        Assert.Contains("PWNED", evilLog); // its own project's tool: installed by the runner, for that project only
+        Assert.Contains("tool: installing fake 1", victimLog); // its own install, not the planted folder
+        Assert.True(evilLog.Contains("PWNED"), evilLog); // its own project's tool: installed by the runner, for that project only
         Assert.True(victimBuild.Status == Status.Passed, await _portal.DescribeAsync(victimBuild));
         Assert.Contains("genuine", victimLog);
         Assert.DoesNotContain("PWNED", victimLog);

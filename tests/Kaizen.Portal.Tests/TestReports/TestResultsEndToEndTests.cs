@@ -100,7 +100,7 @@ public sealed class TestResultsEndToEndTests : IAsyncLifetime
         Skip.If(python is null, "pytest is not installed");
         await using var portal = await PortalHost.StartAsync(embeddedSlots: 1);
         // The first run leaves a mark outside the workspace (which each job gets afresh); the rerun finds it and passes.
-        var mark = Path.Combine(portal.DataDirectory, "..", $"flaky-{Guid.NewGuid():N}");
+        var mark = Path.Combine(portal.Exchange, $"flaky-{Guid.NewGuid():N}");
         await _repo.CommitAsync("Flaky", ("test_flaky.py", $$"""
             import os
 

@@ -68,7 +68,9 @@ public static partial class DebugFiles
     /// <param name="banner">Lines printed when the shell starts.</param>
     /// <param name="state">Set-up state from <see cref="CaptureStateCommand"/>, or null.</param>
     /// <param name="readableByAll">For a container whose user is not the runner's; the file holds the set-up's variables.</param>
-    public static string WriteRc(KaizenFunctions functions, string tag, string workspace, IEnumerable<string> banner, string? state, bool readableByAll)
+    /// <param name="directory">Where the shell can read it (a container's control folder); null: the runner's debug folder.</param>
+    public static string WriteRc(
+        KaizenFunctions functions, string tag, string workspace, IEnumerable<string> banner, string? state, bool readableByAll, string? directory = null)
     {
         ArgumentNullException.ThrowIfNull(functions);
         functions.EnsureWritten();
@@ -95,7 +97,8 @@ public static partial class DebugFiles
             rc.Append("printf '%s\\n' ").Append(q(line)).Append('\n');
         }
 
-        var path = RcPath(functions, tag);
+        var path = directory is null ? RcPath(functions, tag) : Path.Combine(directory, $"debug-{tag}.rc");
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         File.WriteAllText(path, "");
         if (!OperatingSystem.IsWindows())
         {
@@ -108,8 +111,10 @@ public static partial class DebugFiles
         return path;
     }
 
+    /// <summary>The rc file of terminal <paramref name="tag"/> in the runner's debug folder: not beside the <c>kaizen</c>
+    /// library, whose folder jobs may read, since the file holds a session's variables.</summary>
     public static string RcPath(KaizenFunctions functions, string tag) =>
-        Path.Combine(Path.GetDirectoryName(functions.LibraryPath)!, $"debug-{tag}.rc");
+        Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(functions.LibraryPath)!)!, "debug", $"debug-{tag}.rc");
 
     /// <summary>The banner of a debug session of a finished job.</summary>
     public static IReadOnlyList<string> DebugBanner(JobAssignment job, bool setupRan) =>

@@ -70,7 +70,7 @@ public static class DebugShell
         TerminalSession session, ITerminalHost host, KaizenFunctions functions, string tag, string workspace,
         IReadOnlyDictionary<string, string> environment, IReadOnlyList<string> banner, string? state, CancellationToken cancellationToken)
     {
-        var rc = DebugFiles.WriteRc(functions, tag, workspace, banner, state, readableByAll: host is not ShellExecutor);
+        var rc = DebugFiles.WriteRc(functions, tag, workspace, banner, state, readableByAll: host is not ShellExecutor, host.RcDirectory);
         try
         {
             if (session.Ending.IsCancellationRequested)

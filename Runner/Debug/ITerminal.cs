@@ -58,4 +58,8 @@ public interface ITerminalHost
 
     /// <summary>The variable naming the terminal a process belongs to.</summary>
     public const string TagVariable = "KAIZEN_TERMINAL";
+
+    /// <summary>A folder the terminal's shell can read, for its rc file (a container's control folder, mounted in it);
+    /// null: the runner's own debug folder, which a host shell (or its sandbox) is shown the file from.</summary>
+    string? RcDirectory => null;
 }

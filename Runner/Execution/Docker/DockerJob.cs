@@ -159,6 +159,9 @@ public sealed class DockerJob : IExecutor, Debug.ITerminalHost, IAsyncDisposable
         return BashSession.Over(host);
     }
 
+    /// <summary>The job's control folder, mounted in its container at the same path.</summary>
+    public string? RcDirectory => _forwarder?.Directory;
+
     /// <summary>An interactive bash with a TTY in the job's container (created now if no session has created it yet),
     /// next to the job's own shell; for debug sessions and attaching to a running job.</summary>
     public async Task<Debug.ITerminal> StartTerminalAsync(

@@ -904,11 +904,12 @@ _kaizen_artifact_pull() {
     echo "artifact: pulled $name ($size) to $dest in $(_kaizen_elapsed "$started")"
 }
 
-# ---- inside a container: the runner's host runs `kaizen` for the job ----
-# The Docker executor sets KAIZEN_CONTROL_DIR (a folder mounted at its host path). An image may have no curl, tar, zstd
-# or sha256sum, so cache, checksum and artifact calls, and tool installs, go to the runner, which runs this same file on
-# the host in the same directory (the workspace and the tools folder are mounted at their host paths) and streams the
-# output back. Only bash builtins are used here; `tool use` still puts the tool on the container shell's own PATH.
+# ---- in a sandbox or a container: the runner runs `kaizen` for the job ----
+# The job sandbox and the Docker executor set KAIZEN_CONTROL_DIR (a folder shown at its host path). The job holds no
+# token for the portal and may not change its tools (and an image may have no curl, tar, zstd or sha256sum), so cache,
+# checksum and artifact calls, and tool installs, go to the runner, which runs this same file in a sandbox of its own
+# in the same directory (the workspace and the tools folder are at their host paths) and streams the output back.
+# Only bash builtins are used here; `tool use` still puts the tool on the job shell's own PATH.
 if [ -n "${KAIZEN_CONTROL_DIR-}" ]; then
     _kaizen_forward() {
         local dir=$KAIZEN_CONTROL_DIR id="$BASHPID.$RANDOM$RANDOM" status='' line=''
@@ -954,7 +955,7 @@ if [ -n "${KAIZEN_CONTROL_DIR-}" ]; then
             esac
             case "$full/" in
                 "${KAIZEN_WORKSPACE%/}/"*) ;;
-                *) echo "artifact $action: '$arg' is outside the workspace ($KAIZEN_WORKSPACE); in a container, artifacts are pushed from and pulled into the workspace" >&2
+                *) echo "artifact $action: '$arg' is outside the workspace ($KAIZEN_WORKSPACE); the runner pushes and pulls a sandboxed or container job's artifacts in its workspace only" >&2
                    return 2 ;;
             esac
         fi

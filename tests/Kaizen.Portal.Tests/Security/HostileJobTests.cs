@@ -174,6 +174,45 @@ public sealed class HostileJobTests : PortalWithRepository
         }
     }
 
+    [SkippableFact]
+    public async Task A_container_job_sees_only_its_own_workspace_and_cannot_change_its_projects_tools()
+    {
+        SandboxRequirement.Check();
+        await DockerTestImages.RequireAsync();
+        var work = RunnerWork; // the embedded runner offers Docker when the daemon answers
+        var slug = await _portal.CreateProjectAsync("Boxed", _repo.Path, new
+        {
+            image = DockerTestImages.Busybox,
+            setup = Array.Empty<string>(),
+            jobs = new object[]
+            {
+                new
+                {
+                    name = "test",
+                    commands = new[]
+                    {
+                        "ls -a \"$KAIZEN_WORKSPACE/..\" | sed 's/^/sibling: /'",
+                        $"for p in {_portal.DataDirectory}/kaizen.db {work}/runner.json {work}/git {work}/cache /var/run/docker.sock; do [ -e \"$p\" ] && echo \"LEAK:$p\"; done; true",
+                        "touch \"$KAIZEN_TOOLS_DIR/planted\" 2>/dev/null && echo LEAK:tools-writable; true",
+                        "env | grep -q KAIZEN_JOB_TOKEN && echo LEAK:token; true",
+                        "mkdir -p deps && echo boxed > deps/x && kaizen cache store --key boxed-1 -- deps",
+                        "echo done",
+                    },
+                },
+            },
+            epilogue = Array.Empty<string>(),
+        });
+        var build = await _portal.WaitForBuildAsync(await _portal.StartBuildAsync(slug, "main"), timeoutSeconds: 120);
+        var log = await _portal.LogAsync(build.Jobs[0].Id);
+
+        Assert.True(build.Status == Status.Passed, await _portal.DescribeAsync(build));
+        Assert.Contains("done", log);
+        Assert.Contains("cache: stored boxed-1", log);
+        Assert.DoesNotContain("LEAK:", log);
+        var siblings = log.Split('\n').Where(l => l.StartsWith("sibling: ", StringComparison.Ordinal)).Select(l => l[9..]).ToList();
+        Assert.Equal([".", "..", build.Jobs[0].Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], siblings);
+    }
+
     /// <summary>Host processes whose command line is <c>sleep N</c> for N from <paramref name="tag"/> to tag + 2.</summary>
     private static List<string> SleepersOnHost(int tag)
     {

@@ -132,6 +132,13 @@ public sealed class EmbeddedRunnerOptions
     /// <summary>How many jobs the embedded runner runs at once.</summary>
     public int Slots { get; set; } = 2;
 
+    /// <summary>Labels of the embedded runner (e.g. <c>protected</c> to let it run deploys to guarded servers).</summary>
+    public List<string> Labels { get; set; } = [];
+
+    /// <summary>The sandbox the embedded runner reports (<c>bubblewrap</c> or <c>none</c>, the default) until the runner
+    /// detects its own. With <c>none</c> it runs only private projects' jobs that are not builds of fork pull requests.</summary>
+    public string Sandbox { get; set; } = Kaizen.Runner.Protocol.RunnerSandbox.None;
+
     /// <summary>Offer the Docker executor when a Docker daemon answers at start (false: shell only).</summary>
     public bool Docker { get; set; } = true;
 

@@ -46,6 +46,8 @@ public sealed class EmbeddedRunner(
             RegistrationToken = registration.EmbeddedToken,
             Name = $"embedded ({Environment.MachineName})",
             Slots = kaizen.Runners.Embedded.Slots,
+            Labels = kaizen.Runners.Embedded.Labels,
+            Sandbox = kaizen.Runners.Embedded.Sandbox,
             WorkDirectory = workDirectory,
             HeartbeatInterval = TimeSpan.FromSeconds(kaizen.Runners.HeartbeatSeconds),
             DisableDocker = !kaizen.Runners.Embedded.Docker,

@@ -117,6 +117,14 @@ public sealed class RunnerStore(Database db, TimeProvider time)
         return (await c.QueryAsync<RunnerRow>(RunnerSql.All)).AsList();
     }
 
+    /// <summary>How many slots each runner has in use (running jobs and debug sessions), by runner id.</summary>
+    public async Task<IReadOnlyDictionary<long, int>> SlotsInUseAsync(CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        var rows = await c.QueryAsync<(long RunnerId, int Used)>(RunnerSql.SlotsInUseByRunner);
+        return rows.GroupBy(r => r.RunnerId).ToDictionary(g => g.Key, g => g.Sum(r => r.Used));
+    }
+
     /// <summary>Jobs running now, with the runner that holds each (for the Runners page).</summary>
     public async Task<IReadOnlyList<RunningJobRow>> RunningJobsAsync(CancellationToken ct = default)
     {
@@ -256,15 +264,6 @@ public sealed class RunnerStore(Database db, TimeProvider time)
             Reports: row.Reports is null ? null : System.Text.Json.JsonSerializer.Deserialize<List<ReportSpec>>(row.Reports, RunnerJson.Options),
             Image: row.Image,
             Services: row.Services is null ? null : System.Text.Json.JsonSerializer.Deserialize<List<ServiceSpec>>(row.Services, RunnerJson.Options));
-    }
-
-    /// <summary>Whether the runner offers Docker: per <paramref name="executors"/> (what it said in this claim), else what it registered with.</summary>
-    public async Task<bool> OffersDockerAsync(long runnerId, IReadOnlyList<string>? executors, CancellationToken ct = default)
-    {
-        if (executors is not null) return executors.Contains(DockerExecutor);
-        await using var c = await db.OpenAsync(ct);
-        var offered = await c.ExecuteScalarAsync<string>(RunnerSql.ExecutorsOf, new { Id = runnerId }) ?? "";
-        return offered.Split(',').Contains(DockerExecutor);
     }
 
     /// <summary>The executor name a runner offers for jobs with an image.</summary>
@@ -610,6 +609,11 @@ internal static class RunnerSql
     public const string SlotsInUse =
         "SELECT (SELECT COUNT(*) FROM jobs WHERE runner_id = @RunnerId AND status = 'running') + " +
         "(SELECT COUNT(*) FROM debug_sessions WHERE runner_id = @RunnerId AND kind = 'debug' AND status IN ('starting', 'open'))";
+
+    public const string SlotsInUseByRunner =
+        "SELECT runner_id AS RunnerId, COUNT(*) AS Used FROM jobs WHERE status = 'running' AND runner_id IS NOT NULL GROUP BY runner_id " +
+        "UNION ALL SELECT runner_id, COUNT(*) FROM debug_sessions WHERE kind = 'debug' AND status IN ('starting', 'open') " +
+        "AND runner_id IS NOT NULL GROUP BY runner_id";
 
     /// <summary>What decides where a job may run (see <see cref="RunnerPools.NeedsOf"/>), selected from jobs j.</summary>
     internal const string PoolColumns =

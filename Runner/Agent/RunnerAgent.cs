@@ -21,13 +21,29 @@ public sealed class RunnerAgent(RunnerOptions options, HttpClient http, ILoggerF
     private readonly ConcurrentDictionary<long, CancellationTokenSource> _running = new();
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly SemaphoreSlim _registering = new(1, 1);
+    private readonly CancellationTokenSource _revoked = new();
+    private string? _revokedReason;
     private long _runnerId;
     private IReadOnlyList<string> _executors = ["shell"];
 
     /// <summary>Jobs running now (for status pages and tests).</summary>
     public IReadOnlyCollection<long> RunningJobs => _running.Keys.ToList();
 
-    public async Task RunAsync(CancellationToken ct)
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        // A revoke stops every loop: the runner must not keep asking with a token the portal refuses.
+        using var running = CancellationTokenSource.CreateLinkedTokenSource(stopping, _revoked.Token);
+        try
+        {
+            await RunUntilStoppedAsync(running.Token);
+        }
+        catch (Exception) when (_revokedReason is not null)
+        {
+        }
+        if (_revokedReason is not null) throw new RunnerRevokedException(_revokedReason);
+    }
+
+    private async Task RunUntilStoppedAsync(CancellationToken ct)
     {
         Directory.CreateDirectory(options.WorkDirectory);
         await EnsureRegisteredAsync(forceNew: false, ct);
@@ -116,8 +132,9 @@ public sealed class RunnerAgent(RunnerOptions options, HttpClient http, ILoggerF
             }
             if (string.IsNullOrEmpty(options.RegistrationToken))
                 throw new InvalidOperationException(
-                    $"The runner is not registered and has no registration token: pass --registration-token (the portal's Kaizen:Runners:RegistrationToken).");
-            var request = new RegisterRequest(options.RegistrationToken, options.Name, options.Slots, RunnerOptions.Version, _executors, options.Labels);
+                    $"The runner is not registered and has no registration token: pass --registration-token-file or set KAIZEN_REGISTRATION_TOKEN (the portal's Kaizen:Runners:RegistrationToken).");
+            var request = new RegisterRequest(options.RegistrationToken, options.Name, options.Slots, RunnerOptions.Version, _executors,
+                options.Labels, options.Sandbox);
             var registered = await WithRetryAsync(c => _client.RegisterAsync(request, c), "register", ct);
             _client.Token = registered.Token;
             _runnerId = registered.RunnerId;
@@ -138,7 +155,7 @@ public sealed class RunnerAgent(RunnerOptions options, HttpClient http, ILoggerF
         {
             try
             {
-                var job = await WithRetryAsync(c => _client.ClaimAsync(25, c, _executors), "claim", ct);
+                var job = await WithRetryAsync(c => _client.ClaimAsync(25, c, _executors, options.Sandbox), "claim", ct);
                 // A debug session holds the slot while it lasts and reports nothing to the job (no stream, no complete).
                 if (job is { Debug: not null }) await debug.RunAsync(job, ct);
                 else if (job is not null) await RunJobAsync(executor, job, ct);
@@ -198,6 +215,10 @@ public sealed class RunnerAgent(RunnerOptions options, HttpClient http, ILoggerF
         {
             _logger.LogWarning("Could not report the end of job {JobId}; the portal will fail it when its lease expires", job.JobId);
         }
+        finally
+        {
+            _client.Forget(job.JobId);
+        }
         _logger.LogInformation("Job {JobId} finished: {Outcome}", job.JobId, outcome);
     }
 
@@ -227,6 +248,13 @@ public sealed class RunnerAgent(RunnerOptions options, HttpClient http, ILoggerF
                     _ = Task.Run(() => debug.AttachAsync(attach, ct), CancellationToken.None);
                 }
             }
+            catch (PortalStatusException ex) when (ex.Revoked)
+            {
+                _logger.LogError("This runner was revoked: {Error}", ex.Message);
+                _revokedReason = ex.Message;
+                await _revoked.CancelAsync();
+                return;
+            }
             catch (Exception ex) when (ex is HttpRequestException or PortalStatusException or TaskCanceledException && !ct.IsCancellationRequested)
             {
                 _logger.LogWarning("Heartbeat failed: {Error}", ex.Message);
@@ -250,6 +278,13 @@ public sealed class RunnerAgent(RunnerOptions options, HttpClient http, ILoggerF
             {
                 return await call(ct);
             }
+            catch (PortalStatusException ex) when (ex.Revoked)
+            {
+                _logger.LogError("This runner was revoked: {Error}", ex.Message);
+                _revokedReason = ex.Message;
+                await _revoked.CancelAsync();
+                throw new RunnerRevokedException(ex.Message);
+            }
             catch (PortalStatusException ex) when (ex.Status == HttpStatusCode.Unauthorized && what != "register")
             {
                 _logger.LogWarning("The portal does not know this runner's token; registering again");
@@ -269,3 +304,7 @@ public sealed class RunnerAgent(RunnerOptions options, HttpClient http, ILoggerF
         }
     }
 }
+
+/// <summary>An admin revoked this runner on the portal; it stops, and runs again only once registered anew (remove
+/// runner.json and start it with a registration token).</summary>
+public sealed class RunnerRevokedException(string message) : InvalidOperationException(message);

@@ -27,7 +27,13 @@ public sealed class RunnerOptions
     /// <summary>The cache folder's size limit; least recently used entries go beyond it.</summary>
     public long CacheMaxMegabytes { get; init; } = Execution.KaizenFunctions.DefaultCacheMaxMegabytes;
 
+    /// <summary>Labels jobs can ask for (a project's or server's required labels, <c>protected</c> for guarded servers).
+    /// Fixed at registration: the portal does not take new ones from a registered runner's later calls.</summary>
     public IReadOnlyList<string> Labels { get; init; } = [];
+
+    /// <summary>What confines this runner's jobs, as the portal is told: <c>bubblewrap</c> or <c>none</c> (see
+    /// <see cref="Protocol.RunnerSandbox"/>). A runner without a sandbox only gets private, non-fork jobs.</summary>
+    public string Sandbox { get; init; } = Protocol.RunnerSandbox.None;
 
     /// <summary>The Docker executor's settings (pull policy, pre-pull, image budget, mirror; see <see cref="Execution.Docker.DockerOptions"/>).
     /// The runner offers <c>docker</c> only when the daemon answers at start.</summary>

@@ -119,7 +119,7 @@ public abstract class PortalComponentContext : BunitContext, IAsyncLifetime
     {
         var id = await Db.CreateBuildAsync(projectId, TestDatabase.OneJob());
         var job = await Db.Runners.ClaimAsync(runnerId, TestDatabase.LeaseSeconds);
-        await Db.Runners.CompleteAsync(runnerId, job!.JobId, JobOutcome.Passed, 0, null);
+        await Db.Runners.CompleteAsync(runnerId, job!.JobId, job.LeaseToken, JobOutcome.Passed, 0, null);
         return id;
     }
 

@@ -266,6 +266,9 @@ public sealed class RunnerStore(Database db, TimeProvider time)
             Services: row.Services is null ? null : System.Text.Json.JsonSerializer.Deserialize<List<ServiceSpec>>(row.Services, RunnerJson.Options));
     }
 
+    /// <summary>Runners that asked for work within this long count as there (for "waiting for a runner …" hints).</summary>
+    public static readonly TimeSpan SeenWithin = TimeSpan.FromMinutes(2);
+
     /// <summary>The executor name a runner offers for jobs with an image.</summary>
     public const string DockerExecutor = "docker";
 

@@ -378,7 +378,6 @@ public sealed class RunnerStoreTests
         var unlabelled = await test.RegisterRunnerAsync("plain");
         var halfLabelled = await test.RegisterRunnerAsync("gpu-only", labels: ["gpu"]);
         var unsandboxed = await test.RegisterRunnerAsync("bare", sandbox: RunnerSandbox.None, labels: ["gpu", "eu"]);
-        var labelled = await test.RegisterRunnerAsync("gpu-eu", labels: ["GPU", "eu"]);
 
         // Act
         var claims = new[]
@@ -388,11 +387,14 @@ public sealed class RunnerStoreTests
         };
         var queuedJob = (await test.Builds.JobsAsync(buildId))[0].Id;
         var reason = await test.Runners.WaitingReasonAsync(queuedJob, TimeSpan.FromMinutes(1));
+        var labelled = await test.RegisterRunnerAsync("gpu-eu", labels: ["GPU", "eu"]);
+        var reasonOnceOneFits = await test.Runners.WaitingReasonAsync(queuedJob, TimeSpan.FromMinutes(1));
         var fits = await test.Runners.ClaimAsync(labelled, Lease);
 
         // Assert
         Assert.All(claims, Assert.Null);
         Assert.Equal("waiting for a runner labelled gpu, eu and with a sandbox", reason);
+        Assert.Null(reasonOnceOneFits);
         Assert.Equal(buildId, fits?.BuildId);
     }
 

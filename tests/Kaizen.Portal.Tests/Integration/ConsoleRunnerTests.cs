@@ -64,11 +64,25 @@ public sealed class ConsoleRunnerTests
         Assert.Throws<ArgumentException>(() => RegistrationToken.Resolve(null, file, null));
     }
 
+    /// <summary>kaizen-runner.dll in the Runner project's own build output (same configuration and framework as these
+    /// tests): its deps.json lists what the console host loads, which the copy beside the tests does not carry.</summary>
+    private static string RunnerBuild()
+    {
+        var tests = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var (framework, configuration) = (tests.Name, tests.Parent!.Name);
+        var root = tests;
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "Portal.sln"))) root = root.Parent;
+        Assert.NotNull(root);
+        var dll = Path.Combine(root.FullName, "Runner", "bin", configuration, framework, "kaizen-runner.dll");
+        Assert.True(File.Exists(dll), $"kaizen-runner is not built at {dll}");
+        return dll;
+    }
+
     /// <summary>Starts kaizen-runner (the same build the tests reference) and waits until the portal lists it; stops it after.</summary>
     private static async Task<(bool Registered, string Stderr)> RunUntilRegisteredAsync(PortalHost portal, IEnumerable<string> args,
         IReadOnlyDictionary<string, string> environment, string name)
     {
-        var runnerDll = typeof(RunnerAgent).Assembly.Location;
+        var runnerDll = RunnerBuild();
         var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
         start.ArgumentList.Add(runnerDll);
         foreach (var arg in args) start.ArgumentList.Add(arg);

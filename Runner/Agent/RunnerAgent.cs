@@ -138,8 +138,7 @@ public sealed class RunnerAgent(RunnerOptions options, HttpClient http, ILoggerF
             var registered = await WithRetryAsync(c => _client.RegisterAsync(request, c), "register", ct);
             _client.Token = registered.Token;
             _runnerId = registered.RunnerId;
-            await File.WriteAllTextAsync(CredentialsPath, JsonSerializer.Serialize(registered, RunnerJson.Options), ct);
-            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(CredentialsPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            await SaveCredentialsAsync(registered, ct);
             _logger.LogInformation("Registered with {Portal} as runner {RunnerId} ({Name}, {Slots} slots)",
                 options.PortalUrl, registered.RunnerId, options.Name, options.Slots);
         }
@@ -147,6 +146,21 @@ public sealed class RunnerAgent(RunnerOptions options, HttpClient http, ILoggerF
         {
             _registering.Release();
         }
+    }
+
+    /// <summary>Writes runner.json readable by its owner only, from the first byte (not chmod-ed after the fact, which
+    /// would leave the token readable for a moment).</summary>
+    private async Task SaveCredentialsAsync(RegisterResponse registered, CancellationToken ct)
+    {
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            // An older file keeps its mode when overwritten: narrow it before the new token goes in.
+            if (File.Exists(CredentialsPath)) File.SetUnixFileMode(CredentialsPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+        await using var file = new FileStream(CredentialsPath, options);
+        await JsonSerializer.SerializeAsync(file, registered, RunnerJson.Options, ct);
     }
 
     private async Task SlotLoopAsync(JobExecutor executor, DebugSessions debug, CancellationToken ct)

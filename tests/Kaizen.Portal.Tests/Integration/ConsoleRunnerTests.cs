@@ -22,7 +22,7 @@ public sealed class ConsoleRunnerTests
         if (source == "file") args.AddRange(["--registration-token-file", tokenFile]);
         else environment[RegistrationToken.Variable] = PortalHost.RegistrationToken;
 
-        var (registered, stderr) = await RunUntilRegisteredAsync(portal, args, environment, $"from-{source}");
+        var (registered, stderr) = await RunUntilRegisteredAsync(portal, args, environment, $"from-{source}", work);
 
         Assert.True(registered, $"The runner did not register; it wrote:\n{stderr}");
         Assert.DoesNotContain("visible to other processes", stderr);
@@ -79,8 +79,9 @@ public sealed class ConsoleRunnerTests
     }
 
     /// <summary>Starts kaizen-runner (the same build the tests reference) and waits until the portal lists it; stops it after.</summary>
+    /// <param name="work">Also wait until the runner has saved its credentials there.</param>
     private static async Task<(bool Registered, string Stderr)> RunUntilRegisteredAsync(PortalHost portal, IEnumerable<string> args,
-        IReadOnlyDictionary<string, string> environment, string name)
+        IReadOnlyDictionary<string, string> environment, string name, string? work = null)
     {
         var runnerDll = RunnerBuild();
         var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
@@ -88,9 +89,12 @@ public sealed class ConsoleRunnerTests
         foreach (var arg in args) start.ArgumentList.Add(arg);
         start.Environment.Remove(RegistrationToken.Variable);
         foreach (var (key, value) in environment) start.Environment[key] = value;
-        using var process = Process.Start(start)!;
+        using var process = new Process { StartInfo = start };
+        var stdout = new System.Text.StringBuilder();
+        process.OutputDataReceived += (_, e) => { lock (stdout) stdout.AppendLine(e.Data); };
+        process.Start();
+        process.BeginOutputReadLine();
         var stderr = process.StandardError.ReadToEndAsync();
-        _ = process.StandardOutput.ReadToEndAsync();
         var registered = false;
         try
         {
@@ -98,7 +102,10 @@ public sealed class ConsoleRunnerTests
             while (!registered && DateTime.UtcNow < deadline && !process.HasExited)
             {
                 var runners = await portal.Api.GetFromJsonAsync<List<RunnerResponse>>("/api/v1/runners");
-                registered = runners!.Any(r => r.Name == name);
+                // The runner logs its registration once its credentials are saved.
+                bool saved;
+                lock (stdout) saved = stdout.ToString().Contains("Registered with", StringComparison.Ordinal);
+                registered = runners!.Any(r => r.Name == name) && (work is null || saved);
                 if (!registered) await Task.Delay(200);
             }
         }

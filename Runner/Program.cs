@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 
 // kaizen-runner: a separate runner process. See README.md, "Runners".
 const string Usage = """
-    Usage: kaizen-runner --portal <url> [--registration-token <token>] [--name <name>] [--slots <n>]
+    Usage: kaizen-runner --portal <url> [--registration-token-file <path>] [--name <name>] [--slots <n>]
                          [--work <directory>] [--label <label>]...
                          [--no-docker] [--pull-policy if-missing|always|never] [--pre-pull <image>]...
                          [--image-budget-mb <n>] [--registry-mirror <host:port>] [--service-ready-timeout <seconds>]
@@ -11,8 +11,11 @@ const string Usage = """
                          [--no-sandbox] [--sandbox-share <dir>[:ro]]...
 
       --portal              The portal's base URL, e.g. http://ci.example.com:5000
-      --registration-token  The portal's Kaizen:Runners:RegistrationToken (needed the first time only;
-                            the runner keeps its own token in <work>/runner.json afterwards)
+      --registration-token-file  A file holding the portal's Kaizen:Runners:RegistrationToken (needed the
+                            first time only; the runner keeps its own token in <work>/runner.json, mode 600,
+                            afterwards). Or set KAIZEN_REGISTRATION_TOKEN.
+      --registration-token  The token itself; works, but other processes on the machine can read it from
+                            the command line: prefer the file or the variable
       --name                Shown on the portal's Runners page (default: the machine name)
       --slots               How many jobs run at once (default: 1)
       --work                Workspaces and caches (default: ./kaizen-work)
@@ -34,7 +37,7 @@ const string Usage = """
                             with :ro (repeatable)
     """;
 
-string? portal = null, token = null, name = null, work = null, sshHost = null;
+string? portal = null, token = null, tokenFile = null, name = null, work = null, sshHost = null;
 int? sshPort = null;
 var slots = 1;
 var labels = new List<string>();
@@ -51,7 +54,12 @@ for (var i = 0; i < args.Length; i++)
         switch (args[i])
         {
             case "--portal": portal = Next(); break;
-            case "--registration-token": token = Next(); break;
+            case "--registration-token":
+                token = Next();
+                Console.Error.WriteLine("Warning: --registration-token is visible to other processes on this machine (ps, /proc); " +
+                                        "use --registration-token-file or KAIZEN_REGISTRATION_TOKEN instead.");
+                break;
+            case "--registration-token-file": tokenFile = Next(); break;
             case "--name": name = Next(); break;
             case "--slots": slots = int.Parse(Next()); break;
             case "--work": work = Next(); break;
@@ -95,6 +103,17 @@ if (portal is null || !Uri.TryCreate(portal, UriKind.Absolute, out var portalUrl
     return 2;
 }
 
+string? registrationToken;
+try
+{
+    registrationToken = RegistrationToken.Resolve(token, tokenFile, Environment.GetEnvironmentVariable(RegistrationToken.Variable));
+}
+catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+{
+    Console.Error.WriteLine(ex.Message);
+    return 2;
+}
+
 using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }));
 using var stop = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
@@ -103,7 +122,7 @@ using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(100) };
 var options = new RunnerOptions
 {
     PortalUrl = portalUrl,
-    RegistrationToken = token,
+    RegistrationToken = registrationToken,
     Name = name ?? Environment.MachineName,
     Slots = slots,
     WorkDirectory = work ?? "kaizen-work",

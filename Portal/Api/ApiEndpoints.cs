@@ -114,14 +114,23 @@ public static class ApiEndpoints
         return started.Ok ? Results.Created($"/api/v1/builds/{started.Value}", new CreatedResponse(started.Value)) : started.ToProblemResult();
     }
 
-    private static async Task<IResult> GetBuild(long id, BuildStore builds, ProjectStore projects, ClaimsPrincipal user, CancellationToken ct)
+    private static async Task<IResult> GetBuild(long id, BuildStore builds, ProjectStore projects, Runners.RunnerStore runners,
+        ClaimsPrincipal user, CancellationToken ct)
     {
         var build = await builds.FindAsync(id, ct);
         if (build is null || !ProjectAccess.CanRead(user, await projects.FindBySlugAsync(build.ProjectSlug, ct)))
             return NotFound($"No build {id}.");
         var jobs = await builds.JobsAsync(id, ct);
         var commands = await builds.CommandsOfBuildAsync(id, ct);
-        return Results.Ok(BuildResponse.From(build, jobs, commands));
+        var response = BuildResponse.From(build, jobs, commands);
+        // A queued job no runner could take says which runner it waits for (labels, sandbox, Docker).
+        var waiting = new List<JobResponse>();
+        foreach (var job in response.Jobs)
+        {
+            var reason = job.Status == Status.Queued ? await runners.WaitingReasonAsync(job.Id, Runners.RunnerStore.SeenWithin, ct) : null;
+            waiting.Add(reason is null ? job : job with { Waiting = reason });
+        }
+        return Results.Ok(response with { Jobs = waiting });
     }
 
     private static async Task<IResult> CancelBuild(long id, BuildStore builds, BuildService service, CancellationToken ct)

@@ -60,9 +60,27 @@ public sealed class RunnerAuthenticationHandler(
         if (token is null) return AuthenticateResult.NoResult();
         var runner = await runners.FindByTokenHashAsync(Tokens.Hash(token), Context.RequestAborted);
         if (runner is null) return AuthenticateResult.Fail("Unknown runner token: register the runner again.");
+        if (runner.RevokedAt is not null)
+        {
+            Context.Items[RevokedKey] = true;
+            return AuthenticateResult.Fail($"Runner {runner.Id} ({runner.Name}) was revoked by an admin; register a new runner to run jobs again.");
+        }
         var identity = new ClaimsIdentity(
             [new Claim(KaizenAuth.RunnerIdClaim, runner.Id.ToString()), new Claim(ClaimTypes.Name, runner.Name)],
             Scheme.Name);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name));
+    }
+
+    private const string RevokedKey = "kaizen:runner-revoked";
+
+    /// <summary>A refused runner learns why; a revoked one is told to stop rather than register again.</summary>
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        var result = await HandleAuthenticateOnceSafeAsync();
+        Response.StatusCode = StatusCodes.Status401Unauthorized;
+        if (Context.Items.ContainsKey(RevokedKey)) Response.Headers[Kaizen.Runner.Protocol.RunnerRoutes.RevokedHeader] = "true";
+        if (result.Failure is { } failure)
+            await Response.WriteAsJsonAsync(new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = 401, Title = failure.Message },
+                (System.Text.Json.JsonSerializerOptions?)null, "application/problem+json", Context.RequestAborted);
     }
 }

@@ -21,12 +21,13 @@ public sealed class DebugDispatch(
         while (sessions.DebugQueue.Maybe)
         {
             var version = sessions.DebugQueue.Version;
-            var docker = await runners.OffersDockerAsync(runnerId, executors, ct);
-            var session = await store.ClaimAsync(runnerId, docker, Now, ct);
+            // A debug session holds a slot like a job and goes only where its job may run.
+            if (await runners.OfferAsync(runnerId, executors, ct) is not ({ } offer, > 0)) return null;
+            var session = await store.ClaimAsync(runnerId, needs => Runners.RunnerPools.Fits(needs, offer), Now, ct);
             if (session is null)
             {
-                // A runner without Docker leaves sessions of container jobs waiting: only then is the hint still up.
-                if (docker || !await store.AnyQueuedAsync(DebugKinds.Debug, ct)) sessions.DebugQueue.Drained(version);
+                // Sessions this runner may not take still wait for another: only then is the hint still up.
+                if (!await store.AnyQueuedAsync(DebugKinds.Debug, ct)) sessions.DebugQueue.Drained(version);
                 return null;
             }
 

@@ -41,15 +41,26 @@ public sealed class DebugSessionStore(Database db)
 
     /// <summary>Takes the oldest queued debug session a runner offering <paramref name="docker"/> can set up; null when none.
     /// Two runners asking at once never get the same one.</summary>
-    public async Task<DebugSessionRow?> ClaimAsync(long runnerId, bool docker, long now, CancellationToken ct = default)
+    public async Task<DebugSessionRow?> ClaimAsync(long runnerId, bool docker, long now, CancellationToken ct = default) =>
+        await ClaimAsync(runnerId, needs => docker || !needs.Docker, now, ct);
+
+    /// <summary>The oldest queued debug session whose job <paramref name="fits"/> the runner (the job's own rules of where
+    /// it may run: labels, sandbox, Docker), now starting on it; null when there is none.</summary>
+    public async Task<DebugSessionRow?> ClaimAsync(long runnerId, Func<Runners.JobNeeds, bool> fits, long now, CancellationToken ct = default)
     {
+        ArgumentNullException.ThrowIfNull(fits);
         await using var c = await db.OpenAsync(ct);
-        var id = await c.ExecuteScalarAsync<long?>(db.Sql(DebugSql.Claim), new
+        var queued = (await c.QueryAsync<long, Runners.JobPoolRow, (long SessionId, Runners.JobPoolRow Job)>(DebugSql.Queued,
+            (id, job) => (id, job), new { Queued = DebugStates.Queued, Kind = DebugKinds.Debug }, splitOn: "id")).AsList();
+        foreach (var (sessionId, _) in queued.Where(q => fits(Runners.RunnerPools.NeedsOf(q.Job))))
         {
-            RunnerId = runnerId, Now = now, Docker = docker, Queued = DebugStates.Queued, Starting = DebugStates.Starting,
-            Kind = DebugKinds.Debug,
-        });
-        return id is null ? null : await c.QuerySingleOrDefaultAsync<DebugSessionRow>(DebugSql.ById, new { Id = id });
+            var taken = await c.ExecuteAsync(DebugSql.Claim, new
+            {
+                SessionId = sessionId, RunnerId = runnerId, Now = now, Queued = DebugStates.Queued, Starting = DebugStates.Starting,
+            });
+            if (taken == 1) return await c.QuerySingleOrDefaultAsync<DebugSessionRow>(DebugSql.ById, new { Id = sessionId });
+        }
+        return null;
     }
 
     /// <summary>Hands the queued attach sessions of jobs this runner runs now to it (each once).</summary>
@@ -135,13 +146,12 @@ internal static class DebugSql
     public const string NotEnded =
         "SELECT " + Columns + " WHERE ds.status IN ('" + DebugStates.Queued + "', '" + DebugStates.Starting + "', '" + DebugStates.Open + "') ORDER BY ds.id";
 
-    public static readonly SqlText Claim = new(
-        "UPDATE debug_sessions SET status = @Starting, runner_id = @RunnerId, started_at = @Now WHERE id = (" +
-        "SELECT ds.id FROM debug_sessions ds JOIN jobs j ON j.id = ds.job_id WHERE ds.status = @Queued AND ds.kind = @Kind " +
-        "AND (j.image IS NULL OR @Docker = 1) ORDER BY ds.id LIMIT 1) AND status = @Queued RETURNING id",
-        "WITH next AS (SELECT TOP (1) ds.* FROM debug_sessions ds WITH (UPDLOCK, READPAST, ROWLOCK) JOIN jobs j ON j.id = ds.job_id " +
-        "WHERE ds.status = @Queued AND ds.kind = @Kind AND (j.image IS NULL OR @Docker = 1) ORDER BY ds.id) " +
-        "UPDATE next SET status = @Starting, runner_id = @RunnerId, started_at = @Now OUTPUT INSERTED.id");
+    public const string Queued =
+        "SELECT ds.id AS SessionId, " + Runners.RunnerSql.PoolColumns + " FROM debug_sessions ds JOIN jobs j ON j.id = ds.job_id" +
+        Runners.RunnerSql.PoolJoins + " WHERE ds.status = @Queued AND ds.kind = @Kind ORDER BY ds.id";
+
+    public const string Claim =
+        "UPDATE debug_sessions SET status = @Starting, runner_id = @RunnerId, started_at = @Now WHERE id = @SessionId AND status = @Queued";
 
     public const string AttachWaiting =
         "SELECT ds.id, ds.job_id AS JobId, ds.expires_at AS ExpiresAt, ds.minutes, u.ssh_keys AS SshKeys FROM debug_sessions ds " +

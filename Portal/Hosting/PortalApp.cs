@@ -74,6 +74,8 @@ public static class PortalApp
         services.AddSingleton<BuildStore>();
         services.AddSingleton<LogStore>();
         services.AddSingleton<RunnerStore>();
+        services.AddSingleton<RunnerLabelSettings>();
+        services.AddSingleton<RunnerAdmin>();
         services.AddSingleton<AuditLog>();
         services.AddSingleton<DeployStore>();
         services.AddSingleton<DeployService>();
@@ -211,6 +213,7 @@ public static class PortalApp
         app.MapGithubWebhooks();
         app.MapSettingsYaml();
         app.MapRunnerProtocol();
+        app.MapRunnerAdminApi();
         app.MapArtifacts();
         app.MapCaches();
         app.MapTestReports();

@@ -27,7 +27,7 @@ public static class RunnerEndpoints
     }
 
     private static async Task<IResult> Register(RegisterRequest? request, RunnerRegistration registration, RunnerStore store,
-        CancellationToken ct)
+        HttpContext http, CancellationToken ct)
     {
         if (request is null || string.IsNullOrWhiteSpace(request.Name))
             return Results.Problem("Send { registrationToken, name, slots, version, executors, labels }.", statusCode: 400);
@@ -36,11 +36,21 @@ public static class RunnerEndpoints
         if (request.Slots is < 1 or > 256) return Results.Problem("slots must be between 1 and 256.", statusCode: 400);
         var token = Tokens.New("kzr_");
         var id = await store.RegisterAsync(request with { Executors = request.Executors ?? [], Labels = request.Labels ?? [] },
-            Tokens.Hash(token), ct);
+            Tokens.Hash(token), ct, AddressOf(http));
         return Results.Ok(new RegisterResponse(id, token));
     }
 
-    private static async Task<IResult> Claim(ClaimRequest? request, ClaimsPrincipal user, RunnerStore store,
+    /// <summary>The remote address of a runner's request, as the Runners page shows it.</summary>
+    private static string? AddressOf(HttpContext http) => http.Connection.RemoteIpAddress?.ToString();
+
+    /// <summary>The answer to a revoked runner: 401, marked so the runner stops instead of registering again.</summary>
+    internal static IResult Revoked(HttpContext http, string message)
+    {
+        http.Response.Headers[RunnerRoutes.RevokedHeader] = "true";
+        return Results.Problem(message, statusCode: 401);
+    }
+
+    private static async Task<IResult> Claim(ClaimRequest? request, ClaimsPrincipal user, RunnerStore store, HttpContext http,
         DeployService deploys, JobEnvironmentProvider environments, WorkSignal signal,
         LiveUpdates live, IOptions<KaizenOptions> options, TimeProvider time, IHostApplicationLifetime lifetime, DebugDispatch debug,
         CancellationToken requestAborted)
@@ -54,7 +64,11 @@ public static class RunnerEndpoints
         try
         {
             return await ClaimOrWaitAsync(user.RunnerId(), deadline, lease, store, deploys, environments, signal, live, time, debug, ct,
-                request?.Executors);
+                request?.Executors, request?.Sandbox, AddressOf(http));
+        }
+        catch (RunnerRevokedException ex)
+        {
+            return Revoked(http, ex.Message);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -77,7 +91,7 @@ public static class RunnerEndpoints
         }
         catch (Exception ex) when (ex is SecretUnreadableException or InvalidOperationException)
         {
-            await store.CompleteAsync(runnerId, job.JobId, JobOutcome.Failed, 0, $"not started: {ex.Message}", ct);
+            await store.CompleteAsync(runnerId, job.JobId, job.LeaseToken, JobOutcome.Failed, 0, $"not started: {ex.Message}", ct);
             live.Publish(LiveUpdates.Keys.Job(job.JobId), LiveUpdates.Keys.Build(job.BuildId), LiveUpdates.Keys.Dashboard);
             await deploys.JobFinishedAsync(job.JobId, job.BuildId, ct);
             return null;
@@ -104,14 +118,14 @@ public static class RunnerEndpoints
 
     private static async Task<IResult> ClaimOrWaitAsync(long runnerId, DateTimeOffset deadline, int lease, RunnerStore store,
         DeployService deploys, JobEnvironmentProvider environments, WorkSignal signal, LiveUpdates live, TimeProvider time,
-        DebugDispatch debug, CancellationToken ct, IReadOnlyList<string>? executors = null)
+        DebugDispatch debug, CancellationToken ct, IReadOnlyList<string>? executors, string? sandbox, string? address)
     {
         while (true)
         {
             var next = signal.Next;
             // A person waits on a debug session: it goes before queued jobs.
             if (await debug.TryClaimAsync(runnerId, executors, ct) is { } session) return Results.Json(session, RunnerJson.Options);
-            var job = await store.ClaimAsync(runnerId, lease, ct, executors);
+            var job = await store.ClaimAsync(runnerId, lease, ct, executors, sandbox, address);
             if (job is not null)
             {
                 live.Publish(LiveUpdates.Keys.Build(job.BuildId), LiveUpdates.Keys.Dashboard);
@@ -132,20 +146,33 @@ public static class RunnerEndpoints
         }
     }
 
-    private static async Task<IResult> Heartbeat(HeartbeatRequest? request, ClaimsPrincipal user, RunnerStore store,
+    private static async Task<IResult> Heartbeat(HeartbeatRequest? request, ClaimsPrincipal user, RunnerStore store, HttpContext http,
         IOptions<KaizenOptions> options, DebugDispatch debug, CancellationToken ct)
     {
-        var ids = request?.JobIds ?? [];
-        var reply = await store.HeartbeatAsync(user.RunnerId(), ids, options.Value.Runners.LeaseSeconds, ct);
-        if (ids.Count > 0 && await debug.AttachRequestsAsync(user.RunnerId(), ct) is { Count: > 0 } attach) reply = reply with { Attach = attach };
+        request ??= new HeartbeatRequest([]);
+        HeartbeatResponse reply;
+        try
+        {
+            reply = await store.HeartbeatAsync(user.RunnerId(), request, options.Value.Runners.LeaseSeconds, ct, AddressOf(http));
+        }
+        catch (RunnerRevokedException ex)
+        {
+            return Revoked(http, ex.Message);
+        }
+        var holds = reply.Unknown.Count < (request.JobIds ?? []).Concat((request.Leases ?? []).Select(l => l.JobId)).Distinct().Count();
+        if (holds && await debug.AttachRequestsAsync(user.RunnerId(), ct) is { Count: > 0 } attach) reply = reply with { Attach = attach };
         return Results.Json(reply, RunnerJson.Options);
     }
 
+    /// <summary>The lease token a runner sent with a call about one job.</summary>
+    internal static string? LeaseOf(HttpRequest request) =>
+        request.Headers.TryGetValue(RunnerRoutes.LeaseHeader, out var value) ? value.ToString() : null;
+
     private static async Task<IResult> Stream(long jobId, long seq, StreamBatch? batch, ClaimsPrincipal user, RunnerStore store,
-        LiveUpdates live, IOptions<KaizenOptions> options, CancellationToken ct)
+        HttpRequest http, LiveUpdates live, IOptions<KaizenOptions> options, CancellationToken ct)
     {
         if (batch is null || seq < 1) return Results.Problem("Send a stream batch with a sequence number from 1.", statusCode: 400);
-        var result = await store.ApplyStreamAsync(user.RunnerId(), jobId, seq, batch, options.Value.Runners.LeaseSeconds, ct);
+        var result = await store.ApplyStreamAsync(user.RunnerId(), jobId, LeaseOf(http), seq, batch, options.Value.Runners.LeaseSeconds, ct);
         switch (result)
         {
             case StreamResult.Applied:
@@ -155,18 +182,22 @@ public static class RunnerEndpoints
                 return Results.Ok();
             case StreamResult.Gap:
                 return Results.Problem($"Batch {seq} arrived before an earlier one; send them in order.", statusCode: 409);
+            case StreamResult.NotClaimed:
+                return Results.Problem(RunnerStore.Describe(LeaseCheck.NotClaimed, jobId), statusCode: 403);
+            case StreamResult.WrongLease:
+                return Results.Problem(RunnerStore.Describe(LeaseCheck.WrongLease, jobId), statusCode: 403);
             default:
                 return Results.Problem($"Job {jobId} is not running on this runner.", statusCode: 410);
         }
     }
 
     private static async Task<IResult> Complete(long jobId, CompleteRequest? request, ClaimsPrincipal user, RunnerStore store,
-        DeployService deploys, LiveUpdates live, ILogger<DeployService> logger, CancellationToken ct)
+        HttpRequest http, DeployService deploys, LiveUpdates live, ILogger<DeployService> logger, CancellationToken ct)
     {
         if (request is null) return Results.Problem("Send { outcome, lastSeq }.", statusCode: 400);
         try
         {
-            var buildId = await store.CompleteAsync(user.RunnerId(), jobId, request.Outcome, request.LastSeq, request.Error, ct);
+            var buildId = await store.CompleteAsync(user.RunnerId(), jobId, LeaseOf(http), request.Outcome, request.LastSeq, request.Error, ct);
             if (buildId is null) return Results.Problem($"Job {jobId} is not running on this runner.", statusCode: 410);
             live.Publish(LiveUpdates.Keys.Job(jobId), LiveUpdates.Keys.Build(buildId.Value), LiveUpdates.Keys.Dashboard);
             // What follows (the deploy's result, the server's next deploy, automatic deploys of a passed build) must
@@ -184,6 +215,10 @@ public static class RunnerEndpoints
         catch (StreamIncompleteException ex)
         {
             return Results.Problem(ex.Message, statusCode: 409);
+        }
+        catch (LeaseRefusedException ex)
+        {
+            return Results.Problem(ex.Message, statusCode: 403);
         }
     }
 }

@@ -30,8 +30,12 @@ public static class TestReportEndpoints
     }
 
     private static async Task<IResult> Upload(long jobId, string? kind, string? path, long? size, HttpRequest request,
-        ClaimsPrincipal user, TestResultService results, CancellationToken ct)
+        ClaimsPrincipal user, TestResultService results, Runners.RunnerStore runners, CancellationToken ct)
     {
+        // Only the claim's lease lets a report in: a runner token alone cannot attach made-up results to a job.
+        var lease = await runners.CheckLeaseAsync(user.RunnerId(), jobId, Runners.RunnerEndpoints.LeaseOf(request), ct);
+        if (lease is Runners.LeaseCheck.NotClaimed or Runners.LeaseCheck.WrongLease)
+            return Results.Problem(Runners.RunnerStore.Describe(lease, jobId), statusCode: 403);
         var receipt = await results.ReceiveAsync(user.RunnerId(), jobId, kind, path, size, request.Body, ct);
         return receipt.Response is { } response
             ? Results.Json(response, RunnerJson.Options)

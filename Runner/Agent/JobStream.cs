@@ -198,7 +198,10 @@ public sealed class JobStream : IJobOutput
                 await _client.StreamAsync(_jobId, seq, batch, _stopping);
                 return true;
             }
-            catch (PortalStatusException ex) when (ex.Status is HttpStatusCode.Gone or HttpStatusCode.NotFound)
+            // Gone: the job ended elsewhere. Forbidden or unauthorized: the portal no longer takes this claim (a revoked
+            // runner, a lease it does not know); retrying the same batch cannot change that.
+            catch (PortalStatusException ex) when (ex.Status is HttpStatusCode.Gone or HttpStatusCode.NotFound or HttpStatusCode.Forbidden
+                                                       || ex.Revoked)
             {
                 lock (_lock)
                 {

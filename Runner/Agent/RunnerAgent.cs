@@ -21,6 +21,8 @@ public sealed class RunnerAgent(RunnerOptions options, HttpClient http, ILoggerF
     private readonly ConcurrentDictionary<long, CancellationTokenSource> _running = new();
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly SemaphoreSlim _registering = new(1, 1);
+    private readonly CancellationTokenSource _revoked = new();
+    private string? _revokedReason;
     private long _runnerId;
     private IReadOnlyList<string> _executors = ["shell"];
 
@@ -33,7 +35,21 @@ public sealed class RunnerAgent(RunnerOptions options, HttpClient http, ILoggerF
     /// <summary>What the runner tells the portal about its sandbox: <c>bubblewrap</c> or <c>none</c>.</summary>
     public string SandboxKind => Sandbox is null ? Execution.Sandbox.JobSandbox.NoneKind : Execution.Sandbox.JobSandbox.Kind;
 
-    public async Task RunAsync(CancellationToken ct)
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        // A revoke stops every loop: the runner must not keep asking with a token the portal refuses.
+        using var running = CancellationTokenSource.CreateLinkedTokenSource(stopping, _revoked.Token);
+        try
+        {
+            await RunUntilStoppedAsync(running.Token);
+        }
+        catch (Exception) when (_revokedReason is not null)
+        {
+        }
+        if (_revokedReason is not null) throw new RunnerRevokedException(_revokedReason);
+    }
+
+    private async Task RunUntilStoppedAsync(CancellationToken ct)
     {
         Directory.CreateDirectory(options.WorkDirectory);
         var work = Path.GetFullPath(options.WorkDirectory);
@@ -150,13 +166,13 @@ public sealed class RunnerAgent(RunnerOptions options, HttpClient http, ILoggerF
             }
             if (string.IsNullOrEmpty(options.RegistrationToken))
                 throw new InvalidOperationException(
-                    $"The runner is not registered and has no registration token: pass --registration-token (the portal's Kaizen:Runners:RegistrationToken).");
-            var request = new RegisterRequest(options.RegistrationToken, options.Name, options.Slots, RunnerOptions.Version, _executors, options.Labels);
+                    $"The runner is not registered and has no registration token: pass --registration-token-file or set KAIZEN_REGISTRATION_TOKEN (the portal's Kaizen:Runners:RegistrationToken).");
+            var request = new RegisterRequest(options.RegistrationToken, options.Name, options.Slots, RunnerOptions.Version, _executors,
+                options.Labels, SandboxKind);
             var registered = await WithRetryAsync(c => _client.RegisterAsync(request, c), "register", ct);
             _client.Token = registered.Token;
             _runnerId = registered.RunnerId;
-            await File.WriteAllTextAsync(CredentialsPath, JsonSerializer.Serialize(registered, RunnerJson.Options), ct);
-            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(CredentialsPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            await SaveCredentialsAsync(registered, ct);
             _logger.LogInformation("Registered with {Portal} as runner {RunnerId} ({Name}, {Slots} slots)",
                 options.PortalUrl, registered.RunnerId, options.Name, options.Slots);
         }
@@ -166,13 +182,28 @@ public sealed class RunnerAgent(RunnerOptions options, HttpClient http, ILoggerF
         }
     }
 
+    /// <summary>Writes runner.json readable by its owner only, from the first byte (not chmod-ed after the fact, which
+    /// would leave the token readable for a moment).</summary>
+    private async Task SaveCredentialsAsync(RegisterResponse registered, CancellationToken ct)
+    {
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            // An older file keeps its mode when overwritten: narrow it before the new token goes in.
+            if (File.Exists(CredentialsPath)) File.SetUnixFileMode(CredentialsPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+        await using var file = new FileStream(CredentialsPath, options);
+        await JsonSerializer.SerializeAsync(file, registered, RunnerJson.Options, ct);
+    }
+
     private async Task SlotLoopAsync(JobExecutor executor, DebugSessions debug, CancellationToken ct)
     {
         while (!ct.IsCancellationRequested)
         {
             try
             {
-                var job = await WithRetryAsync(c => _client.ClaimAsync(25, c, _executors), "claim", ct);
+                var job = await WithRetryAsync(c => _client.ClaimAsync(25, c, _executors, SandboxKind), "claim", ct);
                 // A debug session holds the slot while it lasts and reports nothing to the job (no stream, no complete).
                 if (job is { Debug: not null }) await debug.RunAsync(job, ct);
                 else if (job is not null) await RunJobAsync(executor, job, ct);
@@ -232,6 +263,10 @@ public sealed class RunnerAgent(RunnerOptions options, HttpClient http, ILoggerF
         {
             _logger.LogWarning("Could not report the end of job {JobId}; the portal will fail it when its lease expires", job.JobId);
         }
+        finally
+        {
+            _client.Forget(job.JobId);
+        }
         _logger.LogInformation("Job {JobId} finished: {Outcome}", job.JobId, outcome);
     }
 
@@ -261,6 +296,13 @@ public sealed class RunnerAgent(RunnerOptions options, HttpClient http, ILoggerF
                     _ = Task.Run(() => debug.AttachAsync(attach, ct), CancellationToken.None);
                 }
             }
+            catch (PortalStatusException ex) when (ex.Revoked)
+            {
+                _logger.LogError("This runner was revoked: {Error}", ex.Message);
+                _revokedReason = ex.Message;
+                await _revoked.CancelAsync();
+                return;
+            }
             catch (Exception ex) when (ex is HttpRequestException or PortalStatusException or TaskCanceledException && !ct.IsCancellationRequested)
             {
                 _logger.LogWarning("Heartbeat failed: {Error}", ex.Message);
@@ -284,6 +326,13 @@ public sealed class RunnerAgent(RunnerOptions options, HttpClient http, ILoggerF
             {
                 return await call(ct);
             }
+            catch (PortalStatusException ex) when (ex.Revoked)
+            {
+                _logger.LogError("This runner was revoked: {Error}", ex.Message);
+                _revokedReason = ex.Message;
+                await _revoked.CancelAsync();
+                throw new RunnerRevokedException(ex.Message);
+            }
             catch (PortalStatusException ex) when (ex.Status == HttpStatusCode.Unauthorized && what != "register")
             {
                 _logger.LogWarning("The portal does not know this runner's token; registering again");
@@ -303,3 +352,7 @@ public sealed class RunnerAgent(RunnerOptions options, HttpClient http, ILoggerF
         }
     }
 }
+
+/// <summary>An admin revoked this runner on the portal; it stops, and runs again only once registered anew (remove
+/// runner.json and start it with a registration token).</summary>
+public sealed class RunnerRevokedException(string message) : InvalidOperationException(message);

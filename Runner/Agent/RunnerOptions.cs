@@ -27,6 +27,8 @@ public sealed class RunnerOptions
     /// <summary>The cache folder's size limit; least recently used entries go beyond it.</summary>
     public long CacheMaxMegabytes { get; init; } = Execution.KaizenFunctions.DefaultCacheMaxMegabytes;
 
+    /// <summary>Labels jobs can ask for (a project's or server's required labels, <c>protected</c> for guarded servers).
+    /// Fixed at registration: the portal does not take new ones from a registered runner's later calls.</summary>
     public IReadOnlyList<string> Labels { get; init; } = [];
 
     /// <summary>The Docker executor's settings (pull policy, pre-pull, image budget, mirror; see <see cref="Execution.Docker.DockerOptions"/>).

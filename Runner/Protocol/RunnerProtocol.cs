@@ -1,7 +1,9 @@
 namespace Kaizen.Runner.Protocol;
 
 // The runner protocol: HTTP/JSON between a runner and the portal. Every route lives under /api/runner.
-// A runner authenticates with "Authorization: Bearer <runner token>" on every call except register.
+// A runner authenticates with "Authorization: Bearer <runner token>" on every call except register. Calls about one job
+// (stream, complete, reports) also carry that job's lease token in the X-Kaizen-Lease header: the runner token alone
+// (which job code on a runner without a sandbox could read) cannot write into or finish a job.
 
 /// <summary>Route names shared by the portal's endpoints and the runner's client.</summary>
 public static class RunnerRoutes
@@ -13,28 +15,52 @@ public static class RunnerRoutes
     public static string Complete(long jobId) => $"/api/runner/jobs/{jobId}/complete";
     public static string Report(long jobId) => $"/api/runner/jobs/{jobId}/reports";
 
+    /// <summary>The header carrying <see cref="JobAssignment.LeaseToken"/> on stream, complete and report calls.</summary>
+    public const string LeaseHeader = "X-Kaizen-Lease";
+
+    /// <summary>Set on a 401 when the runner was revoked by an admin: registering again is not the answer, stopping is.</summary>
+    public const string RevokedHeader = "X-Kaizen-Runner-Revoked";
+
     /// <summary>The WebSocket a runner opens (outward, so runners behind NAT work) for one debug session's terminal;
     /// see <see cref="TerminalControl"/>.</summary>
     public static string Terminal(long sessionId) => $"/api/runner/debug/{sessionId}/terminal";
 }
 
+/// <summary><see cref="Sandbox"/>: what confines the runner's jobs (<see cref="RunnerSandbox"/>); runners that predate it
+/// send nothing and count as <see cref="RunnerSandbox.None"/>.</summary>
 public sealed record RegisterRequest(
     string RegistrationToken,
     string Name,
     int Slots,
     string Version,
     IReadOnlyList<string> Executors,
-    IReadOnlyList<string> Labels);
+    IReadOnlyList<string> Labels,
+    string? Sandbox = null);
+
+/// <summary>What a runner says confines its jobs. A runner without a sandbox only gets jobs of private projects that are
+/// not builds of fork pull requests: anything else could read its token and credentials.</summary>
+public static class RunnerSandbox
+{
+    public const string Bubblewrap = "bubblewrap";
+    public const string None = "none";
+
+    /// <summary>A known value, or <see cref="None"/> for anything else (an unknown word never earns trust).</summary>
+    public static string Normalize(string? sandbox) =>
+        string.Equals(sandbox?.Trim(), Bubblewrap, StringComparison.OrdinalIgnoreCase) ? Bubblewrap : None;
+}
 
 public sealed record RegisterResponse(long RunnerId, string Token);
 
 /// <summary>Long-poll for one job. <see cref="WaitSeconds"/> caps how long the portal holds the request. <see cref="Executors"/>
 /// are what the runner can run now (<c>shell</c>, <c>docker</c>); a job that needs Docker only goes to a runner that says
-/// <c>docker</c> (null: what the runner registered with).</summary>
-public sealed record ClaimRequest(int WaitSeconds = 25, IReadOnlyList<string>? Executors = null);
+/// <c>docker</c> (null: what the runner registered with). <see cref="Sandbox"/> is what confines its jobs now (null: as
+/// registered); the portal takes a step down at once, a step up only from a new registration.</summary>
+public sealed record ClaimRequest(int WaitSeconds = 25, IReadOnlyList<string>? Executors = null, string? Sandbox = null);
 
 /// <summary>Everything a runner needs to run one job; commands are numbered across the three phases.
-/// <see cref="JobToken"/> lets the job's own shell call the portal (artifacts) while the job runs; never the runner's token.</summary>
+/// <see cref="JobToken"/> lets the job's own shell call the portal (artifacts) while the job runs; never the runner's token.
+/// <see cref="LeaseToken"/> is this claim's secret: the runner sends it (header <see cref="RunnerRoutes.LeaseHeader"/>, and
+/// in heartbeats) with everything it reports about the job, and never hands it to the job.</summary>
 public sealed record JobAssignment(
     long JobId,
     long BuildId,
@@ -51,7 +77,8 @@ public sealed record JobAssignment(
     string? JobToken = null,
     string? Image = null,
     IReadOnlyList<ServiceSpec>? Services = null,
-    DebugAssignment? Debug = null);
+    DebugAssignment? Debug = null,
+    string? LeaseToken = null);
 
 /// <summary>
 /// Set on a <see cref="JobAssignment"/> that is a debug session of a finished job, not a run of it: the runner sets the
@@ -207,8 +234,12 @@ public enum CommandPhase
     Epilogue,
 }
 
-/// <summary>Sent for each running job every few seconds; renews leases and carries cancel requests back.</summary>
-public sealed record HeartbeatRequest(IReadOnlyList<long> JobIds);
+/// <summary>Sent for each running job every few seconds; renews leases and carries cancel requests back. Only the jobs in
+/// <see cref="Leases"/> with their claim's lease token are renewed; a job id without its lease is answered as unknown.</summary>
+public sealed record HeartbeatRequest(IReadOnlyList<long> JobIds, IReadOnlyList<JobLease>? Leases = null);
+
+/// <summary>A running job and the lease token its claim returned.</summary>
+public sealed record JobLease(long JobId, string Lease);
 
 /// <summary><see cref="Cancel"/>: jobs to stop now. <see cref="Unknown"/>: jobs the portal no longer holds for this runner (stop them too).
 /// <see cref="Attach"/>: shells to open in running jobs' environments (each handed out once).</summary>

@@ -225,7 +225,7 @@ public sealed class CacheEndToEndTests : IAsyncLifetime
         // Arrange: the project's own build stores "deps-1"; a fork's build then tries to store and to overwrite.
         var slug = await ProjectAsync("mkdir -p deps && echo trusted > deps/x && kaizen cache store --key deps-1 -- deps");
         // Without a sandbox the job holds its own token and tries the portal by hand too (sandboxed jobs never hold it).
-        _portal.StartRunner("one", workDirectory: _runners.Combine("one"), sandbox: false);
+        _portal.StartRunner("one", workDirectory: _runners.Combine("one"), sandbox: Kaizen.Runner.Protocol.RunnerSandbox.None);
         var (own, ownLog) = await BuildAsync(slug);
         Assert.True(own.Status == Status.Passed, ownLog);
         const string put = "curl -s -o /dev/null -w '%{http_code}' -T plain.zst -H \"Authorization: Bearer $KAIZEN_JOB_TOKEN\" \"$KAIZEN_PORTAL_URL/api/jobs/caches/";
@@ -268,7 +268,7 @@ public sealed class CacheEndToEndTests : IAsyncLifetime
             "rm -rf deps && kaizen cache restore --key plain-1 -- deps && cat deps/x && sha256sum deps/r.bin",
             "rm -rf \"$hide\"");
         // Without a sandbox: a sandboxed job's kaizen calls run in the runner's own environment, which has zstd.
-        _portal.StartRunner("one", workDirectory: _runners.Combine("one"), sandbox: false);
+        _portal.StartRunner("one", workDirectory: _runners.Combine("one"), sandbox: Kaizen.Runner.Protocol.RunnerSandbox.None);
         var (plain, plainLog) = await BuildAsync(slug);
         await _portal.Api.PutAsJsonAsync($"/api/v1/projects/{slug}/settings", PortalHost.OneJob(
             "kaizen cache restore --key plain-1 -- deps && cat deps/x && sha256sum deps/r.bin"));

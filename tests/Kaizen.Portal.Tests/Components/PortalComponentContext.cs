@@ -112,6 +112,10 @@ public abstract class PortalComponentContext : BunitContext, IAsyncLifetime
         Services.AddSingleton(new Kaizen.Portal.Debug.DebugSessionStore(Db.Database));
         Services.AddSingleton<Kaizen.Portal.Debug.TerminalHub>();
         Services.AddSingleton<Kaizen.Portal.Debug.DebugSessionService>();
+        // Server pages show the runner labels of their deploys.
+        if (!Services.Any(d => d.ServiceType == typeof(Kaizen.Portal.Runners.RunnerStore))) Services.AddSingleton(Db.Runners);
+        Services.AddSingleton(new Kaizen.Portal.Runners.RunnerLabelSettings(Db.Database));
+        Services.AddSingleton<Kaizen.Portal.Runners.RunnerAdmin>();
     }
 
     /// <summary>A build of <paramref name="projectId"/>'s main with one job, which runner <paramref name="runnerId"/> ran and passed.</summary>
@@ -119,7 +123,7 @@ public abstract class PortalComponentContext : BunitContext, IAsyncLifetime
     {
         var id = await Db.CreateBuildAsync(projectId, TestDatabase.OneJob());
         var job = await Db.Runners.ClaimAsync(runnerId, TestDatabase.LeaseSeconds);
-        await Db.Runners.CompleteAsync(runnerId, job!.JobId, JobOutcome.Passed, 0, null);
+        await Db.Runners.CompleteAsync(runnerId, job!.JobId, job.LeaseToken, JobOutcome.Passed, 0, null);
         return id;
     }
 

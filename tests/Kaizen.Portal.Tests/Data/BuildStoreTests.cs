@@ -163,7 +163,7 @@ public sealed class BuildStoreTests
         Assert.All(await test.Builds.CommandsOfJobAsync(queued.Id), c => Assert.Equal(Status.Skipped, c.Status));
         Assert.All(await test.Builds.CommandsOfJobAsync(running.Id), c => Assert.Equal(Status.Pending, c.Status));
         Assert.Equal(Status.Running, (await test.Builds.FindAsync(buildId))!.Status);
-        var heartbeat = await test.Runners.HeartbeatAsync(runnerId, [claimed.JobId], TestDatabase.LeaseSeconds);
+        var heartbeat = await test.Runners.HeartbeatAsync(runnerId, new([], [new(claimed.JobId, claimed.LeaseToken!)]), TestDatabase.LeaseSeconds);
         Assert.Equal([claimed.JobId], heartbeat.Cancel);
     }
 
@@ -178,7 +178,7 @@ public sealed class BuildStoreTests
         var passedBuild = await test.CreateBuildAsync(projectId, TestDatabase.OneJob());
         var runnerId = await test.RegisterRunnerAsync("r1");
         var job = (await test.Runners.ClaimAsync(runnerId, TestDatabase.LeaseSeconds))!;
-        await test.Runners.CompleteAsync(runnerId, job.JobId, JobOutcome.Passed, lastSeq: 0, error: null);
+        await test.Runners.CompleteAsync(runnerId, job.JobId, job.LeaseToken, JobOutcome.Passed, lastSeq: 0, error: null);
         var canceledBuild = await test.CreateBuildAsync(projectId, TestDatabase.OneJob());
         await test.Builds.CancelAsync(canceledBuild);
 

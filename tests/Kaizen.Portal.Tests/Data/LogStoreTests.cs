@@ -24,7 +24,7 @@ public sealed class LogStoreTests
     {
         // Arrange
         await using var test = await TestDatabase.CreateAsync(provider);
-        var jobId = await RunningJobWithOutputAsync(test, chunks);
+        var (jobId, _) = await RunningJobWithOutputAsync(test, chunks);
 
         // Act
         var text = await test.LogTextAsync(jobId);
@@ -42,7 +42,7 @@ public sealed class LogStoreTests
         await using var test = await TestDatabase.CreateAsync(provider);
         var text = new StringBuilder();
         for (var i = 0; i < 4; i++) text.Append('a', 32 * 1024 - (i == 0 ? 1 : 2)).Append('é');
-        var jobId = await RunningJobWithOutputAsync(test, [Encoding.UTF8.GetBytes(text.ToString())]);
+        var (jobId, _) = await RunningJobWithOutputAsync(test, [Encoding.UTF8.GetBytes(text.ToString())]);
 
         // Act
         var log = await test.LogTextAsync(jobId);
@@ -58,9 +58,9 @@ public sealed class LogStoreTests
     {
         // Arrange
         await using var test = await TestDatabase.CreateAsync(provider);
-        var jobId = await RunningJobWithOutputAsync(test, [[(byte)'1']]);
+        var (jobId, lease) = await RunningJobWithOutputAsync(test, [[(byte)'1']]);
         var job = (await test.Builds.FindJobAsync(jobId))!;
-        await test.Runners.ApplyStreamAsync(job.RunnerId!.Value, jobId, 2, TestDatabase.Output("2", "3"), TestDatabase.LeaseSeconds);
+        await test.Runners.ApplyStreamAsync(job.RunnerId!.Value, jobId, lease, 2, TestDatabase.Output("2", "3"), TestDatabase.LeaseSeconds);
 
         // Act
         var chunks = await test.Logs.ChunksAfterAsync(jobId, 1, CancellationToken.None);
@@ -70,13 +70,13 @@ public sealed class LogStoreTests
     }
 
     /// <summary>A running job whose first stream batch holds <paramref name="chunks"/> as its parts.</summary>
-    private static async Task<long> RunningJobWithOutputAsync(TestDatabase test, byte[][] chunks)
+    private static async Task<(long JobId, string Lease)> RunningJobWithOutputAsync(TestDatabase test, byte[][] chunks)
     {
         var projectId = await test.CreateProjectAsync("shop");
         await test.CreateBuildAsync(projectId, TestDatabase.OneJob());
         var runnerId = await test.RegisterRunnerAsync("r1");
         var job = (await test.Runners.ClaimAsync(runnerId, TestDatabase.LeaseSeconds))!;
-        await test.Runners.ApplyStreamAsync(runnerId, job.JobId, 1, TestDatabase.Output(chunks), TestDatabase.LeaseSeconds);
-        return job.JobId;
+        await test.Runners.ApplyStreamAsync(runnerId, job.JobId, job.LeaseToken, 1, TestDatabase.Output(chunks), TestDatabase.LeaseSeconds);
+        return (job.JobId, job.LeaseToken!);
     }
 }

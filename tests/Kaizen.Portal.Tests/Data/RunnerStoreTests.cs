@@ -39,7 +39,7 @@ public sealed class RunnerStoreTests
         var projectId = await test.CreateProjectAsync("shop");
         var firstBuild = await test.CreateBuildAsync(projectId, TestDatabase.TwoJobs, "feature");
         var secondBuild = await test.CreateBuildAsync(projectId, TestDatabase.OneJob("later"));
-        var runnerId = await test.RegisterRunnerAsync("r1");
+        var runnerId = await test.RegisterRunnerAsync("r1", slots: 4);
         var jobs = await test.Builds.JobsAsync(firstBuild);
 
         // Act
@@ -132,14 +132,14 @@ public sealed class RunnerStoreTests
     {
         // Arrange
         await using var test = await TestDatabase.CreateAsync(provider);
-        var (runnerId, jobId) = await RunningJobAsync(test);
+        var (runnerId, jobId, lease) = await RunningJobAsync(test);
         var batch = new StreamBatch([new LogChunk(1, Encoding.UTF8.GetBytes("hello\n"))],
             [new CommandEvent(0, CommandEventKind.Started, 1_000)]);
 
         // Act
-        var applied = await test.Runners.ApplyStreamAsync(runnerId, jobId, 1, batch, Lease);
-        var retried = await test.Runners.ApplyStreamAsync(runnerId, jobId, 1, batch, Lease);
-        var skipped = await test.Runners.ApplyStreamAsync(runnerId, jobId, 3, TestDatabase.Output("later\n"), Lease);
+        var applied = await test.Runners.ApplyStreamAsync(runnerId, jobId, lease, 1, batch, Lease);
+        var retried = await test.Runners.ApplyStreamAsync(runnerId, jobId, lease, 1, batch, Lease);
+        var skipped = await test.Runners.ApplyStreamAsync(runnerId, jobId, lease, 3, TestDatabase.Output("later\n"), Lease);
 
         // Assert
         Assert.Equal((StreamResult.Applied, StreamResult.Duplicate, StreamResult.Gap), (applied, retried, skipped));
@@ -154,21 +154,21 @@ public sealed class RunnerStoreTests
     [SkippableTheory]
     [InlineData("Sqlite")]
     [InlineData("SqlServer")]
-    public async Task A_stream_from_another_runner_or_for_a_finished_job_is_gone(string provider)
+    public async Task A_stream_from_another_runner_is_refused_and_one_for_a_finished_job_is_gone(string provider)
     {
         // Arrange
         await using var test = await TestDatabase.CreateAsync(provider);
-        var (runnerId, jobId) = await RunningJobAsync(test);
+        var (runnerId, jobId, lease) = await RunningJobAsync(test);
         var otherRunner = await test.RegisterRunnerAsync("intruder");
 
         // Act
-        var fromOther = await test.Runners.ApplyStreamAsync(otherRunner, jobId, 1, TestDatabase.Output("x"), Lease);
-        var unknownJob = await test.Runners.ApplyStreamAsync(runnerId, 424242, 1, TestDatabase.Output("x"), Lease);
-        await test.Runners.CompleteAsync(runnerId, jobId, JobOutcome.Passed, 0, null);
-        var afterFinish = await test.Runners.ApplyStreamAsync(runnerId, jobId, 1, TestDatabase.Output("x"), Lease);
+        var fromOther = await test.Runners.ApplyStreamAsync(otherRunner, jobId, lease, 1, TestDatabase.Output("x"), Lease);
+        var unknownJob = await test.Runners.ApplyStreamAsync(runnerId, 424242, lease, 1, TestDatabase.Output("x"), Lease);
+        await test.Runners.CompleteAsync(runnerId, jobId, lease, JobOutcome.Passed, 0, null);
+        var afterFinish = await test.Runners.ApplyStreamAsync(runnerId, jobId, lease, 1, TestDatabase.Output("x"), Lease);
 
         // Assert
-        Assert.Equal((StreamResult.Gone, StreamResult.Gone, StreamResult.Gone), (fromOther, unknownJob, afterFinish));
+        Assert.Equal((StreamResult.NotClaimed, StreamResult.Gone, StreamResult.Gone), (fromOther, unknownJob, afterFinish));
         Assert.Equal("", await test.LogTextAsync(jobId));
     }
 
@@ -179,12 +179,12 @@ public sealed class RunnerStoreTests
     {
         // Arrange
         await using var test = await TestDatabase.CreateAsync(provider);
-        var (runnerId, jobId) = await RunningJobAsync(test);
-        await test.Runners.ApplyStreamAsync(runnerId, jobId, 1, TestDatabase.Output("one\n"), Lease);
+        var (runnerId, jobId, lease) = await RunningJobAsync(test);
+        await test.Runners.ApplyStreamAsync(runnerId, jobId, lease, 1, TestDatabase.Output("one\n"), Lease);
 
         // Act
         var error = await Assert.ThrowsAsync<StreamIncompleteException>(
-            () => test.Runners.CompleteAsync(runnerId, jobId, JobOutcome.Passed, lastSeq: 2, error: null));
+            () => test.Runners.CompleteAsync(runnerId, jobId, lease, JobOutcome.Passed, lastSeq: 2, error: null));
 
         // Assert
         Assert.Equal(1, error.LastApplied);
@@ -200,19 +200,19 @@ public sealed class RunnerStoreTests
     {
         // Arrange
         await using var test = await TestDatabase.CreateAsync(provider);
-        var (runnerId, jobId) = await RunningJobAsync(test);
-        await test.Runners.ApplyStreamAsync(runnerId, jobId, 1, new StreamBatch([],
+        var (runnerId, jobId, lease) = await RunningJobAsync(test);
+        await test.Runners.ApplyStreamAsync(runnerId, jobId, lease, 1, new StreamBatch([],
         [
             new CommandEvent(0, CommandEventKind.Started, 1_000),
             new CommandEvent(0, CommandEventKind.Finished, 1_250, outcome == JobOutcome.Passed ? 0 : 3, 250),
         ]), Lease);
-        await test.Runners.ApplyStreamAsync(runnerId, jobId, 2, TestDatabase.Output("done\n"), Lease);
+        await test.Runners.ApplyStreamAsync(runnerId, jobId, lease, 2, TestDatabase.Output("done\n"), Lease);
         await Assert.ThrowsAsync<StreamIncompleteException>(
-            () => test.Runners.CompleteAsync(runnerId, jobId, outcome, lastSeq: 3, error: null));
+            () => test.Runners.CompleteAsync(runnerId, jobId, lease, outcome, lastSeq: 3, error: null));
         test.Clock.Advance(TimeSpan.FromSeconds(3));
 
         // Act
-        var buildId = await test.Runners.CompleteAsync(runnerId, jobId, outcome, lastSeq: 2,
+        var buildId = await test.Runners.CompleteAsync(runnerId, jobId, lease, outcome, lastSeq: 2,
             error: outcome == JobOutcome.Failed ? "exit code 3" : null);
 
         // Assert
@@ -225,7 +225,7 @@ public sealed class RunnerStoreTests
         var command = (await test.Builds.CommandsOfJobAsync(jobId)).Single();
         Assert.Equal((expected, outcome == JobOutcome.Passed ? 0 : 3, 250L, 1_000L),
             (command.Status, command.ExitCode, command.DurationMs, command.StartedAt));
-        Assert.Null(await test.Runners.CompleteAsync(runnerId, jobId, outcome, 2, null));
+        Assert.Null(await test.Runners.CompleteAsync(runnerId, jobId, lease, outcome, 2, null));
     }
 
     [SkippableTheory]
@@ -240,8 +240,9 @@ public sealed class RunnerStoreTests
             [new JobSettings("lost", ["one", "two"]), new JobSettings("alive", ["x"])], []));
         var lostRunner = await test.RegisterRunnerAsync("lost");
         var aliveRunner = await test.RegisterRunnerAsync("alive");
-        var lostJob = (await test.Runners.ClaimAsync(lostRunner, Lease))!.JobId;
-        await test.Runners.ApplyStreamAsync(lostRunner, lostJob, 1, new StreamBatch(
+        var lostClaim = (await test.Runners.ClaimAsync(lostRunner, Lease))!;
+        var lostJob = lostClaim.JobId;
+        await test.Runners.ApplyStreamAsync(lostRunner, lostJob, lostClaim.LeaseToken, 1, new StreamBatch(
             [new LogChunk(0, Encoding.UTF8.GetBytes("working...\n"))],
             [new CommandEvent(0, CommandEventKind.Started, 1_000)]), Lease);
         test.Clock.Advance(TimeSpan.FromSeconds(20));
@@ -263,7 +264,7 @@ public sealed class RunnerStoreTests
         Assert.Equal([Status.Failed, Status.Skipped], (await test.Builds.CommandsOfJobAsync(lostJob)).Select(c => c.Status));
         Assert.Equal(Status.Running, (await test.Builds.FindJobAsync(aliveJob))!.Status);
         Assert.Equal(Status.Running, (await test.Builds.FindAsync(buildId))!.Status);
-        Assert.Equal(StreamResult.Gone, await test.Runners.ApplyStreamAsync(lostRunner, lostJob, 3, TestDatabase.Output("late"), Lease));
+        Assert.Equal(StreamResult.Gone, await test.Runners.ApplyStreamAsync(lostRunner, lostJob, lostClaim.LeaseToken, 3, TestDatabase.Output("late"), Lease));
         Assert.Empty(await test.Runners.ReapExpiredLeasesAsync());
     }
 
@@ -274,11 +275,11 @@ public sealed class RunnerStoreTests
     {
         // Arrange
         await using var test = await TestDatabase.CreateAsync(provider);
-        var (runnerId, jobId) = await RunningJobAsync(test);
+        var (runnerId, jobId, lease) = await RunningJobAsync(test);
         test.Clock.Advance(TimeSpan.FromSeconds(Lease - 1));
 
         // Act
-        var heartbeat = await test.Runners.HeartbeatAsync(runnerId, [jobId, 31337], Lease);
+        var heartbeat = await test.Runners.HeartbeatAsync(runnerId, new([31337], [new(jobId, lease)]), Lease);
         test.Clock.Advance(TimeSpan.FromSeconds(Lease - 1));
         var reaped = await test.Runners.ReapExpiredLeasesAsync();
 
@@ -289,12 +290,120 @@ public sealed class RunnerStoreTests
         Assert.Equal(Status.Running, (await test.Builds.FindJobAsync(jobId))!.Status);
     }
 
-    private static async Task<(long RunnerId, long JobId)> RunningJobAsync(TestDatabase test)
+    [SkippableTheory]
+    [InlineData("Sqlite")]
+    [InlineData("SqlServer")]
+    public async Task Claims_stop_at_the_runners_slot_count_until_a_job_finishes(string provider)
+    {
+        // Arrange
+        await using var test = await TestDatabase.CreateAsync(provider);
+        var projectId = await test.CreateProjectAsync("shop");
+        await test.CreateBuildAsync(projectId, new BuildSettings([], [new JobSettings("a", ["1"]), new JobSettings("b", ["2"]), new JobSettings("c", ["3"])], []));
+        var runnerId = await test.RegisterRunnerAsync("r1", slots: 2);
+
+        // Act
+        var first = (await test.Runners.ClaimAsync(runnerId, Lease))!;
+        var second = await test.Runners.ClaimAsync(runnerId, Lease);
+        var beyond = await test.Runners.ClaimAsync(runnerId, Lease);
+        await test.Runners.CompleteAsync(runnerId, first.JobId, first.LeaseToken, JobOutcome.Passed, 0, null);
+        var afterOneFinished = await test.Runners.ClaimAsync(runnerId, Lease);
+
+        // Assert
+        Assert.NotNull(second);
+        Assert.Null(beyond);
+        Assert.NotNull(afterOneFinished);
+    }
+
+    [SkippableTheory]
+    [InlineData("Sqlite")]
+    [InlineData("SqlServer")]
+    public async Task A_claims_lease_token_is_needed_to_stream_complete_or_renew_and_a_wrong_one_changes_nothing(string provider)
+    {
+        // Arrange
+        await using var test = await TestDatabase.CreateAsync(provider);
+        var (runnerId, jobId, _) = await RunningJobAsync(test);
+        test.Clock.Advance(TimeSpan.FromSeconds(Lease - 1));
+
+        // Act
+        var withoutLease = await test.Runners.ApplyStreamAsync(runnerId, jobId, null, 1, TestDatabase.Output("forged\n"), Lease);
+        var wrongLease = await test.Runners.ApplyStreamAsync(runnerId, jobId, "kzl_guess", 1, TestDatabase.Output("forged\n"), Lease);
+        var completion = await Assert.ThrowsAsync<LeaseRefusedException>(
+            () => test.Runners.CompleteAsync(runnerId, jobId, "kzl_guess", JobOutcome.Passed, 0, null));
+        var heartbeat = await test.Runners.HeartbeatAsync(runnerId, new([jobId]), Lease);
+        test.Clock.Advance(TimeSpan.FromSeconds(2));
+        var reaped = await test.Runners.ReapExpiredLeasesAsync();
+
+        // Assert
+        Assert.Equal((StreamResult.WrongLease, StreamResult.WrongLease, LeaseCheck.WrongLease), (withoutLease, wrongLease, completion.Check));
+        Assert.Equal([jobId], heartbeat.Unknown);
+        Assert.NotEmpty(reaped);
+        Assert.DoesNotContain("forged", await test.LogTextAsync(jobId));
+        var job = (await test.Builds.FindJobAsync(jobId))!;
+        Assert.Equal((Status.Failed, "runner lost"), (job.Status, job.Error));
+    }
+
+    [SkippableTheory]
+    [InlineData("Sqlite")]
+    [InlineData("SqlServer")]
+    public async Task A_revoked_runner_claims_nothing_and_its_running_jobs_fail_as_runner_revoked(string provider)
+    {
+        // Arrange
+        await using var test = await TestDatabase.CreateAsync(provider);
+        var (runnerId, jobId, lease) = await RunningJobAsync(test);
+        Assert.NotNull(await test.Runners.FindByTokenHashAsync("hash-r1"));
+
+        // Act
+        var revoked = await test.Runners.RevokeAsync(runnerId, "admin");
+
+        // Assert
+        Assert.Equal([jobId], revoked!.FailedJobIds);
+        var job = (await test.Builds.FindJobAsync(jobId))!;
+        Assert.Equal((Status.Failed, "runner revoked"), (job.Status, job.Error));
+        Assert.Contains("Runner revoked by admin", await test.LogTextAsync(jobId));
+        Assert.NotNull((await test.Runners.FindByTokenHashAsync("hash-r1"))!.RevokedAt);
+        await Assert.ThrowsAsync<RunnerRevokedException>(() => test.Runners.ClaimAsync(runnerId, Lease));
+        await Assert.ThrowsAsync<RunnerRevokedException>(() => test.Runners.HeartbeatAsync(runnerId, new([], [new(jobId, lease)]), Lease));
+    }
+
+    [SkippableTheory]
+    [InlineData("Sqlite")]
+    [InlineData("SqlServer")]
+    public async Task Jobs_go_only_to_runners_with_every_required_label_and_public_ones_only_to_sandboxed_runners(string provider)
+    {
+        // Arrange: the test database's projects are public.
+        await using var test = await TestDatabase.CreateAsync(provider);
+        var projectId = await test.CreateProjectAsync("shop");
+        await new RunnerLabelSettings(test.Database).SetProjectAsync(projectId, "gpu,eu", "", CancellationToken.None);
+        var buildId = await test.CreateBuildAsync(projectId, TestDatabase.OneJob());
+        var unlabelled = await test.RegisterRunnerAsync("plain");
+        var halfLabelled = await test.RegisterRunnerAsync("gpu-only", labels: ["gpu"]);
+        var unsandboxed = await test.RegisterRunnerAsync("bare", sandbox: RunnerSandbox.None, labels: ["gpu", "eu"]);
+
+        // Act
+        var claims = new[]
+        {
+            await test.Runners.ClaimAsync(unlabelled, Lease), await test.Runners.ClaimAsync(halfLabelled, Lease),
+            await test.Runners.ClaimAsync(unsandboxed, Lease),
+        };
+        var queuedJob = (await test.Builds.JobsAsync(buildId))[0].Id;
+        var reason = await test.Runners.WaitingReasonAsync(queuedJob, TimeSpan.FromMinutes(1));
+        var labelled = await test.RegisterRunnerAsync("gpu-eu", labels: ["GPU", "eu"]);
+        var reasonOnceOneFits = await test.Runners.WaitingReasonAsync(queuedJob, TimeSpan.FromMinutes(1));
+        var fits = await test.Runners.ClaimAsync(labelled, Lease);
+
+        // Assert
+        Assert.All(claims, Assert.Null);
+        Assert.Equal("waiting for a runner labelled gpu, eu and with a sandbox", reason);
+        Assert.Null(reasonOnceOneFits);
+        Assert.Equal(buildId, fits?.BuildId);
+    }
+
+    private static async Task<(long RunnerId, long JobId, string Lease)> RunningJobAsync(TestDatabase test)
     {
         var projectId = await test.CreateProjectAsync("shop");
         await test.CreateBuildAsync(projectId, TestDatabase.OneJob());
         var runnerId = await test.RegisterRunnerAsync("r1");
         var job = await test.Runners.ClaimAsync(runnerId, Lease);
-        return (runnerId, job!.JobId);
+        return (runnerId, job!.JobId, job.LeaseToken!);
     }
 }

@@ -106,9 +106,12 @@ internal sealed class TestDatabase : IAsyncDisposable
         return await Builds.CreateAsync(BuildStore.Plan(projectId, settings, branch, sha, "a change", "Dev", Trigger.Manual, "admin"));
     }
 
-    public async Task<long> RegisterRunnerAsync(string name)
+    /// <summary>Registers a runner with two slots (or <paramref name="slots"/>); with a sandbox unless <paramref name="sandbox"/> says otherwise (the
+    /// projects this database makes are public, and only sandboxed runners take public projects' jobs).</summary>
+    public async Task<long> RegisterRunnerAsync(string name, string sandbox = RunnerSandbox.Bubblewrap, int slots = 2,
+        IReadOnlyList<string>? labels = null)
     {
-        var request = new RegisterRequest("registration", name, 2, "0.1.0", ["shell", "docker"], ["linux", "x64"]);
+        var request = new RegisterRequest("registration", name, slots, "0.1.0", ["shell", "docker"], labels ?? ["linux", "x64"], sandbox);
         return await Runners.RegisterAsync(request, "hash-" + name);
     }
 

@@ -34,7 +34,7 @@ public sealed class DeployStoreTests
         var buildId = await test.CreateBuildAsync(projectId, TestDatabase.OneJob());
         var runnerId = await test.RegisterRunnerAsync("runner-1");
         var job = await test.Runners.ClaimAsync(runnerId, Lease);
-        await test.Runners.CompleteAsync(runnerId, job!.JobId, JobOutcome.Passed, 0, null);
+        await test.Runners.CompleteAsync(runnerId, job!.JobId, job.LeaseToken, JobOutcome.Passed, 0, null);
         Assert.Equal(Status.Passed, (await test.Builds.FindAsync(buildId))!.Status);
         var serverId = await store.CreateServerAsync(projectId,
             new ServerSpec("staging", ["./deploy.sh"], TriggerMode.Manual, "", approvals, Deployers.Members), "admin");
@@ -90,7 +90,7 @@ public sealed class DeployStoreTests
         Assert.Equal(started!.JobId, claimed!.JobId);
 
         // Act
-        await test.Runners.CompleteAsync(runnerId, claimed.JobId, JobOutcome.Failed, 0, "exit code 1");
+        await test.Runners.CompleteAsync(runnerId, claimed.JobId, claimed.LeaseToken, JobOutcome.Failed, 0, "exit code 1");
         var next = await s.StartNextAsync();
 
         // Assert

@@ -28,7 +28,7 @@ public sealed class MissedDeploySweepTests
         var buildId = await test.CreateBuildAsync(projectId, TestDatabase.OneJob(), branch);
         var runnerId = await test.RegisterRunnerAsync($"runner-{buildId}");
         var job = await test.Runners.ClaimAsync(runnerId, TestDatabase.LeaseSeconds);
-        await test.Runners.CompleteAsync(runnerId, job!.JobId, JobOutcome.Passed, 0, null);
+        await test.Runners.CompleteAsync(runnerId, job!.JobId, job.LeaseToken, JobOutcome.Passed, 0, null);
         return buildId;
     }
 

@@ -131,7 +131,7 @@ public sealed class FaultToleranceTests : OneCommitRepository
             portal = await PortalHost.StartAsync(embeddedSlots: 0, dataDirectory: data.Path, port: port, leaseSeconds: lease);
             var build = await portal.WaitForBuildAsync(buildId, timeoutSeconds: 60);
 
-            Assert.Equal(Status.Passed, build.Status);
+            Assert.True(build.Status == Status.Passed, await portal.DescribeAsync(build));
             Assert.Equal(0, build.Jobs[0].Commands[0].ExitCode);
             var log = await portal.LogAsync(build.Jobs[0].Id);
             Assert.Equal(1, log.Split("started").Length - 1);

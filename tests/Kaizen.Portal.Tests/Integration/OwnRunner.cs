@@ -23,6 +23,9 @@ public sealed class OwnRunner : IAsyncDisposable
 
     public RunnerAgent Agent { get; }
 
+    /// <summary>The runner's run: it ends when the runner stops (by itself, e.g. when revoked, or by <see cref="StopAsync"/>).</summary>
+    public Task RunningTask => _running;
+
     /// <param name="docker">Offer the Docker executor when a daemon answers.</param>
     public static OwnRunner Start(Uri portalUrl, string name, string workDirectory, bool docker = true,
         PullPolicy pullPolicy = PullPolicy.IfMissing) => new(new RunnerOptions
@@ -32,6 +35,7 @@ public sealed class OwnRunner : IAsyncDisposable
         Name = name,
         WorkDirectory = workDirectory,
         HeartbeatInterval = TimeSpan.FromMilliseconds(500),
+        // Stands for a sandboxed runner, as PortalHost's runners do.
         DisableDocker = !docker,
         Docker = new DockerOptions { PullPolicy = pullPolicy },
     });

@@ -6,6 +6,7 @@ using Kaizen.Portal.Api;
 using Kaizen.Portal.Builds;
 using Kaizen.Portal.Hosting;
 using Kaizen.Runner.Agent;
+using Kaizen.Runner.Protocol;
 using Kaizen.Runner.Tests.Support;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -54,8 +55,13 @@ public sealed class PortalHost : IAsyncDisposable
     /// <param name="embeddedSlots">Slots of the embedded runner; 0 turns it off.</param>
     /// <param name="dataDirectory">Reuse a data folder (to restart a portal); a fresh one otherwise.</param>
     /// <param name="port">A fixed port (to restart a portal at the same address); any free port otherwise.</param>
+    /// <param name="embeddedSandbox">The sandbox the embedded runner reports. Tests' runners stand for sandboxed ones by
+    /// default (they run public projects' jobs); tests of what an unsandboxed runner may not run say <c>none</c>.</param>
+    /// <param name="embeddedLabels">The embedded runner's labels; by default <c>protected</c>, so it takes deploys to
+    /// guarded servers as the delivery tests expect.</param>
     public static async Task<PortalHost> StartAsync(int embeddedSlots = 2, string? dataDirectory = null, int port = 0,
-        int leaseSeconds = 30, int heartbeatSeconds = 1, IDictionary<string, string>? settings = null)
+        int leaseSeconds = 30, int heartbeatSeconds = 1, IDictionary<string, string>? settings = null,
+        string embeddedSandbox = RunnerSandbox.Bubblewrap, IReadOnlyList<string>? embeddedLabels = null)
     {
         var owned = dataDirectory is null ? new TempDirectory() : null;
         var data = dataDirectory ?? owned!.Path;
@@ -72,7 +78,9 @@ public sealed class PortalHost : IAsyncDisposable
             $"--Kaizen:Runners:Embedded:Enabled={embeddedSlots > 0}",
             $"--Kaizen:Runners:Embedded:Slots={Math.Max(1, embeddedSlots)}",
             $"--Kaizen:Runners:Embedded:SandboxShares:0={exchange.Path}",
+            $"--Kaizen:Runners:Embedded:Sandbox={embeddedSandbox != RunnerSandbox.None}",
         };
+        args.AddRange((embeddedLabels ?? [Runners.RunnerPools.Protected]).Select((label, i) => $"--Kaizen:Runners:Embedded:Labels:{i}={label}"));
         args.AddRange((settings ?? new Dictionary<string, string>()).Select(kv => $"--{kv.Key}={kv.Value}"));
         var app = PortalApp.Create(args.ToArray(), b =>
         {
@@ -95,8 +103,10 @@ public sealed class PortalHost : IAsyncDisposable
     }
 
     /// <summary>Starts a separate runner (same library as kaizen-runner) against this portal.</summary>
-    /// <param name="sandbox">False: jobs run as the runner's user, holding their own job token (a trusted runner).</param>
-    public RunnerAgent StartRunner(string name, int slots = 1, string? workDirectory = null, Uri? portalUrl = null, bool sandbox = true)
+    /// <param name="sandbox"><see cref="RunnerSandbox.None"/>: jobs run as the runner's user, holding their own job token
+    /// (a trusted runner, which the portal sends no public or fork jobs); otherwise in the real sandbox.</param>
+    public RunnerAgent StartRunner(string name, int slots = 1, string? workDirectory = null, Uri? portalUrl = null,
+        IReadOnlyList<string>? labels = null, string sandbox = RunnerSandbox.Bubblewrap)
     {
         var http = new HttpClient { Timeout = TimeSpan.FromSeconds(100) };
         var agent = new RunnerAgent(new RunnerOptions
@@ -108,7 +118,8 @@ public sealed class PortalHost : IAsyncDisposable
             WorkDirectory = workDirectory ?? Path.Combine(DataDirectory, "runners", name),
             HeartbeatInterval = TimeSpan.FromMilliseconds(500),
             SandboxShares = [Exchange],
-            NoSandbox = !sandbox,
+            NoSandbox = sandbox == RunnerSandbox.None,
+            Labels = labels ?? [],
         }, http, LoggerFactory.Create(b => b.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning)));
         var stop = new CancellationTokenSource();
         _runners.Add((stop, Task.Run(() => agent.RunAsync(stop.Token)), http));

@@ -87,7 +87,7 @@ public sealed class RunnerProtocolTests : OneCommitRepository
     }
 
     [Fact]
-    public async Task A_runner_cannot_stream_into_a_job_another_runner_holds()
+    public async Task A_runner_cannot_stream_into_or_complete_a_job_another_runner_claimed()
     {
         await using var portal = await PortalHost.StartAsync(embeddedSlots: 0);
         var slug = await portal.CreateProjectAsync("Foreign App", _repo.Path, OneJob("echo hi"));
@@ -96,12 +96,21 @@ public sealed class RunnerProtocolTests : OneCommitRepository
         using var intruder = await RawRunner.RegisterAsync(portal, "intruder");
         var job = await owner.ClaimJobAsync();
 
-        using var streamed = await intruder.StreamAsync(job.JobId, 1, "not mine\n");
-        using var completed = await intruder.CompleteAsync(job.JobId, JobOutcome.Passed, lastSeq: 0);
+        // Even with the owner's lease token: the claim is the owner's.
+        using var streamed = await intruder.StreamWithLeaseAsync(job.JobId, 1, "not mine\n", owner.LeaseOf(job.JobId));
+        using var completed = await intruder.CompleteWithLeaseAsync(job.JobId, JobOutcome.Passed, 0, owner.LeaseOf(job.JobId));
+        using var unleased = await intruder.CompleteAsync(job.JobId, JobOutcome.Failed, lastSeq: 0);
 
-        Assert.Equal(HttpStatusCode.Gone, streamed.StatusCode);
-        Assert.Equal(HttpStatusCode.Gone, completed.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, streamed.StatusCode);
+        Assert.Contains($"Job {job.JobId} was not claimed by this runner.", await streamed.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.Forbidden, completed.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, unleased.StatusCode);
         Assert.DoesNotContain("not mine", await portal.LogAsync(job.JobId));
+        Assert.Equal(Status.Running, (await portal.GetBuildAsync(job.BuildId)).Jobs[0].Status);
+        using var ownStream = await owner.StreamAsync(job.JobId, 1, "mine\n");
+        using var ownCompletion = await owner.CompleteAsync(job.JobId, JobOutcome.Passed, lastSeq: 1);
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (ownStream.StatusCode, ownCompletion.StatusCode));
+        Assert.Equal("mine\n", await portal.LogAsync(job.JobId));
     }
 
     [Fact]

@@ -244,7 +244,7 @@ public sealed class DeliveryBuildAndServerTests : DeliveryHarness
         var newerBuild = await Db.CreateBuildAsync(ProjectId, TestDatabase.OneJob());
         var runnerId = await Db.RegisterRunnerAsync("runner-2");
         var job = await Db.Runners.ClaimAsync(runnerId, TestDatabase.LeaseSeconds);
-        await Db.Runners.CompleteAsync(runnerId, job!.JobId, Runner.Protocol.JobOutcome.Passed, 0, null);
+        await Db.Runners.CompleteAsync(runnerId, job!.JobId, job.LeaseToken, Runner.Protocol.JobOutcome.Passed, 0, null);
         var second = (await Service.RequestAsync(newerBuild, "staging", new Actor("mia", "member"))).Value!;
         await FinishAsync(second);
 
@@ -292,7 +292,7 @@ public sealed class DeliveryBuildAndServerTests : DeliveryHarness
         var runnerId = await Db.RegisterRunnerAsync("deployer-" + deploy.Id);
         var job = await Db.Runners.ClaimAsync(runnerId, TestDatabase.LeaseSeconds);
         Assert.NotNull(job);
-        await Db.Runners.CompleteAsync(runnerId, job.JobId, Runner.Protocol.JobOutcome.Passed, 0, null);
+        await Db.Runners.CompleteAsync(runnerId, job.JobId, job.LeaseToken, Runner.Protocol.JobOutcome.Passed, 0, null);
         await Service.JobFinishedAsync(job.JobId, deploy.BuildId);
         Assert.Equal(DeployStatus.Passed, (await Store.FindDeployAsync(deploy.Id))!.Status);
     }

@@ -23,7 +23,7 @@ public sealed class ProjectHistoryLiveTests : OpenSourceHarness
         // What the runner endpoints do when a job finishes: the runner store's change, then the dashboard's notice.
         var runnerId = await Db.RegisterRunnerAsync("runner-2");
         var job = await Db.Runners.ClaimAsync(runnerId, TestDatabase.LeaseSeconds);
-        await Db.Runners.CompleteAsync(runnerId, job!.JobId, JobOutcome.Passed, 0, null);
+        await Db.Runners.CompleteAsync(runnerId, job!.JobId, job.LeaseToken, JobOutcome.Passed, 0, null);
         Services.GetRequiredService<LiveUpdates>().Publish(LiveUpdates.Keys.Build(buildId), LiveUpdates.Keys.Dashboard);
 
         cut.WaitForAssertion(() => Assert.Contains("passed", Row()), WaitTimeout);

@@ -89,6 +89,7 @@ public static class PortalApp
 
         // Domain services.
         services.AddSingleton<GitMirror>();
+        services.AddSingleton<GitUrlPolicy>();
         services.AddSingleton<ProjectService>();
         services.AddSingleton<BuildService>();
         services.AddSingleton<WorkSignal>();

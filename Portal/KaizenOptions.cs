@@ -31,6 +31,8 @@ public sealed class KaizenOptions
 
     public DebugOptions Debug { get; set; } = new();
 
+    public GitOptions Git { get; set; } = new();
+
     /// <summary>The portal's address as people reach it (e.g. https://ci.example.com), used in links it sends out
     /// (commit statuses). Unset: links are left out.</summary>
     public string? PublicUrl { get; set; }
@@ -63,6 +65,18 @@ public sealed class GitHubOptions
 
     /// <summary>True when both <see cref="ClientId"/> and <see cref="ClientSecret"/> are set.</summary>
     public bool SignInEnabled => !string.IsNullOrWhiteSpace(ClientId) && !string.IsNullOrWhiteSpace(ClientSecret);
+}
+
+/// <summary>Which git hosts projects may be built from (the portal's git reads them from the portal's machine).</summary>
+public sealed class GitOptions
+{
+    /// <summary>Set: projects may only use repositories on these hosts. Each entry is a host name (<c>github.com</c>),
+    /// its subdomains (<c>*.example.com</c>), an address or a network (<c>10.1.0.0/16</c>). Hosts listed here may also be on
+    /// the loopback or a private network, which is otherwise refused. Empty (the default): any public host.</summary>
+    public List<string> AllowedHosts { get; set; } = [];
+
+    /// <summary>Hosts, subdomains or networks projects may never use (same forms as <see cref="AllowedHosts"/>); wins over it.</summary>
+    public List<string> DeniedHosts { get; set; } = [];
 }
 
 public sealed class SecretsOptions

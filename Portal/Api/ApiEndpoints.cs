@@ -19,7 +19,7 @@ public static class ApiEndpoints
         var api = app.MapGroup("/api/v1").RequireAuthorization().WithTags("Kaizen");
 
         api.MapPost("/projects", CreateProject).RequireAuthorization(WritePolicy)
-            .WithSummary("Create a project from a git repository (local path, file:// or https:// URL).");
+            .WithSummary("Create a project from a git repository (https://, ssh://, git:// or user@host:path; admins also a local path or file://).");
         open.MapGet("/projects", ListProjects).WithSummary("Every project the caller may see (anonymous callers: the public ones).");
         open.MapGet("/projects/{slug}", GetProject).WithSummary("A project with its branches.");
         api.MapGet("/projects/{slug}/settings", GetSettings).WithSummary("The project's build settings.");
@@ -38,10 +38,10 @@ public static class ApiEndpoints
         return app;
     }
 
-    private static async Task<IResult> CreateProject(CreateProjectRequest? body, ProjectService projects, CancellationToken ct)
+    private static async Task<IResult> CreateProject(CreateProjectRequest? body, ProjectService projects, ClaimsPrincipal user, CancellationToken ct)
     {
         if (body is null) return Results.Problem("Send a JSON body: { \"name\": \"...\", \"gitUrl\": \"...\" }.", statusCode: 400);
-        var created = await projects.CreateAsync(body.Name, body.GitUrl, body.Public ?? body.IsPublic ?? false, ct);
+        var created = await projects.CreateAsync(body.Name, body.GitUrl, body.Public ?? body.IsPublic ?? false, user, ct);
         if (!created.Ok) return created.ToProblemResult();
         var p = created.Value!;
         return Results.Created($"/api/v1/projects/{p.Slug}",

@@ -15,7 +15,8 @@ public sealed record ProjectResponse(
     IReadOnlyList<BranchResponse> Branches)
 {
     public static ProjectResponse From(ProjectRow p, IEnumerable<BranchRow> branches) => new(
-        p.Id, p.Name, p.Slug, p.GitUrl, p.DefaultBranch, p.IsPublic, DateTimeOffset.FromUnixTimeMilliseconds(p.CreatedAt),
+        // Credentials in the address (https://user:token@host/...) are for git alone, never for whoever reads the project.
+        p.Id, p.Name, p.Slug, Kaizen.Runner.Checkout.GitUrlCredentials.Hide(p.GitUrl), p.DefaultBranch, p.IsPublic, DateTimeOffset.FromUnixTimeMilliseconds(p.CreatedAt),
         branches.Select(b => new BranchResponse(b.Name, b.HeadSha, b.HeadMessage, b.HeadAuthor)).ToList())
     {
         GithubRepository = p.GithubRepository,

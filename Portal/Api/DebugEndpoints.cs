@@ -70,7 +70,7 @@ public static class DebugEndpoints
     {
         if (!http.WebSockets.IsWebSocketRequest) return Results.Problem("Open the terminal as a WebSocket.", statusCode: 400);
         // The sign-in cookie goes with any site's WebSocket: only pages of the portal itself may open this one.
-        if (http.Request.Headers.Origin is [{ } origin] && !SameOrigin(origin, http.Request))
+        if (http.Request.Headers.Origin is [{ } origin] && !Hosting.CrossSiteRequests.IsSameOrigin(origin, http.Request))
             return Results.Problem("The terminal opens from the portal's own pages only.", statusCode: 403);
         var session = await sessions.GetAsync(id, http.RequestAborted);
         if (session is null || session.UserId != user.UserId())
@@ -80,10 +80,6 @@ public static class DebugEndpoints
         await hub.ServeBrowserAsync(id, socket, DebugSessionService.StatusOf(session), stopping.Token);
         return Results.Empty;
     }
-
-    private static bool SameOrigin(string origin, HttpRequest request) =>
-        Uri.TryCreate(origin, UriKind.Absolute, out var uri) &&
-        string.Equals(uri.Authority, request.Host.Value, StringComparison.OrdinalIgnoreCase);
 
     private static async Task<IResult> RunnerTerminalAsync(long id, HttpContext http, DebugSessionService sessions, TerminalHub hub,
         ClaimsPrincipal user, IHostApplicationLifetime lifetime)

@@ -25,9 +25,12 @@ public static class UserPrincipal
         Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes("kaizen-password:" + user.PasswordHash)))[..16];
 
     /// <summary>False when the user's password changed since this sign-in: every session made with the old one ends.
-    /// A principal without the stamp (made before stamps existed) counts as current and gets one on renewal.</summary>
+    /// A principal without the stamp is refused too: every sign-in path writes one, so a cookie without it is either
+    /// older than stamps (signing in again costs a moment) or made by someone who wants to outlive a password reset.</summary>
     public static bool HasCurrentPassword(this ClaimsPrincipal principal, UserRow user) =>
-        principal.FindFirstValue(PasswordStampClaim) is not { } stamp || stamp == PasswordStamp(user);
+        principal.FindFirstValue(PasswordStampClaim) is { } stamp
+        && System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
+            System.Text.Encoding.ASCII.GetBytes(stamp), System.Text.Encoding.ASCII.GetBytes(PasswordStamp(user)));
 
     /// <summary>The signed-in user's id, or null for anyone else (anonymous, a runner).</summary>
     public static long? UserId(this ClaimsPrincipal principal) =>

@@ -31,14 +31,14 @@ public sealed class BuildService(ProjectStore projects, ProjectService projectSe
         // building an unchanged branch costs one ls-remote instead of a fetch.
         var remote = await git.RemoteHeadAsync(project.GitUrl, branch, ct);
         if (!remote.Ok) return Outcome<long>.Fail(Problem.Invalid, remote.Error!);
-        if (remote.Value is null) return Outcome<long>.Fail(Problem.NotFound, $"Branch '{branch}' does not exist in {project.GitUrl}.");
+        if (remote.Value is null) return Outcome<long>.Fail(Problem.NotFound, $"Branch '{branch}' does not exist in {Kaizen.Runner.Checkout.GitUrlCredentials.Hide(project.GitUrl)}.");
         var head = (await projects.BranchesAsync(project.Id, ct)).FirstOrDefault(b => b.Name == branch && b.HeadSha == remote.Value);
         if (head is null)
         {
             var refreshed = await projectService.RefreshBranchesAsync(project.Id, project.GitUrl, ct);
             if (!refreshed.Ok) return Outcome<long>.Fail(Problem.Invalid, refreshed.Message!);
             head = refreshed.Value!.FirstOrDefault(b => b.Name == branch);
-            if (head is null) return Outcome<long>.Fail(Problem.NotFound, $"Branch '{branch}' does not exist in {project.GitUrl}.");
+            if (head is null) return Outcome<long>.Fail(Problem.NotFound, $"Branch '{branch}' does not exist in {Kaizen.Runner.Checkout.GitUrlCredentials.Hide(project.GitUrl)}.");
         }
 
         var plan = BuildStore.Plan(project.Id, settings, branch, head.HeadSha, head.HeadMessage, head.HeadAuthor, trigger, user)

@@ -178,7 +178,8 @@ public sealed class GitMirror(IOptions<KaizenOptions> options, ILogger<GitMirror
         if (result.StartError is not null) return result.StartError;
         var detail = string.Join(' ', stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(l => l.Trim()).Where(l => l.Length > 0).Take(3));
-        return $"Could not read the git repository at '{url}': {(detail.Length > 0 ? detail : $"git exited with {result.ExitCode}")}";
+        return Kaizen.Runner.Checkout.GitUrlCredentials.Hide(
+            $"Could not read the git repository at '{url}': {(detail.Length > 0 ? detail : $"git exited with {result.ExitCode}")}");
     }
 
     private static Task<(ProcessResult Result, string Stdout, string Stderr)> GitAsync(string? gitDir, CancellationToken ct,

@@ -11,7 +11,7 @@ public sealed record WebhookResult(int StatusCode, string Message);
 
 /// <summary>
 /// Handles GitHub webhook deliveries: checks the signature (HMAC SHA-256 of the raw body with the project's webhook
-/// secret) before anything else happens, then turns push, pull_request, create, delete and ping events into builds,
+/// secret) while the body is read, before anything parses it, and acts on each delivery id once, then turns push, pull_request, create, delete and ping events into builds,
 /// cancellations and branch refreshes. Payloads are matched to projects by their repository ("owner/name").
 /// </summary>
 public sealed class GithubWebhook(ProjectStore projects, ProjectService projectService, BuildStore builds, BuildService buildService,
@@ -22,16 +22,32 @@ public sealed class GithubWebhook(ProjectStore projects, ProjectService projectS
 
     private static readonly string[] BuiltPullRequestActions = ["opened", "synchronize", "reopened"];
 
-    public async Task<WebhookResult> HandleAsync(string? @event, string? deliveryId, string? signature, byte[] body, CancellationToken ct)
+    /// <summary>Handles one delivery: its headers are checked first, then the body is read (at most
+    /// <see cref="MaxBodyBytes"/>) while its signature is computed, and only a body a project's secret signed is parsed.
+    /// A delivery id a project already acted on is answered without acting again.</summary>
+    public async Task<WebhookResult> HandleAsync(string? @event, string? deliveryId, string? signature, long? contentLength, Stream body,
+        CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(body);
         if (string.IsNullOrWhiteSpace(@event)) return new(400, "The X-GitHub-Event header is missing: this is not a GitHub webhook delivery.");
-        if (string.IsNullOrWhiteSpace(signature) || !signature.StartsWith("sha256=", StringComparison.Ordinal))
+        if (string.IsNullOrWhiteSpace(signature) || SignedBodyReader.Parse(signature) is null)
             return new(401, "The delivery is not signed (X-Hub-Signature-256): give the webhook the project's secret in GitHub.");
+        if (string.IsNullOrWhiteSpace(deliveryId))
+            return new(400, "The X-GitHub-Delivery header is missing: this is not a GitHub webhook delivery.");
+        if (contentLength > MaxBodyBytes) return TooLarge;
+        var candidates = await SigningProjectsAsync(ct);
+        if (candidates.Count == 0)
+            return new(401, "No project here has a GitHub repository with a webhook secret: link the project to its repository first.");
+
+        var signed = await SignedBodyReader.ReadAsync(body, signature, candidates, MaxBodyBytes, ct);
+        if (signed.TooLarge) return TooLarge;
+        // Only a project whose secret signed this body may act on it; the others never learn it arrived.
+        if (signed.SignedBy.Count == 0) return new(401, "The signature does not match the webhook secret of any project.");
 
         JsonElement payload;
         try
         {
-            using var document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 128 });
+            using var document = JsonDocument.Parse(signed.Body, new JsonDocumentOptions { MaxDepth = 128 });
             payload = document.RootElement.Clone();
         }
         catch (JsonException)
@@ -40,26 +56,46 @@ public sealed class GithubWebhook(ProjectStore projects, ProjectService projectS
         }
         var repository = Str(payload, "repository", "full_name");
         if (repository is null) return new(400, "The payload names no repository (repository.full_name).");
-
-        // Only a project whose secret signed this body may act on it; the others never learn it arrived.
-        ProjectRow? project = null;
-        foreach (var candidate in await projects.FindByGithubRepositoryAsync(repository, ct))
-        {
-            var secret = await secrets.GetAsync(candidate.Id, ct);
-            if (secret is not null && SignatureMatches(secret, body, signature))
-            {
-                project = candidate;
-                break;
-            }
-        }
+        var project = signed.SignedBy.FirstOrDefault(p => string.Equals(p.GithubRepository, repository, StringComparison.OrdinalIgnoreCase));
         if (project is null)
             return new(401, $"The signature does not match the webhook secret of any project built from {repository}.");
 
         var action = Str(payload, "action");
-        WebhookResult result;
+        // Claimed before acting, so two copies arriving together act once; given back when the portal itself failed,
+        // so that GitHub's redelivery (the same id) may act.
+        if (!await deliveries.ClaimAsync(project.Id, deliveryId, ct))
+        {
+            var repeat = new WebhookResult(200, $"Delivery {deliveryId} was already handled; nothing was done again.");
+            await deliveries.RecordAsync(project.Id, deliveryId, @event, action, repeat.StatusCode, repeat.Message, ct);
+            return repeat;
+        }
+        var result = await ActAsync(project, @event, action, payload, ct);
+        if (result.StatusCode >= 500) await deliveries.ReleaseAsync(project.Id, deliveryId, ct);
+        logger.LogInformation("GitHub {Event} delivery {Delivery} for {Project}: {Status} {Outcome}", @event, deliveryId, project.Slug,
+            result.StatusCode, result.Message);
+        await deliveries.RecordAsync(project.Id, deliveryId, @event, action, result.StatusCode, result.Message, ct);
+        return result;
+    }
+
+    private static readonly WebhookResult TooLarge = new(413, "The body is larger than GitHub ever sends (25 MB).");
+
+    /// <summary>Every project a delivery could be for: linked to a GitHub repository, with a secret that can be read.</summary>
+    private async Task<IReadOnlyList<(ProjectRow Key, string Secret)>> SigningProjectsAsync(CancellationToken ct)
+    {
+        var found = new List<(ProjectRow, string)>();
+        foreach (var project in await projects.ListAsync(ct))
+        {
+            if (project.GithubRepository is null) continue;
+            if (await secrets.GetAsync(project.Id, ct) is { } secret) found.Add((project, secret));
+        }
+        return found;
+    }
+
+    private async Task<WebhookResult> ActAsync(ProjectRow project, string @event, string? action, JsonElement payload, CancellationToken ct)
+    {
         try
         {
-            result = @event switch
+            return @event switch
             {
                 "ping" => new(200, "pong: the webhook reaches Kaizen and its secret matches."),
                 "push" => await PushAsync(project, payload, ct),
@@ -72,12 +108,8 @@ public sealed class GithubWebhook(ProjectStore projects, ProjectService projectS
         catch (Exception ex) when (ex is InvalidOperationException or KeyNotFoundException or FormatException)
         {
             // A payload missing what its event always has (or with a field of another type).
-            result = new(400, $"The {@event} payload is missing what Kaizen needs: {ex.Message}");
+            return new(400, $"The {@event} payload is missing what Kaizen needs: {ex.Message}");
         }
-        logger.LogInformation("GitHub {Event} delivery {Delivery} for {Project}: {Status} {Outcome}", @event, deliveryId, project.Slug,
-            result.StatusCode, result.Message);
-        await deliveries.RecordAsync(project.Id, deliveryId, @event, action, result.StatusCode, result.Message, ct);
-        return result;
     }
 
     public static bool SignatureMatches(string secret, byte[] body, string signature)

@@ -91,6 +91,7 @@ public static class PortalApp
 
         // Domain services.
         services.AddSingleton<GitMirror>();
+        services.AddSingleton<GitUrlPolicy>();
         services.AddSingleton<ProjectService>();
         services.AddSingleton<BuildService>();
         services.AddSingleton<WorkSignal>();
@@ -144,8 +145,12 @@ public static class PortalApp
             .AddCookie(o =>
             {
                 o.LoginPath = "/login";
-                o.Cookie.Name = "kaizen";
+                o.Cookie.Name = SignInCookie.Name;
                 o.Cookie.HttpOnly = true;
+                // Lax, not Strict: with Strict a browser arriving from another site (the end of the GitHub sign-in, which
+                // comes back through a redirect from github.com, or a build link in a commit status or a chat message)
+                // comes without the cookie and finds itself signed out. Cross-site changes are refused by origin
+                // instead (CrossSiteRequests), which Lax alone would not do for every method anyway.
                 o.Cookie.SameSite = SameSiteMode.Lax;
                 o.ExpireTimeSpan = TimeSpan.FromDays(14);
                 o.SlidingExpiration = true;
@@ -181,8 +186,10 @@ public static class PortalApp
     public static WebApplication UseKaizenPortal(this WebApplication app)
     {
         if (!app.Environment.IsDevelopment()) app.UseExceptionHandler("/error", createScopeForErrors: true);
+        app.UseSecurityHeaders();
         app.UseStatusCodePages();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(20) });
+        app.UseCrossSiteRequestChecks();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseAntiforgery();

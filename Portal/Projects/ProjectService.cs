@@ -1,24 +1,41 @@
+using System.Security.Claims;
 using System.Text;
 using Kaizen.Portal.Api;
+using Kaizen.Portal.Auth;
 using Kaizen.Portal.Builds;
 using Kaizen.Portal.Git;
+using Kaizen.Runner.Checkout;
 
 namespace Kaizen.Portal.Projects;
 
 public sealed record CreatedProject(long Id, string Slug, string DefaultBranch, IReadOnlyList<BranchRow> Branches);
 
-public sealed class ProjectService(ProjectStore store, GitMirror git, TimeProvider time, LiveUpdates live)
+public sealed class ProjectService(ProjectStore store, GitMirror git, GitUrlPolicy urls, TimeProvider time, LiveUpdates live)
 {
-    public async Task<Outcome<CreatedProject>> CreateAsync(string? name, string? gitUrl, bool isPublic, CancellationToken ct)
+    /// <summary>Creates a project for <paramref name="user"/>. Only admins may make it public (it shows its builds and
+    /// logs to the world) or build it from the portal's own machine; see <see cref="GitUrlPolicy"/>.</summary>
+    public async Task<Outcome<CreatedProject>> CreateAsync(string? name, string? gitUrl, bool isPublic, ClaimsPrincipal user, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(user);
         name = name?.Trim();
         if (string.IsNullOrEmpty(name)) return Outcome<CreatedProject>.Fail(Problem.Invalid, "name is required.");
         if (name.Length > 100) return Outcome<CreatedProject>.Fail(Problem.Invalid, "name must be 100 characters or fewer.");
+        var admin = user.IsInRole(Roles.Admin);
+        if (isPublic && !admin)
+            return Outcome<CreatedProject>.Fail(Problem.Forbidden, "Only admins make a project public; create it private and ask an admin to open it.");
         var url = GitMirror.NormalizeUrl(gitUrl);
         if (!url.Ok) return Outcome<CreatedProject>.Fail(Problem.Invalid, url.Error!);
+        if (await urls.CheckAsync(url.Value!, admin ? GitUrlRequester.Admin : GitUrlRequester.Member, ct) is { } refused)
+            return Outcome<CreatedProject>.Fail(Problem.Invalid, refused);
 
         var probe = await git.ProbeAsync(url.Value!, ct);
-        if (!probe.Ok) return Outcome<CreatedProject>.Fail(Problem.Invalid, probe.Error!);
+        // Git's own words (and what the remote answered) are for admins: to anyone else they would turn the portal into a
+        // probe that reports what answers where on its network.
+        if (!probe.Ok)
+            return Outcome<CreatedProject>.Fail(Problem.Invalid, admin
+                ? GitUrlCredentials.Hide(probe.Error!)
+                : $"Could not read a git repository at {GitUrlCredentials.Hide(url.Value!)}: check the address, and that the repository " +
+                  "exists and the portal may read it (a public repository, or credentials in the address).");
 
         var slug = await UniqueSlugAsync(name, ct);
         var id = await store.CreateAsync(name, slug, url.Value!, probe.Value.DefaultBranch, isPublic, ct);

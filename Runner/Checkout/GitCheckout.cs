@@ -106,7 +106,7 @@ public sealed class GitCheckout
         }
 
         var log = new GitLog(onOutput);
-        await log.LineAsync($"Checking out {gitUrl} at {commitSha} ({branch})").ConfigureAwait(false);
+        await log.LineAsync($"Checking out {GitUrlCredentials.Hide(gitUrl)} at {commitSha} ({branch})").ConfigureAwait(false);
 
         var mirror = _mirrors.GetOrAdd(MirrorPath(gitUrl), path => new Mirror(path));
         var error = await EnsureCommitAsync(mirror, gitUrl, commitSha, log, cancellationToken).ConfigureAwait(false)
@@ -180,18 +180,18 @@ public sealed class GitCheckout
                 if (!clone.Succeeded)
                 {
                     TryDeleteDirectory(temporary);
-                    return $"Could not clone {gitUrl}: {log.LastLine(clone)}";
+                    return $"Could not clone {GitUrlCredentials.Hide(gitUrl)}: {log.LastLine(clone)}";
                 }
 
                 Directory.Move(temporary, mirror.Path);
             }
             else if (!await HasCommitAsync(mirror.Path, sha, ct).ConfigureAwait(false))
             {
-                await log.LineAsync($"Fetching {gitUrl}").ConfigureAwait(false);
+                await log.LineAsync($"Fetching {GitUrlCredentials.Hide(gitUrl)}").ConfigureAwait(false);
                 var fetch = await GitAsync(mirror.Path, ["fetch", "--prune", "origin"], log, ct).ConfigureAwait(false);
                 if (!fetch.Succeeded)
                 {
-                    return $"Could not fetch {gitUrl}: {log.LastLine(fetch)}";
+                    return $"Could not fetch {GitUrlCredentials.Hide(gitUrl)}: {log.LastLine(fetch)}";
                 }
             }
 
@@ -201,7 +201,7 @@ public sealed class GitCheckout
                 var direct = await GitAsync(mirror.Path, ["fetch", "origin", sha], log, ct).ConfigureAwait(false);
                 if (!direct.Succeeded || !await HasCommitAsync(mirror.Path, sha, ct).ConfigureAwait(false))
                 {
-                    return $"Commit {sha} was not found in {gitUrl}.";
+                    return $"Commit {sha} was not found in {GitUrlCredentials.Hide(gitUrl)}.";
                 }
             }
 

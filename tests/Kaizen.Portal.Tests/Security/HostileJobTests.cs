@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using Kaizen.Portal.Builds;
 using Kaizen.Portal.Tests.Integration;
+using static Kaizen.Portal.Tests.Integration.PortalHost;
 using Kaizen.Runner.Tests.Support;
 
 namespace Kaizen.Portal.Tests.Security;

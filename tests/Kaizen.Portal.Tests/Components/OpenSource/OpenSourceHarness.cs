@@ -34,6 +34,7 @@ public abstract class OpenSourceHarness : PortalComponentContext
         AddBuildAndDeployServices(protection);
         Services.AddSingleton<GitMirror>();
         Services.AddSingleton<ProjectService>();
+        Services.AddSingleton<Kaizen.Portal.Git.GitUrlPolicy>();
         Services.AddSingleton<BuildService>();
         Services.AddSingleton<WebhookSecrets>();
         Services.AddSingleton(new WebhookDeliveries(Db.Database, Db.Clock));

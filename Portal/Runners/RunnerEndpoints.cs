@@ -113,7 +113,8 @@ public static class RunnerEndpoints
                 ["KAIZEN_DEPLOY_ID"] = deployId.ToString(System.Globalization.CultureInfo.InvariantCulture),
             };
         }
-        return job with { Environment = environment, Secrets = secrets };
+        // A fork's build is told so: the runner throws away the tools it installs (they must not serve the project).
+        return job with { Environment = environment, Secrets = secrets, FromFork = origin.FromFork };
     }
 
     private static async Task<IResult> ClaimOrWaitAsync(long runnerId, DateTimeOffset deadline, int lease, RunnerStore store,

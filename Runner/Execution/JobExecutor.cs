@@ -373,18 +373,23 @@ public sealed class JobExecutor
         _functions.EnsureWritten();
         var folders = sandbox.FoldersFor(FolderName(job));
         Checkout.GitCheckout.EmptyWorkspace(workspace);
-        var tools = Directory.CreateDirectory(_functions.ToolsDirectoryFor(job.ProjectSlug)).FullName;
+        // A fork's build installs into a folder of its own, thrown away with the job: what it installs never serves
+        // the project's own builds.
+        var tools = Directory.CreateDirectory(ToolsFor(job, folders)).FullName;
         var cache = Directory.CreateDirectory(_functions.CacheDirectoryFor(job.ProjectSlug)).FullName;
         environment.Remove(KaizenFunctions.JobTokenVariable, out var token);
         environment["KAIZEN_TOOLS_DIR"] = tools;
         return (folders, new ForwardingSandbox(sandbox, folders, workspace, cache, tools, _functions.PrivateVariables(job.ProjectSlug, token)));
     }
 
+    private string ToolsFor(JobAssignment job, Sandbox.JobFolders folders) =>
+        job.FromFork ? Path.Combine(folders.Root, "tools") : _functions.ToolsDirectoryFor(job.ProjectSlug);
+
     /// <summary>What a shell job's sandbox shows: its workspace and control folder writable; the <c>kaizen</c> library,
     /// the project's tools and git mirror read-only.</summary>
     private Sandbox.SandboxMounts SandboxMounts(JobAssignment job, string workspace, Sandbox.JobFolders folders, string control)
     {
-        List<string> shown = [_functions.LibraryPath, _functions.ToolsDirectoryFor(job.ProjectSlug)];
+        List<string> shown = [_functions.LibraryPath, ToolsFor(job, folders)];
         if (job.GitUrl.Length > 0)
         {
             shown.Add(_checkout.MirrorPath(job.GitUrl));

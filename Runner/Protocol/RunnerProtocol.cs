@@ -60,7 +60,8 @@ public sealed record ClaimRequest(int WaitSeconds = 25, IReadOnlyList<string>? E
 /// <summary>Everything a runner needs to run one job; commands are numbered across the three phases.
 /// <see cref="JobToken"/> lets the job's own shell call the portal (artifacts) while the job runs; never the runner's token.
 /// <see cref="LeaseToken"/> is this claim's secret: the runner sends it (header <see cref="RunnerRoutes.LeaseHeader"/>, and
-/// in heartbeats) with everything it reports about the job, and never hands it to the job.</summary>
+/// in heartbeats) with everything it reports about the job, and never hands it to the job.
+/// <see cref="FromFork"/>: a build of a fork's pull request; what it installs with <c>kaizen tool use</c> is thrown away.</summary>
 public sealed record JobAssignment(
     long JobId,
     long BuildId,
@@ -78,7 +79,8 @@ public sealed record JobAssignment(
     string? Image = null,
     IReadOnlyList<ServiceSpec>? Services = null,
     DebugAssignment? Debug = null,
-    string? LeaseToken = null);
+    string? LeaseToken = null,
+    bool FromFork = false);
 
 /// <summary>
 /// Set on a <see cref="JobAssignment"/> that is a debug session of a finished job, not a run of it: the runner sets the

@@ -114,4 +114,22 @@ public sealed class SandboxedJobTests : IAsyncLifetime
         Assert.Contains("outside what a sandboxed job can see", outside.Error);
         Assert.False(File.Exists("/etc/kaizen-secret"));
     }
+
+    [SkippableFact]
+    public async Task A_forks_tool_install_is_thrown_away_and_never_serves_the_project()
+    {
+        var executor = Executor();
+        var fork = new MemoryJobOutput();
+        var own = new MemoryJobOutput();
+        const string Use = "kaizen tool use lint 1 -- 'mkdir -p bin && printf \"#!/bin/sh\\necho lint from $KAIZEN_JOB_ID\\n\" > bin/lint && chmod +x bin/lint' && lint";
+
+        var forked = await executor.RunAsync(Job(7, "acme", null, Use) with { FromFork = true }, fork, CancellationToken.None);
+        var trusted = await executor.RunAsync(Job(8, "acme", null, Use), own, CancellationToken.None);
+
+        Assert.True(forked.Outcome == JobOutcome.Passed, forked.Error + fork.Log(0));
+        Assert.Contains("lint from 7", fork.Log(0));
+        Assert.True(trusted.Outcome == JobOutcome.Passed, trusted.Error + own.Log(0));
+        Assert.Contains("tool: installing lint 1", own.Log(0));
+        Assert.Contains("lint from 8", own.Log(0));
+    }
 }

@@ -44,7 +44,7 @@ public static class RunnerPools
             labels.AddRange(Parse(job.ServerLabels));
             if (job.ServerApprovals > 0 || job.ServerDeployers == Delivery.Deployers.Admins) labels.Add(Protected);
         }
-        return new JobNeeds(labels.Distinct(StringComparer.OrdinalIgnoreCase).ToList(), job.IsPublic || job.FromFork, job.Image is not null);
+        return new JobNeeds(labels.Distinct(StringComparer.OrdinalIgnoreCase).ToList(), job.IsPublic || job.FromFork, job.Image is not null, job.Image);
     }
 
     /// <summary>Whether the runner has everything the job needs.</summary>
@@ -59,13 +59,13 @@ public static class RunnerPools
         var parts = new List<string>();
         if (needs.Labels.Count > 0) parts.Add($"labelled {string.Join(", ", needs.Labels)}");
         if (needs.Sandbox) parts.Add("with a sandbox");
-        if (needs.Docker) parts.Add("with Docker");
+        if (needs.Docker) parts.Add(needs.Image is { } image ? $"with docker (image {image})" : "with docker");
         return parts.Count == 0 ? "waiting for a free runner" : $"waiting for a runner {string.Join(" and ", parts)}";
     }
 }
 
 /// <summary>See <see cref="RunnerPools.NeedsOf"/>.</summary>
-public sealed record JobNeeds(IReadOnlyList<string> Labels, bool Sandbox, bool Docker);
+public sealed record JobNeeds(IReadOnlyList<string> Labels, bool Sandbox, bool Docker, string? Image = null);
 
 /// <summary>What a runner offers: its registered labels, its sandbox and whether it runs Docker now.</summary>
 public sealed record RunnerOffer(IReadOnlyList<string> Labels, string Sandbox, bool Docker);

@@ -183,14 +183,43 @@ public sealed class JobSandbox
         return arguments;
     }
 
+    /// <summary>
+    /// The machine's network settings a job needs to reach package registries, passed on from the runner's environment
+    /// (they are the machine's, not the portal's): proxies and the CA bundles a TLS-inspecting proxy needs, and where
+    /// pip and npm find packages. Anything else a job needs comes from the project's or organization's variables.
+    /// </summary>
+    private static readonly string[] NetworkVariables =
+    [
+        "SSL_CERT_FILE", "SSL_CERT_DIR", "NODE_EXTRA_CA_CERTS", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "GIT_SSL_CAINFO",
+        "AWS_CA_BUNDLE", "PIP_CERT", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "PIP_TRUSTED_HOST",
+        "NPM_CONFIG_REGISTRY", "NPM_CONFIG_CAFILE", "YARN_REGISTRY",
+    ];
+
+    /// <summary>The runner's values of <see cref="NetworkVariables"/> and of every <c>*_PROXY</c> variable (any case).</summary>
+    public static Dictionary<string, string> NetworkEnvironment()
+    {
+        var passed = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (System.Collections.DictionaryEntry entry in Environment.GetEnvironmentVariables())
+        {
+            if (entry.Key is string name && entry.Value is string { Length: > 0 } value
+                && (NetworkVariables.Contains(name, StringComparer.OrdinalIgnoreCase) || name.EndsWith("_PROXY", StringComparison.OrdinalIgnoreCase)))
+            {
+                passed[name] = value;
+            }
+        }
+
+        return passed;
+    }
+
     /// <summary>The environment every sandboxed process starts from: a PATH of the runner's folders that exist in the
-    /// sandbox, the job's home, the runner's locale and terminal type. The job's variables go on top.</summary>
+    /// sandbox, the job's home, the runner's locale and terminal type, the machine's network settings
+    /// (<see cref="NetworkEnvironment"/>). The job's variables go on top.</summary>
     public static Dictionary<string, string> BaseEnvironment()
     {
         var path = string.Join(':', (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':')
             .Where(p => p.Length > 1 && p.StartsWith('/') && SystemFolders.Contains(p.Split('/')[1]))
             .Append("/usr/local/bin").Append("/usr/bin").Append("/bin").Distinct());
-        return new Dictionary<string, string>(StringComparer.Ordinal)
+        return new Dictionary<string, string>(NetworkEnvironment(), StringComparer.Ordinal)
         {
             ["PATH"] = path,
             ["HOME"] = HomePath,
@@ -206,7 +235,7 @@ public sealed class JobSandbox
     /// runner's own values (its PATH and HOME). Nothing else of the runner's environment reaches a job.</summary>
     public static Dictionary<string, string> HostEnvironment()
     {
-        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
+        var environment = NetworkEnvironment();
         foreach (var name in (string[])["PATH", "HOME", "USER", "LOGNAME", "LANG", "TERM", "TMPDIR"])
         {
             if (Environment.GetEnvironmentVariable(name) is { Length: > 0 } value)

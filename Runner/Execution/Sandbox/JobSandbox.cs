@@ -38,12 +38,14 @@ public sealed class JobSandbox
 
     private readonly string _bwrap;
     private readonly IReadOnlyList<string> _systemArguments;
+    private readonly IReadOnlyList<string> _shareArguments;
 
-    private JobSandbox(string bwrap, string stateDirectory, IReadOnlyList<string> systemArguments)
+    private JobSandbox(string bwrap, string stateDirectory, IReadOnlyList<string> systemArguments, IReadOnlyList<string> shareArguments)
     {
         _bwrap = bwrap;
         StateDirectory = stateDirectory;
         _systemArguments = systemArguments;
+        _shareArguments = shareArguments;
     }
 
     /// <summary>The runner's sandbox folder: per-job homes and temp folders, the passwd and group files jobs see.</summary>
@@ -88,7 +90,7 @@ public sealed class JobSandbox
         {
             Directory.CreateDirectory(state);
             File.SetUnixFileMode(state, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            var sandbox = new JobSandbox(bwrap, state, [.. SystemArguments(state, [workRoot, .. hidden]), .. shared]);
+            var sandbox = new JobSandbox(bwrap, state, SystemArguments(state, [workRoot, .. hidden]), shared);
             return sandbox.Try() is { } problem ? (null, problem) : (sandbox, null);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -163,6 +165,8 @@ public sealed class JobSandbox
         var arguments = new List<string>(64) { _bwrap };
         arguments.AddRange(_systemArguments);
         arguments.AddRange(["--bind", mounts.Folders.Home, HomePath, "--bind", mounts.Folders.Temp, "/tmp"]);
+        // Shares after the job's /tmp: a later mount hides what an earlier one put beneath it (shares often live in /tmp).
+        arguments.AddRange(_shareArguments);
         foreach (var path in mounts.ReadOnly)
         {
             arguments.AddRange(["--ro-bind", path, path]);

@@ -31,11 +31,22 @@ public sealed class KaizenOptions
 
     public DebugOptions Debug { get; set; } = new();
 
+    public GitOptions Git { get; set; } = new();
+
     /// <summary>The portal's address as people reach it (e.g. https://ci.example.com), used in links it sends out
     /// (commit statuses). Unset: links are left out.</summary>
     public string? PublicUrl { get; set; }
 
     public string ResolveDataDirectory() => Path.GetFullPath(DataDirectory);
+}
+
+public sealed class GitOptions
+{
+    /// <summary>A build of a branch (API, Build button) uses the head the portal last confirmed with the repository if
+    /// that was at most this many seconds ago, instead of asking the repository again. 0 (default): always ask, so a
+    /// build requested right after a push builds the pushed commit. Worth raising only where the repository is slow to
+    /// reach and its pushes reach the portal as webhooks (which carry their commit and never wait for this).</summary>
+    public double BranchHeadMaxAgeSeconds { get; set; }
 }
 
 public sealed class GitHubOptions

@@ -56,13 +56,14 @@ public sealed class BenchHost : IAsyncDisposable
     public string RepositoryPath => Path.Combine(Root, "repo");
 
     /// <param name="sandbox">Run jobs in the embedded runner's bubblewrap sandbox (the product's default), or as this process's user.</param>
-    public static async Task<BenchHost> StartAsync(int slots, bool sandbox = true)
+    /// <param name="settings">More portal settings (<c>--Kaizen:Section:Name=value</c>), after the benchmark's own.</param>
+    public static async Task<BenchHost> StartAsync(int slots, bool sandbox = true, IEnumerable<string>? settings = null)
     {
         var root = Directory.CreateTempSubdirectory("kaizen-bench-").FullName;
         Directory.CreateDirectory(Path.Combine(root, "scratch"));
         await CreateRepositoryAsync(Path.Combine(root, "repo"));
-        var args = new[]
-        {
+        string[] args =
+        [
             "--urls=http://127.0.0.1:0",
             $"--Kaizen:DataDirectory={Path.Combine(root, "data")}",
             $"--Kaizen:Bootstrap:AdminToken={AdminToken}",
@@ -72,7 +73,8 @@ public sealed class BenchHost : IAsyncDisposable
             $"--Kaizen:Runners:Embedded:Sandbox={(sandbox ? "true" : "false")}",
             $"--Kaizen:Runners:Embedded:SandboxShares:0={Path.Combine(root, "scratch")}",
             "--Logging:LogLevel:Default=Warning",
-        };
+            .. settings ?? [],
+        ];
         var app = PortalApp.Create(args, b =>
         {
             b.Logging.ClearProviders();

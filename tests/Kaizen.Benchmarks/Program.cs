@@ -7,6 +7,9 @@
 //                                                                                 fan-out, log, cache, docker, debug)
 //   dotnet run -c Release --project tests/Kaizen.Benchmarks -- --sandbox off     dispatch and commands without the job
 //                                                                                 sandbox only (default: with and without)
+//   dotnet run -c Release --project tests/Kaizen.Benchmarks -- --Kaizen:Git:BranchHeadMaxAgeSeconds=5
+//                                                                                 any portal setting, as on the portal's
+//                                                                                 command line
 //
 // The real portal runs in this process with its embedded runner (8 slots) and a SQLite database in a temp folder;
 // builds come from a real git repository made for the run. Runner and portal share this machine's clock.
@@ -26,7 +29,7 @@ var only = onlyIndex >= 0 && onlyIndex + 1 < args.Length ? args[onlyIndex + 1] :
 bool Measure(string name) => only is null || only == name;
 if (args.Any(a => a is "-h" or "--help"))
 {
-    Console.WriteLine("Usage: dotnet run -c Release --project tests/Kaizen.Benchmarks [-- [--quick] [--out file.md] [--only dispatch|commands|fan-out|log|cache|docker|debug] [--sandbox on|off]]");
+    Console.WriteLine("Usage: dotnet run -c Release --project tests/Kaizen.Benchmarks [-- [--quick] [--out file.md] [--only dispatch|commands|fan-out|log|cache|docker|debug] [--sandbox on|off] [--Kaizen:Section:Name=value]...]");
     return 0;
 }
 #if DEBUG
@@ -56,7 +59,7 @@ foreach (var sandbox in sandboxModes)
     var first = sandbox == sandboxModes[0];
     if (!first && !Measure("dispatch") && !Measure("commands")) break;
     Console.Error.WriteLine($"Starting the portal with an embedded runner of {Slots} slots, sandbox {(sandbox ? "on" : "off")}...");
-    await using var host = await BenchHost.StartAsync(Slots, sandbox);
+    await using var host = await BenchHost.StartAsync(Slots, sandbox, args.Where(a => a.StartsWith("--Kaizen:", StringComparison.Ordinal)));
     var hostName = await host.JobHostNameAsync();
     notes.Add(sandbox
         ? $"Sandbox on: {BubblewrapVersion()}; jobs saw the host name '{hostName}'" +
@@ -158,6 +161,8 @@ var report = new StringBuilder();
 report.AppendLine($"Kaizen benchmark{(quick ? " (--quick)" : "")}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC: " +
                   $"{Environment.ProcessorCount} CPUs, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}, " +
                   "SQLite, embedded runner with 8 slots.");
+if (args.Where(a => a.StartsWith("--Kaizen:", StringComparison.Ordinal)).ToList() is { Count: > 0 } settings)
+    report.AppendLine($"Portal settings: {string.Join(' ', settings)}.");
 report.AppendLine();
 report.AppendLine("| Measure | Kaizen | Baseline (same run) | Ratio | Target | Met |");
 report.AppendLine("|---|---|---|---|---|---|");

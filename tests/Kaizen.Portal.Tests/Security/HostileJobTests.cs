@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using Kaizen.Portal.Builds;
 using Kaizen.Portal.Tests.Integration;
 using Kaizen.Runner.Tests.Support;
+using static Kaizen.Portal.Tests.Integration.PortalHost;
 
 namespace Kaizen.Portal.Tests.Security;
 

@@ -24,20 +24,27 @@ internal static class DispatchBenchmark
         var slug = await host.CreateProjectAsync($"Dispatch {host.Mode}",
             [new JobSettings("first", [$"printf '%s\\n' \"$EPOCHREALTIME\" > '{mark}'"])]);
         var samples = new List<DispatchSample>();
+        var http = new List<double>();
+        var spawn = new List<double>();
         Console.Error.WriteLine($"Dispatch ({host.Mode}): 10 warm-up builds, then {builds} measured, one at a time...");
         for (var i = 0; i < 10 + builds; i++)
         {
             var sample = await DispatchOnceAsync(host, slug, mark);
-            if (i >= 10) samples.Add(sample);
+            // The baseline is sampled between builds rather than after them all: on a shared machine the load changes
+            // within a run, and both sides of the ratio should see the same load.
+            var get = await TimeOnceAsync(async () =>
+            {
+                using var r = await host.Api.GetAsync($"/api/v1/projects/{slug}/settings");
+                r.EnsureSuccessStatusCode();
+                await r.Content.ReadAsByteArrayAsync();
+            });
+            var bash = await TimeOnceAsync(() => Shell.RunAsync("bash", ["-c", "true"]));
+            if (i < 10) continue;
+            samples.Add(sample);
+            http.Add(get);
+            spawn.Add(bash);
         }
 
-        var http = await TimeManyAsync(builds, async () =>
-        {
-            using var r = await host.Api.GetAsync($"/api/v1/projects/{slug}/settings");
-            r.EnsureSuccessStatusCode();
-            await r.Content.ReadAsByteArrayAsync();
-        });
-        var spawn = await TimeManyAsync(builds, () => Shell.RunAsync("bash", ["-c", "true"]));
         var running = samples.Select(s => s.CommandRunningMs).ToList();
         var p50 = Median(running);
         var baseline = Median(http) + Median(spawn);
@@ -46,6 +53,8 @@ internal static class DispatchBenchmark
         notes.Add($"- job claimed by the runner (job startedAt, ms clock): {P(samples.Select(s => s.ClaimedMs))}");
         notes.Add($"- first command reported started (command startedAt, ms clock): {P(samples.Select(s => s.CommandEventMs))}");
         notes.Add($"- first command running (`$EPOCHREALTIME` written by the command): {P(running)}");
+        var ratios = samples.Select((s, i) => s.CommandRunningMs / (http[i] + spawn[i]));
+        notes.Add($"- each build against the baseline sampled right after it: median ratio {Median(ratios):0.0}×");
         return new Row(
             $"Dispatch, {host.Mode}: build requested → first command running, idle runner ({builds} builds, sequential)",
             $"p50 {p50:0.0} ms, p95 {Percentile(running, 0.95):0.0} ms",

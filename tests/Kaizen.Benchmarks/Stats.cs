@@ -24,6 +24,14 @@ internal static class Stats
     public static string Ratio(double kaizen, double baseline) =>
         baseline <= 0 ? "n/a" : kaizen / baseline is var r && r >= 1 ? $"{r:0.0}×" : $"{r:0.000}×";
 
+    /// <summary>How long <paramref name="action"/> takes once, in ms.</summary>
+    public static async Task<double> TimeOnceAsync(Func<Task> action)
+    {
+        var sw = Stopwatch.StartNew();
+        await action();
+        return sw.Elapsed.TotalMilliseconds;
+    }
+
     /// <summary>Runs <paramref name="action"/> once to warm up, then <paramref name="count"/> times; each time in ms.</summary>
     public static async Task<List<double>> TimeManyAsync(int count, Func<Task> action)
     {

@@ -77,6 +77,12 @@ public sealed class GitOptions
 
     /// <summary>Hosts, subdomains or networks projects may never use (same forms as <see cref="AllowedHosts"/>); wins over it.</summary>
     public List<string> DeniedHosts { get; set; } = [];
+
+    /// <summary>A build of a branch (API, Build button) uses the head the portal last confirmed with the repository if
+    /// that was at most this many seconds ago, instead of asking the repository again. 0 (default): always ask, so a
+    /// build requested right after a push builds the pushed commit. Worth raising only where the repository is slow to
+    /// reach and its pushes reach the portal as webhooks (which carry their commit and never wait for this).</summary>
+    public double BranchHeadMaxAgeSeconds { get; set; }
 }
 
 public sealed class SecretsOptions

@@ -3,6 +3,7 @@ using Kaizen.Portal.Api;
 using Kaizen.Portal.Audit;
 using Kaizen.Portal.Git;
 using Kaizen.Portal.Projects;
+using Microsoft.Extensions.Options;
 
 namespace Kaizen.Portal.Builds;
 
@@ -14,7 +15,7 @@ public sealed record CommitBuildRequest(
 
 /// <summary>Starts, cancels, reruns and approves builds, and wakes runners when work is queued.</summary>
 public sealed class BuildService(ProjectStore projects, ProjectService projectService, BuildStore builds, GitMirror git,
-    WorkSignal signal, LiveUpdates live, Scripts.ScriptPlanner scripts, AuditLog audit)
+    WorkSignal signal, LiveUpdates live, Scripts.ScriptPlanner scripts, AuditLog audit, IOptions<KaizenOptions> options, TimeProvider time)
 {
     /// <summary>Builds the current head of <paramref name="branch"/> (fetched from the repository first).
     /// <paramref name="fromFork"/> marks a pull request's code from a fork: it runs without secrets and is never deployed.</summary>
@@ -27,25 +28,46 @@ public sealed class BuildService(ProjectStore projects, ProjectService projectSe
             return Outcome<long>.Fail(Problem.Invalid,
                 $"Project '{project.Slug}' has no jobs yet: add build settings first (PUT /api/v1/projects/{project.Slug}/settings).");
 
-        // Ask the repository where the branch is; fetch into the mirror only when that commit is new to us, so
-        // building an unchanged branch costs one ls-remote instead of a fetch.
-        var remote = await git.RemoteHeadAsync(project.GitUrl, branch, ct);
-        if (!remote.Ok) return Outcome<long>.Fail(Problem.Invalid, remote.Error!);
-        if (remote.Value is null) return Outcome<long>.Fail(Problem.NotFound, $"Branch '{branch}' does not exist in {Kaizen.Runner.Checkout.GitUrlCredentials.Hide(project.GitUrl)}.");
-        var head = (await projects.BranchesAsync(project.Id, ct)).FirstOrDefault(b => b.Name == branch && b.HeadSha == remote.Value);
-        if (head is null)
-        {
-            var refreshed = await projectService.RefreshBranchesAsync(project.Id, project.GitUrl, ct);
-            if (!refreshed.Ok) return Outcome<long>.Fail(Problem.Invalid, refreshed.Message!);
-            head = refreshed.Value!.FirstOrDefault(b => b.Name == branch);
-            if (head is null) return Outcome<long>.Fail(Problem.NotFound, $"Branch '{branch}' does not exist in {Kaizen.Runner.Checkout.GitUrlCredentials.Hide(project.GitUrl)}.");
-        }
+        var head = await HeadAsync(project, branch, ct);
+        if (!head.Ok) return Outcome<long>.Fail(head.Problem!.Value, head.Message!);
 
-        var plan = BuildStore.Plan(project.Id, settings, branch, head.HeadSha, head.HeadMessage, head.HeadAuthor, trigger, user)
-            with { FromFork = fromFork };
+        var plan = BuildStore.Plan(project.Id, settings, branch, head.Value!.HeadSha, head.Value.HeadMessage, head.Value.HeadAuthor,
+            trigger, user) with { FromFork = fromFork };
         var id = await builds.CreateAsync(await scripts.ExpandAsync(plan, ct), ct);
         Queued(project.Id, id);
         return Outcome<long>.Of(id);
+    }
+
+    /// <summary>
+    /// Where <paramref name="branch"/> is now. The repository is asked (ls-remote: no objects, one round trip), because
+    /// a build requested right after a push must build the pushed commit and nothing else tells the portal of a push
+    /// that came without a webhook; the mirror is fetched only when that commit is new to it. Where an operator accepts
+    /// a head a few seconds old (<see cref="GitOptions.BranchHeadMaxAgeSeconds"/>), a head confirmed that recently is
+    /// used without asking: the round trip is most of a request's time when the repository is far away.
+    /// </summary>
+    private async Task<Outcome<BranchRow>> HeadAsync(ProjectRow project, string branch, CancellationToken ct)
+    {
+        var stored = (await projects.BranchesAsync(project.Id, ct)).FirstOrDefault(b => b.Name == branch);
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var maxAgeMs = options.Value.Git.BranchHeadMaxAgeSeconds * 1000;
+        if (stored is not null && maxAgeMs > 0 && now - stored.UpdatedAt is var age && age >= 0 && age <= maxAgeMs)
+            return Outcome<BranchRow>.Of(stored);
+
+        var remote = await git.RemoteHeadAsync(project.GitUrl, branch, ct);
+        if (!remote.Ok) return Outcome<BranchRow>.Fail(Problem.Invalid, remote.Error!);
+        if (remote.Value is null) return Outcome<BranchRow>.Fail(Problem.NotFound, $"Branch '{branch}' does not exist in {Kaizen.Runner.Checkout.GitUrlCredentials.Hide(project.GitUrl)}.");
+        if (stored is not null && stored.HeadSha == remote.Value)
+        {
+            // Only a reuse window reads the confirmation time; without one, spare the write.
+            if (maxAgeMs > 0) await projects.ConfirmBranchAsync(project.Id, branch, stored.HeadSha, now, ct);
+            return Outcome<BranchRow>.Of(stored);
+        }
+
+        var refreshed = await projectService.RefreshBranchesAsync(project.Id, project.GitUrl, ct);
+        if (!refreshed.Ok) return Outcome<BranchRow>.Fail(Problem.Invalid, refreshed.Message!);
+        return refreshed.Value!.FirstOrDefault(b => b.Name == branch) is { } head
+            ? Outcome<BranchRow>.Of(head)
+            : Outcome<BranchRow>.Fail(Problem.NotFound, $"Branch '{branch}' does not exist in {Kaizen.Runner.Checkout.GitUrlCredentials.Hide(project.GitUrl)}.");
     }
 
     /// <summary>Builds an exact commit that an event reported (a push, a pull request), without asking the repository

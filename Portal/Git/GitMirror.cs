@@ -72,12 +72,33 @@ public sealed class GitMirror(IOptions<KaizenOptions> options, ILogger<GitMirror
     /// null when the branch does not exist.</summary>
     public async Task<GitResult<string?>> RemoteHeadAsync(string url, string branch, CancellationToken ct)
     {
+        // A repository on this machine is read where it is: one git process instead of ls-remote's two (git and
+        // upload-pack), and the same answer. Anything unexpected falls back to ls-remote, which explains failures.
+        if (LocalGitDirectory(url) is { } gitDir)
+        {
+            var (local, refs, _) = await GitAsync(gitDir, ct, "for-each-ref", "--format=%(objectname) %(refname)", $"refs/heads/{branch}");
+            if (local.Succeeded)
+                return new GitResult<string?>(refs.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                    .Select(l => l.Split(' ', 2))
+                    .FirstOrDefault(f => f.Length == 2 && f[1] == $"refs/heads/{branch}")?[0], null);
+        }
+
         var (result, stdout, stderr) = await GitAsync(null, ct, "ls-remote", "--heads", "--", url, $"refs/heads/{branch}");
         if (!result.Succeeded) return GitResult<string?>.Fail(Explain(url, result, stderr));
         var sha = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(l => l.Split('\t'))
             .FirstOrDefault(f => f.Length == 2 && f[1] == $"refs/heads/{branch}")?[0];
         return new GitResult<string?>(sha, null);
+    }
+
+    /// <summary>The git directory of a repository given as a local path (a bare one, or a work tree's .git folder);
+    /// null for remote URLs. Named explicitly so that git never looks for a repository in a parent folder.</summary>
+    private static string? LocalGitDirectory(string url)
+    {
+        if (!Path.IsPathRooted(url)) return null;
+        var dotGit = Path.Combine(url, ".git");
+        if (Directory.Exists(dotGit)) return dotGit;
+        return File.Exists(Path.Combine(url, "HEAD")) && Directory.Exists(Path.Combine(url, "refs")) ? url : null;
     }
 
     /// <summary>Creates or updates the project's mirror, then returns every branch head.</summary>

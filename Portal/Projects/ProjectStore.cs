@@ -152,6 +152,14 @@ public sealed class ProjectStore(Database db, TimeProvider time)
         return (await c.QueryAsync<BranchRow>(ProjectSql.Branches, new { ProjectId = projectId })).AsList();
     }
 
+    /// <summary>Records that the repository still has <paramref name="branch"/> at <paramref name="sha"/> at
+    /// <paramref name="at"/> (ms): the stored head's age is how long ago the repository was last asked.</summary>
+    public async Task ConfirmBranchAsync(long projectId, string branch, string sha, long at, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await c.ExecuteAsync(ProjectSql.ConfirmBranch, new { ProjectId = projectId, Name = branch, HeadSha = sha, At = at });
+    }
+
     /// <summary>Replaces the known branches of a project with what its repository has now.</summary>
     public async Task ReplaceBranchesAsync(long projectId, IEnumerable<BranchRow> branches, CancellationToken ct = default)
     {
@@ -195,6 +203,9 @@ internal static class ProjectSql
     public const string Branches =
         "SELECT name, head_sha AS HeadSha, head_message AS HeadMessage, head_author AS HeadAuthor, updated_at AS UpdatedAt " +
         "FROM branches WHERE project_id = @ProjectId ORDER BY name";
+
+    public const string ConfirmBranch =
+        "UPDATE branches SET updated_at = @At WHERE project_id = @ProjectId AND name = @Name AND head_sha = @HeadSha AND updated_at < @At";
 
     public const string DeleteBranches = "DELETE FROM branches WHERE project_id = @ProjectId";
 

@@ -22,10 +22,11 @@ public sealed class BenchHost : IAsyncDisposable
 
     private readonly WebApplication _app;
 
-    private BenchHost(WebApplication app, Uri baseUrl, string root)
+    private BenchHost(WebApplication app, Uri baseUrl, string root, bool sandbox)
     {
         _app = app;
         Root = root;
+        Sandbox = sandbox;
         Api = new HttpClient(new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromMinutes(10) })
         {
             BaseAddress = baseUrl,
@@ -37,6 +38,14 @@ public sealed class BenchHost : IAsyncDisposable
     /// <summary>Temp folder holding the data directory, the repository and scratch files.</summary>
     public string Root { get; }
 
+    /// <summary>Whether the embedded runner was asked to run jobs in its sandbox (it runs them without one when
+    /// bubblewrap cannot make one here).</summary>
+    public bool Sandbox { get; }
+
+    /// <summary>How rows name this host's runs.</summary>
+    public string Mode => Sandbox ? "sandbox on" : "sandbox off";
+
+    /// <summary>A folder jobs and the benchmark both see: shared with the sandbox, which shows jobs nothing else of the host.</summary>
     public string Scratch => Path.Combine(Root, "scratch");
 
     public HttpClient Api { get; }
@@ -46,21 +55,26 @@ public sealed class BenchHost : IAsyncDisposable
 
     public string RepositoryPath => Path.Combine(Root, "repo");
 
-    public static async Task<BenchHost> StartAsync(int slots)
+    /// <param name="sandbox">Run jobs in the embedded runner's bubblewrap sandbox (the product's default), or as this process's user.</param>
+    /// <param name="settings">More portal settings (<c>--Kaizen:Section:Name=value</c>), after the benchmark's own.</param>
+    public static async Task<BenchHost> StartAsync(int slots, bool sandbox = true, IEnumerable<string>? settings = null)
     {
         var root = Directory.CreateTempSubdirectory("kaizen-bench-").FullName;
         Directory.CreateDirectory(Path.Combine(root, "scratch"));
         await CreateRepositoryAsync(Path.Combine(root, "repo"));
-        var args = new[]
-        {
+        string[] args =
+        [
             "--urls=http://127.0.0.1:0",
             $"--Kaizen:DataDirectory={Path.Combine(root, "data")}",
             $"--Kaizen:Bootstrap:AdminToken={AdminToken}",
             "--Kaizen:Bootstrap:AdminPassword=benchmark-password",
             "--Kaizen:Runners:Embedded:Enabled=true",
             $"--Kaizen:Runners:Embedded:Slots={slots}",
+            $"--Kaizen:Runners:Embedded:Sandbox={(sandbox ? "true" : "false")}",
+            $"--Kaizen:Runners:Embedded:SandboxShares:0={Path.Combine(root, "scratch")}",
             "--Logging:LogLevel:Default=Warning",
-        };
+            .. settings ?? [],
+        ];
         var app = PortalApp.Create(args, b =>
         {
             b.Logging.ClearProviders();
@@ -69,7 +83,7 @@ public sealed class BenchHost : IAsyncDisposable
         await app.PrepareAsync();
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new BenchHost(app, new Uri(address), root);
+        return new BenchHost(app, new Uri(address), root, sandbox);
     }
 
     private static async Task CreateRepositoryAsync(string path)
@@ -102,6 +116,16 @@ public sealed class BenchHost : IAsyncDisposable
         await p.StandardOutput.ReadToEndAsync();
         await p.WaitForExitAsync();
         if (p.ExitCode != 0) throw new InvalidOperationException($"git {string.Join(' ', args)} failed: {await stderr}");
+    }
+
+    /// <summary>The host name a job of this portal sees ($HOSTNAME, no process): <c>kaizen-job</c> inside the sandbox.</summary>
+    public async Task<string> JobHostNameAsync()
+    {
+        var file = Path.Combine(Scratch, "hostname");
+        File.Delete(file);
+        var slug = await CreateProjectAsync($"Sandbox probe {Mode}", [new JobSettings("probe", [$"printf '%s' \"$HOSTNAME\" > '{file}'"])]);
+        await WaitFinishedAsync(await StartBuildAsync(slug), TimeSpan.FromMilliseconds(50), TimeSpan.FromMinutes(1));
+        return File.Exists(file) ? (await File.ReadAllTextAsync(file)).Trim() : "(the job could not write to the shared scratch folder)";
     }
 
     /// <summary>Creates a project from the benchmark repository with these jobs; returns its slug.</summary>

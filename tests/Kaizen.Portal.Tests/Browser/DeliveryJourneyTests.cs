@@ -50,7 +50,7 @@ public sealed class DeliveryJourneyTests : IAsyncLifetime
         using (var created = await _portal.Api.PostAsJsonAsync("/api/v1/users", new { name = MemberName, role = "member", password = MemberPassword }))
             Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         // The deploy says it started, then holds until the test lets it go on: the page is seen while it runs.
-        var go = Path.Combine(_portal.DataDirectory, "go-production");
+        var go = Path.Combine(_portal.Exchange, "go-production");
         var deployScript = $"echo deploying web shop; while [ ! -f '{go}' ]; do sleep 0.1; done";
         var build = await _portal.WaitForBuildAsync(await _portal.StartBuildAsync(slug));
         Assert.Equal(Status.Passed, build.Status);

@@ -12,7 +12,6 @@ public sealed class RunnersAndPluginsTests : IAsyncLifetime
 
     private PortalHost _portal = null!;
     private GitRepo _repo = null!;
-    private readonly TempDirectory _gate = new();
 
     public async Task InitializeAsync()
     {
@@ -25,14 +24,13 @@ public sealed class RunnersAndPluginsTests : IAsyncLifetime
     {
         await _portal.DisposeAsync();
         _repo.Dispose();
-        _gate.Dispose();
     }
 
     [SkippableFact]
     public async Task The_embedded_runner_is_busy_while_a_job_runs_and_idle_afterwards()
     {
         // The job waits for a file the test creates, so "busy" lasts exactly as long as the test needs it.
-        var released = _gate.Combine("released");
+        var released = Path.Combine(_portal.Exchange, "released"); // a folder the portal's runner shares with its jobs
         var slug = await _portal.CreateProjectAsync("Gated App", _repo.Path, new
         {
             setup = Array.Empty<string>(),

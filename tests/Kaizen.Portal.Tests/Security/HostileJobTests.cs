@@ -218,27 +218,8 @@ public sealed class HostileJobTests : PortalWithRepository
     }
 
     /// <summary>Host processes whose command line is <c>sleep N</c> for N from <paramref name="tag"/> to tag + 2.</summary>
-    private static List<string> SleepersOnHost(int tag)
-    {
-        var wanted = Enumerable.Range(tag, 3).Select(n => $"sleep\0{n}\0").ToHashSet();
-        var found = new List<string>();
-        foreach (var directory in Directory.EnumerateDirectories("/proc"))
-        {
-            try
-            {
-                var cmdline = File.ReadAllText(Path.Combine(directory, "cmdline"));
-                if (wanted.Contains(cmdline) && BuildEndToEndTests.ProcessIsRunning(int.Parse(Path.GetFileName(directory), System.Globalization.CultureInfo.InvariantCulture)))
-                {
-                    found.Add($"{Path.GetFileName(directory)}: {cmdline.Replace('\0', ' ')}");
-                }
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
-            {
-            }
-        }
-
-        return found;
-    }
+    private static List<int> SleepersOnHost(int tag) =>
+        [.. Enumerable.Range(tag, 3).SelectMany(n => BuildEndToEndTests.HostProcesses($"sleep\0{n}\0"))];
 }
 
 /// <summary>Tests that change the process environment or count host processes do not run beside each other.</summary>

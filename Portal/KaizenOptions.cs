@@ -152,10 +152,13 @@ public sealed class EmbeddedRunnerOptions
     /// <summary>How many jobs the embedded runner runs at once.</summary>
     public int Slots { get; set; } = 2;
 
-    /// <summary>Labels of the embedded runner. By default <c>protected</c>: on a one-machine installation it is the runner
-    /// that deploys to guarded servers (its jobs are sandboxed). Set an empty list (or other labels) when separate
-    /// runners of a protected pool do the deploys, so that builds and guarded deploys never share this machine.</summary>
-    public List<string> Labels { get; set; } = ["protected"];
+    /// <summary>Labels of the embedded runner. Unset: <c>protected</c>, so that on a one-machine installation it is the
+    /// runner that deploys to guarded servers (its jobs are sandboxed). Set other labels (e.g. <c>builds</c>) when
+    /// separate runners of a protected pool do the deploys, so that builds and guarded deploys never share this machine.</summary>
+    public List<string>? Labels { get; set; }
+
+    /// <summary>The embedded runner's labels as configured, or <c>protected</c> when none are.</summary>
+    public IReadOnlyList<string> LabelsOrDefault => Labels is { Count: > 0 } labels ? labels : ["protected"];
 
     /// <summary>Offer the Docker executor when a Docker daemon answers at start (false: shell only).</summary>
     public bool Docker { get; set; } = true;

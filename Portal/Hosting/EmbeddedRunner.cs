@@ -46,7 +46,7 @@ public sealed class EmbeddedRunner(
             RegistrationToken = registration.EmbeddedToken,
             Name = $"embedded ({Environment.MachineName})",
             Slots = kaizen.Runners.Embedded.Slots,
-            Labels = kaizen.Runners.Embedded.Labels,
+            Labels = kaizen.Runners.Embedded.LabelsOrDefault,
             WorkDirectory = workDirectory,
             HeartbeatInterval = TimeSpan.FromSeconds(kaizen.Runners.HeartbeatSeconds),
             DisableDocker = !kaizen.Runners.Embedded.Docker,

@@ -13,6 +13,9 @@ namespace Kaizen.Runner.Debug;
 public sealed class DebugSessions(
     JobExecutor executor, KaizenFunctions functions, Func<long, TerminalConnection> connect, ILogger logger, TimeProvider? time = null)
 {
+    /// <summary>How long an attach request waits for a job that is still setting up.</summary>
+    private const int AttachWaitMilliseconds = 20_000;
+
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
     /// <summary>The runner's sshd, when it offers SSH into sessions (null: it does not).</summary>
@@ -79,7 +82,16 @@ public sealed class DebugSessions(
                 return;
             }
 
+            // A job that was just claimed may still be setting up (checkout, its sandbox): its shell takes attachments
+            // once it is in the workspace, so wait a little for it rather than turning the person away.
             var point = executor.AttachPointOf(request.JobId);
+            for (var waited = 0; point is null && executor.IsRunning(request.JobId) && waited < AttachWaitMilliseconds
+                && !session.Ending.IsCancellationRequested; waited += 100)
+            {
+                await Task.Delay(100, stopping).ConfigureAwait(false);
+                point = executor.AttachPointOf(request.JobId);
+            }
+
             if (point is null || !point.TryAttach(attached.Task))
             {
                 await session.CloseAsync(TerminalSession.JobNotRunning).ConfigureAwait(false);

@@ -27,6 +27,7 @@ public sealed class JobExecutor
     private readonly TimeProvider _time;
     private readonly KaizenFunctions _functions;
     private readonly ConcurrentDictionary<long, Debug.AttachPoint> _attachPoints = new();
+    private readonly ConcurrentDictionary<long, byte> _runningJobs = new();
 
     /// <param name="workRoot">The runner's work directory; workspaces and git mirrors live under it (see <see cref="GitCheckout"/>).</param>
     /// <param name="functions">The <c>kaizen</c> cache and tool commands; by default with their folders under <paramref name="workRoot"/>.</param>
@@ -61,13 +62,27 @@ public sealed class JobExecutor
     /// <summary>Where a terminal can join job <paramref name="jobId"/> while it runs here (null: it does not, or its shell is not in its workspace yet).</summary>
     public Debug.AttachPoint? AttachPointOf(long jobId) => _attachPoints.GetValueOrDefault(jobId);
 
-    public Task<JobResult> RunAsync(JobAssignment job, IJobOutput output, CancellationToken cancellationToken)
+    /// <summary>Whether job <paramref name="jobId"/> is being run here now (setting up, running or cleaning up).</summary>
+    public bool IsRunning(long jobId) => _runningJobs.ContainsKey(jobId);
+
+    public async Task<JobResult> RunAsync(JobAssignment job, IJobOutput output, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
         ArgumentNullException.ThrowIfNull(output);
-        return job.Debug is null
-            ? RunCoreAsync(job, output, cancellationToken)
-            : throw new ArgumentException("A debug session runs with DebugAsync.", nameof(job));
+        if (job.Debug is not null)
+        {
+            throw new ArgumentException("A debug session runs with DebugAsync.", nameof(job));
+        }
+
+        _runningJobs[job.JobId] = 0;
+        try
+        {
+            return await RunCoreAsync(job, output, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _runningJobs.TryRemove(job.JobId, out _);
+        }
     }
 
     /// <summary>

@@ -200,7 +200,7 @@ public sealed class CacheEndToEndTests : IAsyncLifetime
         var (setup, setupLog) = await BuildAsync(slug);
         Assert.True(setup.Status == Status.Passed, setupLog);
         var project = (await _portal.Service<ProjectStore>().FindBySlugAsync(slug))!;
-        var entry = (await _portal.Service<CacheStore>().FindAsync(project.Id, "deps-1"))!;
+        var entry = (await _portal.Service<CacheStore>().FindAsync(project.Id, "main", "deps-1"))!;
         var blob = Path.Combine(_portal.DataDirectory, "caches", entry.StorageKey);
         var bytes = await File.ReadAllBytesAsync(blob);
         await File.WriteAllBytesAsync(blob, bytes[..(bytes.Length / 2)]);
@@ -291,7 +291,7 @@ public sealed class CacheEndToEndTests : IAsyncLifetime
         Assert.Matches(@"cache: restored plain-1 \(\d+(\.\d)? [KM]B\) in ", nativeLog);
         Assert.Contains(sums[0], nativeLog);
         var project = (await _portal.Service<ProjectStore>().FindBySlugAsync(slug))!;
-        var entry = (await _portal.Service<CacheStore>().FindAsync(project.Id, "plain-1"))!;
+        var entry = (await _portal.Service<CacheStore>().FindAsync(project.Id, "main", "plain-1"))!;
         var stored = await File.ReadAllBytesAsync(Path.Combine(_portal.DataDirectory, "caches", entry.StorageKey));
         Assert.Equal(new byte[] { 0x28, 0xB5, 0x2F, 0xFD }, stored[..4]);
         Assert.Equal(CacheService.CompleteMark.ToArray(), stored[^16..]);

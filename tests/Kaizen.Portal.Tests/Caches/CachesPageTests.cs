@@ -45,7 +45,7 @@ public sealed class CachesPageTests : PortalComponentContext, IAsyncLifetime
     private async Task StoreAsync(string key, int size)
     {
         using var content = new MemoryStream([.. new byte[size], .. CacheService.CompleteMark]);
-        var result = await _caches.StoreAsync(_projectId, key, CacheKeys.NameOf(key), 7, null, content, CancellationToken.None);
+        var result = await _caches.StoreAsync(_projectId, "main", key, CacheKeys.NameOf(key), 7, null, content, CancellationToken.None);
         Assert.Equal(CacheStoreOutcome.Stored, result.Outcome);
     }
 
@@ -64,9 +64,9 @@ public sealed class CachesPageTests : PortalComponentContext, IAsyncLifetime
         Db.Clock.Advance(TimeSpan.FromSeconds(1));
         await StoreAsync("deps-2222222222222222", 5000);
         await StoreAsync("gradle-3333333333333333", 100);
-        await _caches.ResolveAsync(_projectId, "deps-1111111111111111", [], "deps", CancellationToken.None);
-        await _caches.ResolveAsync(_projectId, "deps-4444444444444444", ["deps-"], "deps", CancellationToken.None);
-        await _caches.ResolveAsync(_projectId, "deps-5555555555555555", [], "deps", CancellationToken.None);
+        await _caches.ResolveAsync(_projectId, new CacheBranches("main", "main"), "deps-1111111111111111", [], "deps", CancellationToken.None);
+        await _caches.ResolveAsync(_projectId, new CacheBranches("main", "main"), "deps-4444444444444444", ["deps-"], "deps", CancellationToken.None);
+        await _caches.ResolveAsync(_projectId, new CacheBranches("main", "main"), "deps-5555555555555555", [], "deps", CancellationToken.None);
 
         // Act
         var cut = RenderCaches();
@@ -91,14 +91,14 @@ public sealed class CachesPageTests : PortalComponentContext, IAsyncLifetime
         var cut = RenderCaches();
 
         // The click's handler waits for the answer to the confirmation, so it is not awaited here.
-        var deleting = Button(cut, "Delete cache deps-1111111111111111").ClickAsync(Press);
-        cut.WaitForAssertion(() => Assert.Contains("Delete cache deps-1111111111111111?", cut.Markup), WaitTimeout);
-        Assert.NotNull(await _store.FindAsync(_projectId, "deps-1111111111111111"));
+        var deleting = Button(cut, "Delete cache deps-1111111111111111 of main").ClickAsync(Press);
+        cut.WaitForAssertion(() => Assert.Contains("Delete cache deps-1111111111111111 of main?", cut.Markup), WaitTimeout);
+        Assert.NotNull(await _store.FindAsync(_projectId, "main", "deps-1111111111111111"));
         await Button(cut, "Delete").ClickAsync(Press);
         await deleting.WaitAsync(WaitTimeout);
 
         cut.WaitForAssertion(() => Assert.Contains("Cache deps-1111111111111111 deleted.", cut.Markup), WaitTimeout);
-        Assert.Null(await _store.FindAsync(_projectId, "deps-1111111111111111"));
+        Assert.Null(await _store.FindAsync(_projectId, "main", "deps-1111111111111111"));
         Assert.Equal(["deps-2222222222222222"], cut.FindAll("tr[data-cache-key]").Select(r => r.GetAttribute("data-cache-key")));
         var audit = Assert.Single(await _audit.NewestAsync(10));
         Assert.Equal(("alice", AuditActions.CacheDeleted, "project:web/cache:deps-1111111111111111"), (audit.Actor, audit.Action, audit.Target));

@@ -42,10 +42,10 @@ public sealed class CachesPageTests : PortalComponentContext, IAsyncLifetime
         _blobs.Dispose();
     }
 
-    private async Task StoreAsync(string key, int size)
+    private async Task StoreAsync(string key, int size, string branch = "main")
     {
         using var content = new MemoryStream([.. new byte[size], .. CacheService.CompleteMark]);
-        var result = await _caches.StoreAsync(_projectId, "main", key, CacheKeys.NameOf(key), 7, null, content, CancellationToken.None);
+        var result = await _caches.StoreAsync(_projectId, branch, key, CacheKeys.NameOf(key), 7, null, content, CancellationToken.None);
         Assert.Equal(CacheStoreOutcome.Stored, result.Outcome);
     }
 
@@ -79,7 +79,8 @@ public sealed class CachesPageTests : PortalComponentContext, IAsyncLifetime
         Assert.Equal(3, cut.FindAll("tr[data-cache-key]").Count);
         var newest = cut.Find("tr[data-cache-key='deps-2222222222222222']").TextContent;
         Assert.Contains("4.9 KB", newest);
-        Assert.Contains("1", cut.Find("tr[data-cache-key='deps-1111111111111111'] td:nth-child(5)").TextContent);
+        Assert.Contains("1", cut.Find("tr[data-cache-key='deps-1111111111111111'] td:nth-child(6)").TextContent);
+        Assert.Equal("main", cut.Find("tr[data-cache-key='deps-1111111111111111'] [data-testid=cache-branch]").TextContent.Trim());
         Assert.Contains("of 10 GB used by 3 entries", cut.Find("[data-testid=caches-total]").TextContent);
     }
 
@@ -132,5 +133,25 @@ public sealed class CachesPageTests : PortalComponentContext, IAsyncLifetime
 
         Assert.Single(cut.FindAll("tr[data-cache-key]"));
         Assert.DoesNotContain(cut.FindAll("button"), b => (b.GetAttribute("aria-label") ?? b.TextContent).Contains("Delete"));
+    }
+
+    [Fact]
+    public async Task Each_entry_shows_its_branch_and_deleting_one_branchs_entry_keeps_the_others_of_the_key()
+    {
+        await StoreAsync("deps-1111111111111111", 300);
+        await StoreAsync("deps-1111111111111111", 400, branch: "feature/x");
+        var cut = RenderCaches();
+        Assert.Equal(["feature/x", "main"],
+            cut.FindAll("tr[data-cache-key='deps-1111111111111111'] [data-testid=cache-branch]").Select(c => c.TextContent.Trim()).Order());
+
+        var deleting = Button(cut, "Delete cache deps-1111111111111111 of feature/x").ClickAsync(Press);
+        cut.WaitForAssertion(() => Assert.Contains("Delete cache deps-1111111111111111 of feature/x?", cut.Markup), WaitTimeout);
+        await Button(cut, "Delete").ClickAsync(Press);
+        await deleting.WaitAsync(WaitTimeout);
+
+        cut.WaitForAssertion(() => Assert.Single(cut.FindAll("tr[data-cache-key]")), WaitTimeout);
+        Assert.Equal("main", cut.Find("tr[data-cache-key] [data-testid=cache-branch]").TextContent.Trim());
+        Assert.Null(await _store.FindAsync(_projectId, "feature/x", "deps-1111111111111111"));
+        Assert.NotNull(await _store.FindAsync(_projectId, "main", "deps-1111111111111111"));
     }
 }

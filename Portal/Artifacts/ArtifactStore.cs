@@ -117,6 +117,13 @@ public sealed class RunningJobIdentity
     public long? DeployId { get; init; }
     public bool FromFork { get; init; }
 
+    /// <summary>The build's branch: the caches this job reads first and the only ones it may write (a deploy's or a debug
+    /// session's is its build's).</summary>
+    public string Branch { get; init; } = "";
+
+    /// <summary>The project's default branch: whose caches a job reads when its own branch has none.</summary>
+    public string DefaultBranch { get; init; } = "";
+
     /// <summary>Set when the token is a debug session's: it reads the job's artifacts and caches, and writes none (they
     /// belong to the build that ran).</summary>
     public long? DebugSessionId { get; init; }
@@ -151,10 +158,11 @@ internal static class ArtifactSql
 
     public const string RunningJobByToken =
         "SELECT j.id AS JobId, j.build_id AS BuildId, b.project_id AS ProjectId, j.deploy_id AS DeployId, b.from_fork AS FromFork, " +
-        "CAST(NULL AS BIGINT) AS DebugSessionId " +
-        "FROM jobs j JOIN builds b ON b.id = j.build_id WHERE j.token_hash = @Hash AND j.status = 'running' " +
+        "b.branch AS Branch, p.default_branch AS DefaultBranch, CAST(NULL AS BIGINT) AS DebugSessionId " +
+        "FROM jobs j JOIN builds b ON b.id = j.build_id JOIN projects p ON p.id = b.project_id " +
+        "WHERE j.token_hash = @Hash AND j.status = 'running' " +
         "UNION ALL " +
-        "SELECT j.id, j.build_id, b.project_id, j.deploy_id, b.from_fork, ds.id FROM debug_sessions ds " +
-        "JOIN jobs j ON j.id = ds.job_id JOIN builds b ON b.id = j.build_id " +
+        "SELECT j.id, j.build_id, b.project_id, j.deploy_id, b.from_fork, b.branch, p.default_branch, ds.id FROM debug_sessions ds " +
+        "JOIN jobs j ON j.id = ds.job_id JOIN builds b ON b.id = j.build_id JOIN projects p ON p.id = b.project_id " +
         "WHERE ds.token_hash = @Hash AND ds.status IN ('starting', 'open')";
 }

@@ -27,6 +27,8 @@ public sealed class JobTokenAuthenticationHandler(
             new(JobTokenAuthentication.JobIdClaim, job.JobId.ToString(CultureInfo.InvariantCulture)),
             new(JobTokenAuthentication.BuildIdClaim, job.BuildId.ToString(CultureInfo.InvariantCulture)),
             new(JobTokenAuthentication.ProjectIdClaim, job.ProjectId.ToString(CultureInfo.InvariantCulture)),
+            new(JobTokenAuthentication.BranchClaim, job.Branch),
+            new(JobTokenAuthentication.DefaultBranchClaim, job.DefaultBranch),
             new(ClaimTypes.Name, $"job {job.JobId}"),
         };
         if (job.FromFork) claims.Add(new Claim(JobTokenAuthentication.FromForkClaim, "true"));
@@ -49,6 +51,8 @@ public static class JobTokenAuthentication
     public const string BuildIdClaim = "kaizen:build";
     public const string ProjectIdClaim = "kaizen:project";
     public const string FromForkClaim = "kaizen:fork";
+    public const string BranchClaim = "kaizen:branch";
+    public const string DefaultBranchClaim = "kaizen:default-branch";
     public const string DebugSessionClaim = "kaizen:debug";
 
     /// <summary>Why a debug session's shell may read but not write artifacts and caches.</summary>
@@ -62,6 +66,8 @@ public static class JobTokenAuthentication
         BuildId = long.Parse(user.FindFirstValue(BuildIdClaim)!, CultureInfo.InvariantCulture),
         ProjectId = long.Parse(user.FindFirstValue(ProjectIdClaim)!, CultureInfo.InvariantCulture),
         FromFork = user.HasClaim(FromForkClaim, "true"),
+        Branch = user.FindFirstValue(BranchClaim) ?? "",
+        DefaultBranch = user.FindFirstValue(DefaultBranchClaim) ?? "",
         DebugSessionId = long.TryParse(user.FindFirstValue(DebugSessionClaim), CultureInfo.InvariantCulture, out var session) ? session : null,
     };
 }

@@ -38,14 +38,16 @@ public static class CacheEndpoints
         var api = app.MapGroup("/api/v1/projects/{slug}/caches").WithTags("Caches");
         api.MapGet("", List).WithSummary("The project's cache entries (most recently used first) and each cache name's hits, misses and hit rate.")
             .Produces<CacheSummary>().ProducesProblem(StatusCodes.Status404NotFound);
-        api.MapDelete("/{key}", DeleteOne).RequireAuthorization(ApiEndpoints.WritePolicy).WithSummary("Delete one cache entry.");
+        api.MapDelete("/{key}", DeleteOne).RequireAuthorization(ApiEndpoints.WritePolicy)
+            .WithSummary("Delete one cache entry: the key of the branch given by ?branch=, else the key of every branch.");
         api.MapDelete("", DeleteAll).RequireAuthorization(ApiEndpoints.WritePolicy)
             .WithSummary("Delete every cache entry of the project (and its hit figures).");
         return app;
     }
 
     /// <summary>The archive of <paramref name="key"/>, else of the first <c>fallback</c> that matches (exactly, or the newest
-    /// key starting with it). A miss is a 404; either way the restore is counted under <c>name</c>. <c>have</c> lists the
+    /// key starting with it): on the job's build's branch, else on the project's default branch (never another branch's,
+    /// which any push could have written). A miss is a 404; either way the restore is counted under <c>name</c>. <c>have</c> lists the
     /// entry ids the runner keeps copies of: when the match is one of them, only the headers are sent.</summary>
     private static async Task<IResult> Restore(string key, HttpContext http, CacheService caches, CancellationToken ct)
     {
@@ -55,7 +57,7 @@ public static class CacheEndpoints
             ?? fallbacks.Select(f => CacheKeys.Problem(f, "fallback key")).FirstOrDefault(p => p is not null);
         if (problem is not null) return Problem(400, problem);
         var job = http.User.Job();
-        var match = await caches.ResolveAsync(job.ProjectId, key, fallbacks, name, ct);
+        var match = await caches.ResolveAsync(job.ProjectId, BranchesOf(job), key, fallbacks, name, ct);
         if (match is null) return Problem(404, $"No cache entry for {key}{(fallbacks.Count > 0 ? $" or {string.Join(", ", fallbacks.Select(f => f + "*"))}" : "")}.");
         http.Response.Headers[KeyHeader] = match.Entry.Key;
         http.Response.Headers[MatchHeader] = match.Exact ? "exact" : "fallback";
@@ -90,12 +92,16 @@ public static class CacheEndpoints
         return Results.Empty;
     }
 
-    /// <summary>200 when the key is stored, else 404 (<c>?store=1</c>: 403 when this job may not store caches).</summary>
+    /// <summary>The branches a job's caches are on: its build's (a deploy's and a debug session's too), then the default.</summary>
+    private static CacheBranches BranchesOf(RunningJobIdentity job) => new(job.Branch, job.DefaultBranch);
+
+    /// <summary>200 when the job's own branch has the key (what a store would write; an entry of the default branch does
+    /// not keep a feature branch from storing its own), else 404 (<c>?store=1</c>: 403 when this job may not store caches).</summary>
     private static async Task<IResult> Exists(string key, HttpContext http, CacheStore store, CancellationToken ct)
     {
         if (CacheKeys.Problem(key) is { } problem) return Problem(400, problem);
         var job = http.User.Job();
-        if (await store.ExistsAsync(job.ProjectId, key, ct)) return Results.Ok();
+        if (await store.ExistsAsync(job.ProjectId, job.Branch, key, ct)) return Results.Ok();
         if (http.Request.Query["store"] is not ["1"]) return Results.NotFound();
         return job.DebugSessionId is not null ? Problem(403, Artifacts.JobTokenAuthentication.DebugRefusal)
             : job.FromFork ? Problem(403, ForkRefusal) : Results.NotFound();
@@ -125,7 +131,8 @@ public static class CacheEndpoints
         try
         {
             await using var content = plain ? PlainTar.Compress(http.Request.Body, ct) : null;
-            var result = await caches.StoreAsync(job.ProjectId, key, name, job.BuildId, job.JobId, content ?? http.Request.Body, ct);
+            // Only ever the job's own branch: a feature branch's build cannot write what the default branch's restore.
+            var result = await caches.StoreAsync(job.ProjectId, job.Branch, key, name, job.BuildId, job.JobId, content ?? http.Request.Body, ct);
             return result.Outcome == CacheStoreOutcome.Stored
                 ? Results.Json(new { key, status = "stored", evicted = result.Evicted }, statusCode: 201)
                 : Results.Json(new { key, status = "exists", evicted = result.Evicted }, statusCode: 200);
@@ -158,14 +165,14 @@ public static class CacheEndpoints
             caches.ProjectBudgetBytes, caches.MaxEntryBytes));
     }
 
-    private static async Task<IResult> DeleteOne(string slug, string key, ClaimsPrincipal user, ProjectStore projects,
+    private static async Task<IResult> DeleteOne(string slug, string key, string? branch, ClaimsPrincipal user, ProjectStore projects,
         CacheService caches, CancellationToken ct)
     {
         var project = await projects.FindBySlugAsync(slug, ct);
         if (project is null) return Problem(404, $"No project '{slug}'.");
-        return await caches.DeleteAsync(project.Id, slug, key, user, ct)
+        return await caches.DeleteAsync(project.Id, slug, key, string.IsNullOrEmpty(branch) ? null : branch, user, ct)
             ? Results.NoContent()
-            : Problem(404, $"No cache entry '{key}' in project '{slug}'.");
+            : Problem(404, $"No cache entry '{key}'{(string.IsNullOrEmpty(branch) ? "" : $" of branch '{branch}'")} in project '{slug}'.");
     }
 
     private static async Task<IResult> DeleteAll(string slug, ClaimsPrincipal user, ProjectStore projects, CacheService caches,

@@ -8,6 +8,17 @@ namespace Kaizen.Portal.Caches;
 /// <summary>What a restore found: the entry and whether it was the exact key (else a fallback's).</summary>
 public sealed record CacheMatch(CacheEntryRow Entry, bool Exact);
 
+/// <summary>
+/// The branches a job's caches are on: it restores its <see cref="Own"/> branch's entries, then the project's
+/// <see cref="Default"/> branch's, and stores only its own. A push to a feature branch so never changes what the default
+/// branch's builds and deploys restore, while a new branch still starts from the default branch's caches.
+/// </summary>
+public sealed record CacheBranches(string Own, string Default)
+{
+    /// <summary>The branches a restore looks at, in order.</summary>
+    public IReadOnlyList<string> Reads => Own == Default ? [Own] : [Own, Default];
+}
+
 /// <summary>How a store ended.</summary>
 public enum CacheStoreOutcome
 {
@@ -49,27 +60,40 @@ public sealed class CacheService(CacheStore store, [FromKeyedServices(BlobAreas.
     public long ProjectBudgetBytes => Settings.ProjectMegabytes * 1024 * 1024;
 
     /// <summary>
-    /// The entry a restore gets: <paramref name="key"/> exactly, else for each fallback in order the key equal to it or
-    /// the newest entry starting with it. Counts the restore (hit or miss) under <paramref name="name"/>.
+    /// The entry a restore gets, looking at each of <paramref name="branches"/>' <see cref="CacheBranches.Reads"/> in
+    /// turn: <paramref name="key"/> exactly, else for each fallback in order the key equal to it or the newest entry
+    /// starting with it. Another branch's entries are never looked at. Counts the restore (hit or miss) under
+    /// <paramref name="name"/>.
     /// </summary>
-    public async Task<CacheMatch?> ResolveAsync(long projectId, string key, IReadOnlyList<string> fallbacks, string name, CancellationToken ct)
+    /// <remarks>The job's own branch wins even by a fallback over the default branch's exact key: its entries were made
+    /// from its own code, which is what the job builds.</remarks>
+    public async Task<CacheMatch?> ResolveAsync(long projectId, CacheBranches branches, string key, IReadOnlyList<string> fallbacks,
+        string name, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(branches);
         ArgumentNullException.ThrowIfNull(fallbacks);
         CacheMatch? match = null;
-        if (await store.FindAsync(projectId, key, ct) is { } exact)
-            match = new CacheMatch(exact, true);
-        else if (fallbacks.Count > 0)
+        IReadOnlyList<CacheEntryRow>? entries = null;
+        foreach (var branch in branches.Reads)
         {
-            var entries = await store.OfProjectAsync(projectId, ct);
+            if (await store.FindAsync(projectId, branch, key, ct) is { } exact)
+            {
+                match = new CacheMatch(exact, true);
+                break;
+            }
+            if (fallbacks.Count == 0) continue;
+            entries ??= await store.OfProjectAsync(projectId, ct);
+            var own = entries.Where(e => e.Branch == branch).ToList();
             foreach (var prefix in fallbacks)
             {
-                var found = entries.FirstOrDefault(e => e.Key == prefix)
-                    ?? entries.Where(e => e.Key.StartsWith(prefix, StringComparison.Ordinal))
+                var found = own.FirstOrDefault(e => e.Key == prefix)
+                    ?? own.Where(e => e.Key.StartsWith(prefix, StringComparison.Ordinal))
                         .OrderByDescending(e => e.CreatedAt).ThenByDescending(e => e.Id).FirstOrDefault();
                 if (found is null) continue;
                 match = new CacheMatch(found, false);
                 break;
             }
+            if (match is not null) break;
         }
         await store.RecordRestoreAsync(projectId, name, match?.Entry, match?.Exact ?? false, time.GetUtcNow().ToUnixTimeMilliseconds(), ct);
         return match;
@@ -83,15 +107,15 @@ public sealed class CacheService(CacheStore store, [FromKeyedServices(BlobAreas.
 
     /// <summary>
     /// Stores <paramref name="content"/> (a zstd archive closed by <see cref="CompleteMark"/>) as <paramref name="key"/>
-    /// unless the key exists: the first complete upload wins, a later or concurrent one is <see cref="CacheStoreOutcome.AlreadyStored"/>.
+    /// of <paramref name="branch"/> (the storing build's own: callers never pass another) unless that branch has the key: the first complete upload wins, a later or concurrent one is <see cref="CacheStoreOutcome.AlreadyStored"/>.
     /// Then evicts the project's least recently used entries beyond its budget. Throws <see cref="BlobTooLargeException"/>
     /// and <see cref="CacheUploadIncompleteException"/>; nothing is kept then.
     /// </summary>
-    public async Task<CacheStoreResult> StoreAsync(long projectId, string key, string name, long? buildId, long? jobId,
+    public async Task<CacheStoreResult> StoreAsync(long projectId, string branch, string key, string name, long? buildId, long? jobId,
         Stream content, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(content);
-        if (await store.ExistsAsync(projectId, key, ct)) return new CacheStoreResult(CacheStoreOutcome.AlreadyStored, []);
+        if (await store.ExistsAsync(projectId, branch, key, ct)) return new CacheStoreResult(CacheStoreOutcome.AlreadyStored, []);
         var storageKey = $"{projectId}/{Guid.NewGuid():N}";
         var tail = new TailStream(content, CompleteMark.Length);
         var added = false;
@@ -101,18 +125,19 @@ public sealed class CacheService(CacheStore store, [FromKeyedServices(BlobAreas.
             var blob = await storage.WriteAsync(storageKey, tail, limit, ct);
             if (!tail.Tail.SequenceEqual(CompleteMark)) throw new CacheUploadIncompleteException();
             var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-            added = await store.TryAddAsync(new NewCacheEntry(projectId, key, name, storageKey, blob.Size, now, buildId, jobId), ct);
+            added = await store.TryAddAsync(new NewCacheEntry(projectId, branch, key, name, storageKey, blob.Size, now, buildId, jobId), ct);
         }
         finally
         {
             if (!added) await TryDeleteBytesAsync(storageKey);
         }
         if (!added) return new CacheStoreResult(CacheStoreOutcome.AlreadyStored, []);
-        return new CacheStoreResult(CacheStoreOutcome.Stored, await EvictAsync(projectId, keep: key, ct));
+        return new CacheStoreResult(CacheStoreOutcome.Stored, await EvictAsync(projectId, keep: (branch, key), ct));
     }
 
-    /// <summary>Removes the least recently used entries until the project fits its budget; returns the keys removed.</summary>
-    public async Task<IReadOnlyList<string>> EvictAsync(long projectId, string? keep, CancellationToken ct)
+    /// <summary>Removes the least recently used entries (of any branch: they share the project's budget) until the project
+    /// fits its budget, never <paramref name="keep"/>; returns the keys removed.</summary>
+    public async Task<IReadOnlyList<string>> EvictAsync(long projectId, (string Branch, string Key)? keep, CancellationToken ct)
     {
         var entries = await store.OfProjectAsync(projectId, ct);
         var total = entries.Sum(e => e.Size);
@@ -120,7 +145,7 @@ public sealed class CacheService(CacheStore store, [FromKeyedServices(BlobAreas.
         foreach (var entry in entries.OrderBy(e => e.LastUsedAt).ThenBy(e => e.Id))
         {
             if (total <= ProjectBudgetBytes) break;
-            if (entry.Key == keep) continue;
+            if (keep is { } k && entry.Key == k.Key && entry.Branch == k.Branch) continue;
             if (!await DeleteAsync(entry, ct)) continue;
             total -= entry.Size;
             evicted.Add(entry.Key);
@@ -138,14 +163,22 @@ public sealed class CacheService(CacheStore store, [FromKeyedServices(BlobAreas.
         return true;
     }
 
-    /// <summary>Deletes the entry <paramref name="key"/> of a project as <paramref name="user"/> did (audited); false when
-    /// there is none.</summary>
-    public async Task<bool> DeleteAsync(long projectId, string projectSlug, string key, ClaimsPrincipal user, CancellationToken ct)
+    /// <summary>Deletes the entry <paramref name="key"/> of <paramref name="branch"/> (null: of every branch that has it)
+    /// as <paramref name="user"/> did (audited); false when there is none.</summary>
+    public async Task<bool> DeleteAsync(long projectId, string projectSlug, string key, string? branch, ClaimsPrincipal user,
+        CancellationToken ct)
     {
-        var entry = await store.FindAsync(projectId, key, ct);
-        if (entry is null || !await DeleteAsync(entry, ct)) return false;
-        await audit.RecordAsync(user, AuditActions.CacheDeleted, $"project:{projectSlug}/cache:{key}", ct: ct);
-        return true;
+        var entries = branch is null
+            ? await store.FindAllAsync(projectId, key, ct)
+            : await store.FindAsync(projectId, branch, key, ct) is { } one ? [one] : [];
+        var deleted = false;
+        foreach (var entry in entries)
+        {
+            if (!await DeleteAsync(entry, ct)) continue;
+            deleted = true;
+            await audit.RecordAsync(user, AuditActions.CacheDeleted, $"project:{projectSlug}/cache:{key}", $"branch {entry.Branch}", ct);
+        }
+        return deleted;
     }
 
     /// <summary>Deletes every entry of the project and its hit figures as <paramref name="user"/> did (audited); returns

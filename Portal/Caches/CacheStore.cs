@@ -3,12 +3,15 @@ using Kaizen.Portal.Data;
 
 namespace Kaizen.Portal.Caches;
 
-/// <summary>One stored cache key of a project.</summary>
+/// <summary>One stored cache key of a project's branch.</summary>
 public sealed class CacheEntryRow
 {
     public long Id { get; init; }
     public long ProjectId { get; init; }
     public string Key { get; init; } = "";
+    /// <summary>The branch of the build that stored the entry: only that branch's builds restore it, and the other
+    /// branches' too when it is the project's default branch.</summary>
+    public string Branch { get; init; } = "";
     /// <summary>The cache the key belongs to (<c>deps</c> for <c>deps-1a2b…</c>), for the per-name figures.</summary>
     public string Name { get; init; } = "";
     public string StorageKey { get; init; } = "";
@@ -32,14 +35,14 @@ public sealed class CacheStatsRow
 }
 
 /// <summary>A new entry's row; its archive is already in storage under <see cref="StorageKey"/>.</summary>
-public sealed record NewCacheEntry(long ProjectId, string Key, string Name, string StorageKey, long Size, long CreatedAt,
+public sealed record NewCacheEntry(long ProjectId, string Branch, string Key, string Name, string StorageKey, long Size, long CreatedAt,
     long? BuildId, long? JobId);
 
 /// <summary>Cache metadata. The archives are in the caches area of the <see cref="Storage.IBlobStorage"/>.</summary>
 public sealed class CacheStore(Database db)
 {
-    /// <summary>Adds the entry unless the project has the key already; false when it had (the caller's archive is then
-    /// surplus). Atomic: of two concurrent adds of one key exactly one returns true.</summary>
+    /// <summary>Adds the entry unless the project has the key on that branch already; false when it had (the caller's
+    /// archive is then surplus). Atomic: of two concurrent adds of one key exactly one returns true.</summary>
     public async Task<bool> TryAddAsync(NewCacheEntry entry, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(entry);
@@ -51,19 +54,27 @@ public sealed class CacheStore(Database db)
         catch (System.Data.Common.DbException)
         {
             // SQL Server may still report the unique index under a race between the check and the insert.
-            if (await ExistsAsync(entry.ProjectId, entry.Key, ct)) return false;
+            if (await ExistsAsync(entry.ProjectId, entry.Branch, entry.Key, ct)) return false;
             throw;
         }
     }
 
-    public async Task<CacheEntryRow?> FindAsync(long projectId, string key, CancellationToken ct = default)
+    /// <summary>The entry <paramref name="key"/> of one branch of the project.</summary>
+    public async Task<CacheEntryRow?> FindAsync(long projectId, string branch, string key, CancellationToken ct = default)
     {
         await using var c = await db.OpenAsync(ct);
-        return await c.QuerySingleOrDefaultAsync<CacheEntryRow>(CacheSql.ByKey, new { ProjectId = projectId, Key = key });
+        return await c.QuerySingleOrDefaultAsync<CacheEntryRow>(CacheSql.ByKey, new { ProjectId = projectId, Branch = branch, Key = key });
     }
 
-    public async Task<bool> ExistsAsync(long projectId, string key, CancellationToken ct = default) =>
-        await FindAsync(projectId, key, ct) is not null;
+    /// <summary>The entries <paramref name="key"/> of every branch of the project (at most one each).</summary>
+    public async Task<IReadOnlyList<CacheEntryRow>> FindAllAsync(long projectId, string key, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return (await c.QueryAsync<CacheEntryRow>(CacheSql.ByKeyAnyBranch, new { ProjectId = projectId, Key = key })).AsList();
+    }
+
+    public async Task<bool> ExistsAsync(long projectId, string branch, string key, CancellationToken ct = default) =>
+        await FindAsync(projectId, branch, key, ct) is not null;
 
     /// <summary>Every entry of the project, the most recently used first.</summary>
     public async Task<IReadOnlyList<CacheEntryRow>> OfProjectAsync(long projectId, CancellationToken ct = default)
@@ -110,18 +121,19 @@ public sealed class CacheStore(Database db)
 internal static class CacheSql
 {
     private const string Columns =
-        "id, project_id AS ProjectId, cache_key AS [Key], name, storage_key AS StorageKey, size, created_at AS CreatedAt, " +
+        "id, project_id AS ProjectId, branch, cache_key AS [Key], name, storage_key AS StorageKey, size, created_at AS CreatedAt, " +
         "last_used_at AS LastUsedAt, hits, build_id AS BuildId, job_id AS JobId FROM cache_entries";
 
     public static readonly SqlText InsertOnce = new(
-        "INSERT INTO cache_entries (project_id, cache_key, name, storage_key, size, created_at, last_used_at, hits, build_id, job_id) " +
-        "VALUES (@ProjectId, @Key, @Name, @StorageKey, @Size, @CreatedAt, @CreatedAt, 0, @BuildId, @JobId) " +
-        "ON CONFLICT (project_id, cache_key) DO NOTHING",
-        "INSERT INTO cache_entries (project_id, cache_key, name, storage_key, size, created_at, last_used_at, hits, build_id, job_id) " +
-        "SELECT @ProjectId, @Key, @Name, @StorageKey, @Size, @CreatedAt, @CreatedAt, 0, @BuildId, @JobId " +
-        "WHERE NOT EXISTS (SELECT 1 FROM cache_entries WITH (UPDLOCK, HOLDLOCK) WHERE project_id = @ProjectId AND cache_key = @Key)");
+        "INSERT INTO cache_entries (project_id, branch, cache_key, name, storage_key, size, created_at, last_used_at, hits, build_id, job_id) " +
+        "VALUES (@ProjectId, @Branch, @Key, @Name, @StorageKey, @Size, @CreatedAt, @CreatedAt, 0, @BuildId, @JobId) " +
+        "ON CONFLICT (project_id, branch, cache_key) DO NOTHING",
+        "INSERT INTO cache_entries (project_id, branch, cache_key, name, storage_key, size, created_at, last_used_at, hits, build_id, job_id) " +
+        "SELECT @ProjectId, @Branch, @Key, @Name, @StorageKey, @Size, @CreatedAt, @CreatedAt, 0, @BuildId, @JobId " +
+        "WHERE NOT EXISTS (SELECT 1 FROM cache_entries WITH (UPDLOCK, HOLDLOCK) WHERE project_id = @ProjectId AND branch = @Branch AND cache_key = @Key)");
 
-    public const string ByKey = "SELECT " + Columns + " WHERE project_id = @ProjectId AND cache_key = @Key";
+    public const string ByKey = "SELECT " + Columns + " WHERE project_id = @ProjectId AND branch = @Branch AND cache_key = @Key";
+    public const string ByKeyAnyBranch = "SELECT " + Columns + " WHERE project_id = @ProjectId AND cache_key = @Key ORDER BY branch";
     public const string OfProject = "SELECT " + Columns + " WHERE project_id = @ProjectId ORDER BY last_used_at DESC, id DESC";
     public const string Used = "UPDATE cache_entries SET hits = hits + 1, last_used_at = @Now WHERE id = @Id";
     public const string Delete = "DELETE FROM cache_entries WHERE id = @Id";

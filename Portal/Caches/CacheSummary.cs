@@ -1,10 +1,10 @@
 namespace Kaizen.Portal.Caches;
 
 /// <summary>One cache entry as the API and the Caches page show it.</summary>
-public sealed record CacheEntryResponse(string Key, string Name, long Size, DateTimeOffset CreatedAt, DateTimeOffset LastUsedAt,
+public sealed record CacheEntryResponse(string Key, string Branch, string Name, long Size, DateTimeOffset CreatedAt, DateTimeOffset LastUsedAt,
     long Hits, long? BuildId)
 {
-    public static CacheEntryResponse From(CacheEntryRow e) => new(e.Key, e.Name, e.Size,
+    public static CacheEntryResponse From(CacheEntryRow e) => new(e.Key, e.Branch, e.Name, e.Size,
         DateTimeOffset.FromUnixTimeMilliseconds(e.CreatedAt), DateTimeOffset.FromUnixTimeMilliseconds(e.LastUsedAt), e.Hits, e.BuildId);
 }
 

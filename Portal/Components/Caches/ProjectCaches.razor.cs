@@ -11,7 +11,7 @@ namespace Kaizen.Portal.Components.Caches;
 /// <summary>
 /// The shared dependency caches of one project (the project page's Caches tab and <c>/projects/{slug}/caches</c>):
 /// each cache name's entries, size, restores and hit rate, and every entry with its size, when it was stored and last
-/// used, and its hits. Members and admins delete one entry or all of them, after a confirmation; deletes are audited
+/// used, its branch (a build restores its own branch's entries, then the default branch's), and its hits. Members and admins delete one entry or all of them, after a confirmation; deletes are audited
 /// like the API's.
 /// </summary>
 public sealed partial class ProjectCaches
@@ -54,11 +54,11 @@ public sealed partial class ProjectCaches
     private async Task DeleteAsync(CacheEntryResponse entry)
     {
         if (!_canDelete) return;
-        var confirmed = await Dialogs.ShowMessageBoxAsync($"Delete cache {entry.Key}?",
+        var confirmed = await Dialogs.ShowMessageBoxAsync($"Delete cache {entry.Key} of {entry.Branch}?",
             "The next build that restores it starts from a fallback or from nothing, and stores it again.",
             yesText: "Delete", cancelText: "Cancel");
         if (confirmed != true) return;
-        var deleted = await Caches.DeleteAsync(ProjectId, ProjectSlug, entry.Key, _user, CancellationToken.None);
+        var deleted = await Caches.DeleteAsync(ProjectId, ProjectSlug, entry.Key, entry.Branch, _user, CancellationToken.None);
         Snackbar.Add(deleted ? $"Cache {entry.Key} deleted." : $"Cache {entry.Key} was already gone.", deleted ? Severity.Success : Severity.Info);
         await LoadAsync();
     }

@@ -200,7 +200,7 @@ public sealed class CacheEndToEndTests : IAsyncLifetime
         var (setup, setupLog) = await BuildAsync(slug);
         Assert.True(setup.Status == Status.Passed, setupLog);
         var project = (await _portal.Service<ProjectStore>().FindBySlugAsync(slug))!;
-        var entry = (await _portal.Service<CacheStore>().FindAsync(project.Id, "deps-1"))!;
+        var entry = (await _portal.Service<CacheStore>().FindAsync(project.Id, "main", "deps-1"))!;
         var blob = Path.Combine(_portal.DataDirectory, "caches", entry.StorageKey);
         var bytes = await File.ReadAllBytesAsync(blob);
         await File.WriteAllBytesAsync(blob, bytes[..(bytes.Length / 2)]);
@@ -291,7 +291,7 @@ public sealed class CacheEndToEndTests : IAsyncLifetime
         Assert.Matches(@"cache: restored plain-1 \(\d+(\.\d)? [KM]B\) in ", nativeLog);
         Assert.Contains(sums[0], nativeLog);
         var project = (await _portal.Service<ProjectStore>().FindBySlugAsync(slug))!;
-        var entry = (await _portal.Service<CacheStore>().FindAsync(project.Id, "plain-1"))!;
+        var entry = (await _portal.Service<CacheStore>().FindAsync(project.Id, "main", "plain-1"))!;
         var stored = await File.ReadAllBytesAsync(Path.Combine(_portal.DataDirectory, "caches", entry.StorageKey));
         Assert.Equal(new byte[] { 0x28, 0xB5, 0x2F, 0xFD }, stored[..4]);
         Assert.Equal(CacheService.CompleteMark.ToArray(), stored[^16..]);
@@ -322,5 +322,77 @@ public sealed class CacheEndToEndTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, deleteAll.StatusCode);
         Assert.Empty((await CachesAsync(slug)).Entries);
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(_portal.DataDirectory, "caches"), "*", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public async Task A_branch_restores_its_own_entries_then_the_default_branchs_and_never_another_branchs()
+    {
+        // Arrange: every build restores deps-1 exactly and by prefix, then stores deps-1 holding its own branch's name.
+        // The feature branch builds first, so before the fix the main build would restore what it stored (poisoning).
+        await _repo.GitAsync("branch", "feature");
+        await _repo.GitAsync("branch", "other");
+        var slug = await ProjectAsync(
+            "rm -rf deps && kaizen cache restore --key deps-1 -- deps && echo \"exact: $(cat deps/who 2>/dev/null || echo none)\"",
+            "rm -rf deps && kaizen cache restore --key deps-9 --fallback deps- -- deps && echo \"prefix: $(cat deps/who 2>/dev/null || echo none)\"",
+            "mkdir -p deps && echo \"stored by $KAIZEN_BRANCH\" > deps/who && kaizen cache store --key deps-1 -- deps");
+        _portal.StartRunner("one", workDirectory: _runners.Combine("one"));
+        async Task<string> OnAsync(string branch)
+        {
+            var build = await _portal.WaitForBuildAsync(await _portal.StartBuildAsync(slug, branch), timeoutSeconds: 120);
+            var log = (await _portal.LogAsync(build.Jobs[0].Id)).Replace("\r", "");
+            Assert.True(build.Status == Status.Passed, log);
+            return log;
+        }
+
+        // Act
+        var feature = await OnAsync("feature");
+        var main = await OnAsync("main");
+        var other = await OnAsync("other");
+        var mainAgain = await OnAsync("main");
+        var featureAgain = await OnAsync("feature");
+
+        // Assert: main never got the feature branch's entry, and stored its own beside it.
+        Assert.Contains("cache: stored deps-1 (", feature);
+        Assert.Contains("exact: none\n", main);
+        Assert.Contains("prefix: none\n", main);
+        Assert.Contains("cache: stored deps-1 (", main);
+        // A branch without entries of its own starts from the default branch's.
+        Assert.Contains("exact: stored by main\n", other);
+        Assert.Contains("prefix: stored by main\n", other);
+        Assert.Contains("cache: stored deps-1 (", other);
+        Assert.Contains("exact: stored by main\n", mainAgain);
+        Assert.Contains("prefix: stored by main\n", mainAgain);
+        Assert.Contains("cache: deps-1 already stored, skipping", mainAgain);
+        // A branch's own entry comes before the default branch's.
+        Assert.Contains("exact: stored by feature\n", featureAgain);
+        Assert.DoesNotContain("stored by feature", main + other + mainAgain);
+        var entries = (await CachesAsync(slug)).Entries;
+        Assert.Equal(["feature", "main", "other"], entries.Where(e => e.Key == "deps-1").Select(e => e.Branch).Order());
+        var json = await _portal.Api.GetStringAsync($"/api/v1/projects/{slug}/caches");
+        Assert.Contains("\"branch\":\"feature\"", json);
+    }
+
+    [Fact]
+    public async Task Deleting_a_key_through_the_api_takes_one_branchs_entry_when_the_branch_is_given()
+    {
+        // Arrange: main and feature both store "one".
+        await _repo.GitAsync("branch", "feature");
+        var slug = await ProjectAsync("echo x > x && kaizen cache store --key one -- x");
+        _portal.StartRunner("one", workDirectory: _runners.Combine("one"));
+        foreach (var branch in new[] { "main", "feature" })
+        {
+            var build = await _portal.WaitForBuildAsync(await _portal.StartBuildAsync(slug, branch), timeoutSeconds: 120);
+            Assert.True(build.Status == Status.Passed, await _portal.LogAsync(build.Jobs[0].Id));
+        }
+
+        // Act
+        var deleteFeature = await _portal.Api.DeleteAsync($"/api/v1/projects/{slug}/caches/one?branch=feature");
+        var left = (await CachesAsync(slug)).Entries.Select(e => (e.Key, e.Branch)).ToList();
+        var deleteFeatureAgain = await _portal.Api.DeleteAsync($"/api/v1/projects/{slug}/caches/one?branch=feature");
+
+        // Assert
+        Assert.Equal(HttpStatusCode.NoContent, deleteFeature.StatusCode);
+        Assert.Equal([("one", "main")], left);
+        Assert.Equal(HttpStatusCode.NotFound, deleteFeatureAgain.StatusCode);
     }
 }

@@ -10,6 +10,8 @@ namespace Kaizen.Portal.Tests.Caches;
 /// fallbacks and eviction (the end-to-end tests drive the same through real jobs).</summary>
 public sealed class CacheServiceTests
 {
+    private static readonly CacheBranches Main = new("main", "main");
+
     private sealed class Harness : IAsyncDisposable
     {
         private Harness(TestDatabase test, string blobs, long budgetMegabytes)
@@ -39,8 +41,8 @@ public sealed class CacheServiceTests
             return harness;
         }
 
-        public Task<CacheStoreResult> StoreAsync(string key, int size, bool complete = true) =>
-            Service.StoreAsync(ProjectId, key, CacheKeys.NameOf(key), null, null,
+        public Task<CacheStoreResult> StoreAsync(string key, int size, bool complete = true, string branch = "main") =>
+            Service.StoreAsync(ProjectId, branch, key, CacheKeys.NameOf(key), null, null,
                 new MemoryStream([.. Enumerable.Repeat((byte)key.Length, size), .. complete ? CacheService.CompleteMark.ToArray() : []]),
                 CancellationToken.None);
 
@@ -66,7 +68,7 @@ public sealed class CacheServiceTests
 
         Assert.Equal(CacheStoreOutcome.Stored, first.Outcome);
         Assert.Equal(CacheStoreOutcome.AlreadyStored, second.Outcome);
-        Assert.Equal(100 + 16, (await h.Store.FindAsync(h.ProjectId, "deps-1"))!.Size);
+        Assert.Equal(100 + 16, (await h.Store.FindAsync(h.ProjectId, "main", "deps-1"))!.Size);
         Assert.Single(racing, r => r.Outcome == CacheStoreOutcome.Stored);
         Assert.Equal(2, h.BlobCount);
     }
@@ -97,10 +99,10 @@ public sealed class CacheServiceTests
         h.Test.Clock.Advance(TimeSpan.FromSeconds(1));
         await h.StoreAsync("node-mac-1", 10);
 
-        var exact = await h.Service.ResolveAsync(h.ProjectId, "node-linux-1", ["node-"], "node", CancellationToken.None);
-        var linux = await h.Service.ResolveAsync(h.ProjectId, "node-linux-9", ["node-win-", "node-linux-", "node-"], "node", CancellationToken.None);
-        var any = await h.Service.ResolveAsync(h.ProjectId, "node-bsd-1", ["node-"], "node", CancellationToken.None);
-        var none = await h.Service.ResolveAsync(h.ProjectId, "gradle-1", ["gradle-"], "gradle", CancellationToken.None);
+        var exact = await h.Service.ResolveAsync(h.ProjectId, Main, "node-linux-1", ["node-"], "node", CancellationToken.None);
+        var linux = await h.Service.ResolveAsync(h.ProjectId, Main, "node-linux-9", ["node-win-", "node-linux-", "node-"], "node", CancellationToken.None);
+        var any = await h.Service.ResolveAsync(h.ProjectId, Main, "node-bsd-1", ["node-"], "node", CancellationToken.None);
+        var none = await h.Service.ResolveAsync(h.ProjectId, Main, "gradle-1", ["gradle-"], "gradle", CancellationToken.None);
 
         Assert.Equal(("node-linux-1", true), (exact!.Entry.Key, exact.Exact));
         Assert.Equal(("node-linux-2", false), (linux!.Entry.Key, linux.Exact));
@@ -121,7 +123,7 @@ public sealed class CacheServiceTests
         h.Test.Clock.Advance(TimeSpan.FromSeconds(1));
         await h.StoreAsync("b", 400_000);
         h.Test.Clock.Advance(TimeSpan.FromSeconds(1));
-        await h.Service.ResolveAsync(h.ProjectId, "a", [], "a", CancellationToken.None);
+        await h.Service.ResolveAsync(h.ProjectId, Main, "a", [], "a", CancellationToken.None);
         h.Test.Clock.Advance(TimeSpan.FromSeconds(1));
 
         var c = await h.StoreAsync("c", 400_000);
@@ -129,5 +131,35 @@ public sealed class CacheServiceTests
         Assert.Equal(["b"], c.Evicted);
         Assert.Equal(["a", "c"], (await h.Store.OfProjectAsync(h.ProjectId)).Select(e => e.Key).Order());
         Assert.Equal(2, h.BlobCount);
+    }
+
+    [SkippableTheory]
+    [InlineData("Sqlite")]
+    [InlineData("SqlServer")]
+    public async Task A_key_is_kept_once_per_branch_and_a_restore_reads_its_own_branch_then_the_default_never_another(string provider)
+    {
+        // Arrange: the feature branch stores deps-1 first (sizes tell the entries apart), then main stores its own.
+        await using var h = await Harness.CreateAsync(provider);
+        await h.StoreAsync("deps-1", 10, branch: "feature");
+        h.Test.Clock.Advance(TimeSpan.FromSeconds(1));
+        var mainStore = await h.StoreAsync("deps-1", 20);
+        h.Test.Clock.Advance(TimeSpan.FromSeconds(1));
+        await h.StoreAsync("deps-2", 30, branch: "feature");
+
+        // Act
+        var onMain = await h.Service.ResolveAsync(h.ProjectId, Main, "deps-1", [], "deps", CancellationToken.None);
+        var mainByPrefix = await h.Service.ResolveAsync(h.ProjectId, Main, "deps-9", ["deps-"], "deps", CancellationToken.None);
+        var onFeature = await h.Service.ResolveAsync(h.ProjectId, new CacheBranches("feature", "main"), "deps-1", [], "deps", CancellationToken.None);
+        var onOther = await h.Service.ResolveAsync(h.ProjectId, new CacheBranches("other", "main"), "deps-9", ["deps-"], "deps", CancellationToken.None);
+        var onlyFeatures = await h.Service.ResolveAsync(h.ProjectId, Main, "deps-2", [], "deps", CancellationToken.None);
+
+        // Assert
+        Assert.Equal(CacheStoreOutcome.Stored, mainStore.Outcome);
+        Assert.Equal(("main", 36L, true), (onMain!.Entry.Branch, onMain.Entry.Size, onMain.Exact));
+        Assert.Equal(("main", "deps-1", false), (mainByPrefix!.Entry.Branch, mainByPrefix.Entry.Key, mainByPrefix.Exact));
+        Assert.Equal(("feature", 26L), (onFeature!.Entry.Branch, onFeature.Entry.Size));
+        Assert.Equal(("main", "deps-1"), (onOther!.Entry.Branch, onOther.Entry.Key));
+        Assert.Null(onlyFeatures);
+        Assert.Equal(["feature", "main"], (await h.Store.FindAllAsync(h.ProjectId, "deps-1")).Select(e => e.Branch));
     }
 }

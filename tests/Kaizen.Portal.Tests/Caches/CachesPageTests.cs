@@ -42,10 +42,10 @@ public sealed class CachesPageTests : PortalComponentContext, IAsyncLifetime
         _blobs.Dispose();
     }
 
-    private async Task StoreAsync(string key, int size)
+    private async Task StoreAsync(string key, int size, string branch = "main")
     {
         using var content = new MemoryStream([.. new byte[size], .. CacheService.CompleteMark]);
-        var result = await _caches.StoreAsync(_projectId, key, CacheKeys.NameOf(key), 7, null, content, CancellationToken.None);
+        var result = await _caches.StoreAsync(_projectId, branch, key, CacheKeys.NameOf(key), 7, null, content, CancellationToken.None);
         Assert.Equal(CacheStoreOutcome.Stored, result.Outcome);
     }
 
@@ -64,9 +64,9 @@ public sealed class CachesPageTests : PortalComponentContext, IAsyncLifetime
         Db.Clock.Advance(TimeSpan.FromSeconds(1));
         await StoreAsync("deps-2222222222222222", 5000);
         await StoreAsync("gradle-3333333333333333", 100);
-        await _caches.ResolveAsync(_projectId, "deps-1111111111111111", [], "deps", CancellationToken.None);
-        await _caches.ResolveAsync(_projectId, "deps-4444444444444444", ["deps-"], "deps", CancellationToken.None);
-        await _caches.ResolveAsync(_projectId, "deps-5555555555555555", [], "deps", CancellationToken.None);
+        await _caches.ResolveAsync(_projectId, new CacheBranches("main", "main"), "deps-1111111111111111", [], "deps", CancellationToken.None);
+        await _caches.ResolveAsync(_projectId, new CacheBranches("main", "main"), "deps-4444444444444444", ["deps-"], "deps", CancellationToken.None);
+        await _caches.ResolveAsync(_projectId, new CacheBranches("main", "main"), "deps-5555555555555555", [], "deps", CancellationToken.None);
 
         // Act
         var cut = RenderCaches();
@@ -79,7 +79,8 @@ public sealed class CachesPageTests : PortalComponentContext, IAsyncLifetime
         Assert.Equal(3, cut.FindAll("tr[data-cache-key]").Count);
         var newest = cut.Find("tr[data-cache-key='deps-2222222222222222']").TextContent;
         Assert.Contains("4.9 KB", newest);
-        Assert.Contains("1", cut.Find("tr[data-cache-key='deps-1111111111111111'] td:nth-child(5)").TextContent);
+        Assert.Contains("1", cut.Find("tr[data-cache-key='deps-1111111111111111'] td:nth-child(6)").TextContent);
+        Assert.Equal("main", cut.Find("tr[data-cache-key='deps-1111111111111111'] [data-testid=cache-branch]").TextContent.Trim());
         Assert.Contains("of 10 GB used by 3 entries", cut.Find("[data-testid=caches-total]").TextContent);
     }
 
@@ -91,14 +92,14 @@ public sealed class CachesPageTests : PortalComponentContext, IAsyncLifetime
         var cut = RenderCaches();
 
         // The click's handler waits for the answer to the confirmation, so it is not awaited here.
-        var deleting = Button(cut, "Delete cache deps-1111111111111111").ClickAsync(Press);
-        cut.WaitForAssertion(() => Assert.Contains("Delete cache deps-1111111111111111?", cut.Markup), WaitTimeout);
-        Assert.NotNull(await _store.FindAsync(_projectId, "deps-1111111111111111"));
+        var deleting = Button(cut, "Delete cache deps-1111111111111111 of main").ClickAsync(Press);
+        cut.WaitForAssertion(() => Assert.Contains("Delete cache deps-1111111111111111 of main?", cut.Markup), WaitTimeout);
+        Assert.NotNull(await _store.FindAsync(_projectId, "main", "deps-1111111111111111"));
         await Button(cut, "Delete").ClickAsync(Press);
         await deleting.WaitAsync(WaitTimeout);
 
         cut.WaitForAssertion(() => Assert.Contains("Cache deps-1111111111111111 deleted.", cut.Markup), WaitTimeout);
-        Assert.Null(await _store.FindAsync(_projectId, "deps-1111111111111111"));
+        Assert.Null(await _store.FindAsync(_projectId, "main", "deps-1111111111111111"));
         Assert.Equal(["deps-2222222222222222"], cut.FindAll("tr[data-cache-key]").Select(r => r.GetAttribute("data-cache-key")));
         var audit = Assert.Single(await _audit.NewestAsync(10));
         Assert.Equal(("alice", AuditActions.CacheDeleted, "project:web/cache:deps-1111111111111111"), (audit.Actor, audit.Action, audit.Target));
@@ -132,5 +133,25 @@ public sealed class CachesPageTests : PortalComponentContext, IAsyncLifetime
 
         Assert.Single(cut.FindAll("tr[data-cache-key]"));
         Assert.DoesNotContain(cut.FindAll("button"), b => (b.GetAttribute("aria-label") ?? b.TextContent).Contains("Delete"));
+    }
+
+    [Fact]
+    public async Task Each_entry_shows_its_branch_and_deleting_one_branchs_entry_keeps_the_others_of_the_key()
+    {
+        await StoreAsync("deps-1111111111111111", 300);
+        await StoreAsync("deps-1111111111111111", 400, branch: "feature/x");
+        var cut = RenderCaches();
+        Assert.Equal(["feature/x", "main"],
+            cut.FindAll("tr[data-cache-key='deps-1111111111111111'] [data-testid=cache-branch]").Select(c => c.TextContent.Trim()).Order());
+
+        var deleting = Button(cut, "Delete cache deps-1111111111111111 of feature/x").ClickAsync(Press);
+        cut.WaitForAssertion(() => Assert.Contains("Delete cache deps-1111111111111111 of feature/x?", cut.Markup), WaitTimeout);
+        await Button(cut, "Delete").ClickAsync(Press);
+        await deleting.WaitAsync(WaitTimeout);
+
+        cut.WaitForAssertion(() => Assert.Single(cut.FindAll("tr[data-cache-key]")), WaitTimeout);
+        Assert.Equal("main", cut.Find("tr[data-cache-key] [data-testid=cache-branch]").TextContent.Trim());
+        Assert.Null(await _store.FindAsync(_projectId, "feature/x", "deps-1111111111111111"));
+        Assert.NotNull(await _store.FindAsync(_projectId, "main", "deps-1111111111111111"));
     }
 }

@@ -4,9 +4,11 @@ namespace Kaizen.Runner.Execution;
 
 /// <summary>
 /// The secret values of one job, to be replaced by <see cref="Mask"/> in everything the job and the runner print about
-/// it. A value is registered as itself, as each of its lines (trimmed), and in two encodings people print by accident:
-/// base64 (e.g. <c>curl -v</c> showing a Basic authorization header, or <c>base64</c> of a key) and URL escaping (a
-/// password inside a git URL). Matching works on raw UTF-8 bytes, so invalid UTF-8 around a secret does not matter.
+/// it. A value is registered as itself, as each of its lines (trimmed), and in the encodings people print by accident:
+/// base64 (e.g. <c>curl -v</c> showing a Basic authorization header, or <c>base64</c> of a key, also wrapped at 76
+/// columns), base64url (tokens, JWTs), URL escaping in either hex case (a password inside a git URL) and JSON string
+/// escaping (a value in a JSON body or <c>jq</c> output). Matching works on raw UTF-8 bytes, so invalid UTF-8 around a
+/// secret does not matter.
 /// </summary>
 /// <remarks>
 /// Values (and lines of values) shorter than <see cref="MinimumLength"/> characters are not masked: a one- or
@@ -22,6 +24,15 @@ public sealed class SecretMasker
 
     /// <summary>The shortest base64 fragment registered: shorter ones would mask ordinary words.</summary>
     private const int MinimumEncodedLength = 8;
+
+    /// <summary>Where <c>base64</c>, PEM and MIME wrap their output.</summary>
+    private const int WrapColumns = 76;
+
+    /// <summary>
+    /// The shortest line of wrapped base64 registered: the last line of a wrapping can be a few characters, which as
+    /// a pattern of its own would mask matching text anywhere in a log.
+    /// </summary>
+    private const int MinimumWrappedLineLength = 16;
 
     /// <summary>What a secret is replaced with.</summary>
     public static ReadOnlySpan<byte> MaskBytes => "***"u8;
@@ -50,6 +61,13 @@ public sealed class SecretMasker
             candidates.Add(line.Trim());
         }
 
+        if (value.Length >= MinimumLength)
+        {
+            candidates.AddRange(UrlEscaped(value));
+            candidates.AddRange(JsonEscaped(value));
+            candidates.AddRange(Base64Forms(value));
+        }
+
         lock (_lock)
         {
             var added = false;
@@ -61,32 +79,128 @@ public sealed class SecretMasker
                 }
             }
 
-            if (value.Length >= MinimumLength)
-            {
-                var escaped = Uri.EscapeDataString(value);
-                if (escaped != value)
-                {
-                    added |= _values.Add(escaped);
-                }
-
-                // Base64 of a text holding the value: which characters it yields depends on where the value starts
-                // relative to a 3-byte group, so register the full groups of the value started at each of the three
-                // offsets (the first and last one or two bytes may stay visible, the rest is masked).
-                var bytes = Encoding.UTF8.GetBytes(value);
-                for (var offset = 0; offset < 3 && bytes.Length - offset >= 3; offset++)
-                {
-                    var whole = (bytes.Length - offset) / 3 * 3;
-                    var encoded = Convert.ToBase64String(bytes, offset, whole);
-                    if (encoded.Length >= MinimumEncodedLength)
-                    {
-                        added |= _values.Add(encoded);
-                    }
-                }
-            }
-
             if (added)
             {
                 Volatile.Write(ref _patterns, [.. _values.Select(Encoding.UTF8.GetBytes).OrderByDescending(p => p.Length)]);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The value as URL escaping writes it (a password in a git URL, a query string): every reserved character
+    /// escaped, or all but <c>/</c> as path escaping (Python's <c>quote</c>) leaves it, each with upper-case hex (.NET,
+    /// curl) and lower-case hex (some languages and hand-written encoders).
+    /// </summary>
+    private static IEnumerable<string> UrlEscaped(string value)
+    {
+        var escaped = Uri.EscapeDataString(value);
+        if (escaped == value)
+        {
+            yield break;
+        }
+
+        yield return escaped;
+        yield return LowerCaseEscapes(escaped);
+        var path = escaped.Replace("%2F", "/", StringComparison.Ordinal);
+        if (path != escaped)
+        {
+            yield return path;
+            yield return LowerCaseEscapes(path);
+        }
+    }
+
+    /// <summary><paramref name="escaped"/> (URL escaped) with the two hex digits after each <c>%</c> in lower case.</summary>
+    private static string LowerCaseEscapes(string escaped) => string.Create(escaped.Length, escaped, static (chars, source) =>
+    {
+        source.CopyTo(chars);
+        // An escaped text's every '%' starts an escape (a literal '%' is itself written %25).
+        for (var i = 0; i + 2 < chars.Length; i++)
+        {
+            if (chars[i] == '%')
+            {
+                chars[i + 1] = char.ToLowerInvariant(chars[i + 1]);
+                chars[i + 2] = char.ToLowerInvariant(chars[i + 2]);
+                i += 2;
+            }
+        }
+    });
+
+    /// <summary>
+    /// The value inside a JSON string, as the common writers escape it: System.Text.Json (by default HTML-sensitive and
+    /// non-ASCII characters as upper-case <c>\uXXXX</c>, relaxed only what JSON requires), <c>jq</c> (only quotes, backslashes and control characters,
+    /// lower-case hex) and Python's <c>json.dumps</c> (as jq, plus non-ASCII as <c>\uxxxx</c>). A value needing no
+    /// escaping gives itself back, which is already registered.
+    /// </summary>
+    private static IEnumerable<string> JsonEscaped(string value)
+    {
+        yield return System.Text.Json.JsonSerializer.Serialize(value)[1..^1];
+        yield return System.Text.Json.JsonSerializer.Serialize(value, RelaxedJson)[1..^1];
+        yield return JsonEscape(value, asciiOnly: false);
+        yield return JsonEscape(value, asciiOnly: true);
+    }
+
+    private static readonly System.Text.Json.JsonSerializerOptions RelaxedJson =
+        new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private static string JsonEscape(string value, bool asciiOnly)
+    {
+        var text = new StringBuilder(value.Length + 16);
+        foreach (var c in value)
+        {
+            _ = c switch
+            {
+                '"' => text.Append("\\\""),
+                '\\' => text.Append("\\\\"),
+                '\n' => text.Append("\\n"),
+                '\r' => text.Append("\\r"),
+                '\t' => text.Append("\\t"),
+                '\b' => text.Append("\\b"),
+                '\f' => text.Append("\\f"),
+                < ' ' or '\x7f' => text.Append(System.Globalization.CultureInfo.InvariantCulture, $"\\u{(int)c:x4}"),
+                > '\x7f' when asciiOnly => text.Append(System.Globalization.CultureInfo.InvariantCulture, $"\\u{(int)c:x4}"),
+                _ => text.Append(c),
+            };
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>
+    /// Base64 and base64url (<c>-_</c>, no padding) of a text holding the value, and the lines of <c>base64</c>'s
+    /// output wrapped at 76 columns.
+    /// </summary>
+    private static IEnumerable<string> Base64Forms(string value)
+    {
+        // Which characters base64 yields depends on where the value starts relative to a 3-byte group, so take the
+        // full groups of the value started at each of the three offsets (the first and last one or two bytes may stay
+        // visible, the rest is masked).
+        var bytes = Encoding.UTF8.GetBytes(value);
+        for (var offset = 0; offset < 3 && bytes.Length - offset >= 3; offset++)
+        {
+            var whole = (bytes.Length - offset) / 3 * 3;
+            var encoded = Convert.ToBase64String(bytes, offset, whole);
+            if (encoded.Length < MinimumEncodedLength)
+            {
+                continue;
+            }
+
+            yield return encoded;
+            yield return encoded.Replace('+', '-').Replace('/', '_');
+            if (offset != 0)
+            {
+                continue;
+            }
+
+            // `base64` (and PEM, MIME) breaks its output every 76 characters, so a value over 57 bytes never appears
+            // in one piece; its lines do when the value is encoded from its start (a file or a variable piped in).
+            // A 76-column line holds exactly 57 bytes, so the lines match whatever follows the value (a newline from echo).
+            for (var start = 0; start < encoded.Length && encoded.Length > WrapColumns; start += WrapColumns)
+            {
+                var line = encoded.Substring(start, Math.Min(WrapColumns, encoded.Length - start));
+                if (line.Length >= MinimumWrappedLineLength)
+                {
+                    yield return line;
+                }
             }
         }
     }

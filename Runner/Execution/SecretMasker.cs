@@ -51,6 +51,19 @@ public sealed class SecretMasker
 
     public bool IsEmpty => Patterns.Count == 0;
 
+    /// <summary>A masker with every one of <paramref name="values"/> registered (a null value is none).</summary>
+    public static SecretMasker Of(IEnumerable<string?> values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        var masker = new SecretMasker();
+        foreach (var value in values)
+        {
+            masker.Add(value ?? "");
+        }
+
+        return masker;
+    }
+
     /// <summary>Registers <paramref name="value"/>, each of its lines and its common encodings; short parts are ignored (see remarks).</summary>
     public void Add(string value)
     {

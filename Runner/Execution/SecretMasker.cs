@@ -41,10 +41,30 @@ public sealed class SecretMasker
 
     private readonly object _lock = new();
     private readonly HashSet<string> _values = new(StringComparer.Ordinal);
-    private byte[][] _patterns = [];
+    private PatternSet _set = new([]);
+
+    /// <summary>
+    /// The patterns and a searcher for all of them at once, replaced together: a secret's encodings make dozens of
+    /// patterns, and looking for each one separately would scan every byte of a log once per pattern.
+    /// </summary>
+    private sealed class PatternSet
+    {
+        public PatternSet(byte[][] patterns)
+        {
+            Patterns = patterns;
+            // Latin-1 maps each byte to the char of the same value, so arbitrary bytes (invalid UTF-8 included) are
+            // searched as chars with the framework's multi-string search.
+            Search = patterns.Length == 0 ? null
+                : System.Buffers.SearchValues.Create([.. patterns.Select(Encoding.Latin1.GetString)], StringComparison.Ordinal);
+        }
+
+        public byte[][] Patterns { get; }
+
+        public System.Buffers.SearchValues<string>? Search { get; }
+    }
 
     /// <summary>The byte patterns currently masked (values, their lines and encodings), longest first.</summary>
-    public IReadOnlyList<byte[]> Patterns => Volatile.Read(ref _patterns);
+    public IReadOnlyList<byte[]> Patterns => Volatile.Read(ref _set).Patterns;
 
     /// <summary>The length in bytes of the longest pattern; 0 when nothing is masked.</summary>
     public int LongestPattern => Patterns.Count == 0 ? 0 : Patterns[0].Length;
@@ -94,7 +114,7 @@ public sealed class SecretMasker
 
             if (added)
             {
-                Volatile.Write(ref _patterns, [.. _values.Select(Encoding.UTF8.GetBytes).OrderByDescending(p => p.Length)]);
+                Volatile.Write(ref _set, new PatternSet([.. _values.Select(Encoding.UTF8.GetBytes).OrderByDescending(p => p.Length)]));
             }
         }
     }
@@ -242,7 +262,7 @@ public sealed class SecretMasker
     /// State between pieces: <c>_tail</c>, the bytes held back (each a possible start of a secret), of which the first
     /// <c>_emitted</c> were already sent as the end of a mask. A match starting inside that masked part extends the
     /// mask without a second <c>***</c>, so a run of overlapping occurrences never grows the hold-back.
-    /// Two reused buffers; no allocation per piece once they are large enough.
+    /// Three reused buffers; no allocation per piece once they are large enough.
     /// </remarks>
     public sealed class Filter
     {
@@ -250,6 +270,7 @@ public sealed class SecretMasker
         private readonly List<(int Start, int End)> _matches = [];
         private byte[] _work = new byte[4096];
         private byte[] _out = new byte[4096];
+        private char[] _chars = new char[4096];
         private int _tail;     // bytes at the start of _work carried over from the last piece
         private int _emitted;  // how many of them were already sent (masked)
 
@@ -269,7 +290,8 @@ public sealed class SecretMasker
 
         private ReadOnlyMemory<byte> Process(ReadOnlySpan<byte> data, bool flush)
         {
-            var patterns = _masker.Patterns;
+            var set = Volatile.Read(ref _masker._set);
+            var patterns = set.Patterns;
             var length = _tail + data.Length;
             if (_work.Length < length)
             {
@@ -280,7 +302,7 @@ public sealed class SecretMasker
             var window = _work.AsSpan(0, length);
             // Bytes from `limit` on could begin a secret the next piece completes; everything before it is final.
             var limit = flush ? length : HoldFrom(window, patterns);
-            FindMatches(window, patterns);
+            FindMatches(window, set);
 
             if (_out.Length < length)
             {
@@ -363,83 +385,54 @@ public sealed class SecretMasker
         }
 
         /// <summary>Fills <see cref="_matches"/> with the merged, sorted ranges of every occurrence in <paramref name="window"/>.</summary>
-        private void FindMatches(ReadOnlySpan<byte> window, IReadOnlyList<byte[]> patterns)
+        private void FindMatches(ReadOnlySpan<byte> window, PatternSet set)
         {
             _matches.Clear();
-            var sorted = true;
-            foreach (var pattern in patterns)
-            {
-                var from = 0;
-                var runStart = -1;
-                var runEnd = -1;
-                while (from <= window.Length - pattern.Length)
-                {
-                    var found = window[from..].IndexOf(pattern);
-                    if (found < 0)
-                    {
-                        break;
-                    }
-
-                    var start = from + found;
-                    var end = start + pattern.Length;
-                    if (start < runEnd)
-                    {
-                        runEnd = end; // overlaps the previous occurrence: one range
-                    }
-                    else
-                    {
-                        if (runStart >= 0)
-                        {
-                            sorted &= Add(runStart, runEnd);
-                        }
-
-                        (runStart, runEnd) = (start, end);
-                    }
-
-                    from = start + 1;
-                }
-
-                if (runStart >= 0)
-                {
-                    sorted &= Add(runStart, runEnd);
-                }
-            }
-
-            if (_matches.Count < 2)
+            if (set.Search is not { } search)
             {
                 return;
             }
 
-            if (!sorted)
+            if (_chars.Length < window.Length)
             {
-                _matches.Sort(static (a, b) => a.Start.CompareTo(b.Start));
+                Array.Resize(ref _chars, Math.Max(window.Length, _chars.Length * 2));
             }
 
-            // Merge overlapping ranges (adjacent ones stay apart: two secrets side by side are two masks).
-            var merged = 0;
-            for (var i = 1; i < _matches.Count; i++)
+            var text = _chars.AsSpan(0, Encoding.Latin1.GetChars(window, _chars));
+            var from = 0;
+            while (from < text.Length)
             {
-                var current = _matches[merged];
-                var next = _matches[i];
-                if (next.Start < current.End)
+                var found = text[from..].IndexOfAny(search);
+                if (found < 0)
                 {
-                    _matches[merged] = (current.Start, Math.Max(current.End, next.End));
+                    break;
+                }
+
+                // Only the longest pattern starting here matters: the shorter ones' ranges lie inside its range.
+                var start = from + found;
+                var end = start;
+                foreach (var pattern in set.Patterns)
+                {
+                    if (window[start..].StartsWith(pattern))
+                    {
+                        end = start + pattern.Length;
+                        break;
+                    }
+                }
+
+                // Starts only grow, so an overlap can only be with the last range (adjacent ones stay apart: two
+                // secrets side by side are two masks).
+                if (_matches.Count > 0 && start < _matches[^1].End)
+                {
+                    _matches[^1] = (_matches[^1].Start, Math.Max(_matches[^1].End, end));
                 }
                 else
                 {
-                    _matches[++merged] = next;
+                    _matches.Add((start, end));
                 }
+
+                from = start + 1;
             }
-
-            _matches.RemoveRange(merged + 1, _matches.Count - merged - 1);
-        }
-
-        /// <summary>Adds a range; false when it starts before the last one (the list then needs sorting).</summary>
-        private bool Add(int start, int end)
-        {
-            var inOrder = _matches.Count == 0 || _matches[^1].Start <= start;
-            _matches.Add((start, end));
-            return inOrder;
         }
     }
 }

@@ -273,7 +273,8 @@ public sealed class SecretMaskerTests(ITestOutputHelper log)
         const long total = 100L << 20;
         var filter = masker.CreateFilter();
         long written = 0;
-        // CPU time too: on a busy machine the wall time says more about the neighbours than about the masker.
+        // CPU time too (the whole process's, so run this test alone): on a busy machine the wall time says more about
+        // the neighbours than about the masker.
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var stopwatch = Stopwatch.StartNew();
         for (long fed = 0; fed < total; fed += chunk.Length)

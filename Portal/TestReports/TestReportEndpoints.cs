@@ -3,6 +3,8 @@ using Kaizen.Portal.Api;
 using Kaizen.Portal.Auth;
 using Kaizen.Portal.Builds;
 using Kaizen.Portal.Projects;
+using Kaizen.Portal.Secrets;
+using Kaizen.Runner.Execution;
 using Kaizen.Runner.Protocol;
 
 namespace Kaizen.Portal.TestReports;
@@ -30,13 +32,25 @@ public static class TestReportEndpoints
     }
 
     private static async Task<IResult> Upload(long jobId, string? kind, string? path, long? size, HttpRequest request,
-        ClaimsPrincipal user, TestResultService results, Runners.RunnerStore runners, CancellationToken ct)
+        ClaimsPrincipal user, TestResultService results, Runners.RunnerStore runners, JobEnvironmentProvider environments,
+        CancellationToken ct)
     {
         // Only the claim's lease lets a report in: a runner token alone cannot attach made-up results to a job.
         var lease = await runners.CheckLeaseAsync(user.RunnerId(), jobId, Runners.RunnerEndpoints.LeaseOf(request), ct);
         if (lease is Runners.LeaseCheck.NotClaimed or Runners.LeaseCheck.WrongLease)
             return Results.Problem(Runners.RunnerStore.Describe(lease, jobId), statusCode: 403);
-        var receipt = await results.ReceiveAsync(user.RunnerId(), jobId, kind, path, size, request.Body, ct);
+        // The runner masks the file's bytes, but a secret holding '&' or '<' is written as entities in XML and only
+        // appears once the report is parsed: the parsed texts are masked again with the secrets the job was given.
+        SecretMasker masker;
+        try
+        {
+            masker = await SecretsOfAsync(jobId, runners, environments, ct);
+        }
+        catch (SecretUnreadableException ex)
+        {
+            return Results.Problem($"The job's secrets cannot be read, so its report cannot be masked: {ex.Message}", statusCode: 409);
+        }
+        var receipt = await results.ReceiveAsync(user.RunnerId(), jobId, kind, path, size, request.Body, ct, masker);
         return receipt.Response is { } response
             ? Results.Json(response, RunnerJson.Options)
             : Results.Problem(receipt.Error, statusCode: receipt.StatusCode);
@@ -87,6 +101,15 @@ public static class TestReportEndpoints
         return ProjectAccess.CanRead(user, project) ? (build, project) : (null, null);
     }
 
+    /// <summary>A masker of the secrets the job received (the same rules as the runner's: it is the runner's masker).</summary>
+    private static async Task<SecretMasker> SecretsOfAsync(long jobId, Runners.RunnerStore runners, JobEnvironmentProvider environments,
+        CancellationToken ct)
+    {
+        var origin = await runners.OriginAsync(jobId, ct);
+        if (origin is null) return new SecretMasker();
+        var (_, secrets) = await environments.ForJobAsync(origin, ct);
+        return SecretMasker.Of(secrets.Select(s => s.Value));
+    }
 
     private static IResult NotFound(string message) => Results.Problem(message, statusCode: 404);
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Kaizen.Runner.Execution;
 using Kaizen.Runner.Protocol;
 
 namespace Kaizen.Portal.TestReports;
@@ -43,16 +44,19 @@ public sealed class TestResultService(TestReportStore store)
 
     /// <summary>
     /// Reads one report file of a running job (only its runner may send it). A file that is too large or not the
-    /// format it claims is recorded as such on the job, never an error of the portal.
+    /// format it claims is recorded as such on the job, never an error of the portal. Every text read from it is
+    /// masked with <paramref name="masker"/> (the job's secrets) before it is stored.
     /// </summary>
     public async Task<ReportReceipt> ReceiveAsync(long runnerId, long jobId, string? kind, string? path, long? declaredBytes,
-        Stream body, CancellationToken ct)
+        Stream body, CancellationToken ct, SecretMasker? masker = null)
     {
+        masker ??= new SecretMasker();
         ArgumentNullException.ThrowIfNull(body);
         if (kind is not (ReportKinds.JUnit or ReportKinds.Coverage))
             return new(400, null, $"kind must be {ReportKinds.JUnit} or {ReportKinds.Coverage}.");
         if (string.IsNullOrWhiteSpace(path) || path.Length > 1000 || path.Any(char.IsControl))
             return new(400, null, "path must be the report's path in the workspace (at most 1000 characters).");
+        path = masker.MaskText(path)!;
         var job = await store.JobAsync(jobId, ct);
         if (job is null || job.RunnerId != runnerId || job.Status != Builds.Status.Running)
             return new(410, null, $"Job {jobId} is not running on this runner.");
@@ -71,22 +75,41 @@ public sealed class TestResultService(TestReportStore store)
         {
             if (kind == ReportKinds.JUnit)
             {
-                var cases = ReportParsers.ParseJUnit(content);
+                var cases = Masked(ReportParsers.ParseJUnit(content), masker);
                 var summary = Describe(cases);
                 await store.SaveAsync(job.BuildId, jobId, kind, path, summary, null, cases, null, ct);
                 return new(200, new ReportUploadResponse(true, summary));
             }
-            var coverage = ReportParsers.ParseCobertura(content);
+            var coverage = Masked(ReportParsers.ParseCobertura(content), masker);
             var text = Describe(coverage);
             await store.SaveAsync(job.BuildId, jobId, kind, path, text, null, null, coverage, ct);
             return new(200, new ReportUploadResponse(true, text));
         }
         catch (ReportFormatException ex)
         {
-            await store.SaveAsync(job.BuildId, jobId, kind, path, ex.Message, ex.Message, null, null, ct);
-            return new(200, new ReportUploadResponse(false, ex.Message));
+            // The parser's message may quote the file (an unknown element, a bad value).
+            var problem = masker.MaskText(ex.Message)!;
+            await store.SaveAsync(job.BuildId, jobId, kind, path, problem, problem, null, null, ct);
+            return new(200, new ReportUploadResponse(false, problem));
         }
     }
+
+    /// <summary>The cases with the job's secrets masked in every text the report gave (entities already decoded).</summary>
+    private static IReadOnlyList<ParsedTestCase> Masked(IReadOnlyList<ParsedTestCase> cases, SecretMasker masker) =>
+        masker.IsEmpty
+            ? cases
+            : [.. cases.Select(c => c with
+            {
+                Suite = masker.MaskText(c.Suite)!,
+                Name = masker.MaskText(c.Name)!,
+                Message = masker.MaskText(c.Message),
+                Output = masker.MaskText(c.Output),
+            })];
+
+    private static ParsedCoverage Masked(ParsedCoverage coverage, SecretMasker masker) =>
+        masker.IsEmpty
+            ? coverage
+            : coverage with { Files = [.. coverage.Files.Select(f => f with { Filename = masker.MaskText(f.Filename)! })] };
 
     /// <summary>The body when it is within <see cref="ReportKinds.MaxFileBytes"/>; null when it is larger.</summary>
     private static async Task<MemoryStream?> ReadCappedAsync(Stream body, CancellationToken ct)

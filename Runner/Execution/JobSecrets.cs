@@ -16,16 +16,7 @@ internal static class JobSecrets
     private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
     /// <summary>The masker for <paramref name="secrets"/>, every value registered.</summary>
-    public static SecretMasker Masker(IReadOnlyList<JobSecret> secrets)
-    {
-        var masker = new SecretMasker();
-        foreach (var secret in secrets)
-        {
-            masker.Add(secret.Value ?? "");
-        }
-
-        return masker;
-    }
+    public static SecretMasker Masker(IReadOnlyList<JobSecret> secrets) => SecretMasker.Of(secrets.Select(s => s.Value));
 
     /// <summary>Why <paramref name="secrets"/> cannot be used in <paramref name="workspace"/>, or null with the files to write.
     /// <paramref name="hostPath"/> says where an absolute path as the job sees it is on the runner's host (a sandbox

@@ -4,9 +4,11 @@ namespace Kaizen.Runner.Execution;
 
 /// <summary>
 /// The secret values of one job, to be replaced by <see cref="Mask"/> in everything the job and the runner print about
-/// it. A value is registered as itself, as each of its lines (trimmed), and in two encodings people print by accident:
-/// base64 (e.g. <c>curl -v</c> showing a Basic authorization header, or <c>base64</c> of a key) and URL escaping (a
-/// password inside a git URL). Matching works on raw UTF-8 bytes, so invalid UTF-8 around a secret does not matter.
+/// it. A value is registered as itself, as each of its lines (trimmed), and in the encodings people print by accident:
+/// base64 (e.g. <c>curl -v</c> showing a Basic authorization header, or <c>base64</c> of a key, also wrapped at 76
+/// columns), base64url (tokens, JWTs), URL escaping in either hex case (a password inside a git URL) and JSON string
+/// escaping (a value in a JSON body or <c>jq</c> output). Matching works on raw UTF-8 bytes, so invalid UTF-8 around a
+/// secret does not matter.
 /// </summary>
 /// <remarks>
 /// Values (and lines of values) shorter than <see cref="MinimumLength"/> characters are not masked: a one- or
@@ -23,6 +25,15 @@ public sealed class SecretMasker
     /// <summary>The shortest base64 fragment registered: shorter ones would mask ordinary words.</summary>
     private const int MinimumEncodedLength = 8;
 
+    /// <summary>Where <c>base64</c>, PEM and MIME wrap their output.</summary>
+    private const int WrapColumns = 76;
+
+    /// <summary>
+    /// The shortest line of wrapped base64 registered: the last line of a wrapping can be a few characters, which as
+    /// a pattern of its own would mask matching text anywhere in a log.
+    /// </summary>
+    private const int MinimumWrappedLineLength = 16;
+
     /// <summary>What a secret is replaced with.</summary>
     public static ReadOnlySpan<byte> MaskBytes => "***"u8;
 
@@ -30,15 +41,48 @@ public sealed class SecretMasker
 
     private readonly object _lock = new();
     private readonly HashSet<string> _values = new(StringComparer.Ordinal);
-    private byte[][] _patterns = [];
+    private PatternSet _set = new([]);
+
+    /// <summary>
+    /// The patterns and a searcher for all of them at once, replaced together: a secret's encodings make dozens of
+    /// patterns, and looking for each one separately would scan every byte of a log once per pattern.
+    /// </summary>
+    private sealed class PatternSet
+    {
+        public PatternSet(byte[][] patterns)
+        {
+            Patterns = patterns;
+            // Latin-1 maps each byte to the char of the same value, so arbitrary bytes (invalid UTF-8 included) are
+            // searched as chars with the framework's multi-string search.
+            Search = patterns.Length == 0 ? null
+                : System.Buffers.SearchValues.Create([.. patterns.Select(Encoding.Latin1.GetString)], StringComparison.Ordinal);
+        }
+
+        public byte[][] Patterns { get; }
+
+        public System.Buffers.SearchValues<string>? Search { get; }
+    }
 
     /// <summary>The byte patterns currently masked (values, their lines and encodings), longest first.</summary>
-    public IReadOnlyList<byte[]> Patterns => Volatile.Read(ref _patterns);
+    public IReadOnlyList<byte[]> Patterns => Volatile.Read(ref _set).Patterns;
 
     /// <summary>The length in bytes of the longest pattern; 0 when nothing is masked.</summary>
     public int LongestPattern => Patterns.Count == 0 ? 0 : Patterns[0].Length;
 
     public bool IsEmpty => Patterns.Count == 0;
+
+    /// <summary>A masker with every one of <paramref name="values"/> registered (a null value is none).</summary>
+    public static SecretMasker Of(IEnumerable<string?> values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        var masker = new SecretMasker();
+        foreach (var value in values)
+        {
+            masker.Add(value ?? "");
+        }
+
+        return masker;
+    }
 
     /// <summary>Registers <paramref name="value"/>, each of its lines and its common encodings; short parts are ignored (see remarks).</summary>
     public void Add(string value)
@@ -48,6 +92,13 @@ public sealed class SecretMasker
         foreach (var line in value.Split('\n'))
         {
             candidates.Add(line.Trim());
+        }
+
+        if (value.Length >= MinimumLength)
+        {
+            candidates.AddRange(UrlEscaped(value));
+            candidates.AddRange(JsonEscaped(value));
+            candidates.AddRange(Base64Forms(value));
         }
 
         lock (_lock)
@@ -61,32 +112,128 @@ public sealed class SecretMasker
                 }
             }
 
-            if (value.Length >= MinimumLength)
-            {
-                var escaped = Uri.EscapeDataString(value);
-                if (escaped != value)
-                {
-                    added |= _values.Add(escaped);
-                }
-
-                // Base64 of a text holding the value: which characters it yields depends on where the value starts
-                // relative to a 3-byte group, so register the full groups of the value started at each of the three
-                // offsets (the first and last one or two bytes may stay visible, the rest is masked).
-                var bytes = Encoding.UTF8.GetBytes(value);
-                for (var offset = 0; offset < 3 && bytes.Length - offset >= 3; offset++)
-                {
-                    var whole = (bytes.Length - offset) / 3 * 3;
-                    var encoded = Convert.ToBase64String(bytes, offset, whole);
-                    if (encoded.Length >= MinimumEncodedLength)
-                    {
-                        added |= _values.Add(encoded);
-                    }
-                }
-            }
-
             if (added)
             {
-                Volatile.Write(ref _patterns, [.. _values.Select(Encoding.UTF8.GetBytes).OrderByDescending(p => p.Length)]);
+                Volatile.Write(ref _set, new PatternSet([.. _values.Select(Encoding.UTF8.GetBytes).OrderByDescending(p => p.Length)]));
+            }
+        }
+    }
+
+    /// <summary>
+    /// The value as URL escaping writes it (a password in a git URL, a query string): every reserved character
+    /// escaped, or all but <c>/</c> as path escaping (Python's <c>quote</c>) leaves it, each with upper-case hex (.NET,
+    /// curl) and lower-case hex (some languages and hand-written encoders).
+    /// </summary>
+    private static IEnumerable<string> UrlEscaped(string value)
+    {
+        var escaped = Uri.EscapeDataString(value);
+        if (escaped == value)
+        {
+            yield break;
+        }
+
+        yield return escaped;
+        yield return LowerCaseEscapes(escaped);
+        var path = escaped.Replace("%2F", "/", StringComparison.Ordinal);
+        if (path != escaped)
+        {
+            yield return path;
+            yield return LowerCaseEscapes(path);
+        }
+    }
+
+    /// <summary><paramref name="escaped"/> (URL escaped) with the two hex digits after each <c>%</c> in lower case.</summary>
+    private static string LowerCaseEscapes(string escaped) => string.Create(escaped.Length, escaped, static (chars, source) =>
+    {
+        source.CopyTo(chars);
+        // An escaped text's every '%' starts an escape (a literal '%' is itself written %25).
+        for (var i = 0; i + 2 < chars.Length; i++)
+        {
+            if (chars[i] == '%')
+            {
+                chars[i + 1] = char.ToLowerInvariant(chars[i + 1]);
+                chars[i + 2] = char.ToLowerInvariant(chars[i + 2]);
+                i += 2;
+            }
+        }
+    });
+
+    /// <summary>
+    /// The value inside a JSON string, as the common writers escape it: System.Text.Json (by default HTML-sensitive and
+    /// non-ASCII characters as upper-case <c>\uXXXX</c>, relaxed only what JSON requires), <c>jq</c> (only quotes, backslashes and control characters,
+    /// lower-case hex) and Python's <c>json.dumps</c> (as jq, plus non-ASCII as <c>\uxxxx</c>). A value needing no
+    /// escaping gives itself back, which is already registered.
+    /// </summary>
+    private static IEnumerable<string> JsonEscaped(string value)
+    {
+        yield return System.Text.Json.JsonSerializer.Serialize(value)[1..^1];
+        yield return System.Text.Json.JsonSerializer.Serialize(value, RelaxedJson)[1..^1];
+        yield return JsonEscape(value, asciiOnly: false);
+        yield return JsonEscape(value, asciiOnly: true);
+    }
+
+    private static readonly System.Text.Json.JsonSerializerOptions RelaxedJson =
+        new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private static string JsonEscape(string value, bool asciiOnly)
+    {
+        var text = new StringBuilder(value.Length + 16);
+        foreach (var c in value)
+        {
+            _ = c switch
+            {
+                '"' => text.Append("\\\""),
+                '\\' => text.Append("\\\\"),
+                '\n' => text.Append("\\n"),
+                '\r' => text.Append("\\r"),
+                '\t' => text.Append("\\t"),
+                '\b' => text.Append("\\b"),
+                '\f' => text.Append("\\f"),
+                < ' ' or '\x7f' => text.Append(System.Globalization.CultureInfo.InvariantCulture, $"\\u{(int)c:x4}"),
+                > '\x7f' when asciiOnly => text.Append(System.Globalization.CultureInfo.InvariantCulture, $"\\u{(int)c:x4}"),
+                _ => text.Append(c),
+            };
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>
+    /// Base64 and base64url (<c>-_</c>, no padding) of a text holding the value, and the lines of <c>base64</c>'s
+    /// output wrapped at 76 columns.
+    /// </summary>
+    private static IEnumerable<string> Base64Forms(string value)
+    {
+        // Which characters base64 yields depends on where the value starts relative to a 3-byte group, so take the
+        // full groups of the value started at each of the three offsets (the first and last one or two bytes may stay
+        // visible, the rest is masked).
+        var bytes = Encoding.UTF8.GetBytes(value);
+        for (var offset = 0; offset < 3 && bytes.Length - offset >= 3; offset++)
+        {
+            var whole = (bytes.Length - offset) / 3 * 3;
+            var encoded = Convert.ToBase64String(bytes, offset, whole);
+            if (encoded.Length < MinimumEncodedLength)
+            {
+                continue;
+            }
+
+            yield return encoded;
+            yield return encoded.Replace('+', '-').Replace('/', '_');
+            if (offset != 0)
+            {
+                continue;
+            }
+
+            // `base64` (and PEM, MIME) breaks its output every 76 characters, so a value over 57 bytes never appears
+            // in one piece; its lines do when the value is encoded from its start (a file or a variable piped in).
+            // A 76-column line holds exactly 57 bytes, so the lines match whatever follows the value (a newline from echo).
+            for (var start = 0; start < encoded.Length && encoded.Length > WrapColumns; start += WrapColumns)
+            {
+                var line = encoded.Substring(start, Math.Min(WrapColumns, encoded.Length - start));
+                if (line.Length >= MinimumWrappedLineLength)
+                {
+                    yield return line;
+                }
             }
         }
     }
@@ -115,7 +262,7 @@ public sealed class SecretMasker
     /// State between pieces: <c>_tail</c>, the bytes held back (each a possible start of a secret), of which the first
     /// <c>_emitted</c> were already sent as the end of a mask. A match starting inside that masked part extends the
     /// mask without a second <c>***</c>, so a run of overlapping occurrences never grows the hold-back.
-    /// Two reused buffers; no allocation per piece once they are large enough.
+    /// Three reused buffers; no allocation per piece once they are large enough.
     /// </remarks>
     public sealed class Filter
     {
@@ -123,6 +270,7 @@ public sealed class SecretMasker
         private readonly List<(int Start, int End)> _matches = [];
         private byte[] _work = new byte[4096];
         private byte[] _out = new byte[4096];
+        private char[] _chars = new char[4096];
         private int _tail;     // bytes at the start of _work carried over from the last piece
         private int _emitted;  // how many of them were already sent (masked)
 
@@ -142,7 +290,8 @@ public sealed class SecretMasker
 
         private ReadOnlyMemory<byte> Process(ReadOnlySpan<byte> data, bool flush)
         {
-            var patterns = _masker.Patterns;
+            var set = Volatile.Read(ref _masker._set);
+            var patterns = set.Patterns;
             var length = _tail + data.Length;
             if (_work.Length < length)
             {
@@ -153,7 +302,7 @@ public sealed class SecretMasker
             var window = _work.AsSpan(0, length);
             // Bytes from `limit` on could begin a secret the next piece completes; everything before it is final.
             var limit = flush ? length : HoldFrom(window, patterns);
-            FindMatches(window, patterns);
+            FindMatches(window, set);
 
             if (_out.Length < length)
             {
@@ -236,83 +385,54 @@ public sealed class SecretMasker
         }
 
         /// <summary>Fills <see cref="_matches"/> with the merged, sorted ranges of every occurrence in <paramref name="window"/>.</summary>
-        private void FindMatches(ReadOnlySpan<byte> window, IReadOnlyList<byte[]> patterns)
+        private void FindMatches(ReadOnlySpan<byte> window, PatternSet set)
         {
             _matches.Clear();
-            var sorted = true;
-            foreach (var pattern in patterns)
-            {
-                var from = 0;
-                var runStart = -1;
-                var runEnd = -1;
-                while (from <= window.Length - pattern.Length)
-                {
-                    var found = window[from..].IndexOf(pattern);
-                    if (found < 0)
-                    {
-                        break;
-                    }
-
-                    var start = from + found;
-                    var end = start + pattern.Length;
-                    if (start < runEnd)
-                    {
-                        runEnd = end; // overlaps the previous occurrence: one range
-                    }
-                    else
-                    {
-                        if (runStart >= 0)
-                        {
-                            sorted &= Add(runStart, runEnd);
-                        }
-
-                        (runStart, runEnd) = (start, end);
-                    }
-
-                    from = start + 1;
-                }
-
-                if (runStart >= 0)
-                {
-                    sorted &= Add(runStart, runEnd);
-                }
-            }
-
-            if (_matches.Count < 2)
+            if (set.Search is not { } search)
             {
                 return;
             }
 
-            if (!sorted)
+            if (_chars.Length < window.Length)
             {
-                _matches.Sort(static (a, b) => a.Start.CompareTo(b.Start));
+                Array.Resize(ref _chars, Math.Max(window.Length, _chars.Length * 2));
             }
 
-            // Merge overlapping ranges (adjacent ones stay apart: two secrets side by side are two masks).
-            var merged = 0;
-            for (var i = 1; i < _matches.Count; i++)
+            var text = _chars.AsSpan(0, Encoding.Latin1.GetChars(window, _chars));
+            var from = 0;
+            while (from < text.Length)
             {
-                var current = _matches[merged];
-                var next = _matches[i];
-                if (next.Start < current.End)
+                var found = text[from..].IndexOfAny(search);
+                if (found < 0)
                 {
-                    _matches[merged] = (current.Start, Math.Max(current.End, next.End));
+                    break;
+                }
+
+                // Only the longest pattern starting here matters: the shorter ones' ranges lie inside its range.
+                var start = from + found;
+                var end = start;
+                foreach (var pattern in set.Patterns)
+                {
+                    if (window[start..].StartsWith(pattern))
+                    {
+                        end = start + pattern.Length;
+                        break;
+                    }
+                }
+
+                // Starts only grow, so an overlap can only be with the last range (adjacent ones stay apart: two
+                // secrets side by side are two masks).
+                if (_matches.Count > 0 && start < _matches[^1].End)
+                {
+                    _matches[^1] = (_matches[^1].Start, Math.Max(_matches[^1].End, end));
                 }
                 else
                 {
-                    _matches[++merged] = next;
+                    _matches.Add((start, end));
                 }
+
+                from = start + 1;
             }
-
-            _matches.RemoveRange(merged + 1, _matches.Count - merged - 1);
-        }
-
-        /// <summary>Adds a range; false when it starts before the last one (the list then needs sorting).</summary>
-        private bool Add(int start, int end)
-        {
-            var inOrder = _matches.Count == 0 || _matches[^1].Start <= start;
-            _matches.Add((start, end));
-            return inOrder;
         }
     }
 }

@@ -275,4 +275,47 @@ public sealed class TestResultsEndToEndTests : IAsyncLifetime
         }
         Assert.Single((await TestsAsync(portal.Api, closedBuild.Id)).Tests);
     }
+
+    [Fact]
+    public async Task A_secret_with_an_ampersand_and_a_less_than_sign_in_a_JUnit_report_is_masked_on_the_tests_tab()
+    {
+        // The report holds the secret as XML entities (&amp; &lt;), which the runner's masking of the raw bytes cannot
+        // recognize; the texts the portal parses out of it hold the secret itself.
+        await _repo.CommitAsync("Report", ("report.sh", """
+            set -eu
+            escaped=$(printf '%s' "$LOGIN_PASSWORD" | sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g')
+            mkdir -p reports
+            cat > reports/junit.xml <<EOF
+            <?xml version="1.0" encoding="utf-8"?>
+            <testsuite name="login" tests="2" failures="1">
+              <testcase classname="login.$escaped" name="signs in with $escaped" time="0.1"/>
+              <testcase classname="login" name="refuses a wrong password" time="0.2">
+                <failure message="expected $escaped to be refused">at login($escaped)</failure>
+                <system-out>password=$escaped</system-out>
+                <system-err>warning: $escaped</system-err>
+              </testcase>
+            </testsuite>
+            EOF
+            grep -c '&amp;' reports/junit.xml
+            """));
+        await using var portal = await PortalHost.StartAsync(embeddedSlots: 1);
+        var slug = await portal.CreateProjectAsync("Entities", _repo.Path, Settings(["bash report.sh"], testReports: ["reports/*.xml"]));
+        var secret = $"p&ss<w0rd>{Guid.NewGuid():N}";
+        Assert.True((await portal.Api.PutAsJsonAsync($"/api/v1/projects/{slug}/secrets/LOGIN_PASSWORD", new { value = secret })).IsSuccessStatusCode);
+
+        var build = await portal.WaitForBuildAsync(await portal.StartBuildAsync(slug));
+        var tests = await TestsAsync(portal.Api, build.Id);
+        var json = await portal.Api.GetStringAsync($"/api/v1/builds/{build.Id}/tests");
+
+        Assert.Equal(Status.Passed, build.Status);
+        Assert.Equal(new TestTotals(2, 1, 1, 0, tests.Totals.DurationMs), tests.Totals);
+        var failed = tests.Tests[0];
+        Assert.Equal("expected *** to be refused", failed.Message);
+        Assert.Equal("at login(***)\n--- system-out ---\npassword=***\n--- system-err ---\nwarning: ***", failed.Output);
+        var passed = tests.Tests[1];
+        Assert.Equal(("login.***", "signs in with ***"), (passed.Suite, passed.Name));
+        Assert.DoesNotContain(secret, json);
+        Assert.DoesNotContain(System.Text.Json.JsonSerializer.Serialize(secret)[1..^1], json);
+        Assert.DoesNotContain(secret, await portal.LogAsync(build.Jobs[0].Id));
+    }
 }

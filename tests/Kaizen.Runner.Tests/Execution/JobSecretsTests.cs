@@ -89,6 +89,39 @@ public sealed class JobSecretsTests(ITestOutputHelper log) : IDisposable
     }
 
     [Fact]
+    public async Task A_100_byte_secret_through_wrapped_base64_base64url_JSON_and_lower_case_URL_escaping_never_appears_in_the_log()
+    {
+        // No upper-case letters: the URL command lower-cases its whole output, not only the escapes' hex digits.
+        var secret = "p&ss/w0rd \"q\\<z>+%é~" + string.Concat(Enumerable.Range(0, 8).Select(i => $"{i}-tok/+=&")) + "-end-xy";
+        Assert.Equal(100, Encoding.UTF8.GetByteCount(secret));
+        string[] commands =
+        [
+            "printf %s \"$S\" | base64",
+            "echo \"$S\" | base64",
+            "printf %s \"$S\" | base64 -w0 | tr '+/' '-_'; echo",
+            "printf %s \"$S\" | jq -Rs .",
+            "echo \"$S\" | jq -Rs .",
+            "python3 -c 'import json,sys;print(json.dumps(sys.argv[1]))' \"$S\"",
+            "python3 -c 'import json,sys;print(json.dumps(sys.argv[1], ensure_ascii=False))' \"$S\"",
+            "python3 -c 'import urllib.parse,sys;print(urllib.parse.quote(sys.argv[1]).lower())' \"$S\"",
+            "python3 -c 'import urllib.parse,sys;print(urllib.parse.quote(sys.argv[1], safe=\"\"))' \"$S\"",
+        ];
+
+        var (result, output) = await RunAsync(Job([new JobSecret("S", secret)], commands));
+
+        Assert.Equal(new JobResult(JobOutcome.Passed), result);
+        for (var i = 0; i < commands.Length; i++)
+        {
+            var lines = output.Text(i).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            log.WriteLine($"{commands[i]}\n  {string.Join("\n  ", lines)}");
+            Assert.NotEmpty(lines);
+            // Each line is masked whole, but for the quotes around a JSON string or the last base64 group
+            // (the value's final byte, echo's newline and padding).
+            Assert.All(lines, line => Assert.True(line.Contains("***", StringComparison.Ordinal) && line.Replace("***", "").Length <= 4, line));
+        }
+    }
+
+    [Fact]
     public async Task A_file_secret_has_its_content_and_mode_600_its_variable_holds_its_path_and_it_is_deleted_afterwards()
     {
         const string cert = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUJ\n-----END CERTIFICATE-----\n";

@@ -142,6 +142,62 @@ public sealed class SecretMaskerTests(ITestOutputHelper log)
     }
 
     [Fact]
+    public void Base64_wrapped_at_76_columns_is_masked_line_by_line_and_short_last_lines_are_not_patterns()
+    {
+        var secret = string.Concat(Enumerable.Range(0, 15).Select(i => $"k{i:x}/+&<\"é-x")); // 165 bytes: three lines
+        var masker = Masker(secret);
+        var wrapped = Convert.ToBase64String(Encoding.UTF8.GetBytes(secret + "\n"), Base64FormattingOptions.InsertLineBreaks)
+            .Replace("\r\n", "\n", StringComparison.Ordinal);
+        var lines = wrapped.Split('\n');
+        Assert.Equal(3, lines.Length);
+
+        // Every full line is masked; the last one too but for the group holding the value's end and echo's newline.
+        var masked = Run(masker, wrapped + "\n").Split('\n');
+        Assert.Equal(["***", "***"], masked[..2]);
+        Assert.StartsWith("***", masked[2], StringComparison.Ordinal);
+        Assert.True(masked[2].Length <= 3 + 4, masked[2]);
+
+        // A value whose last wrapped line is only a few characters long: that line is no pattern of its own.
+        var shorter = new string('q', 60); // base64: 76 + 4 characters
+        var last = Convert.ToBase64String(Encoding.UTF8.GetBytes(shorter))[76..];
+        Assert.DoesNotContain(Masker(shorter).Patterns, p => Encoding.UTF8.GetString(p) == last);
+    }
+
+    [Fact]
+    public void Base64url_lower_case_URL_escaping_and_JSON_escaped_forms_of_a_secret_are_masked()
+    {
+        const string secret = "a/b+c?d&e<f>\"g\\h\ni\tj\u0001k\u007fé€😀 z~";
+        var masker = Masker(secret);
+        var bytes = Encoding.UTF8.GetBytes(secret);
+        var base64url = Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        var upper = Uri.EscapeDataString(secret);
+        var lower = System.Text.RegularExpressions.Regex.Replace(upper, "%[0-9A-F]{2}", m => m.Value.ToLowerInvariant());
+
+        string[] forms =
+        [
+            base64url,
+            upper,
+            lower,
+            lower.Replace("%2f", "/", StringComparison.Ordinal), // Python's quote leaves '/' alone
+            System.Text.Json.JsonSerializer.Serialize(secret),
+            System.Text.Json.JsonSerializer.Serialize(secret, new System.Text.Json.JsonSerializerOptions
+            {
+                Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+            }),
+            // As jq writes it (lower-case hex for control characters, non-ASCII as is) and as Python's json.dumps does.
+            "\"a/b+c?d&e<f>\\\"g\\\\h\\ni\\tj\\u0001k\\u007fé€😀 z~\"",
+            "\"a/b+c?d&e<f>\\\"g\\\\h\\ni\\tj\\u0001k\\u007f\\u00e9\\u20ac\\ud83d\\ude00 z~\"",
+        ];
+        foreach (var form in forms)
+        {
+            var masked = Run(masker, "<" + form + ">");
+            Assert.Contains("***", masked);
+            // Base64url keeps at most the last one or two bytes' characters; the escaped forms keep their quotes only.
+            Assert.True(masked.Length <= "<***>".Length + 3, $"{form} -> {masked}");
+        }
+    }
+
+    [Fact]
     public void Invalid_UTF8_around_a_secret_is_kept_and_the_secret_masked()
     {
         var masker = Masker("tøken-value");
@@ -217,6 +273,9 @@ public sealed class SecretMaskerTests(ITestOutputHelper log)
         const long total = 100L << 20;
         var filter = masker.CreateFilter();
         long written = 0;
+        // CPU time too (the whole process's, so run this test alone): on a busy machine the wall time says more about
+        // the neighbours than about the masker.
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var stopwatch = Stopwatch.StartNew();
         for (long fed = 0; fed < total; fed += chunk.Length)
         {
@@ -228,6 +287,6 @@ public sealed class SecretMaskerTests(ITestOutputHelper log)
 
         Assert.Equal(total - ((total / chunk.Length) * ("AKIAIOSFODNN7EXAMPLE".Length - 3)), written);
         var rate = total / (1 << 20) / stopwatch.Elapsed.TotalSeconds;
-        log.WriteLine($"Masked 100 MB with {masker.Patterns.Count} patterns (longest {masker.LongestPattern} bytes) in {stopwatch.ElapsedMilliseconds} ms: {rate:F0} MB/s");
+        log.WriteLine($"Masked 100 MB with {masker.Patterns.Count} patterns (longest {masker.LongestPattern} bytes) in {stopwatch.ElapsedMilliseconds} ms: {rate:F0} MB/s, {(Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds:F0} ms of CPU");
     }
 }

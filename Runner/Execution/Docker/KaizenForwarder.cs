@@ -16,7 +16,10 @@ namespace Kaizen.Runner.Execution.Docker;
 /// </summary>
 internal sealed partial class KaizenForwarder : IAsyncDisposable
 {
+    // The job's token arrives on stdin into a shell variable that is never exported: no process of the call (tar, curl,
+    // zstd reading paths the job chose, links to /proc/self included) holds it in its environment.
     private const string HostScript =
+        "IFS= read -r KAIZEN_JOB_TOKEN || :; exec </dev/null; " +
         "mkfifo -m 600 -- \"$0.tmp\" && mv -f -- \"$0.tmp\" \"$0.out\" || exit 1; exec >\"$0.out\" 2>&1; . \"$KAIZEN_FORWARD_LIBRARY\"; " +
         "unset KAIZEN_FORWARD_LIBRARY; cd -- \"$1\" || { echo 1 >\"$0.status\"; exit 1; }; shift; kaizen \"$@\"; s=$?; " +
         "echo \"$s\" >\"$0.status\"; exit \"$s\"";
@@ -189,6 +192,7 @@ internal sealed partial class KaizenForwarder : IAsyncDisposable
 
         ProcessTree.UseNewProcessGroup(startInfo, command[0], command.Skip(1));
         environment.Remove("KAIZEN_CONTROL_DIR");
+        environment.Remove(KaizenFunctions.JobTokenVariable, out var token);
         environment["KAIZEN_FORWARD_LIBRARY"] = _library;
         Sandbox.JobSandbox.SetEnvironment(startInfo, environment, sandboxed: _sandbox is not null);
         var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
@@ -203,7 +207,16 @@ internal sealed partial class KaizenForwarder : IAsyncDisposable
             return;
         }
 
-        process.StandardInput.Close();
+        try
+        {
+            process.StandardInput.Write((token ?? "") + "\n");
+            process.StandardInput.Close();
+        }
+        catch (IOException)
+        {
+            // The call ended before reading it (its sandbox could not start): its status says so.
+        }
+
         _ = process.StandardOutput.BaseStream.CopyToAsync(Stream.Null);
         _ = process.StandardError.BaseStream.CopyToAsync(Stream.Null);
         var pid = process.Id;

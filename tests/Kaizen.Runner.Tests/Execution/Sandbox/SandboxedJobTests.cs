@@ -132,4 +132,24 @@ public sealed class SandboxedJobTests : IAsyncLifetime
         Assert.Contains("tool: installing lint 1", own.Log(0));
         Assert.Contains("lint from 8", own.Log(0));
     }
+
+    [SkippableFact]
+    public async Task A_job_cannot_read_the_runners_token_through_its_own_kaizen_calls()
+    {
+        var executor = Executor();
+        var output = new MemoryJobOutput();
+        const string Token = "kzj_runner_side_only_token";
+
+        // The runner's kaizen call reads paths in the job's workspace; a link there to /proc/self points at the call's
+        // own process, whose environment would hold the token.
+        var result = await executor.RunAsync(Job(9, "acme", null,
+            "ln -s /proc/self me && kaizen cache store --key leak -- me/environ me/cmdline; true",
+            "mkdir back && cd back && kaizen cache restore --key leak -- me/environ me/cmdline; cat me/environ me/cmdline 2>/dev/null | tr '\\0' '\\n'; true",
+            "echo \"token in the job: ${KAIZEN_JOB_TOKEN:-none}\"") with { JobToken = Token }, output, CancellationToken.None);
+
+        Assert.True(result.Outcome == JobOutcome.Passed, result.Error + output.Log(0) + output.Log(1));
+        Assert.DoesNotContain(Token, output.Log(1));
+        Assert.DoesNotContain("***", output.Log(1));
+        Assert.Equal("token in the job: none\n", output.Log(2));
+    }
 }

@@ -27,7 +27,10 @@ public sealed class ScriptLibraryJourneyTests : IAsyncLifetime
         await editor.FillAsync("#!/usr/bin/env bash\nset -euo pipefail\n# the bucket comes first\naws s3 sync build \"s3://$1\" --delete\n");
         await page.GetByRole(AriaRole.Button, new() { Name = "Create script" }).ClickAsync();
 
-        await page.WaitForURLAsync(url => url.EndsWith("/scripts/deploy-s3", StringComparison.Ordinal));
+        // The address is what tells; the page's own assertions below wait for what it shows (a loaded machine can take
+        // longer than the navigation default to fire the load event).
+        await page.WaitForURLAsync(url => url.EndsWith("/scripts/deploy-s3", StringComparison.Ordinal),
+            new() { WaitUntil = WaitUntilState.Commit, Timeout = 60_000 });
         await Assertions.Expect(page.GetByText("v1", new() { Exact = true })).ToBeVisibleAsync();
         // The editor's text is drawn by the coloured layer under the text area: comments, builtins and variables.
         await Assertions.Expect(page.Locator(".sh-comment")).ToHaveTextAsync(["#!/usr/bin/env bash", "# the bucket comes first"]);

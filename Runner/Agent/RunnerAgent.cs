@@ -60,11 +60,14 @@ public sealed class RunnerAgent(RunnerOptions options, HttpClient http, ILoggerF
             PortalUrl = options.PortalUrl,
         };
         using var docker = await StartDockerAsync(work, ct);
-        var executor = new JobExecutor(work, new ShellExecutor(), new GitCheckout(work), _time, functions)
+        // Each idle slot may hold a sandboxed shell started ahead of time for the project it is likely to run next.
+        Execution.Sandbox.WarmShells.RemoveLeftovers(work);
+        await using var executor = new JobExecutor(work, new ShellExecutor(), new GitCheckout(work), _time, functions)
         {
             Reports = new PortalReportUploader(_client),
             Docker = docker,
             Sandbox = Sandbox,
+            WarmShells = Sandbox is null ? 0 : options.Slots,
         };
         await using var ssh = options.SshPort is { } sshPort
             ? await SshServer.TryStartAsync(work, sshPort, options.SshHost, _logger, ct)

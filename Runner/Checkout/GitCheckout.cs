@@ -95,14 +95,9 @@ public sealed class GitCheckout
             return new CheckoutResult(workspace, null);
         }
 
-        if (!IsCommitId(commitSha))
+        if (Refuse(gitUrl, commitSha) is { } refused)
         {
-            return new CheckoutResult(null, $"'{commitSha}' is not a full commit id (40 or 64 hexadecimal characters).");
-        }
-
-        if (gitUrl.StartsWith('-'))
-        {
-            return new CheckoutResult(null, $"'{gitUrl}' is not a git URL.");
+            return new CheckoutResult(null, refused);
         }
 
         var log = new GitLog(onOutput);
@@ -113,6 +108,55 @@ public sealed class GitCheckout
             ?? await PopulateWorkspaceAsync(mirror, gitUrl, commitSha, workspace, log, cancellationToken).ConfigureAwait(false);
         return error is null ? new CheckoutResult(workspace, null) : new CheckoutResult(null, error);
     }
+
+    /// <summary>
+    /// Brings a workspace this runner checked out ahead of time (for a shell made ahead of time; nothing ran in it) to
+    /// <paramref name="commitSha"/>: nothing to write when it is there already, else a <c>git reset --hard</c> that writes
+    /// only the files that differ. Its branches and tags are refreshed from the mirror. Anything else (no checkout
+    /// there, another repository) is checked out afresh with <see cref="CheckoutAsync(string, string, string, string, Func{ReadOnlyMemory{byte}, ValueTask}, CancellationToken)"/>.
+    /// </summary>
+    public async Task<CheckoutResult> UpdateAsync(
+        string workspace,
+        string gitUrl,
+        string commitSha,
+        string branch,
+        Func<ReadOnlyMemory<byte>, ValueTask> onOutput,
+        CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(workspace);
+        ArgumentNullException.ThrowIfNull(gitUrl);
+        ArgumentNullException.ThrowIfNull(commitSha);
+        ArgumentNullException.ThrowIfNull(onOutput);
+        var git = Path.Combine(workspace, ".git");
+        var config = Path.Combine(git, "config");
+        if (gitUrl.Length == 0 || Refuse(gitUrl, commitSha) is not null || !File.Exists(Path.Combine(git, "index"))
+            || !File.Exists(config) || await File.ReadAllTextAsync(config, cancellationToken).ConfigureAwait(false) != WorkspaceConfig(gitUrl))
+        {
+            return await CheckoutAsync(workspace, gitUrl, commitSha, branch, onOutput, cancellationToken).ConfigureAwait(false);
+        }
+
+        var log = new GitLog(onOutput);
+        await log.LineAsync($"Checking out {GitUrlCredentials.Hide(gitUrl)} at {commitSha} ({branch})").ConfigureAwait(false);
+        var mirror = _mirrors.GetOrAdd(MirrorPath(gitUrl), path => new Mirror(path));
+        if (await EnsureCommitAsync(mirror, gitUrl, commitSha, log, cancellationToken).ConfigureAwait(false) is { } error)
+        {
+            return new CheckoutResult(null, error);
+        }
+
+        await File.WriteAllTextAsync(Path.Combine(git, "packed-refs"), WorkspaceRefs(mirror.Path), cancellationToken).ConfigureAwait(false);
+        if ((await File.ReadAllTextAsync(Path.Combine(git, "HEAD"), cancellationToken).ConfigureAwait(false)).Trim() == commitSha)
+        {
+            return new CheckoutResult(workspace, null);
+        }
+
+        var reset = await GitAsync(workspace, ["reset", "--hard", commitSha], log, cancellationToken).ConfigureAwait(false);
+        return reset.Succeeded ? new CheckoutResult(workspace, null) : new CheckoutResult(null, $"Could not check out {commitSha}: {log.LastLine(reset)}");
+    }
+
+    private static string? Refuse(string gitUrl, string commitSha) =>
+        !IsCommitId(commitSha) ? $"'{commitSha}' is not a full commit id (40 or 64 hexadecimal characters)."
+        : gitUrl.StartsWith('-') ? $"'{gitUrl}' is not a git URL."
+        : null;
 
     /// <summary>Makes <paramref name="workspace"/> an empty folder, keeping the folder itself when it exists.</summary>
     public static void EmptyWorkspace(string workspace)

@@ -6,6 +6,8 @@ using Kaizen.Runner.Checkout;
 using Kaizen.Runner.Protocol;
 using ForwardingSandbox = Kaizen.Runner.Execution.Docker.ForwardingSandbox;
 using KaizenForwarder = Kaizen.Runner.Execution.Docker.KaizenForwarder;
+using WarmShell = Kaizen.Runner.Execution.Sandbox.WarmShell;
+using WarmShellPool = Kaizen.Runner.Execution.Sandbox.WarmShells;
 
 namespace Kaizen.Runner.Execution;
 
@@ -17,7 +19,7 @@ public sealed record JobResult(JobOutcome Outcome, string? Error = null);
 /// failure skips the rest), then the epilogue, which always runs unless the job was canceled. Every command is
 /// reported as started and finished, or skipped. The outcome is returned; only bugs throw.
 /// </summary>
-public sealed class JobExecutor
+public sealed class JobExecutor : IAsyncDisposable
 {
     /// <summary>Exit code reported for the command that was running when the job was canceled (as for Ctrl+C).</summary>
     public const int CanceledExitCode = 130;
@@ -55,6 +57,27 @@ public sealed class JobExecutor
     /// run in one on the host.
     /// </summary>
     public Sandbox.JobSandbox? Sandbox { get; init; }
+
+    /// <summary>
+    /// How many sandboxed shells wait ready for the next jobs, like warm containers (0: none; each job starts its own).
+    /// A runner sets its slot count: each idle slot can have one for the project it may run next.
+    /// </summary>
+    public int WarmShells
+    {
+        get => _warmCapacity;
+        init
+        {
+            _warmCapacity = value;
+            _warm = new WarmShellPool(value);
+        }
+    }
+
+    /// <summary>How many jobs started in a shell made ahead of time.</summary>
+    public long WarmShellHits => _warm.Hits;
+
+    private int _warmCapacity;
+    private WarmShellPool _warm = new(0);
+    private long _warmSequence;
 
     /// <summary>Runs jobs that name an image in containers (null: this runner has no Docker, such jobs fail).</summary>
     public Docker.DockerEngine? Docker { get; init; }
@@ -130,10 +153,14 @@ public sealed class JobExecutor
         return result;
     }
 
+    /// <summary>Ends the shells waiting for jobs.</summary>
+    public ValueTask DisposeAsync() => _warm.DisposeAsync();
+
     private async Task<JobResult> RunMaskedAsync(
         JobAssignment job, IReadOnlyList<JobSecret> secrets, IJobOutput output, Debug.TerminalJobOutput? debugOutput, CancellationToken cancellationToken)
     {
         var run = new Run(job, output, _time, cancellationToken) { Library = _functions.LibraryPath };
+        var warm = await TakeWarmShellAsync(job).ConfigureAwait(false);
         string? workspace = null;
         IShellSession? session = null;
         List<string> secretFiles = [];
@@ -144,8 +171,9 @@ public sealed class JobExecutor
         KaizenForwarder? forwarder = null;
         try
         {
-            var workspacePath = job.Debug is { } debug ? _checkout.DebugWorkspacePath(debug.SessionId) : _checkout.WorkspacePath(job.JobId);
-            var planned = Sandbox is { } jobSandbox && job.Image is not { Length: > 0 } ? jobSandbox.FoldersPath(FolderName(job)) : null;
+            var workspacePath = warm?.Workspace
+                ?? (job.Debug is { } debug ? _checkout.DebugWorkspacePath(debug.SessionId) : _checkout.WorkspacePath(job.JobId));
+            var planned = warm?.Folders ?? (Sandbox is { } jobSandbox && job.Image is not { Length: > 0 } ? jobSandbox.FoldersPath(FolderName(job)) : null);
             var hostPath = planned is null ? null : (Func<string, (string?, string?)>)(path => global::Kaizen.Runner.Execution.Sandbox.JobSandbox.HostPath(planned, path));
             if (JobSecrets.Check(secrets, workspacePath, out var files, hostPath) is { } secretError)
             {
@@ -162,12 +190,12 @@ public sealed class JobExecutor
             ForwardingSandbox? forwarding = null;
             if (Sandbox is { } sandbox)
             {
-                (folders, forwarding) = PrepareSandbox(sandbox, job, workspacePath, environment);
+                (folders, forwarding) = PrepareSandbox(sandbox, job, workspacePath, environment, warm?.Folders);
                 if (job.Image is not { Length: > 0 })
                 {
-                    forwarder = KaizenForwarder.Start(ControlPath(job), _functions.LibraryPath, environment, forwarding);
+                    forwarder = KaizenForwarder.Start(warm?.Control ?? ControlPath(job), _functions.LibraryPath, environment, forwarding);
                     environment["KAIZEN_CONTROL_DIR"] = forwarder.Directory;
-                    executor = ShellExecutor.ForJob(sandbox, SandboxMounts(job, workspacePath, folders, forwarder.Directory));
+                    executor = warm?.Executor ?? ShellExecutor.ForJob(sandbox, SandboxMounts(job, workspacePath, folders, forwarder.Directory));
                 }
             }
             else
@@ -195,11 +223,16 @@ public sealed class JobExecutor
             // A sandbox shows the project's git mirror (the workspace's objects are there): until its first clone there
             // is none to show, and the shell waits for the checkout.
             var early = docker is null && (forwarder is null || job.GitUrl.Length == 0 || Directory.Exists(_checkout.MirrorPath(job.GitUrl)));
-            var starting = early ? StartSessionAsync(executor, WorkRoot, environment, run, cancellationToken) : Task.FromResult<IShellSession?>(null);
+            var startedWarm = warm is not null;
+            var starting = warm is not null ? Task.FromResult<IShellSession?>(warm.Session)
+                : early ? StartSessionAsync(executor, WorkRoot, environment, run, cancellationToken)
+                : Task.FromResult<IShellSession?>(null);
+            warm = null; // the job's now: its session and folders end with it
             CheckoutResult checkout;
             try
             {
-                checkout = await _checkout.CheckoutAsync(
+                // A shell made ahead of time has its workspace checked out already, at its project's last commit here.
+                checkout = await (startedWarm ? _checkout.UpdateAsync : (CheckoutCall)_checkout.CheckoutAsync)(
                     workspacePath, job.GitUrl, job.CommitSha, job.Branch, data => output.WriteAsync(null, data, cancellationToken), cancellationToken)
                     .ConfigureAwait(false);
             }
@@ -209,6 +242,12 @@ public sealed class JobExecutor
             }
 
             var checkedOutAt = _time.GetUtcNow().ToUnixTimeMilliseconds();
+            if (!startedWarm && checkout.Succeeded && WarmShellFor(job) is { } next)
+            {
+                // A job that could not take one (the project's first here) still has one made for the project's next.
+                _warm.Prepare(next.Key, next.Start);
+            }
+
             workspace = checkout.Workspace ?? workspacePath;
             await run.FlushAsync().ConfigureAwait(false);
             if (docker is not null && await PreparedAsync(docker, preparing!, checkedOutAt, run).ConfigureAwait(false) is { } dockerError)
@@ -239,8 +278,9 @@ public sealed class JobExecutor
                 session = await StartSessionAsync(executor, workspace, environment, run, cancellationToken).ConfigureAwait(false);
             }
 
-            if (session is null || (await session.RunAsync(
-                    $"cd -- {ShellQuote(workspace)} && unset OLDPWD", static _ => ValueTask.CompletedTask, cancellationToken).ConfigureAwait(false)).ExitCode != 0)
+            // A shell made ahead of time gets the job's variables here (with the first line, no extra round trip).
+            var enter = (startedWarm ? WarmShellPool.ExportLine(environment) : "") + $"cd -- {ShellQuote(workspace)} && unset OLDPWD";
+            if (session is null || (await session.RunAsync(enter, static _ => ValueTask.CompletedTask, cancellationToken).ConfigureAwait(false)).ExitCode != 0)
             {
                 run.Fail(run.Error ?? $"The shell could not enter the workspace {workspace}.");
                 await run.SkipRemainingAsync().ConfigureAwait(false);
@@ -340,6 +380,12 @@ public sealed class JobExecutor
         }
         finally
         {
+            if (warm is not null)
+            {
+                // Failed before the shell was the job's (a secret file that cannot be placed): nothing ran in it.
+                await warm.DisposeAsync().ConfigureAwait(false);
+            }
+
             if (attachPoint is not null)
             {
                 _attachPoints.TryRemove(job.JobId, out _);
@@ -371,6 +417,9 @@ public sealed class JobExecutor
         }
     }
 
+    private delegate Task<CheckoutResult> CheckoutCall(
+        string workspace, string gitUrl, string commitSha, string branch, Func<ReadOnlyMemory<byte>, ValueTask> onOutput, CancellationToken cancellationToken);
+
     /// <summary>The name of a job's (or debug session's) own folders: control, home and /tmp.</summary>
     private static string FolderName(JobAssignment job) =>
         job.Debug is { } debug ? $"debug-{debug.SessionId}" : job.JobId.ToString(CultureInfo.InvariantCulture);
@@ -380,14 +429,18 @@ public sealed class JobExecutor
     /// <summary>
     /// The job's own folders, and what its <c>kaizen</c> calls are given: the project's cache and tools folders, and
     /// the job's token, which leaves the job's variables (the job asks the runner; it never holds the token itself).
-    /// The workspace exists, empty, from here on: the sandbox shows that very folder, and checkout fills it.
+    /// The workspace exists from here on (empty, or checked out ahead of time with a warm shell): the sandbox shows that very folder, and checkout fills it.
     /// </summary>
     private (Sandbox.JobFolders Folders, ForwardingSandbox Forwarding) PrepareSandbox(
-        Sandbox.JobSandbox sandbox, JobAssignment job, string workspace, Dictionary<string, string> environment)
+        Sandbox.JobSandbox sandbox, JobAssignment job, string workspace, Dictionary<string, string> environment, Sandbox.JobFolders? warm)
     {
         _functions.EnsureWritten();
-        var folders = sandbox.FoldersFor(FolderName(job));
-        Checkout.GitCheckout.EmptyWorkspace(workspace);
+        var folders = warm ?? sandbox.FoldersFor(FolderName(job));
+        if (warm is null)
+        {
+            Checkout.GitCheckout.EmptyWorkspace(workspace);
+        }
+
         // A fork's build installs into a folder of its own, thrown away with the job: what it installs never serves
         // the project's own builds.
         var tools = Directory.CreateDirectory(ToolsFor(job, folders)).FullName;
@@ -399,6 +452,92 @@ public sealed class JobExecutor
 
     private string ToolsFor(JobAssignment job, Sandbox.JobFolders folders) =>
         job.FromFork ? Path.Combine(folders.Root, "tools") : _functions.ToolsDirectoryFor(job.ProjectSlug);
+
+    /// <summary>
+    /// The shell made ahead of time for <paramref name="job"/>'s project, if one waits (a new one starts for the next
+    /// job either way). Only a sandboxed shell job of the project itself (not a fork's, whose tools are its own) whose
+    /// variables an <c>export</c> can give, and whose project's mirror exists (the sandbox shows it), can use one.
+    /// </summary>
+    private async Task<WarmShell?> TakeWarmShellAsync(JobAssignment job)
+    {
+        if (WarmShellFor(job) is not { } warm)
+        {
+            return null;
+        }
+
+        // The project's first job here clones its mirror, which the shell shows: the next job's shell starts after that.
+        if (warm.Mirror.Length > 0 && !Directory.Exists(warm.Mirror))
+        {
+            return null;
+        }
+
+        return await _warm.TakeAsync(warm.Key, warm.Start).ConfigureAwait(false);
+    }
+
+    /// <summary>What a shell made ahead of time for <paramref name="job"/>'s project shows and how to start one (null:
+    /// the job cannot use one).</summary>
+    private (string Key, string Mirror, Func<Task<WarmShell?>> Start)? WarmShellFor(JobAssignment job)
+    {
+        if (_warmCapacity == 0 || Sandbox is not { } sandbox || job.Image is { Length: > 0 } || job.Debug is not null || job.FromFork
+            || !WarmShellPool.CanExport(JobEnvironment(job, WorkRoot).Keys.Concat([KaizenFunctions.JobTokenVariable])))
+        {
+            return null;
+        }
+
+        var mirror = job.GitUrl.Length == 0 ? "" : _checkout.MirrorPath(job.GitUrl);
+        var tools = _functions.ToolsDirectoryFor(job.ProjectSlug);
+        return (WarmShellPool.KeyOf(mirror, tools), mirror, () => StartWarmShellAsync(sandbox, mirror, tools, job));
+    }
+
+    /// <summary>Starts a shell for a job that does not exist yet: everything a job of the project gets that does not
+    /// depend on the job itself, and its workspace checked out at <paramref name="last"/>'s commit (the next job is
+    /// likely another of the same build, or of a commit close to it). Null when it cannot start (the job then starts its own).</summary>
+    private async Task<WarmShell?> StartWarmShellAsync(Sandbox.JobSandbox sandbox, string mirror, string tools, JobAssignment last)
+    {
+        var name = "warm-" + Interlocked.Increment(ref _warmSequence).ToString(CultureInfo.InvariantCulture);
+        IShellSession? session = null;
+        Sandbox.JobFolders? folders = null;
+        var workspace = Path.Combine(WorkRoot, "jobs", name);
+        var control = Path.Combine(WorkRoot, "control", name);
+        try
+        {
+            _functions.EnsureWritten();
+            folders = sandbox.FoldersFor(name);
+            GitCheckout.EmptyWorkspace(workspace);
+            GitCheckout.EmptyWorkspace(control);
+            Directory.CreateDirectory(tools);
+            List<string> shown = [_functions.LibraryPath, tools];
+            if (mirror.Length > 0)
+            {
+                shown.Add(mirror);
+            }
+
+            var checkout = _checkout.CheckoutAsync(workspace, last.GitUrl, last.CommitSha, last.Branch, static _ => ValueTask.CompletedTask, CancellationToken.None);
+            var executor = ShellExecutor.ForJob(sandbox, new Sandbox.SandboxMounts(folders, workspace, shown, [workspace, control]));
+            var environment = new Dictionary<string, string> { ["KAIZEN_CONTROL_DIR"] = control, ["KAIZEN_TOOLS_DIR"] = tools };
+            session = await executor.StartSessionAsync(workspace, environment, CancellationToken.None).ConfigureAwait(false);
+            var sourced = await session.RunAsync(_functions.SourceCommand, static _ => ValueTask.CompletedTask, CancellationToken.None).ConfigureAwait(false);
+            // A failed checkout leaves the workspace for the job's own (UpdateAsync then checks out afresh).
+            await checkout.ConfigureAwait(false);
+            if (sourced.ExitCode == 0)
+            {
+                return new WarmShell(WarmShellPool.KeyOf(mirror, tools), name, folders, workspace, control, executor, session);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+        }
+
+        if (session is not null)
+        {
+            await session.DisposeAsync().ConfigureAwait(false);
+        }
+
+        TryDeleteWorkspace(workspace);
+        TryDeleteWorkspace(control);
+        global::Kaizen.Runner.Execution.Sandbox.JobSandbox.Delete(folders);
+        return null;
+    }
 
     /// <summary>What a shell job's sandbox shows: its workspace and control folder writable; the <c>kaizen</c> library,
     /// the project's tools and git mirror read-only.</summary>
@@ -693,3 +832,4 @@ public sealed class JobExecutor
         private long Now() => time.GetUtcNow().ToUnixTimeMilliseconds();
     }
 }
+

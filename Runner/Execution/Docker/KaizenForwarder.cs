@@ -49,12 +49,8 @@ internal sealed partial class KaizenForwarder : IAsyncDisposable
     public static KaizenForwarder Start(
         string directory, string library, IReadOnlyDictionary<string, string> environment, ForwardingSandbox? sandbox = null)
     {
-        if (System.IO.Directory.Exists(directory))
-        {
-            System.IO.Directory.Delete(directory, recursive: true);
-        }
-
-        System.IO.Directory.CreateDirectory(directory);
+        // Emptied, not replaced: a sandbox made ahead of time may already show this very folder.
+        Checkout.GitCheckout.EmptyWorkspace(directory);
         foreach (var name in new[] { "requests", "idle" })
         {
             if (MakeFifo(Path.Combine(directory, name), Convert.ToUInt32("600", 8)) != 0)

@@ -227,6 +227,10 @@ public sealed class JobExecutor : IAsyncDisposable
             var starting = warm is not null ? Task.FromResult<IShellSession?>(warm.Session)
                 : early ? StartSessionAsync(executor, WorkRoot, environment, run, cancellationToken)
                 : Task.FromResult<IShellSession?>(null);
+
+            // A shell made ahead of time is in the workspace folder already: it gets the job's variables while git
+            // brings the workspace to the job's commit.
+            var entering = warm is null ? null : EnterAsync(warm.Session, environment, workspacePath, cancellationToken);
             warm = null; // the job's now: its session and folders end with it
             CheckoutResult checkout;
             try
@@ -278,9 +282,7 @@ public sealed class JobExecutor : IAsyncDisposable
                 session = await StartSessionAsync(executor, workspace, environment, run, cancellationToken).ConfigureAwait(false);
             }
 
-            // A shell made ahead of time gets the job's variables here (with the first line, no extra round trip).
-            var enter = (startedWarm ? WarmShellPool.ExportLine(environment) : "") + $"cd -- {ShellQuote(workspace)} && unset OLDPWD";
-            if (session is null || (await session.RunAsync(enter, static _ => ValueTask.CompletedTask, cancellationToken).ConfigureAwait(false)).ExitCode != 0)
+            if (session is null || !await (entering ?? EnterAsync(session, null, workspace, cancellationToken)).ConfigureAwait(false))
             {
                 run.Fail(run.Error ?? $"The shell could not enter the workspace {workspace}.");
                 await run.SkipRemainingAsync().ConfigureAwait(false);
@@ -415,6 +417,15 @@ public sealed class JobExecutor : IAsyncDisposable
 
             global::Kaizen.Runner.Execution.Sandbox.JobSandbox.Delete(folders);
         }
+    }
+
+    /// <summary>Moves <paramref name="session"/> into the workspace, giving it <paramref name="environment"/> first when
+    /// it was started before the job (a warm shell). False when the shell could not.</summary>
+    private static async Task<bool> EnterAsync(
+        IShellSession session, IReadOnlyDictionary<string, string>? environment, string workspace, CancellationToken cancellationToken)
+    {
+        var line = (environment is null ? "" : WarmShellPool.ExportLine(environment)) + $"cd -- {ShellQuote(workspace)} && unset OLDPWD";
+        return (await session.RunAsync(line, static _ => ValueTask.CompletedTask, cancellationToken).ConfigureAwait(false)).ExitCode == 0;
     }
 
     private delegate Task<CheckoutResult> CheckoutCall(

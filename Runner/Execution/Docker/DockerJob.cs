@@ -127,11 +127,11 @@ public sealed class DockerJob : IExecutor, Debug.ITerminalHost, IAsyncDisposable
                 Image = service.Image,
                 Env = (service.Env ?? new Dictionary<string, string>()).Select(p => $"{p.Key}={p.Value}").ToList(),
                 Labels = Labels,
-                HostConfig = new HostConfig
+                HostConfig = Confined(new HostConfig
                 {
                     Binds = [$"{_engine.Options.StaticBash}:{DockerOptions.ContainerBash}:ro"],
                     NetworkMode = _network,
-                },
+                }),
                 NetworkingConfig = new NetworkingConfig
                 {
                     EndpointsConfig = new Dictionary<string, EndpointSettings> { [_network] = new() { Aliases = [service.Alias] } },
@@ -334,11 +334,11 @@ public sealed class DockerJob : IExecutor, Debug.ITerminalHost, IAsyncDisposable
                 Entrypoint = [DockerOptions.ContainerBash],
                 // Idles until removed: bash waits on a FIFO nobody writes to (no `sleep` needed in the image).
                 Cmd = ["--noprofile", "--norc", "-c", "while :; do read -r -t 3600 <>\"$0/idle\"; done", control],
-                HostConfig = new HostConfig
+                HostConfig = Confined(new HostConfig
                 {
                     Binds = binds,
                     NetworkMode = _network ?? "bridge",
-                },
+                }),
             }, cancellationToken).ConfigureAwait(false);
             _containerId = created.ID;
             await Client.Containers.StartContainerAsync(created.ID, new ContainerStartParameters(), cancellationToken).ConfigureAwait(false);
@@ -353,6 +353,33 @@ public sealed class DockerJob : IExecutor, Debug.ITerminalHost, IAsyncDisposable
         {
             _creating.Release();
         }
+    }
+
+    /// <summary>
+    /// The capabilities an untrusted job's containers keep: what installing packages as the image's root needs (owning
+    /// and reading files, switching users, signals, low ports). Docker's defaults beyond these (raw sockets, device
+    /// nodes, chroot, file capabilities, audit) go.
+    /// </summary>
+    internal static readonly IList<string> KeptCapabilities = ["CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID", "NET_BIND_SERVICE"];
+
+    /// <summary>Most processes one of an untrusted job's containers may have (a fork bomb stops there, not at the host's limit).</summary>
+    internal const long ProcessLimit = 4096;
+
+    /// <summary>
+    /// With the job sandbox on (untrusted jobs), a job's containers and its services run with the capabilities of
+    /// <see cref="KeptCapabilities"/> only, cannot gain privileges through setuid programs, and have a process limit.
+    /// </summary>
+    private HostConfig Confined(HostConfig config)
+    {
+        if (_forwarding is not null)
+        {
+            config.CapDrop = ["ALL"];
+            config.CapAdd = KeptCapabilities;
+            config.SecurityOpt = ["no-new-privileges"];
+            config.PidsLimit = ProcessLimit;
+        }
+
+        return config;
     }
 
     private Task KillAsync() => _containerId is { } id

@@ -57,6 +57,10 @@ public sealed class HostileJobTests : PortalWithRepository
         Assert.Contains("probed", log);
         Assert.Contains($"uid=1000(kaizen)", log);
         Assert.DoesNotContain("LEAK:", log);
+        // CHOWN, DAC_OVERRIDE, FOWNER, FSETID, KILL, SETGID, SETUID, NET_BIND_SERVICE: no raw sockets, mknod or chroot.
+        Assert.Contains("status CapEff: 00000000000004fb", log);
+        Assert.Contains("status CapBnd: 00000000000004fb", log);
+        Assert.Contains("status NoNewPrivs: 1", log);
         var siblings = log.Split('\n').Where(l => l.StartsWith("sibling: ", StringComparison.Ordinal)).Select(l => l[9..]).ToList();
         Assert.Equal([".", "..", build.Jobs[0].Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], siblings);
         Assert.Equal(["kaizen.sh"], log.Split('\n').Where(l => l.StartsWith("library folder: ", StringComparison.Ordinal)).Select(l => l[16..]));
@@ -199,6 +203,8 @@ public sealed class HostileJobTests : PortalWithRepository
                         $"for p in {_portal.DataDirectory}/kaizen.db {work}/runner.json {work}/git {work}/cache /var/run/docker.sock; do [ -e \"$p\" ] && echo \"LEAK:$p\"; done; true",
                         ": > \"$KAIZEN_TOOLS_DIR/planted\" 2>/dev/null && echo LEAK:tools-writable; true",
                         "[ -n \"${KAIZEN_JOB_TOKEN-}\" ] && echo LEAK:token; true",
+                        // Capabilities and privileges from the kernel's own view (no capsh in the image).
+                        "while read -r k v; do case $k in CapEff:|CapBnd:|NoNewPrivs:) echo \"status $k $v\";; esac; done < /proc/self/status",
                         "mkdir -p deps && echo boxed > deps/x && kaizen cache store --key boxed-1 -- deps",
                         "echo done",
                     },

@@ -53,6 +53,8 @@ public sealed class RunnerAgent(RunnerOptions options, HttpClient http, ILoggerF
     {
         Directory.CreateDirectory(options.WorkDirectory);
         var work = Path.GetFullPath(options.WorkDirectory);
+        // Nothing a run that did not stop cleanly left (its jobs' processes and folders) survives this start.
+        Leftovers.Reap(work, _logger);
         Sandbox = CreateSandbox(work);
         await EnsureRegisteredAsync(forceNew: false, ct);
         var functions = new KaizenFunctions(work, options.CacheDirectory, options.ToolsDirectory, options.CacheMaxMegabytes)
@@ -61,7 +63,6 @@ public sealed class RunnerAgent(RunnerOptions options, HttpClient http, ILoggerF
         };
         using var docker = await StartDockerAsync(work, ct);
         // Each idle slot may hold a sandboxed shell started ahead of time for the project it is likely to run next.
-        Execution.Sandbox.WarmShells.RemoveLeftovers(work);
         await using var executor = new JobExecutor(work, new ShellExecutor(), new GitCheckout(work), _time, functions)
         {
             Reports = new PortalReportUploader(_client),

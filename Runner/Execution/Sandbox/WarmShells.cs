@@ -99,29 +99,6 @@ public sealed class WarmShells : IAsyncDisposable
 
     private long _hits;
 
-    /// <summary>Removes the folders of shells a previous run of the runner left waiting (it stopped without ending them).</summary>
-    public static void RemoveLeftovers(string workRoot)
-    {
-        foreach (var parent in (string[])[Path.Combine(workRoot, "jobs"), Path.Combine(workRoot, "control"), Path.Combine(workRoot, "sandbox", "jobs")])
-        {
-            if (!Directory.Exists(parent))
-            {
-                continue;
-            }
-
-            foreach (var folder in Directory.EnumerateDirectories(parent, "warm-*"))
-            {
-                try
-                {
-                    Checkout.GitCheckout.DeleteWorkspace(folder);
-                }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-                {
-                }
-            }
-        }
-    }
-
     /// <summary>The key of a sandbox showing <paramref name="mirror"/> (empty: none) and <paramref name="tools"/>.</summary>
     public static string KeyOf(string mirror, string tools) => mirror + "\n" + tools;
 

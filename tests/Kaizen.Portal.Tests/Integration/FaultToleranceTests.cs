@@ -111,6 +111,72 @@ public sealed class FaultToleranceTests : OneCommitRepository
     }
 
     [Fact]
+    public async Task A_runner_started_again_after_being_killed_ends_what_its_jobs_left_running_and_removes_their_folders()
+    {
+        var runnerDll = RunnerExecutable();
+        await using var portal = await PortalHost.StartAsync(embeddedSlots: 0, leaseSeconds: 5);
+        using var work = new TempDirectory();
+        // Unusual durations tell this test's processes apart from any other's on the machine.
+        var slug = await portal.CreateProjectAsync("Orphan App", _repo.Path, OneJob("sleep 907 & sleep 908 & echo started", "sleep 909"));
+        var buildId = await portal.StartBuildAsync(slug);
+        using var first = StartRunnerProcess(runnerDll, portal, "killed-runner", work.Path);
+        Process? second = null;
+        try
+        {
+            var running = await portal.WaitForBuildAsync(buildId, b => b.Jobs[0].Commands[1].Status == Status.Running, timeoutSeconds: 30);
+            var workspaces = Path.Combine(work.Path, "jobs");
+            Assert.NotEmpty(Directory.GetDirectories(workspaces));
+
+            // Only the runner dies (SIGKILL): its job's shell, busy with a command, and what it started live on.
+            first.Kill(entireProcessTree: false);
+            await first.WaitForExitAsync();
+            Assert.NotEmpty(Sleepers());
+
+            second = StartRunnerProcess(runnerDll, portal, "killed-runner", work.Path);
+            var reaped = Stopwatch.StartNew();
+            while ((Sleepers().Count > 0 || Directory.GetDirectories(workspaces).Length > 0) && reaped.Elapsed < TimeSpan.FromSeconds(60))
+            {
+                await Task.Delay(200);
+            }
+
+            Assert.Empty(Sleepers());
+            Assert.Empty(Directory.GetDirectories(workspaces));
+            var build = await portal.WaitForBuildAsync(running.Id, timeoutSeconds: 30);
+            Assert.Equal((Status.Failed, "runner lost"), (build.Jobs[0].Status, build.Jobs[0].Error));
+        }
+        finally
+        {
+            if (!first.HasExited) first.Kill(entireProcessTree: true);
+            if (second is { HasExited: false }) second.Kill(entireProcessTree: true);
+            second?.Dispose();
+            foreach (var pid in Sleepers())
+            {
+                try { Process.GetProcessById(pid).Kill(); } catch (ArgumentException) { }
+            }
+        }
+
+        static List<int> Sleepers() =>
+            [.. new[] { 907, 908, 909 }.SelectMany(n => BuildEndToEndTests.HostProcesses($"sleep\0{n}\0"))];
+    }
+
+    private static Process StartRunnerProcess(string runnerDll, PortalHost portal, string name, string work)
+    {
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            ArgumentList = { runnerDll, "--portal", portal.BaseUrl.ToString(), "--registration-token", PortalHost.RegistrationToken,
+                "--name", name, "--work", work },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    [Fact]
     public async Task A_portal_restart_while_a_runner_works_lets_the_job_finish()
     {
         using var data = new TempDirectory();

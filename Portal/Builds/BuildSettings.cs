@@ -19,6 +19,18 @@ public sealed record BuildSettings(
 
     public static BuildSettings Empty { get; } = new([], [], []);
 
+    /// <summary>Most jobs one build may have (a build page and a runner pool stay usable; 256-job fan-outs fit).</summary>
+    public const int MaxJobs = 500;
+
+    /// <summary>Most commands in one list (a job's commands, setup, epilogue).</summary>
+    public const int MaxCommands = 5_000;
+
+    /// <summary>Longest command, in characters (a long inline script fits; a 25 MB blob does not).</summary>
+    public const int MaxCommandLength = 100_000;
+
+    /// <summary>Most characters of text in all the settings together (names, commands, patterns, images).</summary>
+    public const int MaxTotalLength = 1_000_000;
+
     /// <summary>Problems a person must fix before the settings can be saved; empty when valid.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -30,6 +42,25 @@ public sealed record BuildSettings(
         }
         if (Jobs.Count == 0)
             errors.Add("Add at least one job: { \"name\": \"test\", \"commands\": [\"...\"] }.");
+        if (Jobs.Count > MaxJobs)
+        {
+            // One message, not one per job: the rest of the checks would only repeat it.
+            errors.Add($"A build has at most {MaxJobs} jobs; these settings have {Jobs.Count}.");
+            return errors;
+        }
+        foreach (var (list, commands) in new[] { ("setup", Setup), ("epilogue", Epilogue) }
+                     .Concat(Jobs.Select((j, i) => ($"jobs[{i}] ('{j?.Name}') commands", j?.Commands ?? []))))
+        {
+            if (commands.Count > MaxCommands)
+                errors.Add($"{list}: at most {MaxCommands} commands; found {commands.Count}.");
+            for (var c = 0; c < commands.Count; c++)
+            {
+                if (commands[c]?.Length > MaxCommandLength)
+                    errors.Add($"{list}[{c}]: a command is at most {MaxCommandLength:N0} characters; this one has {commands[c].Length:N0} (put long scripts in the repository or the script library).");
+            }
+        }
+        if (TotalLength() is var total && total > MaxTotalLength)
+            errors.Add($"The settings hold {total:N0} characters of text; at most {MaxTotalLength:N0} are allowed.");
         if (Image is not null && ContainerRules.ImageProblem(Image) is { } imageProblem)
             errors.Add($"image: {imageProblem}");
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
@@ -72,6 +103,16 @@ public sealed record BuildSettings(
         if (Setup.Any(string.IsNullOrWhiteSpace)) errors.Add("setup has an empty command.");
         if (Epilogue.Any(string.IsNullOrWhiteSpace)) errors.Add("epilogue has an empty command.");
         return errors;
+    }
+
+    /// <summary>Characters of text in the settings (long, to count a hostile document without overflowing).</summary>
+    private long TotalLength()
+    {
+        static long Sum(IEnumerable<string?>? texts) => texts?.Sum(t => (long)(t?.Length ?? 0)) ?? 0;
+        return Sum(Setup) + Sum(Epilogue) + (Image?.Length ?? 0) + Jobs.Sum(j => j is null ? 0
+            : (j.Name?.Length ?? 0) + Sum(j.Commands) + Sum(j.TestReports) + Sum(j.Coverage) + (j.Image?.Length ?? 0)
+              + (j.Services ?? []).Sum(s => (long)((s?.Image?.Length ?? 0) + (s?.Alias?.Length ?? 0) + (s?.Ready?.Length ?? 0)
+                                              + Sum(s?.Env?.Keys) + Sum(s?.Env?.Values))));
     }
 }
 

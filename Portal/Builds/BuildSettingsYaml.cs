@@ -122,6 +122,8 @@ public static partial class BuildSettingsYaml
         var stream = new YamlStream();
         try
         {
+            if (FirstAlias(yaml) is { } alias)
+                return (null, [At(alias.Start, $"aliases (*{alias.Value}) are not allowed in build settings; write the value out where it is used.")]);
             stream.Load(new StringReader(yaml));
         }
         catch (YamlException e)
@@ -198,6 +200,9 @@ public static partial class BuildSettingsYaml
         var stream = new YamlStream();
         try
         {
+            // An alias repeats a node without its size showing: 500 aliases of a 100 KB anchor are 50 MB of settings.
+            if (FirstAlias(yaml) is { } alias)
+                return (null, [At(alias.Start, $"aliases (*{alias.Value}) are not allowed in build settings; write the value out where it is used.")]);
             stream.Load(new StringReader(yaml));
         }
         catch (YamlException e)
@@ -220,6 +225,17 @@ public static partial class BuildSettingsYaml
         var reader = new Reader(errors);
         var settings = reader.Settings(stream.Documents[0].RootNode);
         return errors.Count > 0 ? (null, errors) : (settings, []);
+    }
+
+    private static YamlDotNet.Core.Events.AnchorAlias? FirstAlias(string yaml)
+    {
+        var parser = new Parser(new StringReader(yaml));
+        while (parser.MoveNext())
+        {
+            if (parser.Current is YamlDotNet.Core.Events.AnchorAlias alias) return alias;
+        }
+
+        return null;
     }
 
     private static string At(Mark mark, string message) => $"Line {mark.Line}, column {mark.Column}: {message}";

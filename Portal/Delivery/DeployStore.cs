@@ -226,7 +226,9 @@ public sealed class DeployStore(Database db, TimeProvider time)
     /// deploy's job (of the deployed build, so it checks out that exact commit) with the commands <paramref name="plan"/>
     /// gives. Returns the started deploy, or null when nothing may start now.
     /// </summary>
-    public async Task<DeployRow?> StartNextAsync(long serverId, Func<DeployRow, ServerRow, NewJob> plan, CancellationToken ct = default)
+    /// <remarks><paramref name="plan"/> returns null when the deploy or the server is not the one it planned for: nothing
+    /// starts and the caller plans again.</remarks>
+    public async Task<DeployRow?> StartNextAsync(long serverId, Func<DeployRow, ServerRow, NewJob?> plan, CancellationToken ct = default)
     {
         var now = Now;
         await using var c = await db.OpenAsync(ct);
@@ -241,6 +243,7 @@ public sealed class DeployStore(Database db, TimeProvider time)
         var next = await c.QuerySingleAsync<DeployRow>(DeploySql.DeployById, new { Id = nextId }, tx);
 
         var job = plan(next, server);
+        if (job is null) return null;
         var jobId = await c.ExecuteScalarAsync<long>(db.Sql(DeploySql.InsertJob), new
         {
             next.BuildId, job.Name, Status = Status.Queued, QueuedAt = now, DeployId = next.Id,
@@ -249,6 +252,14 @@ public sealed class DeployStore(Database db, TimeProvider time)
         await c.ExecuteAsync(DeploySql.Start, new { Id = next.Id, JobId = jobId, Now = now }, tx);
         await tx.CommitAsync(ct);
         return await FindDeployAsync(next.Id, ct);
+    }
+
+    /// <summary>The deploy of the server that starts next (its oldest queued one), or null.</summary>
+    public async Task<DeployRow?> NextQueuedAsync(long serverId, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        var nextId = await c.ExecuteScalarAsync<long?>(DeploySql.OldestQueued, new { ServerId = serverId });
+        return nextId is null ? null : await c.QuerySingleOrDefaultAsync<DeployRow>(DeploySql.DeployById, new { Id = nextId });
     }
 
     /// <summary>Servers that have a queued deploy and none running: work a crash may have left undone.</summary>

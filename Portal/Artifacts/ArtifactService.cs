@@ -18,10 +18,15 @@ public sealed class ArtifactService(ArtifactStore store, [FromKeyedServices(Blob
 
     public long MaxBytes => Settings.MaxMegabytes * 1024 * 1024;
 
+    /// <exception cref="BuildEndedException">A job or build artifact of a build that has ended.</exception>
+    /// <exception cref="ArtifactTooLargeException">More bytes than the limit.</exception>
     public async Task<ArtifactRow> PushAsync(ArtifactPush push, Stream content, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(push);
         ArgumentNullException.ThrowIfNull(content);
+        if (push.Scope != ArtifactScope.Project && await store.BuildStatusAsync(push.Job.BuildId, ct) is { } status
+            && Builds.Status.IsFinished(status))
+            throw new BuildEndedException(push.Job.BuildId, status);
         var key = $"{push.Job.ProjectId}/{Guid.NewGuid():N}";
         StoredBlob blob;
         try

@@ -30,11 +30,19 @@ public sealed class DeployService(DeployStore store, ProjectStore projects, Buil
     /// <summary>Why <paramref name="actor"/> may not change a server configured like <paramref name="spec"/> (null when
     /// they may). Members manage servers that any member may deploy to without approval; a server that needs approvals
     /// or is for admins only is changed by admins, so nobody lowers a safeguard meant for them.</summary>
+    /// <summary>Whether a server is guarded: it needs approvals, or only admins may deploy to it. What its deploys run and
+    /// receive is changed by admins alone.</summary>
+    public static bool IsGuarded(ServerRow server)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        return server.Approvals > 0 || server.Deployers == Deployers.Admins;
+    }
+
     public static string? WhyCannotManage(Actor actor, ServerRow? current, ServerSpec? spec)
     {
         if (actor.Role == Roles.Admin) return null;
         if (actor.Role != Roles.Member) return "Only admins and members may change servers.";
-        var guarded = (current is not null && (current.Approvals > 0 || current.Deployers == Deployers.Admins))
+        var guarded = (current is not null && IsGuarded(current))
                       || (spec is not null && (spec.Approvals > 0 || spec.Deployers == Deployers.Admins));
         return guarded ? "Only admins may change a server that needs approvals or that only admins may deploy to." : null;
     }

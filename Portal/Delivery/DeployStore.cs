@@ -86,6 +86,13 @@ public sealed class DeployStore(Database db, TimeProvider time)
         return await c.QuerySingleOrDefaultAsync<ServerRow>(DeploySql.ServerById, new { Id = serverId });
     }
 
+    /// <summary>Every server of every project that needs approvals or that only admins may deploy to.</summary>
+    public async Task<IReadOnlyList<ServerRow>> GuardedServersAsync(CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return (await c.QueryAsync<ServerRow>(DeploySql.GuardedServers)).AsList();
+    }
+
     public async Task<IReadOnlyList<ServerRow>> ServersAsync(long projectId, CancellationToken ct = default)
     {
         await using var c = await db.OpenAsync(ct);
@@ -338,6 +345,9 @@ internal static class DeploySql
     public static readonly SqlText LockServer = new(
         "SELECT " + ServerColumns + ServerFrom + " WHERE s.id = @Id",
         "SELECT " + ServerColumns + " FROM servers s WITH (UPDLOCK, HOLDLOCK) JOIN projects p ON p.id = s.project_id WHERE s.id = @Id");
+
+    public const string GuardedServers =
+        "SELECT " + ServerColumns + ServerFrom + " WHERE s.approvals > 0 OR s.deployers = 'admins' ORDER BY p.slug, s.name";
 
     public const string ServersOfProject = "SELECT " + ServerColumns + ServerFrom + " WHERE s.project_id = @ProjectId ORDER BY s.name";
 

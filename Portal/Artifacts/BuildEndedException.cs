@@ -5,8 +5,9 @@ namespace Kaizen.Portal.Artifacts;
 /// (whose job belongs to the build) cannot swap the files another deploy or a person downloads. Nothing was kept.
 /// </summary>
 public sealed class BuildEndedException(long buildId, string status)
-    : Exception($"Build {buildId} has ended ({status}): its artifacts are read-only. A deploy may read them (kaizen artifact pull) " +
-                "and publish project downloads (kaizen artifact push --project); a new build makes new artifacts.")
+    : Exception($"Build {buildId} has ended ({status}): its artifacts are read-only. A deploy reads them (kaizen artifact pull), keeps " +
+                "files of its own (kaizen artifact push --job) and publishes project downloads (kaizen artifact push --project); " +
+                "a new build makes new artifacts.")
 {
     public long BuildId { get; } = buildId;
 }

@@ -226,11 +226,16 @@ public sealed class DeploySnapshotTests(DeliveryPortal fixture) : IClassFixture<
         var slug = await ProjectAsync(Settings([], "echo built > app.txt", "kaizen artifact push app.txt"));
         await fixture.CreateServerAsync(slug, "staging", ["echo swapped > app.txt", "kaizen artifact push app.txt"]);
         await fixture.CreateServerAsync(slug, "extra", ["echo added > more.txt", "kaizen artifact push more.txt"]);
+        // A deploy keeps files of its own (a receipt), but they are never another deploy's build artifact.
+        await fixture.CreateServerAsync(slug, "receipt", ["echo swapped > app.txt", "kaizen artifact push --job app.txt"]);
+        await fixture.CreateServerAsync(slug, "reader", ["kaizen artifact pull app.txt", "cat app.txt"]);
         var build = await fixture.PassedBuildAsync(slug);
 
         // Act
         var swap = await DeployAsync(build.Id, "staging");
         var add = await DeployAsync(build.Id, "extra");
+        var receipt = await DeployAsync(build.Id, "receipt");
+        var reader = await DeployAsync(build.Id, "reader");
 
         // Assert: both were refused with a reason; the build keeps what it made
         Assert.Equal(DeployStatus.Failed, swap.Status);
@@ -238,9 +243,15 @@ public sealed class DeploySnapshotTests(DeliveryPortal fixture) : IClassFixture<
         var log = await fixture.Admin.GetStringAsync($"/api/v1/deploys/{swap.Id}/log");
         Assert.Contains("(409)", log);
         Assert.Contains($"Build {build.Id} has ended (passed): its artifacts are read-only", log);
+        Assert.Equal(DeployStatus.Passed, receipt.Status);
+        Assert.Equal(DeployStatus.Passed, reader.Status);
+        var readerLog = await fixture.Admin.GetStringAsync($"/api/v1/deploys/{reader.Id}/log");
+        Assert.Contains("built", readerLog);
+        Assert.DoesNotContain("swapped", readerLog);
         var listed = await fixture.Admin.GetFromJsonAsync<List<ArtifactResponse>>($"/api/v1/builds/{build.Id}/artifacts");
-        var artifact = Assert.Single(listed!);
+        var artifact = Assert.Single(listed!, a => a.JobName == "test");
         Assert.Equal("app.txt", artifact.Name);
         Assert.Equal("built\n", await fixture.Admin.GetStringAsync(artifact.Url));
+        Assert.DoesNotContain(listed!, a => a.Name == "more.txt");
     }
 }

@@ -38,7 +38,9 @@ public sealed record DeployPlan(
         ArgumentNullException.ThrowIfNull(commands);
         var top = commands.Where(c => c.ParentIdx is null).OrderBy(c => c.Idx).ToList();
         var scripts = top.Where(c => c is { ScriptName: not null, ScriptVersion: not null })
-            .Select(c => new DeployScript(c.ScriptName!, c.ScriptVersion!.Value, ScriptSource.Build))
+            .Select(c => new DeployScript(c.ScriptName!, c.ScriptVersion!.Value,
+                Scripts.ScriptReference.Parse(c.Text, out _) is { Version: not null } ? ScriptSource.Pinned
+                : fromSnapshot ? ScriptSource.Build : ScriptSource.Latest))
             .Distinct().ToList();
         var job = new NewJob("", commands.Select(c => new JobCommand(c.Idx, BuildStore.ParsePhase(c.Phase), c.Text)).ToList());
         return new DeployPlan(

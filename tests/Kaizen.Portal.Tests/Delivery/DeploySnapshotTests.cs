@@ -96,6 +96,35 @@ public sealed class DeploySnapshotTests(DeliveryPortal fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task A_script_an_admin_adds_to_the_servers_commands_later_runs_in_the_version_it_had_when_the_build_was_made()
+    {
+        // Arrange: the script exists when the build is made, but the server's commands do not name it yet
+        var script = "notify-" + Guid.NewGuid().ToString("N")[..8];
+        await fixture.Portal.SaveAsync(script, "echo \"notify: reviewed\"");
+        var slug = await ProjectAsync(Settings([]));
+        await fixture.CreateServerAsync(slug, "production", ["echo deploying"], deployers: "admins");
+        var build = await fixture.PassedBuildAsync(slug);
+        using (var changed = await fixture.Admin.PutAsJsonAsync($"/api/v1/projects/{slug}/servers/production", new
+               {
+                   name = "production", commands = new[] { $"run-script {script}" }, trigger = new { mode = "manual", branch = "" },
+                   approvals = 0, deployers = "admins",
+               }))
+            Assert.True(changed.IsSuccessStatusCode, await changed.Content.ReadAsStringAsync());
+
+        // Act: a member publishes a new version, then the admin deploys the old build
+        using (var published = await fixture.Member.PutAsJsonAsync($"/api/v1/scripts/{script}",
+                   new { body = "echo \"notify: member's own\"", description = "" }))
+            Assert.True(published.IsSuccessStatusCode, await published.Content.ReadAsStringAsync());
+        var deploy = await DeployAsync(build.Id, "production");
+
+        // Assert
+        Assert.Equal(DeployStatus.Passed, deploy.Status);
+        var log = await fixture.Admin.GetStringAsync($"/api/v1/deploys/{deploy.Id}/log");
+        Assert.Contains("notify: reviewed", log);
+        Assert.DoesNotContain("member's own", log);
+    }
+
+    [Fact]
     public async Task A_builds_snapshot_is_readable_through_the_api_by_signed_in_readers_only()
     {
         // Arrange

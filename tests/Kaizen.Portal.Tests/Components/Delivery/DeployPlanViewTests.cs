@@ -69,3 +69,44 @@ public sealed class DeployPlanViewTests : DeliveryHarness
         cut.FindAll($"[data-testid=plan-diff-{section}] [data-change]")
             .Select(row => $"{row.GetAttribute("data-change")} {row.QuerySelector("[role=cell]")!.TextContent}").ToList();
 }
+
+/// <summary>The build page's "Ran with": the settings and script versions a build recorded, or why it has none.</summary>
+public sealed class RanWithTests : DeliveryHarness
+{
+    [Fact]
+    public async Task A_build_shows_the_settings_and_script_versions_it_ran_with()
+    {
+        // Arrange
+        var settings = new BuildSettings(["echo prepare"], [new JobSettings("test", ["run-script lint@2", "pytest"])], ["echo done"]);
+        var plan = BuildStore.Plan(ProjectId, settings, "main", new string('a', 40), "a change", "Dev", Trigger.Manual, "admin") with
+        {
+            Snapshot = new BuildSnapshot(settings, [new SnapshotScript("lint", 2, true), new SnapshotScript("release", 5, false)], 0),
+        };
+        var buildId = await Db.Builds.CreateAsync(plan);
+
+        // Act
+        var cut = RenderInLayout<Kaizen.Portal.Components.Pages.Builds.RanWith>(("BuildId", buildId));
+        await ClickAsync(cut, () => cut.Find("[data-testid=ran-with] .mud-expand-panel-header"));
+
+        // Assert
+        cut.WaitForAssertion(() => Assert.NotNull(cut.Find("[data-testid=snapshot-scripts]")), WaitTimeout);
+        var text = cut.Find("[data-testid=ran-with]").TextContent;
+        Assert.Contains("echo prepare", text);
+        Assert.Contains("pytest", text);
+        Assert.Contains("echo done", text);
+        var scripts = cut.Find("[data-testid=snapshot-scripts]").TextContent;
+        Assert.Contains("lint@2 · pinned", scripts);
+        Assert.Contains("release@5", scripts);
+        Assert.Empty(cut.FindAll("[data-testid=no-snapshot]"));
+    }
+
+    [Fact]
+    public async Task A_build_from_before_snapshots_says_its_deploys_run_the_current_setup()
+    {
+        var cut = RenderInLayout<Kaizen.Portal.Components.Pages.Builds.RanWith>(("BuildId", PassedBuildId));
+        await ClickAsync(cut, () => cut.Find("[data-testid=ran-with] .mud-expand-panel-header"));
+
+        cut.WaitForAssertion(() => Assert.Contains("created before builds recorded what they ran with",
+            cut.Find("[data-testid=no-snapshot]").TextContent), WaitTimeout);
+    }
+}

@@ -39,7 +39,7 @@ public sealed record DeployPlan(
         var top = commands.Where(c => c.ParentIdx is null).OrderBy(c => c.Idx).ToList();
         var scripts = top.Where(c => c is { ScriptName: not null, ScriptVersion: not null })
             .Select(c => new DeployScript(c.ScriptName!, c.ScriptVersion!.Value,
-                Scripts.ScriptReference.Parse(c.Text, out _) is { Version: not null } ? ScriptSource.Pinned
+                Kaizen.Portal.Scripts.ScriptReference.Parse(c.Text, out _) is { Version: not null } ? ScriptSource.Pinned
                 : fromSnapshot ? ScriptSource.Build : ScriptSource.Latest))
             .Distinct().ToList();
         var job = new NewJob("", commands.Select(c => new JobCommand(c.Idx, BuildStore.ParsePhase(c.Phase), c.Text)).ToList());

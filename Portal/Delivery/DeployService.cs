@@ -27,9 +27,6 @@ public sealed class DeployService(DeployStore store, ProjectStore projects, Buil
 
     // ---- Servers ----
 
-    /// <summary>Why <paramref name="actor"/> may not change a server configured like <paramref name="spec"/> (null when
-    /// they may). Members manage servers that any member may deploy to without approval; a server that needs approvals
-    /// or is for admins only is changed by admins, so nobody lowers a safeguard meant for them.</summary>
     /// <summary>Whether a server is guarded: it needs approvals, or only admins may deploy to it. What its deploys run and
     /// receive is changed by admins alone.</summary>
     public static bool IsGuarded(ServerRow server)
@@ -38,6 +35,9 @@ public sealed class DeployService(DeployStore store, ProjectStore projects, Buil
         return server.Approvals > 0 || server.Deployers == Deployers.Admins;
     }
 
+    /// <summary>Why <paramref name="actor"/> may not change a server configured like <paramref name="spec"/> (null when
+    /// they may). Members manage servers that any member may deploy to without approval; a server that needs approvals
+    /// or is for admins only is changed by admins, so nobody lowers a safeguard meant for them.</summary>
     public static string? WhyCannotManage(Actor actor, ServerRow? current, ServerSpec? spec)
     {
         if (actor.Role == Roles.Admin) return null;

@@ -29,6 +29,8 @@ public static class ApiEndpoints
         api.MapPost("/projects/{slug}/builds", StartBuild).RequireAuthorization(WritePolicy)
             .WithSummary("Build the head of a branch (the default branch when none is given).");
         open.MapGet("/builds/{id:long}", GetBuild).WithSummary("A build with its jobs and their commands.");
+        api.MapGet("/builds/{id:long}/snapshot", GetSnapshot)
+            .WithSummary("What the build ran with and its deploys run: its build settings and the shared script versions it pinned.");
         api.MapPost("/builds/{id:long}/cancel", CancelBuild).RequireAuthorization(WritePolicy).WithSummary("Cancel a build.");
         api.MapPost("/builds/{id:long}/approve", ApproveBuild).RequireAuthorization(WritePolicy)
             .WithSummary("Let a pull request's build from a fork, which waits for approval, run (members and admins).");
@@ -131,6 +133,19 @@ public static class ApiEndpoints
             waiting.Add(reason is null ? job : job with { Waiting = reason });
         }
         return Results.Ok(response with { Jobs = waiting });
+    }
+
+    /// <summary>Signed-in readers only, like the settings it holds; a build from before snapshots is a 404 that says so.</summary>
+    private static async Task<IResult> GetSnapshot(long id, BuildStore builds, ProjectStore projects, ClaimsPrincipal user,
+        CancellationToken ct)
+    {
+        var build = await builds.FindAsync(id, ct);
+        if (build is null || !ProjectAccess.CanRead(user, await projects.FindBySlugAsync(build.ProjectSlug, ct)))
+            return NotFound($"No build {id}.");
+        var snapshot = await builds.SnapshotAsync(id, ct);
+        return snapshot is null
+            ? NotFound(BuildSnapshotResponse.NoneMessage(id))
+            : Results.Ok(BuildSnapshotResponse.From(id, snapshot));
     }
 
     private static async Task<IResult> CancelBuild(long id, BuildStore builds, BuildService service, CancellationToken ct)

@@ -85,6 +85,23 @@ public sealed record JobResponse(
     };
 }
 
+/// <summary>A shared script version a build pinned (<see cref="Pinned"/>: its command names the version itself).</summary>
+public sealed record SnapshotScriptResponse(string Name, int Version, bool Pinned);
+
+/// <summary>What a build ran with (<c>GET /api/v1/builds/{id}/snapshot</c>): the settings and the script versions its
+/// deploys run too.</summary>
+public sealed record BuildSnapshotResponse(long BuildId, DateTimeOffset TakenAt, BuildSettings Settings, IReadOnlyList<SnapshotScriptResponse> Scripts)
+{
+    public static BuildSnapshotResponse From(long buildId, BuildSnapshot snapshot) => new(
+        buildId, DateTimeOffset.FromUnixTimeMilliseconds(snapshot.TakenAt), snapshot.Settings,
+        snapshot.Scripts.Select(s => new SnapshotScriptResponse(s.Name, s.Version, s.Pinned)).ToList());
+
+    /// <summary>What a build from before snapshots says instead.</summary>
+    public static string NoneMessage(long buildId) =>
+        $"Build {buildId} was created before builds recorded what they ran with: it has no snapshot, and its deploys run the " +
+        "project's current setup and the newest version of each shared script.";
+}
+
 public sealed record BuildResponse(
     long Id, string Project, string Status, string Branch, string CommitSha, string CommitMessage, string CommitAuthor,
     string Trigger, string? TriggeredBy, DateTimeOffset QueuedAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt,

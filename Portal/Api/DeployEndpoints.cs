@@ -34,6 +34,30 @@ public sealed record DeployResponse(
         d.StartedAt is { } s && d.FinishedAt is { } f ? f - s : null, d.Note);
 }
 
+public sealed record DeployScriptResponse(string Name, int Version, string Source);
+
+public sealed record PlanLineResponse(string Change, string Text);
+
+public sealed record PlanSectionResponse(string Name, bool Changed, IReadOnlyList<PlanLineResponse> Lines);
+
+/// <summary>
+/// What a deploy runs and what changed since the server's last deploy (<see cref="PreviousDeployId"/>; null for its
+/// first). <see cref="FromSnapshot"/> false: a build from before snapshots, whose deploy runs the project's current
+/// setup and the newest scripts (<see cref="Note"/> says so).
+/// </summary>
+public sealed record DeployPlanResponse(
+    long DeployId, long BuildId, bool FromSnapshot, IReadOnlyList<string> Setup, IReadOnlyList<string> Commands,
+    IReadOnlyList<DeployScriptResponse> Scripts, long? PreviousDeployId, long? PreviousBuildId,
+    IReadOnlyList<PlanSectionResponse> Changes, string? Note)
+{
+    public static DeployPlanResponse From(DeployPreview p) => new(
+        p.Deploy.Id, p.Deploy.BuildId, p.Plan.FromSnapshot, p.Plan.Setup, p.Plan.Commands,
+        p.Plan.Scripts.Select(s => new DeployScriptResponse(s.Name, s.Version, s.Source)).ToList(),
+        p.Previous?.Id, p.Previous?.BuildId,
+        p.Changes.Select(c => new PlanSectionResponse(c.Name, c.Changed, c.Lines.Select(l => new PlanLineResponse(l.Change, l.Text)).ToList())).ToList(),
+        p.Plan.FromSnapshot ? null : BuildSnapshotResponse.NoneMessage(p.Deploy.BuildId));
+}
+
 public sealed record ServerResponse(
     long Id, string Name, string Project, IReadOnlyList<string> Commands, ServerTriggerResponse Trigger, int Approvals,
     string Deployers, bool Cordoned, string? CordonReason, DeployResponse? Current, DeployResponse? Latest,
@@ -76,6 +100,8 @@ public static class DeployEndpoints
         api.MapPost("/builds/{id:long}/deploys", RequestDeploy)
             .WithSummary("Deploy this passed build to a server of its project: { server }. Returns the deploy (awaiting_approval when approvals are needed).");
         api.MapGet("/deploys/{id:long}", GetDeploy).WithSummary("A deploy with its approvals.");
+        api.MapGet("/deploys/{id:long}/plan", GetPlan)
+            .WithSummary("What the deploy runs (its build's setup, the server's commands, script versions) and what changed since the server's last deploy.");
         api.MapGet("/deploys/{id:long}/log", GetDeployLog).WithSummary("The deploy's log as text/plain (empty until it starts).");
         api.MapPost("/deploys/{id:long}/approve", (long id, DecisionRequest? body, DeployService service, ClaimsPrincipal user, CancellationToken ct) =>
                 Decide(service.ApproveAsync(id, Actor.From(user), body?.Comment, ct), service, ct))
@@ -177,6 +203,12 @@ public static class DeployEndpoints
     {
         var details = await service.DetailsAsync(id, ct);
         return details is null ? NotFound($"No deploy {id}.") : Results.Ok(DeployResponse.From(details.Deploy, details.Decisions));
+    }
+
+    private static async Task<IResult> GetPlan(long id, DeployService service, CancellationToken ct)
+    {
+        var preview = await service.PreviewAsync(id, ct);
+        return preview is null ? NotFound($"No deploy {id}.") : Results.Ok(DeployPlanResponse.From(preview));
     }
 
     private static async Task GetDeployLog(long id, HttpContext http, DeployStore store, LogStore logs, CancellationToken ct)

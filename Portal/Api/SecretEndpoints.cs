@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Kaizen.Portal.Audit;
+using Kaizen.Portal.Auth;
 using Kaizen.Portal.Delivery;
 using Kaizen.Portal.Projects;
 using Kaizen.Portal.Secrets;
@@ -161,9 +162,12 @@ public static class SecretEndpoints
 
     private static async Task<IResult> DeleteSecret(Where where, string name, VariableChanges changes, ClaimsPrincipal user,
         CancellationToken ct) =>
-        (await changes.DeleteAsync(where.Scope, where.Target, name, isSecret: true, AuditLog.ActorOf(user), ct)).Ok
-            ? Results.NoContent()
-            : Results.Problem($"{Capitalized(where.Described)} has no secret '{name}'.", statusCode: 404);
+        (await changes.DeleteAsync(where.Scope, where.Target, name, isSecret: true, AuditLog.ActorOf(user), user.IsInRole(Roles.Admin), ct)) switch
+        {
+            { Ok: true } => Results.NoContent(),
+            { Status: ChangeStatus.Forbidden } denied => Results.Problem(denied.Error, statusCode: 403),
+            _ => Results.Problem($"{Capitalized(where.Described)} has no secret '{name}'.", statusCode: 404),
+        };
 
     private static async Task<IResult> ListVariables(Where where, VariableStore store, CancellationToken ct) =>
         Results.Ok((await store.VariablesAsync(where.Scope, ct)).Select(v => ToResponse(v, where)));
@@ -179,7 +183,9 @@ public static class SecretEndpoints
         if (VariableRules.NameError(name) is { } nameError) return Invalid(nameError);
         if (body is null) return Invalid("Send a JSON body: { \"value\": \"...\" }.");
 
-        var change = await changes.SetVariableAsync(where.Scope, where.Target, name, body.Value, AuditLog.ActorOf(user), ct);
+        var change = await changes.SetVariableAsync(where.Scope, where.Target, name, body.Value, AuditLog.ActorOf(user),
+            user.IsInRole(Roles.Admin), ct);
+        if (change.Status == ChangeStatus.Forbidden) return Results.Problem(change.Error, statusCode: 403);
         if (change.Status == ChangeStatus.Invalid) return Invalid(change.Error!);
         if (change.Status == ChangeStatus.NameTaken)
             return Results.Problem($"{Capitalized(where.Described)} already uses the name '{name}' for a secret; choose another name.", statusCode: 409);
@@ -189,9 +195,12 @@ public static class SecretEndpoints
 
     private static async Task<IResult> DeleteVariable(Where where, string name, VariableChanges changes, ClaimsPrincipal user,
         CancellationToken ct) =>
-        (await changes.DeleteAsync(where.Scope, where.Target, name, isSecret: false, AuditLog.ActorOf(user), ct)).Ok
-            ? Results.NoContent()
-            : Results.Problem($"{Capitalized(where.Described)} has no variable '{name}'.", statusCode: 404);
+        (await changes.DeleteAsync(where.Scope, where.Target, name, isSecret: false, AuditLog.ActorOf(user), user.IsInRole(Roles.Admin), ct)) switch
+        {
+            { Ok: true } => Results.NoContent(),
+            { Status: ChangeStatus.Forbidden } denied => Results.Problem(denied.Error, statusCode: 403),
+            _ => Results.Problem($"{Capitalized(where.Described)} has no variable '{name}'.", statusCode: 404),
+        };
 
     private static SecretResponse ToResponse(SecretInfo s, Where where) =>
         new(s.Name, s.Kind, s.FilePath, s.Scope.Kind, where.ProjectSlug, where.ServerName, s.CreatedAt, s.CreatedBy, s.UpdatedAt, s.UpdatedBy);

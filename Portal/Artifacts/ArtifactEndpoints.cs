@@ -104,6 +104,10 @@ public static class ArtifactEndpoints
         {
             return Problem(413, ex.Message);
         }
+        catch (BuildEndedException ex)
+        {
+            return Problem(409, ex.Message);
+        }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException && !ct.IsCancellationRequested)
         {
             logger.LogError(ex, "Storing artifact {Name} of job {JobId} failed", name, job.JobId);

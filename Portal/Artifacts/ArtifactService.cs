@@ -18,10 +18,18 @@ public sealed class ArtifactService(ArtifactStore store, [FromKeyedServices(Blob
 
     public long MaxBytes => Settings.MaxMegabytes * 1024 * 1024;
 
+    /// <exception cref="BuildEndedException">A job or build artifact of a build that has ended.</exception>
+    /// <exception cref="ArtifactTooLargeException">More bytes than the limit.</exception>
     public async Task<ArtifactRow> PushAsync(ArtifactPush push, Stream content, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(push);
         ArgumentNullException.ThrowIfNull(content);
+        // What a build made is fixed once it ends. A deploy's job belongs to its build, so only its own files (scope job,
+        // a receipt) are taken from it then: they stay the deploy's and are never read as the build's.
+        var ownOfDeploy = push.Scope == ArtifactScope.Job && push.Job.DeployId is not null;
+        if (push.Scope != ArtifactScope.Project && !ownOfDeploy && await store.BuildStatusAsync(push.Job.BuildId, ct) is { } status
+            && Builds.Status.IsFinished(status))
+            throw new BuildEndedException(push.Job.BuildId, status);
         var key = $"{push.Job.ProjectId}/{Guid.NewGuid():N}";
         StoredBlob blob;
         try
@@ -54,10 +62,11 @@ public sealed class ArtifactService(ArtifactStore store, [FromKeyedServices(Blob
         return (await store.FindAsync(id, ct))!;
     }
 
-    /// <summary>A build artifact by name for a job of that build (the build's own first, then its jobs', newest first).</summary>
+    /// <summary>A build artifact by name for a job of that build (the build's own first, then its jobs', newest first).
+    /// A deploy's own files are not the build's: one deploy never hands another what it pushed.</summary>
     public async Task<ArtifactRow?> FindInBuildAsync(long buildId, string name, CancellationToken ct) =>
         (await store.OfBuildAsync(buildId, ct))
-            .Where(a => a.Name == name && a.Scope is ArtifactScope.Build or ArtifactScope.Job)
+            .Where(a => a.Name == name && a.Scope is ArtifactScope.Build or ArtifactScope.Job && a.DeployId is null)
             .OrderBy(a => a.Scope == ArtifactScope.Build ? 0 : 1).ThenByDescending(a => a.Id)
             .FirstOrDefault();
 

@@ -32,6 +32,13 @@ public sealed record NewArtifact(long ProjectId, long? BuildId, long? JobId, str
 /// <summary>Artifact metadata. The bytes are in the artifacts area of the <see cref="Storage.IBlobStorage"/>.</summary>
 public sealed class ArtifactStore(Database db)
 {
+    /// <summary>The status of a build (null when there is none).</summary>
+    public async Task<string?> BuildStatusAsync(long buildId, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return await c.ExecuteScalarAsync<string?>(ArtifactSql.BuildStatus, new { Id = buildId });
+    }
+
     /// <summary>Adds the artifact and takes out the one it replaces (same scope, owner and name); returns the new id
     /// and the replaced rows, whose bytes the caller deletes.</summary>
     public async Task<(long Id, IReadOnlyList<ArtifactRow> Replaced)> AddAsync(NewArtifact artifact, CancellationToken ct = default)
@@ -131,6 +138,8 @@ public sealed class RunningJobIdentity
 
 internal static class ArtifactSql
 {
+    public const string BuildStatus = "SELECT status FROM builds WHERE id = @Id";
+
     private const string Columns =
         "a.id, a.project_id AS ProjectId, p.slug AS ProjectSlug, a.build_id AS BuildId, a.job_id AS JobId, j.name AS JobName, j.deploy_id AS DeployId, a.scope, a.name, " +
         "a.folder, a.storage_key AS StorageKey, a.size, a.sha256, a.created_at AS CreatedAt, a.expires_at AS ExpiresAt " +

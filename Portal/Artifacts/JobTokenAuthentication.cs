@@ -32,6 +32,8 @@ public sealed class JobTokenAuthenticationHandler(
             new(ClaimTypes.Name, $"job {job.JobId}"),
         };
         if (job.FromFork) claims.Add(new Claim(JobTokenAuthentication.FromForkClaim, "true"));
+        if (job.DeployId is { } deploy)
+            claims.Add(new Claim(JobTokenAuthentication.DeployClaim, deploy.ToString(CultureInfo.InvariantCulture)));
         if (job.DebugSessionId is { } session)
             claims.Add(new Claim(JobTokenAuthentication.DebugSessionClaim, session.ToString(CultureInfo.InvariantCulture)));
         var identity = new ClaimsIdentity(claims, Scheme.Name);
@@ -54,6 +56,7 @@ public static class JobTokenAuthentication
     public const string BranchClaim = "kaizen:branch";
     public const string DefaultBranchClaim = "kaizen:default-branch";
     public const string DebugSessionClaim = "kaizen:debug";
+    public const string DeployClaim = "kaizen:deploy";
 
     /// <summary>Why a debug session's shell may read but not write artifacts and caches.</summary>
     public const string DebugRefusal =
@@ -69,5 +72,6 @@ public static class JobTokenAuthentication
         Branch = user.FindFirstValue(BranchClaim) ?? "",
         DefaultBranch = user.FindFirstValue(DefaultBranchClaim) ?? "",
         DebugSessionId = long.TryParse(user.FindFirstValue(DebugSessionClaim), CultureInfo.InvariantCulture, out var session) ? session : null,
+        DeployId = long.TryParse(user.FindFirstValue(DeployClaim), CultureInfo.InvariantCulture, out var deploy) ? deploy : null,
     };
 }

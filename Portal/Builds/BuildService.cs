@@ -33,7 +33,7 @@ public sealed class BuildService(ProjectStore projects, ProjectService projectSe
 
         var plan = BuildStore.Plan(project.Id, settings, branch, head.Value!.HeadSha, head.Value.HeadMessage, head.Value.HeadAuthor,
             trigger, user) with { FromFork = fromFork };
-        var id = await builds.CreateAsync(await scripts.ExpandAsync(plan, ct), ct);
+        var id = await builds.CreateAsync(await PlannedAsync(project, plan, ct), ct);
         Queued(project.Id, id);
         return Outcome<long>.Of(id);
     }
@@ -84,7 +84,7 @@ public sealed class BuildService(ProjectStore projects, ProjectService projectSe
             PullRequestAuthor = request.PullRequestAuthor,
             AwaitingApproval = await NeedsApprovalAsync(project, request.FromFork, request.PullRequestAuthor, ct),
         };
-        var id = await builds.CreateAsync(await scripts.ExpandAsync(plan, ct), ct);
+        var id = await builds.CreateAsync(await PlannedAsync(project, plan, ct), ct);
         Queued(project.Id, id);
         return Outcome<long>.Of(id);
     }
@@ -151,7 +151,7 @@ public sealed class BuildService(ProjectStore projects, ProjectService projectSe
             AwaitingApproval = await NeedsApprovalAsync(project, build.FromFork, build.PullRequestAuthor, ct),
         };
         var recorded = Scripts.ScriptPlanner.Recorded(await builds.CommandsOfBuildAsync(build.Id, ct));
-        var id = await builds.CreateAsync(await scripts.ExpandAsync(plan, ct, recorded), ct);
+        var id = await builds.CreateAsync(await PlannedAsync(project, plan, ct, recorded), ct);
         Queued(project.Id, id);
         return Outcome<long>.Of(id);
     }
@@ -161,6 +161,14 @@ public sealed class BuildService(ProjectStore projects, ProjectService projectSe
         var canceled = await builds.CancelAsync(build.Id, ct);
         if (canceled) live.Publish(LiveUpdates.Keys.Build(build.Id), LiveUpdates.Keys.Project(build.ProjectId), LiveUpdates.Keys.Dashboard);
         return canceled;
+    }
+
+    /// <summary>The build with its shared scripts resolved and the snapshot of what it runs with, which its deploys run.</summary>
+    private async Task<NewBuild> PlannedAsync(ProjectRow project, NewBuild plan, CancellationToken ct,
+        IReadOnlyDictionary<string, int>? recorded = null)
+    {
+        var expanded = await scripts.ExpandAsync(plan, ct, recorded);
+        return expanded with { Snapshot = await scripts.SnapshotAsync(project.Slug, project.Settings, expanded, ct, recorded) };
     }
 
     private void Queued(long projectId, long buildId)

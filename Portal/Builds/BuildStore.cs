@@ -6,7 +6,8 @@ using Kaizen.Runner.Protocol;
 namespace Kaizen.Portal.Builds;
 
 /// <summary>A build to create: its commit and, per job, the commands it runs (setup + job + epilogue).
-/// <see cref="AwaitingApproval"/>: a fork's pull request held until a member approves it (no runner claims its jobs).</summary>
+/// <see cref="AwaitingApproval"/>: a fork's pull request held until a member approves it (no runner claims its jobs).
+/// <see cref="Snapshot"/>: the settings and script versions it runs with, kept for its deploys.</summary>
 public sealed record NewBuild(
     long ProjectId,
     string Branch,
@@ -20,7 +21,8 @@ public sealed record NewBuild(
     int? PullRequest = null,
     string? PullRequestSource = null,
     string? PullRequestAuthor = null,
-    bool AwaitingApproval = false);
+    bool AwaitingApproval = false,
+    BuildSnapshot? Snapshot = null);
 
 /// <summary>A job to create. <see cref="Reports"/> are the report files the runner uploads when it ends; <see cref="Scripts"/>
 /// the shared scripts among its commands (each a section followed by its steps), recorded with the commands.</summary>
@@ -74,6 +76,14 @@ public sealed class BuildStore(Database db, TimeProvider time)
                 Services = job.Services is { Count: > 0 } ? System.Text.Json.JsonSerializer.Serialize(job.Services, RunnerJson.Options) : null,
             }, tx);
             await c.ExecuteAsync(BuildSql.InsertCommand, CommandRows(jobId, job), tx);
+        }
+        if (build.Snapshot is { } snapshot)
+        {
+            await c.ExecuteAsync(BuildSql.InsertSnapshot, new
+            {
+                BuildId = buildId, SettingsJson = BuildSnapshot.SerializeSettings(snapshot.Settings),
+                ScriptsJson = BuildSnapshot.SerializeScripts(snapshot.Scripts), TakenAt = now,
+            }, tx);
         }
         await tx.CommitAsync(ct);
         return buildId;
@@ -145,6 +155,14 @@ public sealed class BuildStore(Database db, TimeProvider time)
     {
         await using var c = await db.OpenAsync(ct);
         return (await c.QueryAsync<JobRow>(BuildSql.Jobs, new { BuildId = buildId })).AsList();
+    }
+
+    /// <summary>What the build ran with, or null for a build created before snapshots were recorded.</summary>
+    public async Task<BuildSnapshot?> SnapshotAsync(long buildId, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        var row = await c.QuerySingleOrDefaultAsync<BuildSnapshotRow>(BuildSql.SnapshotOf, new { BuildId = buildId });
+        return row?.ToSnapshot();
     }
 
     public async Task<JobRow?> FindJobAsync(long jobId, CancellationToken ct = default)
@@ -245,6 +263,13 @@ public sealed class BuildStore(Database db, TimeProvider time)
 
 internal static class BuildSql
 {
+    public const string InsertSnapshot =
+        "INSERT INTO build_snapshots (build_id, settings_json, scripts_json, taken_at) VALUES (@BuildId, @SettingsJson, @ScriptsJson, @TakenAt)";
+
+    public const string SnapshotOf =
+        "SELECT build_id AS BuildId, settings_json AS SettingsJson, scripts_json AS ScriptsJson, taken_at AS TakenAt " +
+        "FROM build_snapshots WHERE build_id = @BuildId";
+
     private const string BuildColumns =
         "b.id, b.project_id AS ProjectId, p.slug AS ProjectSlug, b.branch, b.commit_sha AS CommitSha, " +
         "b.commit_message AS CommitMessage, b.commit_author AS CommitAuthor, b.trigger_kind AS TriggerKind, " +

@@ -27,6 +27,14 @@ public sealed class DeployService(DeployStore store, ProjectStore projects, Buil
 
     // ---- Servers ----
 
+    /// <summary>Whether a server is guarded: it needs approvals, or only admins may deploy to it. What its deploys run and
+    /// receive is changed by admins alone.</summary>
+    public static bool IsGuarded(ServerRow server)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        return server.Approvals > 0 || server.Deployers == Deployers.Admins;
+    }
+
     /// <summary>Why <paramref name="actor"/> may not change a server configured like <paramref name="spec"/> (null when
     /// they may). Members manage servers that any member may deploy to without approval; a server that needs approvals
     /// or is for admins only is changed by admins, so nobody lowers a safeguard meant for them.</summary>
@@ -34,7 +42,7 @@ public sealed class DeployService(DeployStore store, ProjectStore projects, Buil
     {
         if (actor.Role == Roles.Admin) return null;
         if (actor.Role != Roles.Member) return "Only admins and members may change servers.";
-        var guarded = (current is not null && (current.Approvals > 0 || current.Deployers == Deployers.Admins))
+        var guarded = (current is not null && IsGuarded(current))
                       || (spec is not null && (spec.Approvals > 0 || spec.Deployers == Deployers.Admins));
         return guarded ? "Only admins may change a server that needs approvals or that only admins may deploy to." : null;
     }
@@ -310,18 +318,30 @@ public sealed class DeployService(DeployStore store, ProjectStore projects, Buil
 
     private async Task StartNextAsync(long serverId, CancellationToken ct)
     {
-        DeployRow? started;
+        DeployRow? started = null;
         await _gate.WaitAsync(ct);
         try
         {
-            var project = await ProjectOfServerAsync(serverId, ct);
-            if (project is null) return;
-            // Shared scripts resolve to their versions now, before the store's transaction (which cannot wait for them);
-            // the server's commands are read again there and planned as they are should they have changed meanwhile.
-            var current = await store.ServerAsync(serverId, ct);
-            var planned = current is null ? null : await scripts.ExpandAsync(PlanJob(project, current), ct);
-            started = await store.StartNextAsync(serverId, (deploy, server) =>
-                planned is not null && server.CommandsJson == current!.CommandsJson ? planned : PlanJob(project, server), ct);
+            // Shared scripts resolve to their versions now, before the store's transaction (which cannot wait for them).
+            // Should another portal start that deploy, or an admin change the server's commands meanwhile, the store
+            // refuses the plan and it is made again for what is next.
+            for (var attempt = 0; attempt < 3; attempt++)
+            {
+                var server = await store.ServerAsync(serverId, ct);
+                var next = await store.NextQueuedAsync(serverId, ct);
+                if (server is null || next is null || server.Cordoned) return;
+                var project = await projects.FindBySlugAsync(server.ProjectSlug, ct);
+                if (project is null) return;
+                var plan = await PlanAsync(project, server, next.BuildId, ct);
+                var stale = false;
+                started = await store.StartNextAsync(serverId, (deploy, now) =>
+                {
+                    if (deploy.Id == next.Id && now.CommandsJson == server.CommandsJson) return plan.Job;
+                    stale = true;
+                    return null;
+                }, ct);
+                if (!stale) break;
+            }
         }
         finally
         {
@@ -334,17 +354,59 @@ public sealed class DeployService(DeployStore store, ProjectStore projects, Buil
         Changed(started);
     }
 
-    private async Task<ProjectRow?> ProjectOfServerAsync(long serverId, CancellationToken ct)
+    /// <summary>
+    /// What a deploy of <paramref name="buildId"/> to <paramref name="server"/> runs: the build's snapshot of the setup and
+    /// of the shared script versions, then the server's commands. A build from before snapshots runs the project's current
+    /// setup and the newest versions, as deploys did then.
+    /// </summary>
+    public async Task<DeployPlan> PlanAsync(ProjectRow project, ServerRow server, long buildId, CancellationToken ct = default)
     {
-        var server = await store.ServerAsync(serverId, ct);
-        return server is null ? null : await projects.FindBySlugAsync(server.ProjectSlug, ct);
+        ArgumentNullException.ThrowIfNull(project);
+        ArgumentNullException.ThrowIfNull(server);
+        var snapshot = await builds.SnapshotAsync(buildId, ct);
+        var setup = (snapshot?.Settings ?? project.Settings).Setup;
+        var (job, fromSnapshot) = await scripts.ExpandAsync(PlanJob(setup, server), snapshot, ct);
+        var used = (job.Scripts ?? []).Select(p =>
+        {
+            var text = job.Commands.First(c => c.Index == p.Index).Text;
+            var source = Scripts.ScriptReference.Parse(text, out _) is { Version: not null } ? ScriptSource.Pinned
+                : fromSnapshot.Contains(p.Name) ? ScriptSource.Build
+                : ScriptSource.Latest;
+            return new DeployScript(p.Name, p.Version, source);
+        }).Distinct().ToList();
+        return new DeployPlan(setup, server.Commands, used, snapshot is not null, job);
     }
 
-    /// <summary>A deploy's job: the project's setup commands, then the server's deploy commands.</summary>
-    public static NewJob PlanJob(ProjectRow project, ServerRow server)
+    /// <summary>
+    /// What a deploy runs (planned now while it waits; read back from its job once it started) and what changed since
+    /// the server's last deploy that ran (its newest passed one, else its newest started one).
+    /// </summary>
+    public async Task<DeployPreview?> PreviewAsync(long deployId, CancellationToken ct = default)
     {
+        var deploy = await store.FindDeployAsync(deployId, ct);
+        if (deploy is null) return null;
+        var server = await store.ServerAsync(deploy.ServerId, ct);
+        var project = await projects.FindBySlugAsync(deploy.ProjectSlug, ct);
+        if (server is null || project is null) return null;
+        var plan = deploy.JobId is { } jobId
+            ? DeployPlan.FromCommands(await builds.CommandsOfJobAsync(jobId, ct), await builds.SnapshotAsync(deploy.BuildId, ct) is not null)
+            : await PlanAsync(project, server, deploy.BuildId, ct);
+        var earlier = (await store.DeploysOfServerAsync(server.Id, HistoryLimit, ct)).Where(d => d.Id < deploy.Id && d.JobId is not null).ToList();
+        var previous = earlier.FirstOrDefault(d => d.Status == DeployStatus.Passed) ?? earlier.FirstOrDefault();
+        DeployPlan? before = null;
+        if (previous is not null)
+            before = DeployPlan.FromCommands(await builds.CommandsOfJobAsync(previous.JobId!.Value, ct),
+                await builds.SnapshotAsync(previous.BuildId, ct) is not null);
+        return new DeployPreview(deploy, plan, previous, DeployChanges.Between(before, plan));
+    }
+
+    /// <summary>A deploy's job: <paramref name="setup"/> (its build's, as recorded), then the server's deploy commands.</summary>
+    public static NewJob PlanJob(IReadOnlyList<string> setup, ServerRow server)
+    {
+        ArgumentNullException.ThrowIfNull(setup);
+        ArgumentNullException.ThrowIfNull(server);
         var commands = new List<JobCommand>();
-        foreach (var text in project.Settings.Setup) commands.Add(new JobCommand(commands.Count, CommandPhase.Setup, text));
+        foreach (var text in setup) commands.Add(new JobCommand(commands.Count, CommandPhase.Setup, text));
         foreach (var text in server.Commands) commands.Add(new JobCommand(commands.Count, CommandPhase.Main, text));
         return new NewJob($"deploy to {server.Name}", commands);
     }

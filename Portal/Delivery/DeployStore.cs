@@ -86,6 +86,13 @@ public sealed class DeployStore(Database db, TimeProvider time)
         return await c.QuerySingleOrDefaultAsync<ServerRow>(DeploySql.ServerById, new { Id = serverId });
     }
 
+    /// <summary>Every server of every project that needs approvals or that only admins may deploy to.</summary>
+    public async Task<IReadOnlyList<ServerRow>> GuardedServersAsync(CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return (await c.QueryAsync<ServerRow>(DeploySql.GuardedServers)).AsList();
+    }
+
     public async Task<IReadOnlyList<ServerRow>> ServersAsync(long projectId, CancellationToken ct = default)
     {
         await using var c = await db.OpenAsync(ct);
@@ -226,7 +233,9 @@ public sealed class DeployStore(Database db, TimeProvider time)
     /// deploy's job (of the deployed build, so it checks out that exact commit) with the commands <paramref name="plan"/>
     /// gives. Returns the started deploy, or null when nothing may start now.
     /// </summary>
-    public async Task<DeployRow?> StartNextAsync(long serverId, Func<DeployRow, ServerRow, NewJob> plan, CancellationToken ct = default)
+    /// <remarks><paramref name="plan"/> returns null when the deploy or the server is not the one it planned for: nothing
+    /// starts and the caller plans again.</remarks>
+    public async Task<DeployRow?> StartNextAsync(long serverId, Func<DeployRow, ServerRow, NewJob?> plan, CancellationToken ct = default)
     {
         var now = Now;
         await using var c = await db.OpenAsync(ct);
@@ -241,6 +250,7 @@ public sealed class DeployStore(Database db, TimeProvider time)
         var next = await c.QuerySingleAsync<DeployRow>(DeploySql.DeployById, new { Id = nextId }, tx);
 
         var job = plan(next, server);
+        if (job is null) return null;
         var jobId = await c.ExecuteScalarAsync<long>(db.Sql(DeploySql.InsertJob), new
         {
             next.BuildId, job.Name, Status = Status.Queued, QueuedAt = now, DeployId = next.Id,
@@ -249,6 +259,14 @@ public sealed class DeployStore(Database db, TimeProvider time)
         await c.ExecuteAsync(DeploySql.Start, new { Id = next.Id, JobId = jobId, Now = now }, tx);
         await tx.CommitAsync(ct);
         return await FindDeployAsync(next.Id, ct);
+    }
+
+    /// <summary>The deploy of the server that starts next (its oldest queued one), or null.</summary>
+    public async Task<DeployRow?> NextQueuedAsync(long serverId, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        var nextId = await c.ExecuteScalarAsync<long?>(DeploySql.OldestQueued, new { ServerId = serverId });
+        return nextId is null ? null : await c.QuerySingleOrDefaultAsync<DeployRow>(DeploySql.DeployById, new { Id = nextId });
     }
 
     /// <summary>Servers that have a queued deploy and none running: work a crash may have left undone.</summary>
@@ -327,6 +345,9 @@ internal static class DeploySql
     public static readonly SqlText LockServer = new(
         "SELECT " + ServerColumns + ServerFrom + " WHERE s.id = @Id",
         "SELECT " + ServerColumns + " FROM servers s WITH (UPDLOCK, HOLDLOCK) JOIN projects p ON p.id = s.project_id WHERE s.id = @Id");
+
+    public const string GuardedServers =
+        "SELECT " + ServerColumns + ServerFrom + " WHERE s.approvals > 0 OR s.deployers = 'admins' ORDER BY p.slug, s.name";
 
     public const string ServersOfProject = "SELECT " + ServerColumns + ServerFrom + " WHERE s.project_id = @ProjectId ORDER BY s.name";
 

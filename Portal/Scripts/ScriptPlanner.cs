@@ -35,11 +35,74 @@ public sealed class ScriptPlanner(ScriptStore store)
         return build with { Jobs = jobs };
     }
 
-    /// <summary>One job (a deploy's) with its <c>run-script</c> lines expanded.</summary>
-    public Task<NewJob> ExpandAsync(NewJob job, CancellationToken ct = default)
+    /// <summary>
+    /// One job (a deploy's) with its <c>run-script</c> lines expanded. With the <paramref name="snapshot"/> of the build it
+    /// deploys, a script named without a version runs the version the build recorded, or, for a script the build did not
+    /// record (named by deploy commands changed since), the newest version that existed when the build was created: a
+    /// version published afterwards never runs in a deploy of that build. Without one (a build from before snapshots),
+    /// the newest version runs. <c>FromSnapshot</c> names the scripts whose version the build decided.
+    /// </summary>
+    public async Task<(NewJob Job, IReadOnlySet<string> FromSnapshot)> ExpandAsync(NewJob job, BuildSnapshot? snapshot,
+        CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(job);
-        return ExpandAsync(job, new Dictionary<(string, int?), ScriptVersion?>(), ct);
+        var cache = new Dictionary<(string, int?), ScriptVersion?>();
+        if (snapshot is not null)
+        {
+            foreach (var (name, version) in snapshot.Unpinned) cache[(name, null)] = await store.VersionAsync(name, version, ct);
+            foreach (var command in job.Commands)
+            {
+                if (ScriptReference.Parse(command.Text, out _) is not { Version: null } reference || cache.ContainsKey((reference.Name, null)))
+                    continue;
+                var then = (await store.VersionsAsync(reference.Name, ct)).Where(v => v.CreatedAt <= snapshot.TakenAt)
+                    .MaxBy(v => v.Version);
+                // A script made after the build has no version from its time: its newest runs, and the approval page says so.
+                if (then is not null) cache[(reference.Name, null)] = then;
+            }
+        }
+        var decided = cache.Where(e => e.Value is not null).Select(e => e.Key.Item1).ToHashSet(StringComparer.Ordinal);
+        return (await ExpandAsync(job, cache, ct), decided);
+    }
+
+    /// <summary>
+    /// The snapshot of a build about to be created from <paramref name="settings"/>: the settings, the script versions its
+    /// <paramref name="expanded"/> jobs resolved, and the versions the project's servers' deploy commands resolve to now
+    /// (<paramref name="recorded"/> stands in for "latest", as for the jobs of a rerun).
+    /// </summary>
+    public async Task<BuildSnapshot> SnapshotAsync(string projectSlug, BuildSettings settings, NewBuild expanded,
+        CancellationToken ct = default, IReadOnlyDictionary<string, int>? recorded = null)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(expanded);
+        var scripts = new HashSet<Builds.SnapshotScript>();
+        foreach (var job in expanded.Jobs)
+        {
+            foreach (var planned in job.Scripts ?? [])
+            {
+                var text = job.Commands.First(c => c.Index == planned.Index).Text;
+                var pinned = ScriptReference.Parse(text, out _) is { Version: not null };
+                scripts.Add(new Builds.SnapshotScript(planned.Name, planned.Version, pinned));
+            }
+        }
+        foreach (var server in (await store.ServerCommandsAsync(ct)).Where(s => s.ProjectSlug == projectSlug))
+        {
+            foreach (var command in Delivery.ServerSpec.ParseCommands(server.CommandsJson))
+            {
+                if (ScriptReference.Parse(command, out _) is not { } reference) continue;
+                if (reference.Version is { } pinned)
+                {
+                    if (await store.VersionAsync(reference.Name, pinned, ct) is not null)
+                        scripts.Add(new Builds.SnapshotScript(reference.Name, pinned, true));
+                    continue;
+                }
+                if (scripts.Any(s => s.Name == reference.Name && !s.Pinned)) continue;
+                int? version = recorded is not null && recorded.TryGetValue(reference.Name, out var again) ? again
+                    : await store.FindAsync(reference.Name, ct) is { DeletedAt: null } script ? script.LatestVersion : null;
+                if (version is { } v) scripts.Add(new Builds.SnapshotScript(reference.Name, v, false));
+            }
+        }
+        var ordered = scripts.OrderBy(s => s.Name, StringComparer.Ordinal).ThenBy(s => s.Version).ToList();
+        return new BuildSnapshot(settings, ordered, 0);
     }
 
     private async Task<NewJob> ExpandAsync(NewJob job, Dictionary<(string, int?), ScriptVersion?> cache, CancellationToken ct)

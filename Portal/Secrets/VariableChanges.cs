@@ -10,6 +10,9 @@ public enum ChangeStatus
     Replaced,
     Deleted,
 
+    /// <summary>The change is for admins: <see cref="Change.Error"/> says why and what to do.</summary>
+    Forbidden,
+
     /// <summary>A name, value or file path broke a <see cref="VariableRules"/> rule; <see cref="Change.Error"/> says which.</summary>
     Invalid,
 
@@ -70,11 +73,34 @@ public sealed class VariableChanges(VariableStore store, AuditLog audit, Project
         return new Change(saved == SaveResult.Created ? ChangeStatus.Created : ChangeStatus.Replaced);
     }
 
-    /// <summary>Creates or replaces a plain variable.</summary>
+    /// <summary>
+    /// Why someone who is not an admin may not change the plain variables of <paramref name="scope"/> (null when they may):
+    /// a guarded server's deploys (approvals, or admins only) receive its own variables, its project's and the
+    /// organization's, and a variable can change what a command does (<c>PATH</c>, <c>BASH_ENV</c>, <c>SHELLOPTS</c>
+    /// with <c>PS4</c>), so what reaches such a deploy is changed by admins alone.
+    /// </summary>
+    public async Task<string?> WhyOnlyAdminsAsync(VariableScope scope, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(scope);
+        IEnumerable<ServerRow> guarded = scope.Kind switch
+        {
+            VariableScope.ServerKind => await servers.ServerAsync(scope.Id, ct) is { } server && DeployService.IsGuarded(server) ? [server] : [],
+            VariableScope.ProjectKind => (await servers.ServersAsync(scope.Id, ct)).Where(DeployService.IsGuarded),
+            _ => await servers.GuardedServersAsync(ct),
+        };
+        return guarded.FirstOrDefault() is { } first
+            ? $"Only admins may change these variables: deploys to {first.Name} of project {first.ProjectSlug}, which needs approvals " +
+              "or is for admins only, receive them. Ask an admin to make the change."
+            : null;
+    }
+
+    /// <summary>Creates or replaces a plain variable; <paramref name="byAdmin"/>: whether the actor is an admin (see
+    /// <see cref="WhyOnlyAdminsAsync"/>).</summary>
     public async Task<Change> SetVariableAsync(VariableScope scope, string target, string name, string? value, string actor,
-        CancellationToken ct = default)
+        bool byAdmin, CancellationToken ct = default)
     {
         if (VariableRules.NameError(name) is { } nameError) return Invalid(nameError);
+        if (!byAdmin && await WhyOnlyAdminsAsync(scope, ct) is { } denied) return new Change(ChangeStatus.Forbidden, denied);
         if (VariableRules.ValueError(value, secret: false, asFile: false) is { } valueError) return Invalid(valueError);
 
         var saved = await store.SetVariableAsync(scope, name, value!, actor, ct);
@@ -85,10 +111,12 @@ public sealed class VariableChanges(VariableStore store, AuditLog audit, Project
         return new Change(saved == SaveResult.Created ? ChangeStatus.Created : ChangeStatus.Replaced);
     }
 
-    /// <summary>Deletes a secret (<paramref name="isSecret"/>) or a plain variable.</summary>
+    /// <summary>Deletes a secret (<paramref name="isSecret"/>) or a plain variable; <paramref name="byAdmin"/> as for
+    /// <see cref="SetVariableAsync"/>.</summary>
     public async Task<Change> DeleteAsync(VariableScope scope, string target, string name, bool isSecret, string actor,
-        CancellationToken ct = default)
+        bool byAdmin, CancellationToken ct = default)
     {
+        if (!byAdmin && await WhyOnlyAdminsAsync(scope, ct) is { } denied) return new Change(ChangeStatus.Forbidden, denied);
         if (!await store.DeleteAsync(scope, name, isSecret, ct)) return new Change(ChangeStatus.NotFound);
         await audit.RecordAsync(actor, isSecret ? AuditActions.SecretDeleted : AuditActions.VariableDeleted,
             $"{target}/{(isSecret ? "secret" : "variable")}:{name}", null, ct);

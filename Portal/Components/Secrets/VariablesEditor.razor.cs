@@ -37,6 +37,8 @@ public sealed partial class VariablesEditor
 
     private string _variableName = "";
     private string _variableValue = "";
+    /// <summary>Why a member may not change these variables here (guarded deploys receive them), or null.</summary>
+    private string? _onlyAdmins;
     private string? _variableNameError;
     private string? _variableError;
     private bool _savingVariable;
@@ -59,6 +61,8 @@ public sealed partial class VariablesEditor
         var user = AuthenticationState is null ? null : (await AuthenticationState).User;
         _isAdmin = user?.IsInRole(Roles.Admin) == true;
         _canWrite = _isAdmin || user?.IsInRole(Roles.Member) == true;
+        _onlyAdmins = _canWrite && !_isAdmin ? await Changes.WhyOnlyAdminsAsync(Scope) : null;
+        if (_onlyAdmins is not null) _canWrite = false;
         _actor = AuditLog.ActorOf(user);
         _target = await Changes.TargetAsync(Scope);
         await ReloadAsync();
@@ -89,10 +93,10 @@ public sealed partial class VariablesEditor
         _savingVariable = true;
         try
         {
-            var change = await Changes.SetVariableAsync(Scope, _target, name, _variableValue, _actor);
+            var change = await Changes.SetVariableAsync(Scope, _target, name, _variableValue, _actor, _isAdmin);
             switch (change.Status)
             {
-                case ChangeStatus.Invalid:
+                case ChangeStatus.Invalid or ChangeStatus.Forbidden:
                     _variableError = change.Error;
                     return;
                 case ChangeStatus.NameTaken:
@@ -164,9 +168,10 @@ public sealed partial class VariablesEditor
             isSecret ? "Jobs will no longer get this secret, and its value cannot be recovered." : "Jobs will no longer get this variable.",
             yesText: "Delete", cancelText: "Cancel");
         if (confirmed != true) return;
-        var change = await Changes.DeleteAsync(Scope, _target, name, isSecret, _actor);
-        Snackbar.Add(change.Ok ? $"{(isSecret ? "Secret" : "Variable")} {name} deleted." : $"There is no {kind} {name} any more.",
-            change.Ok ? Severity.Success : Severity.Info);
+        var change = await Changes.DeleteAsync(Scope, _target, name, isSecret, _actor, _isAdmin);
+        Snackbar.Add(change.Ok ? $"{(isSecret ? "Secret" : "Variable")} {name} deleted."
+            : change.Status == ChangeStatus.Forbidden ? change.Error! : $"There is no {kind} {name} any more.",
+            change.Ok ? Severity.Success : change.Status == ChangeStatus.Forbidden ? Severity.Warning : Severity.Info);
         await ReloadAsync();
     }
 }

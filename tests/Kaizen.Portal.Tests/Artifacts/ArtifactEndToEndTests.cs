@@ -141,7 +141,7 @@ public sealed class ArtifactEndToEndTests : IAsyncLifetime
         var repo = await _delivery.NewRepositoryAsync();
         var slug = await Portal.CreateProjectAsync("Deployed " + Guid.NewGuid().ToString("N")[..6], repo.Path,
             PortalHost.OneJob("echo app > app.txt && kaizen artifact push app.txt"), isPublic: true);
-        await _delivery.CreateServerAsync(slug, "production", ["echo 'deployed to prod-db-7' > receipt.txt", "kaizen artifact push receipt.txt"]);
+        await _delivery.CreateServerAsync(slug, "production", ["echo 'deployed to prod-db-7' > receipt.txt", "kaizen artifact push --job receipt.txt"]);
         var build = await Portal.WaitForBuildAsync(await Portal.StartBuildAsync(slug));
         using var anonymous = new HttpClient { BaseAddress = Portal.BaseUrl };
 

@@ -29,6 +29,9 @@ internal sealed partial class KaizenForwarder : IAsyncDisposable
     private readonly IReadOnlyDictionary<string, string> _environment;
     private readonly ForwardingSandbox? _sandbox;
     private readonly ConcurrentDictionary<int, Process> _running = new();
+    private readonly ConcurrentDictionary<string, Task> _answering = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Calls.KaizenCallContext _calls;
     private readonly Thread _reader;
     private volatile bool _stopping;
 
@@ -38,7 +41,31 @@ internal sealed partial class KaizenForwarder : IAsyncDisposable
         _library = library;
         _environment = environment;
         _sandbox = sandbox;
+        _calls = CallContext(environment, sandbox);
         _reader = new Thread(ReadRequests) { IsBackground = true, Name = "kaizen forwarder " + directory };
+    }
+
+    /// <summary>What the runner's own side of the job's cache, checksum and artifact calls needs: the credentials from the
+    /// job's variables (or, sandboxed, the private ones the job never gets), and its files as the job sees them.</summary>
+    private static Calls.KaizenCallContext CallContext(IReadOnlyDictionary<string, string> environment, ForwardingSandbox? sandbox)
+    {
+        var variables = new Dictionary<string, string>(environment, StringComparer.Ordinal);
+        foreach (var (name, value) in sandbox?.Private ?? new Dictionary<string, string>())
+        {
+            variables[name] = value;
+        }
+
+        // The processes that touch the job's files get the job's own variables, no credential and no runner folder.
+        var fileEnvironment = new Dictionary<string, string>(environment, StringComparer.Ordinal);
+        foreach (var name in (string[])["KAIZEN_CONTROL_DIR", KaizenFunctions.JobTokenVariable, "KAIZEN_CACHE_DIR", "KAIZEN_PORTAL_URL", "KAIZEN_CACHE_MAX_MB"])
+        {
+            fileEnvironment.Remove(name);
+        }
+
+        var files = sandbox is null
+            ? new Calls.JobFiles(null, fileEnvironment)
+            : Calls.JobFiles.InSandbox(sandbox.Sandbox, sandbox.Folders, sandbox.Workspace, fileEnvironment);
+        return Calls.KaizenCallContext.From(files, variables);
     }
 
     /// <summary>The folder to mount (at the same path) and to name in KAIZEN_CONTROL_DIR.</summary>
@@ -71,6 +98,7 @@ internal sealed partial class KaizenForwarder : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _stopping = true;
+        await _stop.CancelAsync().ConfigureAwait(false);
         try
         {
             // Wakes the reader: opening for writing does not block while the reader holds the FIFO open.
@@ -93,7 +121,18 @@ internal sealed partial class KaizenForwarder : IAsyncDisposable
             }
         }
 
+        // A call whose job side is gone waits to open its output: opening the other end lets it finish.
+        foreach (var (id, answer) in _answering)
+        {
+            if (!answer.IsCompleted)
+            {
+                UnblockOutput(id);
+            }
+        }
+
+        await Task.WhenAll(_answering.Values).WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
         _reader.Join(TimeSpan.FromSeconds(2));
+        _stop.Dispose();
         try
         {
             System.IO.Directory.Delete(_directory, recursive: true);
@@ -158,6 +197,13 @@ internal sealed partial class KaizenForwarder : IAsyncDisposable
     {
         if (!SafeId().IsMatch(id) || !Path.IsPathRooted(directory) || _stopping)
         {
+            return;
+        }
+
+        // Caches, checksums and artifacts are the runner's own work, in this process: the job's token never leaves it.
+        if (arguments.Count > 0 && arguments[0] is "cache" or "checksum" or "artifact" or "help")
+        {
+            _answering[id] = Task.Run(() => AnswerAsync(id, directory, arguments));
             return;
         }
 
@@ -227,6 +273,73 @@ internal sealed partial class KaizenForwarder : IAsyncDisposable
             process.Dispose();
         };
     }
+
+    /// <summary>Runs one call in this process, its output going to the FIFO <c>ID.out</c> (made here, as the host script
+    /// makes it) and its exit code to <c>ID.status</c>, written before the output ends, as the job's side expects.</summary>
+    private async Task AnswerAsync(string id, string directory, IReadOnlyList<string> arguments)
+    {
+        var output = Path.Combine(_directory, id + ".out");
+        var status = 1;
+        try
+        {
+            var temp = Path.Combine(_directory, id + ".tmp");
+            if (MakeFifo(temp, Convert.ToUInt32("600", 8)) != 0)
+            {
+                await File.WriteAllTextAsync(Path.Combine(_directory, id + ".status"), "1\n").ConfigureAwait(false);
+                return;
+            }
+
+            File.Move(temp, output, overwrite: true);
+
+            // Blocks until the job's side opens it for reading (it waits for the FIFO to appear, then does).
+            await using var stream = new FileStream(output, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, 1);
+            await using var writer = new StreamWriter(stream, Calls.JobFiles.Utf8, 4096) { AutoFlush = true, NewLine = "\n" };
+            try
+            {
+                status = await Calls.KaizenCalls.RunAsync(_calls, directory, arguments, writer, _stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+            {
+                status = 130;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or HttpRequestException)
+            {
+                await writer.WriteLineAsync($"kaizen: the runner could not complete the call: {ex.Message}").ConfigureAwait(false);
+                status = 1;
+            }
+
+            await File.WriteAllTextAsync(Path.Combine(_directory, id + ".status"), status.ToString(System.Globalization.CultureInfo.InvariantCulture) + "\n")
+                .ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The job's side went away (or the control folder did): nobody reads the answer.
+        }
+        finally
+        {
+            _answering.TryRemove(id, out _);
+        }
+    }
+
+    private void UnblockOutput(string id)
+    {
+        // Non-blocking: a reader's open never waits for the writer.
+        var fd = OpenFile(Path.Combine(_directory, id + ".out"), 0x800 /* O_RDONLY | O_NONBLOCK */);
+        if (fd >= 0)
+        {
+            CloseFile(fd);
+        }
+    }
+
+    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
+#pragma warning disable SYSLIB1054 // as for mkfifo
+    private static extern int OpenFile([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
+#pragma warning restore SYSLIB1054
+
+    [DllImport("libc", EntryPoint = "close", SetLastError = true)]
+#pragma warning disable SYSLIB1054
+    private static extern int CloseFile(int fd);
+#pragma warning restore SYSLIB1054
 
     [System.Text.RegularExpressions.GeneratedRegex("^[0-9.]{1,40}$")]
     private static partial System.Text.RegularExpressions.Regex SafeId();

@@ -13,7 +13,11 @@ internal sealed class ArtifactCommand(KaizenCallContext context, string director
 {
     private const string FolderHeader = "Kaizen-Artifact-Folder";
 
+    // "outside" when the path, links resolved, leaves the workspace ($2; empty: not checked): the runner packs nothing
+    // a link in the workspace points to elsewhere (the runner's folder, /etc).
     private const string KindScript =
+        "if [ -n \"$2\" ]; then w=$(cd -P -- \"$2\" && pwd) r=$(readlink -m -- \"$1\"); " +
+        "if [ -z \"$w\" ] || { [ \"$r\" != \"$w\" ] && [ \"${r#\"$w\"/}\" = \"$r\" ]; }; then printf 'outside\\n'; exit 0; fi; fi; " +
         "if [ -d \"$1\" ]; then printf 'dir\\n'; cd -- \"$1\" && basename -- \"$(pwd)\"; elif [ -e \"$1\" ]; then printf 'file\\n'; else printf 'none\\n'; fi";
 
     private const string WriteFileScript =
@@ -115,8 +119,14 @@ internal sealed class ArtifactCommand(KaizenCallContext context, string director
             return 2;
         }
 
-        var kind = await RunTextAsync(KindScript, [path]).ConfigureAwait(false);
+        var kind = await RunTextAsync(KindScript, [path, context.Workspace ?? ""]).ConfigureAwait(false);
         var lines = kind.Split('\n');
+        if (lines[0] == "outside")
+        {
+            await Error($"artifact push: '{path}' leads out of the workspace through a symbolic link; the runner pushes files of the workspace only").ConfigureAwait(false);
+            return 2;
+        }
+
         if (lines[0] is not ("dir" or "file"))
         {
             await Error($"artifact push: '{path}' does not exist").ConfigureAwait(false);

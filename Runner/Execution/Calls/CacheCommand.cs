@@ -390,9 +390,15 @@ internal sealed partial class CacheCommand(KaizenCallContext context, string dir
         List<string> present = [];
         for (var i = 0; i < paths.Count; i++)
         {
-            if (exists[i])
+            if (exists[i] == PathState.Present)
             {
-                present.Add("./" + (paths[i].StartsWith("./", StringComparison.Ordinal) ? paths[i][2..] : paths[i]));
+                // Without a trailing '/', tar stores a link as a link: it never follows one out of the job's files.
+                var path = paths[i].TrimEnd('/');
+                present.Add("./" + (path.StartsWith("./", StringComparison.Ordinal) ? path[2..] : path));
+            }
+            else if (exists[i] == PathState.Outside)
+            {
+                await Line($"cache: {paths[i]} leads out of the current directory through a symbolic link, not stored").ConfigureAwait(false);
             }
             else
             {

@@ -40,8 +40,12 @@ public sealed class JobFiles
     private const string ChecksumScript =
         "for f; do if [ -f \"$f\" ]; then sha256sum <\"$f\" || exit 1; else printf '%s missing\\n' \"$f\"; fi; done";
 
+    // 1: present, 0: missing, 2: its folder is outside the current one (reached through a symbolic link). A path's own
+    // last part may be a link (tar stores the link), never a folder on the way to it.
     private const string PresentScript =
-        "for p; do if [ -e \"$p\" ] || [ -L \"$p\" ]; then printf 1; else printf 0; fi; done";
+        "here=$(pwd -P); for p; do d=$(cd -P -- \"$(dirname -- \"$p\")\" 2>/dev/null && pwd); " +
+        "if [ -n \"$d\" ] && [ \"$d\" != \"$here\" ] && [ \"${d#\"$here\"/}\" = \"$d\" ]; then printf 2; " +
+        "elif [ -e \"$p\" ] || [ -L \"$p\" ]; then printf 1; else printf 0; fi; done";
 
     private const string RemoveScript = "for p; do rm -rf -- \"./$p\"; done";
 
@@ -55,11 +59,14 @@ public sealed class JobFiles
         return exitCode != 0 ? null : Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(output))[..16];
     }
 
-    /// <summary>Which of <paramref name="paths"/> exist (a dangling link counts: tar stores the link).</summary>
-    public async Task<bool[]> PresentAsync(string directory, IReadOnlyList<string> paths, CancellationToken cancellationToken)
+    /// <summary>Whether each of <paramref name="paths"/> exists (a dangling link counts: tar stores the link), or is reached
+    /// through a folder outside <paramref name="directory"/> (a link to the runner's folder, to /etc): never archived.</summary>
+    public async Task<PathState[]> PresentAsync(string directory, IReadOnlyList<string> paths, CancellationToken cancellationToken)
     {
         var (exitCode, output, _) = await RunAsync(directory, PresentScript, paths, cancellationToken).ConfigureAwait(false);
-        return exitCode == 0 && output.Length == paths.Count ? [.. output.Select(b => b == (byte)'1')] : new bool[paths.Count];
+        return exitCode == 0 && output.Length == paths.Count
+            ? [.. output.Select(b => b switch { (byte)'1' => PathState.Present, (byte)'2' => PathState.Outside, _ => PathState.Missing })]
+            : new PathState[paths.Count];
     }
 
     /// <summary>Removes <paramref name="paths"/> (a half-restored tree).</summary>
@@ -201,4 +208,12 @@ public sealed class JobFiles
     internal static string Quote(string value) => "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
     internal static readonly Encoding Utf8 = new UTF8Encoding(false);
+}
+
+/// <summary>What a path of a <c>kaizen cache store</c> is.</summary>
+public enum PathState
+{
+    Missing,
+    Present,
+    Outside,
 }

@@ -269,6 +269,43 @@ public sealed class HostileJobTests : PortalWithRepository
         Assert.Equal(["kaizen.sh"], Directory.GetFileSystemEntries(Path.Combine(RunnerWork, "bin")).Select(Path.GetFileName));
     }
 
+    [SkippableFact]
+    public async Task A_container_jobs_links_lead_its_kaizen_calls_nowhere_outside_its_workspace()
+    {
+        SandboxRequirement.Check();
+        await DockerTestImages.RequireAsync();
+        var cache = Path.Combine(RunnerWork, "cache");
+        var slug = await _portal.CreateProjectAsync("Through a box", _repo.Path, new
+        {
+            image = DockerTestImages.Busybox,
+            setup = Array.Empty<string>(),
+            jobs = new object[]
+            {
+                new
+                {
+                    name = "test",
+                    commands = new[]
+                    {
+                        "mkdir -p deps && echo payload > deps/planted.txt && kaizen cache store --key through -- deps",
+                        $"rm -rf deps && busybox ln -s {cache} deps && kaizen cache restore --key through -- deps; echo restored",
+                        $"busybox ln -s {RunnerWork}/runner.json creds && kaizen artifact push creds; echo \"pushed: $?\"",
+                        $"busybox ln -s {RunnerWork} up && kaizen cache store --key up -- up/runner.json; echo stored",
+                    },
+                },
+            },
+            epilogue = Array.Empty<string>(),
+        });
+
+        var build = await _portal.WaitForBuildAsync(await _portal.StartBuildAsync(slug, "main"), timeoutSeconds: 120);
+        var log = await _portal.LogAsync(build.Jobs[0].Id);
+
+        Assert.True(build.Status == Status.Passed, await _portal.DescribeAsync(build));
+        Assert.Contains("pushed: 2", log);
+        Assert.Contains("cache: nothing to store for up", log);
+        Assert.Empty(Directory.GetFiles(RunnerWork, "planted.txt", SearchOption.AllDirectories));
+        Assert.Empty(await _portal.Service<Kaizen.Portal.Artifacts.ArtifactStore>().OfBuildAsync(build.Id));
+    }
+
     /// <summary>The members of the stored cache entry <paramref name="key"/> as <c>tar -tv</c> lists them.</summary>
     private async Task<List<string>> ArchiveMembersAsync(string slug, string key)
     {

@@ -6,20 +6,20 @@ using System.Text;
 namespace Kaizen.Runner.Execution.Docker;
 
 /// <summary>
-/// Runs a container's <c>kaizen</c> calls on the runner's host. An image may lack curl, tar or zstd, so inside a
-/// container the function (kaizen.sh, when KAIZEN_CONTROL_DIR is set) writes its arguments and working directory,
-/// NUL-separated, to the FIFO <c>requests</c> of a control folder mounted at the same path; this class runs the very
-/// same <c>kaizen</c> function in a host bash in that directory with the job's environment (the workspace and the tools
-/// folder are mounted at their host paths, so paths agree), its output going to the FIFO <c>ID.out</c> and its status to
-/// <c>ID.status</c>, which the container's side reads back. Only bash builtins are needed in the container.
-/// The container is not a sandbox: like the shell executor, a job can run commands on the host this way.
+/// Answers a job's <c>kaizen</c> calls on the runner, for shell and container jobs alike. The job's function (kaizen.sh)
+/// writes its arguments and working directory, NUL-separated, to the FIFO <c>requests</c> of a control folder shown to
+/// the job at its host path; the answer's output goes to the FIFO <c>ID.out</c> and its exit code to <c>ID.status</c>,
+/// which the job's side reads back (only bash builtins are needed there, so any image works). Cache, checksum and
+/// artifact calls are answered in this process (<see cref="Calls.KaizenCalls"/>): the job's token never leaves it, and
+/// the job's files are read and written by processes in the job's sandbox (<see cref="Calls.JobFiles"/>). A tool's
+/// install command is the job's own code: it runs in a bash of its own, sandboxed when jobs are (the tools folder
+/// writable, the workspace read-only, no token).
 /// </summary>
 internal sealed partial class KaizenForwarder : IAsyncDisposable
 {
-    // The job's token arrives on stdin into a shell variable that is never exported: no process of the call (tar, curl,
-    // zstd reading paths the job chose, links to /proc/self included) holds it in its environment.
+    // A tool install: the library's own `kaizen tool use` in the job's directory. It gets no token at all.
     private const string HostScript =
-        "IFS= read -r KAIZEN_JOB_TOKEN || :; exec </dev/null; " +
+        "exec </dev/null; " +
         "mkfifo -m 600 -- \"$0.tmp\" && mv -f -- \"$0.tmp\" \"$0.out\" || exit 1; exec >\"$0.out\" 2>&1; . \"$KAIZEN_FORWARD_LIBRARY\"; " +
         "unset KAIZEN_FORWARD_LIBRARY; cd -- \"$1\" || { echo 1 >\"$0.status\"; exit 1; }; shift; kaizen \"$@\"; s=$?; " +
         "echo \"$s\" >\"$0.status\"; exit \"$s\"";
@@ -238,7 +238,7 @@ internal sealed partial class KaizenForwarder : IAsyncDisposable
 
         ProcessTree.UseNewProcessGroup(startInfo, command[0], command.Skip(1));
         environment.Remove("KAIZEN_CONTROL_DIR");
-        environment.Remove(KaizenFunctions.JobTokenVariable, out var token);
+        environment.Remove(KaizenFunctions.JobTokenVariable);
         environment["KAIZEN_FORWARD_LIBRARY"] = _library;
         Sandbox.JobSandbox.SetEnvironment(startInfo, environment, sandboxed: _sandbox is not null);
         var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
@@ -255,12 +255,11 @@ internal sealed partial class KaizenForwarder : IAsyncDisposable
 
         try
         {
-            process.StandardInput.Write((token ?? "") + "\n");
             process.StandardInput.Close();
         }
         catch (IOException)
         {
-            // The call ended before reading it (its sandbox could not start): its status says so.
+            // The call ended already (its sandbox could not start): its status says so.
         }
 
         _ = process.StandardOutput.BaseStream.CopyToAsync(Stream.Null);

@@ -78,7 +78,8 @@ public static class KaizenCalls
     })
     { Timeout = Timeout.InfiniteTimeSpan };
 
-    /// <summary>Runs <paramref name="arguments"/> (<c>cache ...</c>, <c>checksum ...</c>, <c>artifact ...</c> or <c>help</c>)
+    /// <summary>Runs <paramref name="arguments"/> (<c>cache ...</c>, <c>checksum ...</c>, <c>artifact ...</c>, <c>help</c>; anything
+    /// else is a usage error)
     /// in the job's <paramref name="directory"/>, writing to <paramref name="output"/>.</summary>
     public static async Task<int> RunAsync(
         KaizenCallContext context, string directory, IReadOnlyList<string> arguments, TextWriter output, CancellationToken cancellationToken)
@@ -103,7 +104,7 @@ public static class KaizenCalls
                 return 0;
             case "artifact":
                 return await new ArtifactCommand(context, directory, output, cancellationToken).RunAsync(rest).ConfigureAwait(false);
-            case "help":
+            case "help" or "-h" or "--help":
                 await output.WriteAsync(Usage).ConfigureAwait(false);
                 return 0;
             default:

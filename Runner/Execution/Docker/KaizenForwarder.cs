@@ -201,7 +201,7 @@ internal sealed partial class KaizenForwarder : IAsyncDisposable
         }
 
         // Caches, checksums and artifacts are the runner's own work, in this process: the job's token never leaves it.
-        if (arguments.Count > 0 && arguments[0] is "cache" or "checksum" or "artifact" or "help")
+        if (arguments.Count == 0 || arguments[0] != "tool")
         {
             _answering[id] = Task.Run(() => AnswerAsync(id, directory, arguments));
             return;

@@ -258,6 +258,20 @@ public sealed class KaizenCacheTests : IDisposable
     [Theory]
     [InlineData("kaizen", 2)]
     [InlineData("kaizen frobnicate", 2)]
+    [InlineData("kaizen --help", 0)]
+    public async Task Unknown_commands_and_help_print_the_usage(string command, int expected)
+    {
+        await using var job = await JobShell.StartAsync(Functions(), _work.Combine("ws1"));
+
+        var (exitCode, output) = await job.RunAsync(command);
+
+        Assert.Equal(expected, exitCode);
+        Assert.StartsWith("Usage:\n  kaizen cache restore NAME KEYFILE... -- PATH...", output);
+    }
+
+    [Theory]
+    [InlineData("kaizen", 2)]
+    [InlineData("kaizen frobnicate", 2)]
     [InlineData("kaizen cache restore deps yarn.lock", 2)]
     [InlineData("kaizen cache restore 'bad/name' -- x", 2)]
     [InlineData("kaizen cache store deps -- /etc", 2)]

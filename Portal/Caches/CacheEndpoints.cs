@@ -27,6 +27,10 @@ public static class CacheEndpoints
     /// follows), else <c>portal</c>.</summary>
     public const string SourceHeader = "Kaizen-Cache-Source";
 
+    /// <summary>Response header of a restore: the SHA-256 (hex) of the entry's stored bytes, when the portal has it. A
+    /// runner uses its copy of an entry only when the copy hashes to this, and keeps a download only when it does.</summary>
+    public const string Sha256Header = "Kaizen-Cache-Sha256";
+
     public static IEndpointRouteBuilder MapCaches(this IEndpointRouteBuilder app)
     {
         var job = app.MapGroup(JobTokenAuthentication.PathPrefix + "/caches").RequireAuthorization(JobTokenAuthentication.Policy)
@@ -64,7 +68,9 @@ public static class CacheEndpoints
         http.Response.Headers[IdHeader] = match.Entry.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var have = http.Request.Query["have"].SelectMany(h => (h ?? "").Split(',')).Take(200)
             .Select(h => long.TryParse(h, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) ? id : 0);
-        if (have.Contains(match.Entry.Id))
+        if (match.Entry.Sha256 is { Length: > 0 } sha256) http.Response.Headers[Sha256Header] = sha256;
+        // Only an entry with a hash may be served from the runner's copy: the runner checks its copy against it.
+        if (match.Entry.Sha256 is { Length: > 0 } && have.Contains(match.Entry.Id))
         {
             http.Response.Headers[SourceHeader] = "runner";
             http.Response.ContentLength = 0;

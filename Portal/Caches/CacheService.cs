@@ -125,7 +125,7 @@ public sealed class CacheService(CacheStore store, [FromKeyedServices(BlobAreas.
             var blob = await storage.WriteAsync(storageKey, tail, limit, ct);
             if (!tail.Tail.SequenceEqual(CompleteMark)) throw new CacheUploadIncompleteException();
             var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-            added = await store.TryAddAsync(new NewCacheEntry(projectId, branch, key, name, storageKey, blob.Size, now, buildId, jobId), ct);
+            added = await store.TryAddAsync(new NewCacheEntry(projectId, branch, key, name, storageKey, blob.Size, now, buildId, jobId, tail.Sha256), ct);
         }
         finally
         {
@@ -210,9 +210,14 @@ public sealed class CacheService(CacheStore store, [FromKeyedServices(BlobAreas.
     private sealed class TailStream(Stream inner, int length) : ReadOnlyStream
     {
         private readonly byte[] _tail = new byte[length];
+        private readonly System.Security.Cryptography.IncrementalHash _hash =
+            System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
         private int _filled;
 
         public ReadOnlySpan<byte> Tail => _tail.AsSpan(0, _filled);
+
+        /// <summary>The SHA-256 (lowercase hex) of everything read so far.</summary>
+        public string Sha256 => Convert.ToHexStringLower(_hash.GetCurrentHash());
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
@@ -233,6 +238,7 @@ public sealed class CacheService(CacheStore store, [FromKeyedServices(BlobAreas.
 
         private void Remember(ReadOnlySpan<byte> data)
         {
+            _hash.AppendData(data);
             if (data.Length >= _tail.Length)
             {
                 data[^_tail.Length..].CopyTo(_tail);

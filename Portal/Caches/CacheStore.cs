@@ -23,6 +23,8 @@ public sealed class CacheEntryRow
     public long Hits { get; init; }
     public long? BuildId { get; init; }
     public long? JobId { get; init; }
+    /// <summary>The SHA-256 of the stored bytes (lowercase hex); null for entries stored before hashes were kept.</summary>
+    public string? Sha256 { get; init; }
 }
 
 /// <summary>Restores of one cache name: by the exact key, by a fallback key, or none.</summary>
@@ -36,7 +38,7 @@ public sealed class CacheStatsRow
 
 /// <summary>A new entry's row; its archive is already in storage under <see cref="StorageKey"/>.</summary>
 public sealed record NewCacheEntry(long ProjectId, string Branch, string Key, string Name, string StorageKey, long Size, long CreatedAt,
-    long? BuildId, long? JobId);
+    long? BuildId, long? JobId, string? Sha256 = null);
 
 /// <summary>Cache metadata. The archives are in the caches area of the <see cref="Storage.IBlobStorage"/>.</summary>
 public sealed class CacheStore(Database db)
@@ -122,14 +124,14 @@ internal static class CacheSql
 {
     private const string Columns =
         "id, project_id AS ProjectId, branch, cache_key AS [Key], name, storage_key AS StorageKey, size, created_at AS CreatedAt, " +
-        "last_used_at AS LastUsedAt, hits, build_id AS BuildId, job_id AS JobId FROM cache_entries";
+        "last_used_at AS LastUsedAt, hits, build_id AS BuildId, job_id AS JobId, sha256 FROM cache_entries";
 
     public static readonly SqlText InsertOnce = new(
-        "INSERT INTO cache_entries (project_id, branch, cache_key, name, storage_key, size, created_at, last_used_at, hits, build_id, job_id) " +
-        "VALUES (@ProjectId, @Branch, @Key, @Name, @StorageKey, @Size, @CreatedAt, @CreatedAt, 0, @BuildId, @JobId) " +
+        "INSERT INTO cache_entries (project_id, branch, cache_key, name, storage_key, size, created_at, last_used_at, hits, build_id, job_id, sha256) " +
+        "VALUES (@ProjectId, @Branch, @Key, @Name, @StorageKey, @Size, @CreatedAt, @CreatedAt, 0, @BuildId, @JobId, @Sha256) " +
         "ON CONFLICT (project_id, branch, cache_key) DO NOTHING",
-        "INSERT INTO cache_entries (project_id, branch, cache_key, name, storage_key, size, created_at, last_used_at, hits, build_id, job_id) " +
-        "SELECT @ProjectId, @Branch, @Key, @Name, @StorageKey, @Size, @CreatedAt, @CreatedAt, 0, @BuildId, @JobId " +
+        "INSERT INTO cache_entries (project_id, branch, cache_key, name, storage_key, size, created_at, last_used_at, hits, build_id, job_id, sha256) " +
+        "SELECT @ProjectId, @Branch, @Key, @Name, @StorageKey, @Size, @CreatedAt, @CreatedAt, 0, @BuildId, @JobId, @Sha256 " +
         "WHERE NOT EXISTS (SELECT 1 FROM cache_entries WITH (UPDLOCK, HOLDLOCK) WHERE project_id = @ProjectId AND branch = @Branch AND cache_key = @Key)");
 
     public const string ByKey = "SELECT " + Columns + " WHERE project_id = @ProjectId AND branch = @Branch AND cache_key = @Key";

@@ -201,6 +201,13 @@ public sealed class JobExecutor : IAsyncDisposable
             else
             {
                 _functions.AddTo(environment, job.ProjectSlug);
+                if (job.Image is not { Length: > 0 })
+                {
+                    // Trusted jobs' calls take the same path (the runner's C#); only a tool's install runs in the job's shell.
+                    forwarder = KaizenForwarder.Start(ControlPath(job), _functions.LibraryPath, environment);
+                    environment["KAIZEN_CONTROL_DIR"] = forwarder.Directory;
+                    environment["KAIZEN_TOOL_INSTALL"] = "here";
+                }
             }
 
             if (job.Image is { Length: > 0 })

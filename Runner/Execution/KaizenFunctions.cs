@@ -3,18 +3,20 @@ using System.Globalization;
 namespace Kaizen.Runner.Execution;
 
 /// <summary>
-/// The <c>kaizen</c> bash function (kaizen.sh, embedded in this assembly) that build settings call for caches and
-/// tools: <c>kaizen cache restore|store NAME KEYFILE... -- PATH...</c>,
-/// <c>kaizen tool use NAME VERSION [--path DIR]... -- INSTALL...</c> and <c>kaizen artifact push|pull</c> (over curl, with
-/// the job's token, to the portal). The runner writes the library once under its
-/// work root and sources it into every job's shell, so these stay plain, visible, timed commands. The library needs
-/// only bash, coreutils and tar, so a container can source the same file.
+/// The <c>kaizen</c> bash function (kaizen.sh, embedded in this assembly) that build settings call for caches, tools and
+/// artifacts: <c>kaizen cache restore|store NAME KEYFILE... -- PATH...</c>, <c>kaizen tool use NAME VERSION [--path
+/// DIR]... -- INSTALL...</c>, <c>kaizen checksum</c> and <c>kaizen artifact push|pull</c>. The runner writes the library
+/// once under its work root and sources it into every job's shell, so these stay plain, visible, timed commands. The
+/// function only forwards to the runner (<see cref="Docker.KaizenForwarder"/>, which does the work in C#,
+/// <see cref="Calls.KaizenCalls"/>) and needs nothing but bash builtins, so a container can source the same file. This
+/// class holds the runner's side of the settings: the cache and tools folders, the cache budget and the portal.
 /// </summary>
 public sealed class KaizenFunctions
 {
     public const long DefaultCacheMaxMegabytes = 10240;
 
-    /// <summary>The variable holding the job's own token for the portal (<c>kaizen artifact</c>); masked in the log.</summary>
+    /// <summary>The variable holding the job's own token for the portal (used by the runner for the job's <c>kaizen</c>
+    /// calls; a trusted, unsandboxed job's shell has it too); masked in the log.</summary>
     public const string JobTokenVariable = "KAIZEN_JOB_TOKEN";
 
     private const string ResourceName = "Kaizen.Runner.Execution.kaizen.sh";
@@ -47,7 +49,8 @@ public sealed class KaizenFunctions
 
     public long CacheMaxMegabytes { get; }
 
-    /// <summary>The portal the runner talks to; <c>kaizen artifact</c> pushes and pulls there (KAIZEN_PORTAL_URL).</summary>
+    /// <summary>The portal the runner talks to for a job's caches and artifacts (KAIZEN_PORTAL_URL); null: caches stay in
+    /// the runner's cache folder and artifacts are not available.</summary>
     public Uri? PortalUrl { get; init; }
 
     private static string SafeName(string project)

@@ -4,7 +4,8 @@
 //   dotnet run -c Release --project tests/Kaizen.Benchmarks -- --quick           fewer samples, smaller log
 //   dotnet run -c Release --project tests/Kaizen.Benchmarks -- --out bench.md    also write the table to a file
 //   dotnet run -c Release --project tests/Kaizen.Benchmarks -- --only cache      one measure (dispatch, commands,
-//                                                                                 fan-out, log, cache, docker, debug)
+//                                                                                 fan-out, log, cache, cache-hit, docker,
+//                                                                                 debug)
 //   dotnet run -c Release --project tests/Kaizen.Benchmarks -- --sandbox off     dispatch and commands without the job
 //                                                                                 sandbox only (default: with and without)
 //   dotnet run -c Release --project tests/Kaizen.Benchmarks -- --Kaizen:Git:BranchHeadMaxAgeSeconds=5
@@ -29,7 +30,7 @@ var only = onlyIndex >= 0 && onlyIndex + 1 < args.Length ? args[onlyIndex + 1] :
 bool Measure(string name) => only is null || only == name;
 if (args.Any(a => a is "-h" or "--help"))
 {
-    Console.WriteLine("Usage: dotnet run -c Release --project tests/Kaizen.Benchmarks [-- [--quick] [--out file.md] [--only dispatch|commands|fan-out|log|cache|docker|debug] [--sandbox on|off] [--Kaizen:Section:Name=value]...]");
+    Console.WriteLine("Usage: dotnet run -c Release --project tests/Kaizen.Benchmarks [-- [--quick] [--out file.md] [--only dispatch|commands|fan-out|log|cache|cache-hit|docker|debug] [--sandbox on|off] [--Kaizen:Section:Name=value]...]");
     return 0;
 }
 #if DEBUG
@@ -137,6 +138,13 @@ async Task OtherMeasuresAsync(BenchHost host)
         var treeBytes = quick ? 256L << 20 : 1L << 30;
         foreach (var (measure, kaizen, baseline, ratio) in await CacheBenchmark.RunAsync(host, treeBytes, quick ? 2 : 3, notes))
             rows.Add(new Row(measure, kaizen, baseline, Ratio(ratio, 1), "≤ 1.2×", ratio <= 1.2));
+    }
+
+    // (e') One small cache hit: the cost of a `kaizen cache restore` call itself --------------------------------------
+    if (Measure("cache") || Measure("cache-hit"))
+    {
+        var small = await CacheBenchmark.SmallHitAsync(host, quick ? 20 : 50, notes);
+        rows.Add(new Row(small.Measure, small.Kaizen, small.Baseline, Ratio(small.Ratio, 1), "not slower than before", null));
     }
 
     // (f) Container start ----------------------------------------------------------------------------------------------

@@ -6,20 +6,20 @@ using System.Text;
 namespace Kaizen.Runner.Execution.Docker;
 
 /// <summary>
-/// Runs a container's <c>kaizen</c> calls on the runner's host. An image may lack curl, tar or zstd, so inside a
-/// container the function (kaizen.sh, when KAIZEN_CONTROL_DIR is set) writes its arguments and working directory,
-/// NUL-separated, to the FIFO <c>requests</c> of a control folder mounted at the same path; this class runs the very
-/// same <c>kaizen</c> function in a host bash in that directory with the job's environment (the workspace and the tools
-/// folder are mounted at their host paths, so paths agree), its output going to the FIFO <c>ID.out</c> and its status to
-/// <c>ID.status</c>, which the container's side reads back. Only bash builtins are needed in the container.
-/// The container is not a sandbox: like the shell executor, a job can run commands on the host this way.
+/// Answers a job's <c>kaizen</c> calls on the runner, for shell and container jobs alike. The job's function (kaizen.sh)
+/// writes its arguments and working directory, NUL-separated, to the FIFO <c>requests</c> of a control folder shown to
+/// the job at its host path; the answer's output goes to the FIFO <c>ID.out</c> and its exit code to <c>ID.status</c>,
+/// which the job's side reads back (only bash builtins are needed there, so any image works). Cache, checksum and
+/// artifact calls are answered in this process (<see cref="Calls.KaizenCalls"/>): the job's token never leaves it, and
+/// the job's files are read and written by processes in the job's sandbox (<see cref="Calls.JobFiles"/>). A tool's
+/// install command is the job's own code: it runs in a bash of its own, sandboxed when jobs are (the tools folder
+/// writable, the workspace read-only, no token).
 /// </summary>
 internal sealed partial class KaizenForwarder : IAsyncDisposable
 {
-    // The job's token arrives on stdin into a shell variable that is never exported: no process of the call (tar, curl,
-    // zstd reading paths the job chose, links to /proc/self included) holds it in its environment.
+    // A tool install: the library's own `kaizen tool use` in the job's directory. It gets no token at all.
     private const string HostScript =
-        "IFS= read -r KAIZEN_JOB_TOKEN || :; exec </dev/null; " +
+        "exec </dev/null; " +
         "mkfifo -m 600 -- \"$0.tmp\" && mv -f -- \"$0.tmp\" \"$0.out\" || exit 1; exec >\"$0.out\" 2>&1; . \"$KAIZEN_FORWARD_LIBRARY\"; " +
         "unset KAIZEN_FORWARD_LIBRARY; cd -- \"$1\" || { echo 1 >\"$0.status\"; exit 1; }; shift; kaizen \"$@\"; s=$?; " +
         "echo \"$s\" >\"$0.status\"; exit \"$s\"";
@@ -29,6 +29,9 @@ internal sealed partial class KaizenForwarder : IAsyncDisposable
     private readonly IReadOnlyDictionary<string, string> _environment;
     private readonly ForwardingSandbox? _sandbox;
     private readonly ConcurrentDictionary<int, Process> _running = new();
+    private readonly ConcurrentDictionary<string, Task> _answering = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Calls.KaizenCallContext _calls;
     private readonly Thread _reader;
     private volatile bool _stopping;
 
@@ -38,7 +41,31 @@ internal sealed partial class KaizenForwarder : IAsyncDisposable
         _library = library;
         _environment = environment;
         _sandbox = sandbox;
+        _calls = CallContext(environment, sandbox);
         _reader = new Thread(ReadRequests) { IsBackground = true, Name = "kaizen forwarder " + directory };
+    }
+
+    /// <summary>What the runner's own side of the job's cache, checksum and artifact calls needs: the credentials from the
+    /// job's variables (or, sandboxed, the private ones the job never gets), and its files as the job sees them.</summary>
+    private static Calls.KaizenCallContext CallContext(IReadOnlyDictionary<string, string> environment, ForwardingSandbox? sandbox)
+    {
+        var variables = new Dictionary<string, string>(environment, StringComparer.Ordinal);
+        foreach (var (name, value) in sandbox?.Private ?? new Dictionary<string, string>())
+        {
+            variables[name] = value;
+        }
+
+        // The processes that touch the job's files get the job's own variables, no credential and no runner folder.
+        var fileEnvironment = new Dictionary<string, string>(environment, StringComparer.Ordinal);
+        foreach (var name in (string[])["KAIZEN_CONTROL_DIR", KaizenFunctions.JobTokenVariable, "KAIZEN_CACHE_DIR", "KAIZEN_PORTAL_URL", "KAIZEN_CACHE_MAX_MB"])
+        {
+            fileEnvironment.Remove(name);
+        }
+
+        var files = sandbox is null
+            ? new Calls.JobFiles(null, fileEnvironment)
+            : Calls.JobFiles.InSandbox(sandbox.Sandbox, sandbox.Folders, sandbox.Workspace, fileEnvironment);
+        return Calls.KaizenCallContext.From(files, variables);
     }
 
     /// <summary>The folder to mount (at the same path) and to name in KAIZEN_CONTROL_DIR.</summary>
@@ -67,6 +94,7 @@ internal sealed partial class KaizenForwarder : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _stopping = true;
+        await _stop.CancelAsync().ConfigureAwait(false);
         try
         {
             // Wakes the reader: opening for writing does not block while the reader holds the FIFO open.
@@ -89,7 +117,18 @@ internal sealed partial class KaizenForwarder : IAsyncDisposable
             }
         }
 
+        // A call whose job side is gone waits to open its output: opening the other end lets it finish.
+        foreach (var (id, answer) in _answering)
+        {
+            if (!answer.IsCompleted)
+            {
+                UnblockOutput(id);
+            }
+        }
+
+        await Task.WhenAll(_answering.Values).WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
         _reader.Join(TimeSpan.FromSeconds(2));
+        _stop.Dispose();
         try
         {
             System.IO.Directory.Delete(_directory, recursive: true);
@@ -157,6 +196,13 @@ internal sealed partial class KaizenForwarder : IAsyncDisposable
             return;
         }
 
+        // Caches, checksums and artifacts are the runner's own work, in this process: the job's token never leaves it.
+        if (arguments.Count == 0 || arguments[0] != "tool")
+        {
+            _answering[id] = Task.Run(() => AnswerAsync(id, directory, arguments));
+            return;
+        }
+
         var startInfo = new ProcessStartInfo
         {
             RedirectStandardInput = true,
@@ -188,7 +234,7 @@ internal sealed partial class KaizenForwarder : IAsyncDisposable
 
         ProcessTree.UseNewProcessGroup(startInfo, command[0], command.Skip(1));
         environment.Remove("KAIZEN_CONTROL_DIR");
-        environment.Remove(KaizenFunctions.JobTokenVariable, out var token);
+        environment.Remove(KaizenFunctions.JobTokenVariable);
         environment["KAIZEN_FORWARD_LIBRARY"] = _library;
         Sandbox.JobSandbox.SetEnvironment(startInfo, environment, sandboxed: _sandbox is not null);
         var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
@@ -205,12 +251,11 @@ internal sealed partial class KaizenForwarder : IAsyncDisposable
 
         try
         {
-            process.StandardInput.Write((token ?? "") + "\n");
             process.StandardInput.Close();
         }
         catch (IOException)
         {
-            // The call ended before reading it (its sandbox could not start): its status says so.
+            // The call ended already (its sandbox could not start): its status says so.
         }
 
         _ = process.StandardOutput.BaseStream.CopyToAsync(Stream.Null);
@@ -223,6 +268,73 @@ internal sealed partial class KaizenForwarder : IAsyncDisposable
             process.Dispose();
         };
     }
+
+    /// <summary>Runs one call in this process, its output going to the FIFO <c>ID.out</c> (made here, as the host script
+    /// makes it) and its exit code to <c>ID.status</c>, written before the output ends, as the job's side expects.</summary>
+    private async Task AnswerAsync(string id, string directory, IReadOnlyList<string> arguments)
+    {
+        var output = Path.Combine(_directory, id + ".out");
+        var status = 1;
+        try
+        {
+            var temp = Path.Combine(_directory, id + ".tmp");
+            if (MakeFifo(temp, Convert.ToUInt32("600", 8)) != 0)
+            {
+                await File.WriteAllTextAsync(Path.Combine(_directory, id + ".status"), "1\n").ConfigureAwait(false);
+                return;
+            }
+
+            File.Move(temp, output, overwrite: true);
+
+            // Blocks until the job's side opens it for reading (it waits for the FIFO to appear, then does).
+            await using var stream = new FileStream(output, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, 1);
+            await using var writer = new StreamWriter(stream, Calls.JobFiles.Utf8, 4096) { AutoFlush = true, NewLine = "\n" };
+            try
+            {
+                status = await Calls.KaizenCalls.RunAsync(_calls, directory, arguments, writer, _stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+            {
+                status = 130;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or HttpRequestException)
+            {
+                await writer.WriteLineAsync($"kaizen: the runner could not complete the call: {ex.Message}").ConfigureAwait(false);
+                status = 1;
+            }
+
+            await File.WriteAllTextAsync(Path.Combine(_directory, id + ".status"), status.ToString(System.Globalization.CultureInfo.InvariantCulture) + "\n")
+                .ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The job's side went away (or the control folder did): nobody reads the answer.
+        }
+        finally
+        {
+            _answering.TryRemove(id, out _);
+        }
+    }
+
+    private void UnblockOutput(string id)
+    {
+        // Non-blocking: a reader's open never waits for the writer.
+        var fd = OpenFile(Path.Combine(_directory, id + ".out"), 0x800 /* O_RDONLY | O_NONBLOCK */);
+        if (fd >= 0)
+        {
+            CloseFile(fd);
+        }
+    }
+
+    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
+#pragma warning disable SYSLIB1054 // as for mkfifo
+    private static extern int OpenFile([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
+#pragma warning restore SYSLIB1054
+
+    [DllImport("libc", EntryPoint = "close", SetLastError = true)]
+#pragma warning disable SYSLIB1054
+    private static extern int CloseFile(int fd);
+#pragma warning restore SYSLIB1054
 
     [System.Text.RegularExpressions.GeneratedRegex("^[0-9.]{1,40}$")]
     private static partial System.Text.RegularExpressions.Regex SafeId();

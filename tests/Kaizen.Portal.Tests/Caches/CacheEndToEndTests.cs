@@ -98,6 +98,54 @@ public sealed class CacheEndToEndTests : IAsyncLifetime
         Assert.Equal(2.0 / 3, deps.HitRate!.Value, 3);
     }
 
+    [Theory]
+    [InlineData("replaced")]
+    [InlineData("truncated")]
+    public async Task A_runners_copy_that_no_longer_hashes_to_the_portals_entry_is_not_restored_and_the_portals_bytes_are(string damage)
+    {
+        // Arrange: runner one stores the entry, then restores it from the portal and keeps a copy.
+        var slug = await ProjectAsync(
+            "rm -rf deps && kaizen cache restore --key deps-1 -- deps; cat deps/who 2>/dev/null || echo none",
+            "test -f deps/who || { mkdir -p deps && echo \"stored by build $KAIZEN_BUILD_ID\" > deps/who && head -c 100000 /dev/urandom > deps/r.bin; }",
+            "kaizen cache store --key deps-1 -- deps");
+        _portal.StartRunner("one", workDirectory: _runners.Combine("one"));
+        var (stored, storedLog) = await BuildAsync(slug);
+        var (fetched, fetchedLog) = await BuildAsync(slug);
+        Assert.True(stored.Status == Status.Passed && fetched.Status == Status.Passed, storedLog + fetchedLog);
+        var copy = Assert.Single(Directory.GetFiles(_runners.Combine("one", "cache"), "deps-1@*.tar.zst", SearchOption.AllDirectories));
+
+        // The copy changes on the runner's disk: another tree in a valid archive, or half of it.
+        if (damage == "replaced")
+        {
+            var poisoned = _runners.Combine("poisoned");
+            Directory.CreateDirectory(Path.Combine(poisoned, "deps"));
+            await File.WriteAllTextAsync(Path.Combine(poisoned, "deps", "who"), "poisoned\n");
+            Assert.Equal(0, (await Kaizen.Runner.Execution.ProcessRunner.RunAsync(
+                new Kaizen.Runner.Execution.ProcessRequest("bash", ["-c", $"cd '{poisoned}' && tar -cf - deps | zstd -q -c > '{copy}'"]), null, null, CancellationToken.None)).ExitCode);
+        }
+        else
+        {
+            var bytes = await File.ReadAllBytesAsync(copy);
+            await File.WriteAllBytesAsync(copy, bytes[..(bytes.Length / 2)]);
+        }
+
+        // Act
+        var (again, againLog) = await BuildAsync(slug);
+
+        // Assert: the copy was set aside before anything was extracted, and the portal's entry restored instead.
+        Assert.True(again.Status == Status.Passed, againLog);
+        Assert.Contains("cache: warning: this runner's copy of deps-1 does not match the portal's entry; removed it, fetching the entry", againLog);
+        Assert.Matches(@"cache: restored deps-1 \(\d+(\.\d)? [KM]B\) in ", againLog);
+        Assert.DoesNotContain("poisoned", againLog);
+        Assert.Contains($"stored by build {stored.Id}", againLog);
+
+        // The fresh download is this runner's copy again, and the next restore uses it.
+        var (fourth, fourthLog) = await BuildAsync(slug);
+        Assert.True(fourth.Status == Status.Passed, fourthLog);
+        Assert.Matches(@"cache: restored deps-1 \(\d+(\.\d)? [KM]B, this runner's copy\) in ", fourthLog);
+        Assert.Contains($"stored by build {stored.Id}", fourthLog);
+    }
+
     [Fact]
     public async Task Two_jobs_storing_one_key_at_once_leave_the_first_complete_upload_and_a_later_store_changes_nothing()
     {
@@ -262,16 +310,17 @@ public sealed class CacheEndToEndTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_job_without_zstd_stores_and_restores_plain_tar_and_the_portal_keeps_the_same_zstd_archive()
+    public async Task A_job_without_zstd_or_tar_of_its_own_stores_and_restores_because_the_runner_does_the_archive_work()
     {
-        // Arrange: the first job hides zstd (a PATH of everything else), like a minimal container image.
+        // Arrange: the first job hides zstd (a PATH of everything else), like a minimal container image. The archive work is
+        // the runner's (its own zstd and tar, on the job's files), so the job's PATH does not matter to it.
         const string hideZstd = "hide=/tmp/kaizen-nozstd-$KAIZEN_JOB_ID && mkdir -p $hide && for f in /usr/bin/* /bin/*; do " +
             "case ${f##*/} in *zstd*) ;; *) ln -sf \"$f\" $hide/ ;; esac; done && export PATH=$hide && ! command -v zstd";
         var slug = await ProjectAsync(hideZstd,
             "mkdir -p deps && head -c 100000 /dev/urandom > deps/r.bin && echo plain > deps/x && sha256sum deps/r.bin && kaizen cache store --key plain-1 -- deps",
             "rm -rf deps && kaizen cache restore --key plain-1 -- deps && cat deps/x && sha256sum deps/r.bin",
             "rm -rf \"$hide\"");
-        // Without a sandbox: a sandboxed job's kaizen calls run in the runner's own environment, which has zstd.
+        // Without a sandbox: the job's own shell is the runner's host, and its PATH still does not reach the calls.
         _portal.StartRunner("one", workDirectory: _runners.Combine("one"), sandbox: Kaizen.Runner.Protocol.RunnerSandbox.None);
         var (plain, plainLog) = await BuildAsync(slug);
         await _portal.Api.PutAsJsonAsync($"/api/v1/projects/{slug}/settings", PortalHost.OneJob(
@@ -283,12 +332,12 @@ public sealed class CacheEndToEndTests : IAsyncLifetime
         // Assert
         Assert.True(plain.Status == Status.Passed, plainLog);
         Assert.Contains("cache: stored plain-1 (", plainLog);
-        Assert.Contains("cache: restored plain-1 (sent as tar: zstd is not installed here) in ", plainLog);
+        Assert.Matches(@"cache: restored plain-1 \(\d+(\.\d)? [KM]B\) in ", plainLog);
         var sums = plainLog.Split('\n').Where(l => l.EndsWith("deps/r.bin", StringComparison.Ordinal)).ToList();
         Assert.Equal(2, sums.Count);
         Assert.Equal(sums[0], sums[1]);
         Assert.True(native.Status == Status.Passed, nativeLog);
-        Assert.Matches(@"cache: restored plain-1 \(\d+(\.\d)? [KM]B\) in ", nativeLog);
+        Assert.Matches(@"cache: restored plain-1 \(\d+(\.\d)? [KM]B, this runner's copy\) in ", nativeLog);
         Assert.Contains(sums[0], nativeLog);
         var project = (await _portal.Service<ProjectStore>().FindBySlugAsync(slug))!;
         var entry = (await _portal.Service<CacheStore>().FindAsync(project.Id, "main", "plain-1"))!;

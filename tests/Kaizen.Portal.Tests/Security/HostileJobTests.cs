@@ -223,6 +223,109 @@ public sealed class HostileJobTests : PortalWithRepository
         Assert.Equal([build.Jobs[0].Id.ToString(System.Globalization.CultureInfo.InvariantCulture)], siblings);
     }
 
+    [SkippableFact]
+    public async Task Links_to_the_runners_folder_or_etc_are_stored_and_pushed_as_links_never_as_what_they_point_to()
+    {
+        SandboxRequirement.Check();
+        var slug = await _portal.CreateProjectAsync("Linker", _repo.Path, PortalHost.OneJob(
+            $"ln -s {RunnerWork} runner && ln -s /etc etc && mkdir -p deps && echo mine > deps/own && ln -s {RunnerWork}/runner.json deps/creds",
+            "kaizen cache store --key links -- runner/ runner/runner.json etc/ etc/passwd deps",
+            $"ln -s {RunnerWork}/runner.json creds.json && kaizen artifact push creds.json; echo \"pushed link: $?\"",
+            "ln -s /etc/passwd accounts && kaizen artifact push accounts; echo \"pushed passwd: $?\"",
+            "kaizen artifact push etc etc.tar.gz; echo \"pushed etc: $?\"",
+            "mkdir -p back && cd back && kaizen cache restore --key links -- deps etc && cat deps/own && readlink etc deps/creds"));
+
+        var build = await _portal.WaitForBuildAsync(await _portal.StartBuildAsync(slug));
+        var log = await _portal.LogAsync(build.Jobs[0].Id);
+
+        Assert.True(build.Status == Status.Passed, await _portal.DescribeAsync(build));
+        Assert.Contains("cache: stored links (", log);
+        Assert.Contains("cache: etc/passwd leads out of the current directory through a symbolic link, not stored", log);
+        Assert.Contains("pushed link: 2", log);
+        Assert.Contains("pushed passwd: 2", log);
+        Assert.Contains("pushed etc: 2", log);
+        Assert.Contains($"mine\n/etc\n{RunnerWork}/runner.json\n", log.Replace("\r", ""));
+        var members = await ArchiveMembersAsync(slug, "links");
+        Assert.Contains(members, m => m.StartsWith('l') && m.EndsWith("./etc -> /etc", StringComparison.Ordinal));
+        Assert.Contains(members, m => m.StartsWith('l') && m.EndsWith($"./deps/creds -> {RunnerWork}/runner.json", StringComparison.Ordinal));
+        var names = members.Select(m => m[m.IndexOf(" ./", StringComparison.Ordinal)..].Split(" -> ")[0].Trim()).ToList();
+        Assert.DoesNotContain(names, n => n.StartsWith("./etc/", StringComparison.Ordinal) || n.StartsWith("./runner/", StringComparison.Ordinal));
+        Assert.All(members.Where(m => m.Contains(" ./runner", StringComparison.Ordinal)), m => Assert.StartsWith("l", m));
+        Assert.Empty(await _portal.Service<Kaizen.Portal.Artifacts.ArtifactStore>().OfBuildAsync(build.Id));
+    }
+
+    [SkippableFact]
+    public async Task A_restore_into_a_planted_link_never_writes_into_the_runners_folders()
+    {
+        SandboxRequirement.Check();
+        var cache = Path.Combine(RunnerWork, "cache");
+        var slug = await _portal.CreateProjectAsync("Through", _repo.Path, PortalHost.OneJob(
+            "mkdir -p deps && echo payload > deps/planted.txt && kaizen cache store --key through -- deps",
+            $"rm -rf deps && ln -s {cache} deps && kaizen cache restore --key through -- deps; echo restored",
+            $"rm -rf deps && ln -s {RunnerWork}/bin deps && kaizen cache restore --key through -- deps; echo again",
+            $"rm -rf out && ln -s {RunnerWork} out && kaizen artifact push deps/planted.txt p.txt && kaizen artifact pull p.txt out/; echo pulled"));
+
+        var build = await _portal.WaitForBuildAsync(await _portal.StartBuildAsync(slug));
+        var log = await _portal.LogAsync(build.Jobs[0].Id);
+
+        Assert.True(build.Status == Status.Passed, await _portal.DescribeAsync(build));
+        Assert.Contains("pulled", log);
+        Assert.Empty(Directory.GetFiles(RunnerWork, "planted.txt", SearchOption.AllDirectories));
+        Assert.Empty(Directory.GetFiles(RunnerWork, "p.txt", SearchOption.AllDirectories));
+        Assert.Equal(["kaizen.sh"], Directory.GetFileSystemEntries(Path.Combine(RunnerWork, "bin")).Select(Path.GetFileName));
+    }
+
+    [SkippableFact]
+    public async Task A_container_jobs_links_lead_its_kaizen_calls_nowhere_outside_its_workspace()
+    {
+        SandboxRequirement.Check();
+        await DockerTestImages.RequireAsync();
+        var cache = Path.Combine(RunnerWork, "cache");
+        var slug = await _portal.CreateProjectAsync("Through a box", _repo.Path, new
+        {
+            image = DockerTestImages.Busybox,
+            setup = Array.Empty<string>(),
+            jobs = new object[]
+            {
+                new
+                {
+                    name = "test",
+                    commands = new[]
+                    {
+                        "mkdir -p deps && echo payload > deps/planted.txt && kaizen cache store --key through -- deps",
+                        $"rm -rf deps && busybox ln -s {cache} deps && kaizen cache restore --key through -- deps; echo restored",
+                        $"busybox ln -s {RunnerWork}/runner.json creds && kaizen artifact push creds; echo \"pushed: $?\"",
+                        $"busybox ln -s {RunnerWork} up && kaizen cache store --key up -- up/runner.json; echo stored",
+                    },
+                },
+            },
+            epilogue = Array.Empty<string>(),
+        });
+
+        var build = await _portal.WaitForBuildAsync(await _portal.StartBuildAsync(slug, "main"), timeoutSeconds: 120);
+        var log = await _portal.LogAsync(build.Jobs[0].Id);
+
+        Assert.True(build.Status == Status.Passed, await _portal.DescribeAsync(build));
+        Assert.Contains("pushed: 2", log);
+        Assert.Contains("cache: nothing to store for up", log);
+        Assert.Empty(Directory.GetFiles(RunnerWork, "planted.txt", SearchOption.AllDirectories));
+        Assert.Empty(await _portal.Service<Kaizen.Portal.Artifacts.ArtifactStore>().OfBuildAsync(build.Id));
+    }
+
+    /// <summary>The members of the stored cache entry <paramref name="key"/> as <c>tar -tv</c> lists them.</summary>
+    private async Task<List<string>> ArchiveMembersAsync(string slug, string key)
+    {
+        var project = (await _portal.Service<Kaizen.Portal.Projects.ProjectStore>().FindBySlugAsync(slug))!;
+        var entry = (await _portal.Service<Kaizen.Portal.Caches.CacheStore>().OfProjectAsync(project.Id)).Single(e => e.Key == key);
+        var blob = Path.Combine(_portal.DataDirectory, "caches", entry.StorageKey);
+        var listing = new System.Text.StringBuilder();
+        var result = await Kaizen.Runner.Execution.ProcessRunner.RunAsync(
+            new Kaizen.Runner.Execution.ProcessRequest("bash", ["-c", $"zstd -q -d -c '{blob}' | tar -tvf -"]),
+            data => { listing.Append(System.Text.Encoding.UTF8.GetString(data.Span)); return ValueTask.CompletedTask; }, null, CancellationToken.None);
+        Assert.Equal(0, result.ExitCode);
+        return [.. listing.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)];
+    }
+
     /// <summary>Host processes whose command line is <c>sleep N</c> for N from <paramref name="tag"/> to tag + 2.</summary>
     private static List<int> SleepersOnHost(int tag) =>
         [.. Enumerable.Range(tag, 3).SelectMany(n => BuildEndToEndTests.HostProcesses($"sleep\0{n}\0"))];

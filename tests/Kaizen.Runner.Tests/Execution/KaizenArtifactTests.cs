@@ -25,8 +25,7 @@ public sealed class KaizenArtifactTests : IAsyncLifetime
         _portal.Start();
         _serving = Task.Run(ServeAsync);
         var functions = new KaizenFunctions(_work.Path) { PortalUrl = new Uri($"http://127.0.0.1:{port}/") };
-        _shell = await JobShell.StartAsync(functions, _work.Combine("workspace"), ("app.txt", "hello\n"));
-        Assert.Equal(0, (await _shell.RunAsync($"export KAIZEN_JOB_TOKEN={Token}")).ExitCode);
+        _shell = await JobShell.StartAsync(functions, _work.Combine("workspace"), Token, ("app.txt", "hello\n"));
     }
 
     public async Task DisposeAsync()
@@ -58,14 +57,31 @@ public sealed class KaizenArtifactTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Outside_a_kaizen_job_the_command_says_what_is_missing()
+    public async Task Without_a_portal_the_command_says_what_is_missing()
     {
+        // Arrange: a runner without a portal (its caches are a folder of its own; artifacts have nowhere to go).
+        await using var shell = await JobShell.StartAsync(new KaizenFunctions(_work.Combine("alone")), _work.Combine("alone-ws"), ("app.txt", "hello\n"));
+
         // Act
-        var (exitCode, output) = await _shell.RunAsync("(unset KAIZEN_JOB_TOKEN; kaizen artifact pull app.txt)");
+        var (exitCode, output) = await shell.RunAsync("kaizen artifact pull app.txt");
 
         // Assert
-        Assert.Equal((2, "artifact: KAIZEN_PORTAL_URL and KAIZEN_JOB_TOKEN are not set; artifacts work inside Kaizen jobs only\n"),
+        Assert.Equal((2, "artifact: this job has no portal to push to or pull from; artifacts work inside Kaizen jobs only\n"),
             (exitCode, output));
+    }
+
+    [Fact]
+    public async Task The_token_stays_in_the_runner_and_a_job_variable_does_not_replace_it()
+    {
+        // Arrange
+        _answer = c => Respond(c, 201, "{}");
+
+        // Act: the job's own variable is not what the runner sends.
+        var (exitCode, _) = await _shell.RunAsync("KAIZEN_JOB_TOKEN=forged kaizen artifact push app.txt");
+
+        // Assert
+        Assert.Equal(0, exitCode);
+        Assert.Equal([("PUT", "/api/jobs/artifacts/build/app.txt?folder=0", $"Bearer {Token}")], _requests);
     }
 
     [Fact]

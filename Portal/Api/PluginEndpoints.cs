@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using Kaizen.Portal.Delivery;
 using Kaizen.Portal.Plugins;
 using Kaizen.Portal.Projects;
@@ -79,11 +80,12 @@ public static class PluginEndpoints
             s.Plan?.Caches ?? [], s.Plan?.Tools ?? [])));
     }
 
-    private static async Task<IResult> Apply(string slug, ProjectStore projects, StackService stacks, CancellationToken ct)
+    private static async Task<IResult> Apply(string slug, ProjectStore projects, StackService stacks, ClaimsPrincipal user,
+        CancellationToken ct)
     {
         var project = await projects.FindBySlugAsync(slug, ct);
         if (project is null) return Results.Problem($"No project '{slug}'.", statusCode: 404);
-        var applied = await stacks.ApplyAsync(project, ct);
+        var applied = await stacks.ApplyAsync(project, user, ct);
         return applied.Ok ? Results.Ok(applied.Value) : applied.ToProblemResult();
     }
 }

@@ -94,6 +94,7 @@ public static class PortalApp
         services.AddSingleton<GitUrlPolicy>();
         services.AddSingleton<ProjectService>();
         services.AddSingleton<BuildService>();
+        services.AddSingleton<BuildSettingsChanges>();
         services.AddSingleton<WorkSignal>();
         services.AddSingleton<LiveUpdates>();
         services.AddSingleton<RunnerRegistration>();

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Kaizen.Portal.Audit;
+using Kaizen.Portal.Auth;
 using Kaizen.Portal.Delivery;
 using Kaizen.Portal.Projects;
 using Kaizen.Portal.Secrets;
@@ -182,7 +183,7 @@ public static class SecretEndpoints
         var change = await changes.SetVariableAsync(where.Scope, where.Target, name, body.Value, AuditLog.ActorOf(user), ct);
         if (change.Status == ChangeStatus.Invalid) return Invalid(change.Error!);
         if (change.Status == ChangeStatus.NameTaken)
-            return Results.Problem($"{Capitalized(where.Described)} already uses the name '{name}' for a secret; choose another name.", statusCode: 409);
+            return Results.Problem(NameTakenByASecret(where, name, user), statusCode: 409);
         var response = ToResponse((await store.FindVariableAsync(where.Scope, name, ct))!, where);
         return change.Status == ChangeStatus.Created ? Results.Created($"{where.Url}/variables/{name}", response) : Results.Ok(response);
     }
@@ -198,6 +199,15 @@ public static class SecretEndpoints
 
     private static VariableResponse ToResponse(VariableInfo v, Where where) =>
         new(v.Name, v.Value, v.Scope.Kind, where.ProjectSlug, where.ServerName, v.CreatedAt, v.CreatedBy, v.UpdatedAt, v.UpdatedBy);
+
+    /// <summary>
+    /// Why a variable cannot take a secret's name. Only admins see secret names, so everyone else is told what to do
+    /// without being told that a secret of that name exists.
+    /// </summary>
+    private static string NameTakenByASecret(Where where, string name, ClaimsPrincipal user) =>
+        user.IsInRole(Roles.Admin)
+            ? $"{Capitalized(where.Described)} already uses the name '{name}' for a secret; choose another name."
+            : $"The name '{name}' is not available for a variable of {where.Described}; choose another name.";
 
     private static string Capitalized(string text) => char.ToUpperInvariant(text[0]) + text[1..];
 

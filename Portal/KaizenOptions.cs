@@ -33,6 +33,8 @@ public sealed class KaizenOptions
 
     public GitOptions Git { get; set; } = new();
 
+    public ProxyOptions ForwardedHeaders { get; set; } = new();
+
     /// <summary>The portal's address as people reach it (e.g. https://ci.example.com), used in links it sends out
     /// (commit statuses). Unset: links are left out.</summary>
     public string? PublicUrl { get; set; }
@@ -65,6 +67,20 @@ public sealed class GitHubOptions
 
     /// <summary>True when both <see cref="ClientId"/> and <see cref="ClientSecret"/> are set.</summary>
     public bool SignInEnabled => !string.IsNullOrWhiteSpace(ClientId) && !string.IsNullOrWhiteSpace(ClientSecret);
+}
+
+/// <summary>
+/// Reverse proxies in front of the portal. Their <c>X-Forwarded-For</c> and <c>X-Forwarded-Proto</c> headers give the
+/// client's address (what sign-in throttling counts) and scheme; the same headers from anyone else are ignored, so a
+/// client cannot pick the address it is counted under. Both empty (the default): no forwarded header is honoured.
+/// </summary>
+public sealed class ProxyOptions
+{
+    /// <summary>Addresses of the proxies whose forwarded headers are honoured (<c>10.0.0.5</c>, <c>::1</c>).</summary>
+    public List<string> KnownProxies { get; set; } = [];
+
+    /// <summary>Networks of such proxies, as address/prefix (<c>10.0.0.0/24</c>).</summary>
+    public List<string> KnownNetworks { get; set; } = [];
 }
 
 /// <summary>Which git hosts projects may be built from (the portal's git reads them from the portal's machine).</summary>

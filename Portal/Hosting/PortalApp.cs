@@ -186,6 +186,8 @@ public static class PortalApp
 
     public static WebApplication UseKaizenPortal(this WebApplication app)
     {
+        // First: everything after it (sign-in throttling, the runners' addresses) sees the client a known proxy forwards.
+        app.UseKnownProxies(app.Services.GetRequiredService<IOptions<KaizenOptions>>().Value.ForwardedHeaders);
         if (!app.Environment.IsDevelopment()) app.UseExceptionHandler("/error", createScopeForErrors: true);
         app.UseSecurityHeaders();
         app.UseStatusCodePages();
@@ -257,7 +259,7 @@ public static class PortalApp
                 throttle.Failed(name, address);
                 return Results.Redirect($"/login?error=password&returnUrl={back}");
             }
-            throttle.Succeeded(name);
+            throttle.Succeeded(name, address);
             await http.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme,
                 UserPrincipal.Create(user!, CookieAuthenticationDefaults.AuthenticationScheme));
             return Results.LocalRedirect(IsLocal(returnUrl) ? returnUrl! : "/");

@@ -130,8 +130,8 @@ public enum DatabaseProvider
 
 public sealed class PluginOptions
 {
-    /// <summary>The plugins.json to load. Unset: plugins.json in the working directory or a folder above it, else
-    /// above the portal's binaries (the repository root under <c>dotnet run</c>).</summary>
+    /// <summary>The plugins.json to load. Unset: plugins.json in the content root (beside the portal's binaries, where
+    /// the build copies the repository's). No other place is searched.</summary>
     public string? File { get; set; }
 }
 

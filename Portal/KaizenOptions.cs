@@ -54,8 +54,8 @@ public sealed class GitHubOptions
 
     /// <summary>The client id of a GitHub OAuth app (GitHub: Settings → Developer settings → OAuth Apps, with the
     /// callback URL <c>https://your-portal/signin-github</c>). Set with <see cref="ClientSecret"/>: the sign-in page
-    /// offers "Sign in with GitHub", which signs a GitHub account in as the existing Kaizen user of the same name
-    /// (never <c>admin</c>, and only ever the GitHub account that first did so). Unset (the default): passwords only.</summary>
+    /// offers "Sign in with GitHub", which signs a GitHub account in as the Kaizen user it is linked to (linked by the
+    /// user on their GitHub account page, or by an admin; never <c>admin</c>). Unset (the default): passwords only.</summary>
     public string? ClientId { get; set; }
 
     /// <summary>The OAuth app's client secret; see <see cref="ClientId"/>.</summary>

@@ -21,6 +21,7 @@ using Kaizen.Portal.Scripts;
 using Kaizen.Portal.Debug;
 using Kaizen.Portal.Secrets;
 using Kaizen.Portal.TestReports;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Components.Authorization;
@@ -269,6 +270,30 @@ public static class PortalApp
             options.Value.GitHub.SignInEnabled
                 ? Results.Challenge(new AuthenticationProperties { RedirectUri = IsLocal(returnUrl) ? returnUrl : "/" }, [GitHubSignIn.Scheme])
                 : Results.NotFound()).AllowAnonymous().ExcludeFromDescription();
+
+        // Linking starts from the user's own page (a form with its antiforgery token) and their own sign-in cookie; the
+        // callback checks that the browser coming back from GitHub is still signed in as them.
+        app.MapPost(GitHubSignIn.LinkPath, async (HttpContext http, IAntiforgery antiforgery, IOptions<KaizenOptions> options) =>
+        {
+            if (!options.Value.GitHub.SignInEnabled) return Results.NotFound();
+            if (!await antiforgery.IsRequestValidAsync(http)) return Results.BadRequest();
+            var session = await http.AuthenticateAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+            if (session.Principal?.UserId() is not { } userId) return Results.LocalRedirect($"/login?returnUrl={Uri.EscapeDataString(GitHubSignIn.AccountPage)}");
+            var properties = new AuthenticationProperties { RedirectUri = GitHubSignIn.AccountPage };
+            properties.Items[GitHubSignIn.LinkUserItem] = userId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Results.Challenge(properties, [GitHubSignIn.Scheme]);
+        }).AllowAnonymous().DisableAntiforgery().ExcludeFromDescription();
+
+        app.MapPost(GitHubSignIn.UnlinkPath, async (HttpContext http, IAntiforgery antiforgery, UserStore users, AuditLog audit) =>
+        {
+            if (!await antiforgery.IsRequestValidAsync(http)) return Results.BadRequest();
+            var session = await http.AuthenticateAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+            if (session.Principal?.UserId() is not { } userId || await users.FindByIdAsync(userId) is not { } user)
+                return Results.LocalRedirect("/login");
+            if (user.GithubId is not null && await users.SetGithubAsync(user.Id, null))
+                await audit.RecordAsync(user.Name, AuditActions.UserChanged, $"user:{user.Name}", "GitHub account unlinked from their own session");
+            return Results.LocalRedirect($"{GitHubSignIn.AccountPage}?unlinked=1");
+        }).AllowAnonymous().DisableAntiforgery().ExcludeFromDescription();
 
         app.MapPost("/account/logout", async (HttpContext http) =>
         {

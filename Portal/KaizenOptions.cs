@@ -33,6 +33,8 @@ public sealed class KaizenOptions
 
     public GitOptions Git { get; set; } = new();
 
+    public ProxyOptions ForwardedHeaders { get; set; } = new();
+
     /// <summary>The portal's address as people reach it (e.g. https://ci.example.com), used in links it sends out
     /// (commit statuses). Unset: links are left out.</summary>
     public string? PublicUrl { get; set; }
@@ -52,8 +54,8 @@ public sealed class GitHubOptions
 
     /// <summary>The client id of a GitHub OAuth app (GitHub: Settings → Developer settings → OAuth Apps, with the
     /// callback URL <c>https://your-portal/signin-github</c>). Set with <see cref="ClientSecret"/>: the sign-in page
-    /// offers "Sign in with GitHub", which signs a GitHub account in as the existing Kaizen user of the same name
-    /// (never <c>admin</c>, and only ever the GitHub account that first did so). Unset (the default): passwords only.</summary>
+    /// offers "Sign in with GitHub", which signs a GitHub account in as the Kaizen user it is linked to (linked by the
+    /// user on their GitHub account page, or by an admin; never <c>admin</c>). Unset (the default): passwords only.</summary>
     public string? ClientId { get; set; }
 
     /// <summary>The OAuth app's client secret; see <see cref="ClientId"/>.</summary>
@@ -65,6 +67,20 @@ public sealed class GitHubOptions
 
     /// <summary>True when both <see cref="ClientId"/> and <see cref="ClientSecret"/> are set.</summary>
     public bool SignInEnabled => !string.IsNullOrWhiteSpace(ClientId) && !string.IsNullOrWhiteSpace(ClientSecret);
+}
+
+/// <summary>
+/// Reverse proxies in front of the portal. Their <c>X-Forwarded-For</c> and <c>X-Forwarded-Proto</c> headers give the
+/// client's address (what sign-in throttling counts) and scheme; the same headers from anyone else are ignored, so a
+/// client cannot pick the address it is counted under. Both empty (the default): no forwarded header is honoured.
+/// </summary>
+public sealed class ProxyOptions
+{
+    /// <summary>Addresses of the proxies whose forwarded headers are honoured (<c>10.0.0.5</c>, <c>::1</c>).</summary>
+    public List<string> KnownProxies { get; set; } = [];
+
+    /// <summary>Networks of such proxies, as address/prefix (<c>10.0.0.0/24</c>).</summary>
+    public List<string> KnownNetworks { get; set; } = [];
 }
 
 /// <summary>Which git hosts projects may be built from (the portal's git reads them from the portal's machine).</summary>
@@ -114,8 +130,8 @@ public enum DatabaseProvider
 
 public sealed class PluginOptions
 {
-    /// <summary>The plugins.json to load. Unset: plugins.json in the working directory or a folder above it, else
-    /// above the portal's binaries (the repository root under <c>dotnet run</c>).</summary>
+    /// <summary>The plugins.json to load. Unset: plugins.json in the content root (beside the portal's binaries, where
+    /// the build copies the repository's). No other place is searched.</summary>
     public string? File { get; set; }
 }
 

@@ -77,23 +77,18 @@ public static class ApiEndpoints
         return project is null ? NotFound($"No project '{slug}'.") : Results.Ok(project.Settings);
     }
 
-    private static async Task<IResult> PutSettings(string slug, SettingsRequest? body, ProjectStore store, LiveUpdates live,
-        AuditLog audit, Scripts.ScriptLibrary scripts, ClaimsPrincipal user, CancellationToken ct)
+    private static async Task<IResult> PutSettings(string slug, SettingsRequest? body, ProjectStore store,
+        BuildSettingsChanges changes, ClaimsPrincipal user, CancellationToken ct)
     {
         var project = await store.FindBySlugAsync(slug, ct);
         if (project is null) return NotFound($"No project '{slug}'.");
         if (body is null) return Results.Problem("Send a JSON body: { \"setup\": [], \"jobs\": [{ \"name\", \"commands\": [] }], \"epilogue\": [] }.", statusCode: 400);
         var settings = new BuildSettings(body.Setup ?? [], body.Jobs ?? [], body.Epilogue ?? [], body.Image);
-        var errors = settings.Validate();
-        if (errors.Count == 0) errors = await scripts.CheckSettingsAsync(settings, ct);
-        if (errors.Count > 0)
-            return Results.ValidationProblem(new Dictionary<string, string[]> { ["settings"] = errors.ToArray() },
-                detail: string.Join(" ", errors));
-        settings = settings with { Jobs = settings.Jobs.Select(j => j with { Name = j.Name.Trim() }).ToList() };
-        await store.SaveSettingsAsync(project.Id, settings, ct);
-        await audit.RecordAsync(user, AuditActions.SettingsChanged, $"project:{project.Slug}/settings", $"{settings.Jobs.Count} job(s)", ct);
-        live.Publish(LiveUpdates.Keys.Project(project.Id));
-        return Results.Ok(settings);
+        var saved = await changes.SaveAsync(project, settings, user, SettingsSources.Api, ct);
+        return saved.Ok
+            ? Results.Ok(saved.Saved)
+            : Results.ValidationProblem(new Dictionary<string, string[]> { ["settings"] = saved.Errors.ToArray() },
+                detail: string.Join(" ", saved.Errors));
     }
 
     private static async Task<IResult> ListBuilds(string slug, ProjectStore projects, BuildStore builds, ClaimsPrincipal user,

@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using Kaizen.Portal.Delivery;
 using Kaizen.Portal.Plugins;
 using Kaizen.Portal.Projects;
@@ -16,7 +17,7 @@ public sealed record JobSettingsResponse(string Name, IReadOnlyList<string> Comm
 
 public sealed record DeploySuggestionResponse(
     string PluginId, string Plugin, string Stack, string Directory, string? Error, IReadOnlyList<string> Commands,
-    IReadOnlyList<string> RequiredVariables, IReadOnlyList<string> MissingVariables);
+    IReadOnlyList<string> RequiredVariables, IReadOnlyList<string> MissingVariables, bool SecretsCounted);
 
 /// <summary>Plugins and the stacks they detect: GET /api/v1/plugins, GET and POST /api/v1/projects/{slug}/stacks,
 /// GET /api/v1/projects/{slug}/deploy-suggestions.</summary>
@@ -39,22 +40,30 @@ public static class PluginEndpoints
     }
 
     private static async Task<IResult> DeploySuggestions(string slug, string? server, ProjectStore projects, DeployStore servers,
-        VariableStore variables, StackService stacks, CancellationToken ct)
+        VariableStore variables, StackService stacks, ClaimsPrincipal user, CancellationToken ct)
     {
         var project = await projects.FindBySlugAsync(slug, ct);
         if (project is null) return Results.Problem($"No project '{slug}'.", statusCode: 404);
         if (string.IsNullOrWhiteSpace(server)) return Results.Problem("Say which server: ?server=production.", statusCode: 400);
-        var names = await EnvironmentNamesAsync(project.Id, await servers.FindServerAsync(project.Id, server.Trim(), ct), variables, ct);
+        var withSecrets = MaySeeSecretNames(user);
+        var names = await EnvironmentNamesAsync(project.Id, await servers.FindServerAsync(project.Id, server.Trim(), ct), variables,
+            withSecrets, ct);
         var planned = await stacks.PlanDeploysAsync(project, server.Trim(), names, ct);
         if (!planned.Ok) return planned.ToProblemResult();
         return Results.Ok(planned.Value!.Select(s => new DeploySuggestionResponse(
-            s.Stack.PluginId, s.PluginName, s.Stack.Stack, s.Stack.Directory, s.Error, s.Commands, s.RequiredVariables, s.MissingVariables)));
+            s.Stack.PluginId, s.PluginName, s.Stack.Stack, s.Stack.Directory, s.Error, s.Commands, s.RequiredVariables, s.MissingVariables,
+            withSecrets)));
     }
 
+    /// <summary>Only admins see secret names (DESIGN: not even a secret's existence leaks to anyone else).</summary>
+    public static bool MaySeeSecretNames(ClaimsPrincipal? user) => user?.IsInRole(Auth.Roles.Admin) == true;
+
     /// <summary>The names (never values) of everything a deploy to the server would get: the organization's, the
-    /// project's and, for an existing server, its own variables and secrets.</summary>
+    /// project's and, for an existing server, its own variables and, when <paramref name="withSecrets"/> (for admins),
+    /// secrets. Plugins plan with these names and "missing" is measured against them, so for anyone else the
+    /// suggestion is the same whether or not a secret of some name exists.</summary>
     public static async Task<IReadOnlyCollection<string>> EnvironmentNamesAsync(long projectId, ServerRow? server, VariableStore store,
-        CancellationToken ct)
+        bool withSecrets, CancellationToken ct)
     {
         var scopes = new List<VariableScope> { VariableScope.Org, VariableScope.Project(projectId) };
         if (server is not null) scopes.Add(VariableScope.Server(server.Id));
@@ -62,6 +71,7 @@ public static class PluginEndpoints
         foreach (var scope in scopes)
         {
             foreach (var v in await store.VariablesAsync(scope, ct)) names.Add(v.Name);
+            if (!withSecrets) continue;
             foreach (var s in await store.SecretsAsync(scope, ct)) names.Add(s.Name);
         }
         return names;
@@ -79,11 +89,12 @@ public static class PluginEndpoints
             s.Plan?.Caches ?? [], s.Plan?.Tools ?? [])));
     }
 
-    private static async Task<IResult> Apply(string slug, ProjectStore projects, StackService stacks, CancellationToken ct)
+    private static async Task<IResult> Apply(string slug, ProjectStore projects, StackService stacks, ClaimsPrincipal user,
+        CancellationToken ct)
     {
         var project = await projects.FindBySlugAsync(slug, ct);
         if (project is null) return Results.Problem($"No project '{slug}'.", statusCode: 404);
-        var applied = await stacks.ApplyAsync(project, ct);
+        var applied = await stacks.ApplyAsync(project, user, ct);
         return applied.Ok ? Results.Ok(applied.Value) : applied.ToProblemResult();
     }
 }

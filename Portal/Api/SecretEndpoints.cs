@@ -188,7 +188,7 @@ public static class SecretEndpoints
         if (change.Status == ChangeStatus.Forbidden) return Results.Problem(change.Error, statusCode: 403);
         if (change.Status == ChangeStatus.Invalid) return Invalid(change.Error!);
         if (change.Status == ChangeStatus.NameTaken)
-            return Results.Problem($"{Capitalized(where.Described)} already uses the name '{name}' for a secret; choose another name.", statusCode: 409);
+            return Results.Problem(NameTakenByASecret(where, name, user), statusCode: 409);
         var response = ToResponse((await store.FindVariableAsync(where.Scope, name, ct))!, where);
         return change.Status == ChangeStatus.Created ? Results.Created($"{where.Url}/variables/{name}", response) : Results.Ok(response);
     }
@@ -207,6 +207,15 @@ public static class SecretEndpoints
 
     private static VariableResponse ToResponse(VariableInfo v, Where where) =>
         new(v.Name, v.Value, v.Scope.Kind, where.ProjectSlug, where.ServerName, v.CreatedAt, v.CreatedBy, v.UpdatedAt, v.UpdatedBy);
+
+    /// <summary>
+    /// Why a variable cannot take a secret's name. Only admins see secret names, so everyone else is told what to do
+    /// without being told that a secret of that name exists.
+    /// </summary>
+    private static string NameTakenByASecret(Where where, string name, ClaimsPrincipal user) =>
+        user.IsInRole(Roles.Admin)
+            ? $"{Capitalized(where.Described)} already uses the name '{name}' for a secret; choose another name."
+            : $"The name '{name}' is not available for a variable of {where.Described}; choose another name.";
 
     private static string Capitalized(string text) => char.ToUpperInvariant(text[0]) + text[1..];
 

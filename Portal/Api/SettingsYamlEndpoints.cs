@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using System.Text;
 using Kaizen.Portal.Builds;
 using Kaizen.Portal.Projects;
@@ -30,8 +31,8 @@ public static class SettingsYamlEndpoints
             : Results.Text(BuildSettingsYaml.ToYaml(project.Settings), ContentType, Encoding.UTF8);
     }
 
-    private static async Task<IResult> PutYaml(string slug, HttpRequest request, ProjectStore store, LiveUpdates live,
-        Scripts.ScriptLibrary scripts, CancellationToken ct)
+    private static async Task<IResult> PutYaml(string slug, HttpRequest request, ProjectStore store, BuildSettingsChanges changes,
+        ClaimsPrincipal user, CancellationToken ct)
     {
         var project = await store.FindBySlugAsync(slug, ct);
         if (project is null) return Results.Problem($"No project '{slug}'.", statusCode: 404);
@@ -44,14 +45,10 @@ public static class SettingsYamlEndpoints
 
         var (parsed, errors) = BuildSettingsYaml.FromYaml(new string(buffer, 0, length));
         if (parsed is null) return Invalid("yaml", errors);
-        var problems = parsed.Validate();
-        if (problems.Count == 0) problems = await scripts.CheckSettingsAsync(parsed, ct);
-        if (problems.Count > 0) return Invalid("settings", problems);
-
-        var settings = parsed with { Jobs = parsed.Jobs.Select(j => j with { Name = j.Name.Trim() }).ToList() };
-        await store.SaveSettingsAsync(project.Id, settings, ct);
-        live.Publish(LiveUpdates.Keys.Project(project.Id));
-        return Results.Text(BuildSettingsYaml.ToYaml(settings), ContentType, Encoding.UTF8);
+        var saved = await changes.SaveAsync(project, parsed, user, SettingsSources.Yaml, ct);
+        return saved.Ok
+            ? Results.Text(BuildSettingsYaml.ToYaml(saved.Saved!), ContentType, Encoding.UTF8)
+            : Invalid("settings", saved.Errors);
     }
 
     private static IResult Invalid(string field, IReadOnlyList<string> errors) =>

@@ -44,9 +44,10 @@ public sealed partial class UserAdmin(UserStore users, IPasswordHasher<UserRow> 
         return Outcome<CreatedUser>.Of(new CreatedUser((await users.FindByIdAsync(id, ct))!, token));
     }
 
-    /// <summary>Gives a user another role and/or password; null leaves that as it is.</summary>
+    /// <summary>Gives a user another role, password and/or linked GitHub account (its numeric id; 0 unlinks); null
+    /// leaves that as it is.</summary>
     public async Task<Outcome<UserRow>> ChangeAsync(ClaimsPrincipal actor, long id, string? role, string? password,
-        CancellationToken ct = default)
+        long? githubId = null, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(actor);
         var user = await users.FindByIdAsync(id, ct);
@@ -75,6 +76,15 @@ public sealed partial class UserAdmin(UserStore users, IPasswordHasher<UserRow> 
         {
             await users.UpdatePasswordAsync(user.Id, hasher.HashPassword(user, password), ct);
             changes.Add(user.HasPassword ? "password reset" : "password set");
+        }
+        if (githubId is { } github && github != (user.GithubId ?? 0))
+        {
+            if (github < 0) return Outcome<UserRow>.Fail(Problem.Invalid, "A GitHub account id is a positive number (0 unlinks).");
+            if (github > 0 && GitHubSignIn.IsBootstrap(user))
+                return Outcome<UserRow>.Fail(Problem.Conflict, $"'{user.Name}' signs in with its password only, never with GitHub.");
+            if (!await users.SetGithubAsync(user.Id, github == 0 ? null : github, ct))
+                return Outcome<UserRow>.Fail(Problem.Conflict, $"GitHub account {github} is linked to another user: unlink it there first.");
+            changes.Add(github == 0 ? "GitHub account unlinked" : $"GitHub account id {github} linked");
         }
         if (changes.Count > 0)
             await audit.RecordAsync(actor, AuditActions.UserChanged, $"user:{user.Name}", string.Join(", ", changes), ct);

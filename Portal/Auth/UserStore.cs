@@ -11,7 +11,7 @@ public sealed class UserRow
     public string Role { get; init; } = "";
     public long CreatedAt { get; init; }
 
-    /// <summary>The GitHub account linked at the user's first GitHub sign-in, or null.</summary>
+    /// <summary>The GitHub account (its numeric id) the user linked from their own session, or an admin set; or null.</summary>
     public long? GithubId { get; init; }
 
     /// <summary>An empty hash never verifies: such a user signs in with an API token (or GitHub) only.</summary>
@@ -94,11 +94,23 @@ public sealed class UserStore(Database db, TimeProvider time)
         return removed;
     }
 
-    /// <summary>Links a GitHub account to a user that has none yet; false when another one was linked first.</summary>
-    public async Task<bool> LinkGithubAsync(long id, long githubId, CancellationToken ct = default)
+    /// <summary>The user a GitHub account (by its numeric id, which a rename on GitHub does not change) is linked to.</summary>
+    public async Task<UserRow?> FindByGithubIdAsync(long githubId, CancellationToken ct = default)
     {
         await using var c = await db.OpenAsync(ct);
-        return await c.ExecuteAsync(UserSql.LinkGithub, new { Id = id, GithubId = githubId }) == 1;
+        return await c.QuerySingleOrDefaultAsync<UserRow>(UserSql.ByGithubId, new { GithubId = githubId });
+    }
+
+    /// <summary>
+    /// Links the GitHub account <paramref name="githubId"/> to the user (replacing any other), or unlinks with null;
+    /// false when that account is linked to another user (the check is part of the statement) or the user is gone.
+    /// </summary>
+    public async Task<bool> SetGithubAsync(long id, long? githubId, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return githubId is null
+            ? await c.ExecuteAsync(UserSql.UnlinkGithub, new { Id = id }) == 1
+            : await c.ExecuteAsync(UserSql.LinkGithub, new { Id = id, GithubId = githubId.Value }) == 1;
     }
 
     /// <summary>Stores a new API token's hash; returns the token's id.</summary>
@@ -185,7 +197,12 @@ internal static class UserSql
 
     public const string Delete = "DELETE FROM users WHERE id = @Id AND (role <> @Admin OR " + AnotherAdmin + ")";
     public const string DeleteTokensOfUser = "DELETE FROM api_tokens WHERE user_id = @Id";
-    public const string LinkGithub = "UPDATE users SET github_id = @GithubId WHERE id = @Id AND github_id IS NULL";
+    public const string ByGithubId = "SELECT " + Columns + " FROM users u WHERE u.github_id = @GithubId";
+
+    public const string LinkGithub =
+        "UPDATE users SET github_id = @GithubId WHERE id = @Id AND NOT EXISTS (SELECT 1 FROM users o WHERE o.github_id = @GithubId AND o.id <> @Id)";
+
+    public const string UnlinkGithub = "UPDATE users SET github_id = NULL WHERE id = @Id";
 
     public static readonly SqlText InsertToken = new(
         "INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES (@UserId, @Name, @TokenHash, @Now) RETURNING id",

@@ -21,6 +21,7 @@ using Kaizen.Portal.Scripts;
 using Kaizen.Portal.Debug;
 using Kaizen.Portal.Secrets;
 using Kaizen.Portal.TestReports;
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Components.Authorization;
@@ -94,6 +95,7 @@ public static class PortalApp
         services.AddSingleton<GitUrlPolicy>();
         services.AddSingleton<ProjectService>();
         services.AddSingleton<BuildService>();
+        services.AddSingleton<BuildSettingsChanges>();
         services.AddSingleton<WorkSignal>();
         services.AddSingleton<LiveUpdates>();
         services.AddSingleton<RunnerRegistration>();
@@ -185,6 +187,8 @@ public static class PortalApp
 
     public static WebApplication UseKaizenPortal(this WebApplication app)
     {
+        // First: everything after it (sign-in throttling, the runners' addresses) sees the client a known proxy forwards.
+        app.UseKnownProxies(app.Services.GetRequiredService<IOptions<KaizenOptions>>().Value.ForwardedHeaders);
         if (!app.Environment.IsDevelopment()) app.UseExceptionHandler("/error", createScopeForErrors: true);
         app.UseSecurityHeaders();
         app.UseStatusCodePages();
@@ -256,7 +260,7 @@ public static class PortalApp
                 throttle.Failed(name, address);
                 return Results.Redirect($"/login?error=password&returnUrl={back}");
             }
-            throttle.Succeeded(name);
+            throttle.Succeeded(name, address);
             await http.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme,
                 UserPrincipal.Create(user!, CookieAuthenticationDefaults.AuthenticationScheme));
             return Results.LocalRedirect(IsLocal(returnUrl) ? returnUrl! : "/");
@@ -266,6 +270,30 @@ public static class PortalApp
             options.Value.GitHub.SignInEnabled
                 ? Results.Challenge(new AuthenticationProperties { RedirectUri = IsLocal(returnUrl) ? returnUrl : "/" }, [GitHubSignIn.Scheme])
                 : Results.NotFound()).AllowAnonymous().ExcludeFromDescription();
+
+        // Linking starts from the user's own page (a form with its antiforgery token) and their own sign-in cookie; the
+        // callback checks that the browser coming back from GitHub is still signed in as them.
+        app.MapPost(GitHubSignIn.LinkPath, async (HttpContext http, IAntiforgery antiforgery, IOptions<KaizenOptions> options) =>
+        {
+            if (!options.Value.GitHub.SignInEnabled) return Results.NotFound();
+            if (!await antiforgery.IsRequestValidAsync(http)) return Results.BadRequest();
+            var session = await http.AuthenticateAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+            if (session.Principal?.UserId() is not { } userId) return Results.LocalRedirect($"/login?returnUrl={Uri.EscapeDataString(GitHubSignIn.AccountPage)}");
+            var properties = new AuthenticationProperties { RedirectUri = GitHubSignIn.AccountPage };
+            properties.Items[GitHubSignIn.LinkUserItem] = userId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Results.Challenge(properties, [GitHubSignIn.Scheme]);
+        }).AllowAnonymous().DisableAntiforgery().ExcludeFromDescription();
+
+        app.MapPost(GitHubSignIn.UnlinkPath, async (HttpContext http, IAntiforgery antiforgery, UserStore users, AuditLog audit) =>
+        {
+            if (!await antiforgery.IsRequestValidAsync(http)) return Results.BadRequest();
+            var session = await http.AuthenticateAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+            if (session.Principal?.UserId() is not { } userId || await users.FindByIdAsync(userId) is not { } user)
+                return Results.LocalRedirect("/login");
+            if (user.GithubId is not null && await users.SetGithubAsync(user.Id, null))
+                await audit.RecordAsync(user.Name, AuditActions.UserChanged, $"user:{user.Name}", "GitHub account unlinked from their own session");
+            return Results.LocalRedirect($"{GitHubSignIn.AccountPage}?unlinked=1");
+        }).AllowAnonymous().DisableAntiforgery().ExcludeFromDescription();
 
         app.MapPost("/account/logout", async (HttpContext http) =>
         {

@@ -41,7 +41,20 @@ public static class SecurityHeaders
                $"connect-src 'self'{sockets}; " +
                "object-src 'none'; " +
                "base-uri 'self'; " +
-               "form-action 'self'; " +
+               $"form-action 'self'{GitHubFormTarget(request)}; " +
                "frame-ancestors 'none'";
+    }
+
+    /// <summary>
+    /// The GitHub account page's "Link" form is answered with a redirect to GitHub's sign-in, which browsers check
+    /// against form-action too: that page alone may also send a form on to the configured GitHub.
+    /// </summary>
+    private static string GitHubFormTarget(HttpRequest request)
+    {
+        if (!request.Path.StartsWithSegments(Auth.GitHubSignIn.AccountPage)) return "";
+        var github = request.HttpContext.RequestServices?.GetService<Microsoft.Extensions.Options.IOptions<KaizenOptions>>()?.Value.GitHub;
+        return github is { SignInEnabled: true } && Uri.TryCreate(github.OAuthUrl, UriKind.Absolute, out var url)
+            ? " " + url.GetLeftPart(UriPartial.Authority)
+            : "";
     }
 }

@@ -39,18 +39,19 @@ public sealed class PluginHost : IDisposable
     private readonly List<PluginLoader> _loaders = [];
     private readonly Lazy<IReadOnlyList<PluginState>> _plugins;
 
-    public PluginHost(IOptions<KaizenOptions> options, ILogger<PluginHost> logger)
+    public PluginHost(IOptions<KaizenOptions> options, IHostEnvironment environment, ILogger<PluginHost> logger)
     {
         _options = options.Value;
         _logger = logger;
-        _plugins = new(() => LoadAll(_options, _logger, _loaders));
+        File = ResolveFile(_options, environment.ContentRootPath);
+        _plugins = new(() => LoadAll(File, _logger, _loaders));
     }
 
     /// <summary>Every plugin listed in plugins.json (loaded on first use).</summary>
     public IReadOnlyList<PluginState> Plugins => _plugins.Value;
 
-    /// <summary>Where plugins.json was found, or null.</summary>
-    public string? File => ResolveFile(_options);
+    /// <summary>The plugins.json the portal loads (it may not exist).</summary>
+    public string File { get; }
 
     public IEnumerable<(PluginState Plugin, T Extension)> Extensions<T>() where T : class =>
         Plugins.Where(p => p.IsLoaded && p.Instance is T).Select(p => (p, (T)p.Instance!));
@@ -71,28 +72,24 @@ public sealed class PluginHost : IDisposable
         }
     }
 
-    public static string? ResolveFile(KaizenOptions options)
+    /// <summary>
+    /// <c>Kaizen:Plugins:File</c> when set, else plugins.json in the content root (beside the portal's binaries, where
+    /// the build copies the repository's). Never searched for: a plugins.json someone leaves in the working directory or
+    /// a folder above it would load their code into the portal.
+    /// </summary>
+    public static string ResolveFile(KaizenOptions options, string contentRoot)
     {
-        if (!string.IsNullOrEmpty(options.Plugins.File)) return Path.GetFullPath(options.Plugins.File);
-        // Look where the portal runs and, for `dotnet run`, above its binaries (the repository root).
-        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
-        {
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-            {
-                var candidate = Path.Combine(dir.FullName, "plugins.json");
-                if (System.IO.File.Exists(candidate)) return candidate;
-            }
-        }
-        return null;
+        ArgumentNullException.ThrowIfNull(options);
+        return string.IsNullOrWhiteSpace(options.Plugins.File)
+            ? Path.Combine(Path.GetFullPath(contentRoot), "plugins.json")
+            : Path.GetFullPath(options.Plugins.File);
     }
 
-    private static IReadOnlyList<PluginState> LoadAll(KaizenOptions options, ILogger logger, List<PluginLoader> loaders)
+    private static IReadOnlyList<PluginState> LoadAll(string file, ILogger logger, List<PluginLoader> loaders)
     {
-        var file = ResolveFile(options);
-        if (file is null || !System.IO.File.Exists(file))
+        if (!System.IO.File.Exists(file))
         {
-            logger.LogInformation("No plugins.json found{Where}; no stack plugins are loaded",
-                options.Plugins.File is null ? "" : $" at {options.Plugins.File}");
+            logger.LogInformation("No plugins.json at {File}; no stack plugins are loaded", file);
             return [];
         }
 

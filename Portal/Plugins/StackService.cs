@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using Kaizen.Portal.Api;
 using Kaizen.Portal.Builds;
 using Kaizen.Portal.Git;
@@ -15,7 +16,8 @@ public sealed record DeploySuggestion(
     IReadOnlyList<string> MissingVariables, string? Error);
 
 /// <summary>Detects stacks at a project's default branch head and turns plugins' plans into build settings.</summary>
-public sealed class StackService(PluginHost host, ProjectStore projects, ProjectService projectService, GitMirror git, LiveUpdates live)
+public sealed class StackService(PluginHost host, ProjectStore projects, ProjectService projectService, GitMirror git,
+    BuildSettingsChanges settingsChanges)
 {
     /// <param name="refresh">Fetch the repository first (false: use the mirror as it is, for overview pages).</param>
     public Task<Outcome<IReadOnlyList<StackSuggestion>>> DetectAsync(ProjectRow project, CancellationToken ct, bool refresh = true) =>
@@ -81,19 +83,21 @@ public sealed class StackService(PluginHost host, ProjectStore projects, Project
         return Outcome<IReadOnlyList<T>>.Of(found);
     }
 
-    /// <summary>Adds every suggested job whose name is not in the settings yet (so applying twice changes nothing).</summary>
-    public async Task<Outcome<BuildSettings>> ApplyAsync(ProjectRow project, CancellationToken ct)
+    /// <summary>Adds every suggested job whose name is not in the settings yet (so applying twice changes nothing), as a
+    /// change by <paramref name="user"/>.</summary>
+    public async Task<Outcome<BuildSettings>> ApplyAsync(ProjectRow project, ClaimsPrincipal? user, CancellationToken ct)
     {
         var detected = await DetectAsync(project, ct);
         if (!detected.Ok) return Outcome<BuildSettings>.Fail(detected.Problem!.Value, detected.Message!);
-        var settings = project.Settings;
+        var settings = (await projects.FindBySlugAsync(project.Slug, ct))?.Settings ?? project.Settings;
         var names = settings.Jobs.Select(j => j.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
         var added = detected.Value!.SelectMany(s => s.Jobs).Where(j => names.Add(j.Name)).ToList();
         if (added.Count == 0) return Outcome<BuildSettings>.Of(settings);
-        settings = settings with { Jobs = [.. settings.Jobs, .. added] };
-        await projects.SaveSettingsAsync(project.Id, settings, ct);
-        live.Publish(LiveUpdates.Keys.Project(project.Id));
-        return Outcome<BuildSettings>.Of(settings);
+        var saved = await settingsChanges.SaveAsync(project, settings with { Jobs = [.. settings.Jobs, .. added] }, user,
+            SettingsSources.StackSuggestions, ct);
+        return saved.Ok
+            ? Outcome<BuildSettings>.Of(saved.Saved!)
+            : Outcome<BuildSettings>.Fail(Problem.Invalid, "The suggested jobs could not be added: " + string.Join(" ", saved.Errors));
     }
 
     /// <summary>

@@ -117,9 +117,11 @@ public sealed class VariableStore(Database db, IDataProtectionProvider protectio
         }
         catch (CryptographicException ex)
         {
-            throw new SecretUnreadableException(
-                $"The secret {row.Name} ({scope.Kind} scope) cannot be decrypted: it was saved with Data Protection keys " +
-                "this portal does not have (see Kaizen:Secrets:KeysDirectory). Restore the keys, or save the secret again.", ex);
+            // The message becomes a job's public failure reason: it says which scope to look at, never a secret's name.
+            throw new SecretUnreadableException(row.Name,
+                $"A secret of the {scope.Kind} scope cannot be decrypted: it was saved with Data Protection keys " +
+                "this portal does not have (see Kaizen:Secrets:KeysDirectory). Restore the keys, or have an admin save that " +
+                "scope's secrets again.", ex);
         }
     }
 
@@ -179,7 +181,11 @@ public sealed class VariableStore(Database db, IDataProtectionProvider protectio
 }
 
 /// <summary>A secret exists but cannot be decrypted; a job that needs it must not run without it.</summary>
-public sealed class SecretUnreadableException(string message, Exception inner) : InvalidOperationException(message, inner);
+public sealed class SecretUnreadableException(string secretName, string message, Exception inner) : InvalidOperationException(message, inner)
+{
+    /// <summary>Which secret, for admins only: the message itself never names it.</summary>
+    public string SecretName { get; } = secretName;
+}
 
 internal static class VariableSql
 {

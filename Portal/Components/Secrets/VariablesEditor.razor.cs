@@ -100,7 +100,10 @@ public sealed partial class VariablesEditor
                     _variableError = change.Error;
                     return;
                 case ChangeStatus.NameTaken:
-                    _variableNameError = $"'{name}' is already the name of a secret here; choose another name.";
+                    // Only admins see secret names: others learn what to do, not that a secret of that name exists.
+                    _variableNameError = _isAdmin
+                        ? $"'{name}' is already the name of a secret here; choose another name."
+                        : $"'{name}' is not available for a variable here; choose another name.";
                     return;
             }
             Snackbar.Add($"Variable {name} {(change.Status == ChangeStatus.Created ? "added" : "replaced")}.", Severity.Success);

@@ -17,8 +17,8 @@ namespace Kaizen.Portal.Components.Settings;
 public sealed partial class BuildSettingsEditor : IDisposable
 {
     [Inject] private ProjectStore Projects { get; set; } = default!;
+    [Inject] private BuildSettingsChanges Changes { get; set; } = default!;
     [Inject] private LiveUpdates Live { get; set; } = default!;
-    [Inject] private Kaizen.Portal.Scripts.ScriptLibrary Scripts { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
     [Inject] private IDialogService Dialogs { get; set; } = default!;
     [Inject] private IAuthorizationService Authorization { get; set; } = default!;
@@ -194,19 +194,24 @@ public sealed partial class BuildSettingsEditor : IDisposable
         if (!_canWrite || _saving) return;
         var settings = _draft.ToSettings();
         // The draft's checks mirror BuildSettings.Validate; asking it too keeps the editor and the API in step.
-        var errors = Problems.Any ? Problems.Summary : settings.Validate();
-        // run-script lines name scripts of the library: unknown ones (or versions) are refused here as by the API.
-        if (errors.Count == 0) errors = await Scripts.CheckSettingsAsync(settings);
-        if (errors.Count > 0)
+        if (Problems.Any)
         {
-            Snackbar.Add($"Not saved: {errors[0]}", Severity.Error);
+            Snackbar.Add($"Not saved: {Problems.Summary[0]}", Severity.Error);
             return;
         }
         _saving = true;
         _saveError = null;
         try
         {
-            await Projects.SaveSettingsAsync(Project.Id, settings);
+            // The same checks, save and audit as the API (run-script lines naming unknown scripts are refused too).
+            var user = AuthenticationState is null ? null : (await AuthenticationState).User;
+            var saved = await Changes.SaveAsync(Project, settings, user, SettingsSources.Editor);
+            if (!saved.Ok)
+            {
+                Snackbar.Add($"Not saved: {saved.Errors[0]}", Severity.Error);
+                return;
+            }
+            settings = saved.Saved!;
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -219,7 +224,6 @@ public sealed partial class BuildSettingsEditor : IDisposable
         }
         _saved = settings;
         _changedElsewhere = false;
-        Live.Publish(LiveUpdates.Keys.Project(Project.Id));
         Snackbar.Add("Build settings saved.", Severity.Success);
         await OnSaved.InvokeAsync(settings);
     }

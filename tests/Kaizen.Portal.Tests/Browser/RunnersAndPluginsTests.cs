@@ -66,8 +66,8 @@ public sealed class RunnersAndPluginsTests : IAsyncLifetime
         var page = browser.Page;
         await browser.SignInAsync("/plugins");
 
-        // Nobody configured a plugins file: the portal found the repository's own.
-        var repositoryFile = Path.Combine(BrowserSession.RepositoryRoot, "plugins.json");
+        // Nobody configured a plugins file: the portal reads the repository's own, which the build copies to its content root.
+        var repositoryFile = Path.Combine(AppContext.BaseDirectory, "plugins.json");
         await Assertions.Expect(page.GetByText(repositoryFile, new() { Exact = true })).ToBeVisibleAsync();
         var rows = page.GetByRole(AriaRole.Table, new() { Name = "Plugins" }).Locator("tbody tr");
         await Assertions.Expect(rows).ToHaveCountAsync(PluginIds.Length);

@@ -91,6 +91,7 @@ public abstract class PortalComponentContext : BunitContext, IAsyncLifetime
         var scripts = new Kaizen.Portal.Scripts.ScriptStore(Db.Database, Db.Clock);
         Services.AddSingleton(scripts);
         Services.AddSingleton<Kaizen.Portal.Scripts.ScriptLibrary>();
+        Services.AddSingleton<Kaizen.Portal.Builds.BuildSettingsChanges>();
         Services.AddSingleton<Kaizen.Portal.Scripts.ScriptPlanner>();
         Services.AddSingleton<DeployService>();
         Services.AddSingleton(new Kaizen.Portal.TestReports.TestReportStore(Db.Database, Db.Clock));

@@ -101,8 +101,9 @@ public sealed class GradlePluginTests : IAsyncLifetime
     /// </summary>
     internal static string WritePluginsJson(string path, string id, params (string Key, string Value)[] settings)
     {
-        var source = PluginHost.ResolveFile(new KaizenOptions())
-                     ?? throw new InvalidOperationException("The repository's plugins.json was not found above the test's folder.");
+        // The build copies the repository's plugins.json (and its plugins) beside the binaries, where the portal reads it.
+        var source = PluginHost.ResolveFile(new KaizenOptions(), AppContext.BaseDirectory);
+        if (!File.Exists(source)) throw new InvalidOperationException($"The repository's plugins.json was not copied to {source}.");
         var root = JsonNode.Parse(File.ReadAllText(source))!;
         foreach (var plugin in root["plugins"]!.AsArray())
         {

@@ -75,6 +75,11 @@ public sealed class PluginLoadingTests(OutOfTreePlugins plugins) : IClassFixture
         Assert.Equal(Status.Passed, build.Status);
         var greet = build.Jobs.Single(j => j.Name == "hello: greet");
         Assert.Contains("bonjour from the plugin\nworld", await _portal.LogAsync(greet.Id));
+        // Applying is a change of settings like any other: once in the audit log, by who applied, with the added job.
+        var audit = await _portal.Api.GetFromJsonAsync<List<Kaizen.Portal.Audit.AuditEntry>>("/api/v1/audit?limit=1000");
+        var applyEntry = Assert.Single(audit!, e => e.Target == $"project:{slug}/settings" && e.Details!.StartsWith("via applied stack suggestions"));
+        Assert.Equal("admin", applyEntry.Actor);
+        Assert.Contains("hello: greet", applyEntry.Details);
     }
 
     [Fact]

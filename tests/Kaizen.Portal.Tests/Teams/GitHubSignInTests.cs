@@ -113,12 +113,74 @@ public sealed class GitHubSignInTests : IAsyncLifetime
         return (response.RequestMessage!.RequestUri!, await response.Content.ReadAsStringAsync());
     }
 
-    [Fact]
-    public async Task A_github_account_signs_in_as_the_kaizen_user_of_the_same_name_with_their_role()
+    /// <summary>Signs in with the password form, as a browser does (its antiforgery token, then the POST).</summary>
+    private static async Task SignInWithPasswordAsync(HttpClient browser, string name, string password)
     {
-        // Arrange
-        var user = await TeamsPortal.CreateUserAsync(_portal, "octocat", "member");
+        var form = await browser.GetStringAsync("/login");
+        using var response = await browser.PostAsync("/account/login", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = AntiforgeryToken(form),
+            ["username"] = name,
+            ["password"] = password,
+            ["returnUrl"] = "/api/v1/me/tokens",
+        }));
+        Assert.Equal("/api/v1/me/tokens", response.RequestMessage!.RequestUri!.AbsolutePath);
+    }
+
+    /// <summary>Clicks "Link GitHub account" on the GitHub account page and follows every redirect; returns where it ends.</summary>
+    private static async Task<(Uri At, string Page)> LinkGitHubAsync(HttpClient browser)
+    {
+        var page = await browser.GetStringAsync(GitHubSignIn.AccountPage);
+        Assert.Contains("Link GitHub account", page);
+        using var response = await browser.PostAsync(GitHubSignIn.LinkPath,
+            new FormUrlEncodedContent(new Dictionary<string, string> { ["__RequestVerificationToken"] = AntiforgeryToken(page) }));
+        return (response.RequestMessage!.RequestUri!, await response.Content.ReadAsStringAsync());
+    }
+
+    private static string AntiforgeryToken(string page)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(page, "<input[^>]*name=\"__RequestVerificationToken\"[^>]*value=\"([^\"]+)\"");
+        Assert.True(match.Success, "The page has no antiforgery token.");
+        return WebUtility.HtmlDecode(match.Groups[1].Value);
+    }
+
+    private async Task LinkAsAdminAsync(long userId, long githubId)
+    {
+        using var response = await _portal.Api.PatchAsJsonAsync($"/api/v1/users/{userId}", new { githubId });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_github_login_equal_to_a_kaizen_users_name_does_not_sign_in_as_that_user()
+    {
+        // Arrange: anyone can register the GitHub login "octocat"; the Kaizen user octocat never linked it.
+        var user = await TeamsPortal.CreateUserAsync(_portal, "octocat", "admin");
         _github.NextAccount = ("octocat", 583231);
+        using var browser = Browser();
+
+        // Act
+        var (at, page) = await SignInWithGitHubAsync(browser);
+
+        // Assert
+        Assert.Equal("/login", at.AbsolutePath);
+        Assert.Contains("The GitHub account &#x27;octocat&#x27; is not linked to a Kaizen user", page);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await browser.GetAsync("/api/v1/me/tokens")).StatusCode);
+        Assert.Null((await _portal.Service<UserStore>().FindByIdAsync(user.Id))!.GithubId);
+    }
+
+    [Fact]
+    public async Task A_user_links_their_github_account_from_their_own_session_and_then_signs_in_with_it_with_their_role()
+    {
+        // Arrange: the GitHub login has nothing to do with the Kaizen name.
+        var user = await TeamsPortal.CreateUserAsync(_portal, "dana", "member", "danas-password");
+        _github.NextAccount = ("dana-on-github", 4242);
+        using (var session = Browser())
+        {
+            await SignInWithPasswordAsync(session, "dana", "danas-password");
+            var (linkedAt, linkedPage) = await LinkGitHubAsync(session);
+            Assert.Equal(GitHubSignIn.AccountPage, linkedAt.AbsolutePath);
+            Assert.Contains("Your GitHub account is linked", linkedPage);
+        }
         using var browser = Browser();
 
         // Act
@@ -129,59 +191,82 @@ public sealed class GitHubSignInTests : IAsyncLifetime
         Assert.Equal(_portal.BaseUrl.Authority, at.Authority);
         Assert.Contains("created with the user", page);
         Assert.Equal(HttpStatusCode.Forbidden, (await browser.GetAsync("/api/v1/users")).StatusCode);
-        Assert.Equal(583231, (await _portal.Service<UserStore>().FindByIdAsync(user.Id))!.GithubId);
+        Assert.Equal(4242, (await _portal.Service<UserStore>().FindByIdAsync(user.Id))!.GithubId);
+        var audit = await _portal.Api.GetStringAsync("/api/v1/audit?limit=50");
+        Assert.Contains("GitHub account dana-on-github (id 4242) linked from their own session", audit);
     }
 
     [Fact]
-    public async Task An_unknown_github_account_is_told_to_ask_an_admin_and_is_not_signed_in()
+    public async Task Linking_needs_a_signed_in_session_and_goes_nowhere_near_github_without_one()
     {
         // Arrange
-        _github.NextAccount = ("stranger", 42);
+        using var browser = Browser();
+        var login = await browser.GetStringAsync("/login");
+
+        // Act: the form's post without a session (the antiforgery token of an anonymous page).
+        using var response = await browser.PostAsync(GitHubSignIn.LinkPath,
+            new FormUrlEncodedContent(new Dictionary<string, string> { ["__RequestVerificationToken"] = AntiforgeryToken(login) }));
+
+        // Assert
+        Assert.Equal("/login", response.RequestMessage!.RequestUri!.AbsolutePath);
+        Assert.Equal(_portal.BaseUrl.Authority, response.RequestMessage.RequestUri.Authority);
+    }
+
+    [Fact]
+    public async Task An_admin_sets_a_users_github_id_and_that_account_signs_in_as_them()
+    {
+        // Arrange
+        var user = await TeamsPortal.CreateUserAsync(_portal, "erik", "viewer");
+        await LinkAsAdminAsync(user.Id, 777);
+        _github.NextAccount = ("whatever-erik-is-called-there", 777);
         using var browser = Browser();
 
         // Act
-        var (at, page) = await SignInWithGitHubAsync(browser);
+        var (at, _) = await SignInWithGitHubAsync(browser);
 
         // Assert
-        Assert.Equal("/login", at.AbsolutePath);
-        Assert.Contains("The GitHub account &#x27;stranger&#x27; is not a Kaizen user: ask an admin to add you", page);
-        Assert.Equal(HttpStatusCode.Unauthorized, (await browser.GetAsync("/api/v1/me/tokens")).StatusCode);
-        Assert.Null(await _portal.Service<UserStore>().FindByNameAsync("stranger"));
+        Assert.Equal("/api/v1/me/tokens", at.AbsolutePath);
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/api/v1/me/tokens")).StatusCode);
     }
 
     [Fact]
-    public async Task Once_linked_a_user_is_refused_to_another_github_account_with_the_same_login()
+    public async Task A_github_account_linked_to_one_user_is_not_linked_to_another_and_its_login_twin_is_refused()
     {
         // Arrange
-        await TeamsPortal.CreateUserAsync(_portal, "renamed", "admin");
-        _github.NextAccount = ("renamed", 1001);
-        using (var first = Browser()) await SignInWithGitHubAsync(first);
+        var first = await TeamsPortal.CreateUserAsync(_portal, "renamed", "admin");
+        var second = await TeamsPortal.CreateUserAsync(_portal, "other", "member");
+        await LinkAsAdminAsync(first.Id, 1001);
         _github.NextAccount = ("Renamed", 2002);
         using var browser = Browser();
 
         // Act
+        using var taken = await _portal.Api.PatchAsJsonAsync($"/api/v1/users/{second.Id}", new { githubId = 1001 });
         var (at, page) = await SignInWithGitHubAsync(browser);
 
         // Assert
+        Assert.Equal(HttpStatusCode.Conflict, taken.StatusCode);
         Assert.Equal("/login", at.AbsolutePath);
-        Assert.Contains("signs in with another GitHub account", page);
+        Assert.Contains("is not linked to a Kaizen user", page);
         Assert.Equal(HttpStatusCode.Unauthorized, (await browser.GetAsync("/api/v1/me/tokens")).StatusCode);
     }
 
     [Fact]
-    public async Task The_bootstrap_admin_never_signs_in_with_github()
+    public async Task The_bootstrap_admin_never_signs_in_with_github_nor_gets_a_github_account_linked()
     {
         // Arrange
+        var admin = (await _portal.Service<UserStore>().FindByNameAsync("admin"))!;
         _github.NextAccount = ("admin", 7);
         using var browser = Browser();
 
         // Act
         var (at, page) = await SignInWithGitHubAsync(browser);
+        using var link = await _portal.Api.PatchAsJsonAsync($"/api/v1/users/{admin.Id}", new { githubId = 7 });
 
         // Assert
         Assert.Equal("/login", at.AbsolutePath);
-        Assert.Contains("signs in with its password, not with GitHub", page);
+        Assert.Contains("is not linked to a Kaizen user", page);
         Assert.Equal(HttpStatusCode.Unauthorized, (await browser.GetAsync("/api/v1/me/tokens")).StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, link.StatusCode);
     }
 
     [Fact]
@@ -189,6 +274,7 @@ public sealed class GitHubSignInTests : IAsyncLifetime
     {
         // Arrange
         var user = await TeamsPortal.CreateUserAsync(_portal, "short-lived", "viewer");
+        await LinkAsAdminAsync(user.Id, 99);
         _github.NextAccount = ("short-lived", 99);
         using var browser = Browser();
         await SignInWithGitHubAsync(browser);

@@ -19,11 +19,11 @@ public sealed class SignInThrottleTests
     }
 
     [Fact]
-    public void Five_failures_for_a_name_block_it_for_the_rest_of_five_minutes_but_not_other_names()
+    public void Five_failures_for_a_name_from_an_address_block_it_there_for_the_rest_of_five_minutes_but_not_elsewhere()
     {
         // Arrange
         Fail("bob", 4);
-        var afterFour = _throttle.RetryAfter("bob", "10.0.0.2");
+        var afterFour = _throttle.RetryAfter("bob", "10.0.0.1");
 
         // Act
         _clock.Advance(TimeSpan.FromMinutes(1));
@@ -31,12 +31,26 @@ public sealed class SignInThrottleTests
 
         // Assert
         Assert.Null(afterFour);
-        Assert.Equal(TimeSpan.FromMinutes(4), _throttle.RetryAfter("BOB", "10.0.0.2"));
-        Assert.Null(_throttle.RetryAfter("carol", "10.0.0.2"));
-        _clock.Advance(TimeSpan.FromMinutes(4) - TimeSpan.FromSeconds(1));
-        Assert.Equal(TimeSpan.FromSeconds(1), _throttle.RetryAfter("bob", "10.0.0.2"));
-        _clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(TimeSpan.FromMinutes(4), _throttle.RetryAfter("BOB", "10.0.0.1"));
         Assert.Null(_throttle.RetryAfter("bob", "10.0.0.2"));
+        Assert.Null(_throttle.RetryAfter("carol", "10.0.0.1"));
+        _clock.Advance(TimeSpan.FromMinutes(4) - TimeSpan.FromSeconds(1));
+        Assert.Equal(TimeSpan.FromSeconds(1), _throttle.RetryAfter("bob", "10.0.0.1"));
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Null(_throttle.RetryAfter("bob", "10.0.0.1"));
+    }
+
+    [Fact]
+    public void Failures_for_a_name_from_many_addresses_never_lock_the_name_itself()
+    {
+        // Arrange: someone fails for "admin" from many addresses (within each address's limit).
+        for (var i = 0; i < 50; i++) Fail("admin", SignInThrottle.MaxFailuresPerNameAndAddress - 1, $"10.0.1.{i}");
+
+        // Act
+        var atHome = _throttle.RetryAfter("admin", "192.0.2.10");
+
+        // Assert
+        Assert.Null(atHome);
     }
 
     [Fact]
@@ -46,7 +60,7 @@ public sealed class SignInThrottleTests
         Fail("bob", 4);
 
         // Act
-        _throttle.Succeeded("bob");
+        _throttle.Succeeded("bob", "10.0.0.1");
         Fail("bob", 4);
 
         // Assert
@@ -94,7 +108,7 @@ public sealed class SignInRateLimitTests : IAsyncLifetime
         await TeamsPortal.CreateUserAsync(_portal, "erin", "member", "erins-password");
         await TeamsPortal.CreateUserAsync(_portal, "frank", "member", "franks-password");
         using var session = new CookieSession(_portal.BaseUrl);
-        for (var i = 0; i < SignInThrottle.MaxFailuresPerName; i++)
+        for (var i = 0; i < SignInThrottle.MaxFailuresPerNameAndAddress; i++)
             using (var wrong = await session.SignInAsync("erin", "wrong-" + i))
                 Assert.StartsWith("/login?error=password", wrong.Headers.Location?.OriginalString);
 
@@ -122,7 +136,7 @@ public sealed class SignInRateLimitTests : IAsyncLifetime
         // Act
         for (var round = 0; round < 2; round++)
         {
-            for (var i = 0; i < SignInThrottle.MaxFailuresPerName - 1; i++) (await session.SignInAsync("gina", "wrong")).Dispose();
+            for (var i = 0; i < SignInThrottle.MaxFailuresPerNameAndAddress - 1; i++) (await session.SignInAsync("gina", "wrong")).Dispose();
             await session.SignInOrFailAsync("gina", "ginas-password");
         }
 

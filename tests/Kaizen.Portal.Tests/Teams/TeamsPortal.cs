@@ -42,12 +42,33 @@ public sealed class TeamsPortal : IAsyncLifetime
 /// What a browser does with the sign-in form, over plain HTTP: fetches the form (for its antiforgery token), posts
 /// it, and keeps the cookies. Redirects are not followed, so tests see where the portal sends the browser.
 /// </summary>
-public sealed partial class CookieSession(Uri baseUrl) : IDisposable
+/// <param name="from">The local address the session connects from (any of 127.0.0.0/8 reaches a loopback portal), so a
+/// test can be two clients on two addresses; the system's choice when null.</param>
+public sealed partial class CookieSession(Uri baseUrl, IPAddress? from = null) : IDisposable
 {
-    private readonly HttpClient _http = new(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false })
+    private readonly HttpClient _http = new(Handler(from)) { BaseAddress = baseUrl };
+
+    private static SocketsHttpHandler Handler(IPAddress? from)
     {
-        BaseAddress = baseUrl,
-    };
+        var handler = new SocketsHttpHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false, UseProxy = false };
+        if (from is null) return handler;
+        handler.ConnectCallback = async (context, ct) =>
+        {
+            var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                socket.Bind(new IPEndPoint(from, 0));
+                await socket.ConnectAsync(context.DnsEndPoint, ct);
+                return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        };
+        return handler;
+    }
 
     public HttpClient Http => _http;
 

@@ -38,6 +38,27 @@ public sealed class BuildSettingsEditorTests : EditorHarness
     }
 
     [Fact]
+    public async Task Saving_in_the_editor_is_audited_with_who_and_the_changed_lines()
+    {
+        // Arrange
+        var cut = RenderEditor(await ProjectWithAsync(TestDatabase.OneJob("test")));
+
+        // Act
+        await Field(Group(cut, "Job test"), "Job name").InputAsync(new() { Value = "unit" });
+        await Button(cut, "Save").ClickAsync(Press);
+        cut.WaitForAssertion(() => Assert.Contains("Build settings saved.", cut.Markup), WaitTimeout);
+
+        // Assert
+        var entry = Assert.Single(await new Kaizen.Portal.Audit.AuditLog(Db.Database, Db.Clock).NewestAsync(10),
+            e => e.Action == "settings.changed");
+        Assert.Equal("member", entry.Actor);
+        Assert.Equal("project:shop/settings", entry.Target);
+        Assert.Contains("via the settings editor", entry.Details);
+        Assert.Contains("- - name: test", entry.Details);
+        Assert.Contains("+ - name: unit", entry.Details);
+    }
+
+    [Fact]
     public async Task A_job_without_commands_shows_the_message_and_keeps_everything_typed_until_it_is_saved()
     {
         var cut = RenderEditor(await ProjectWithAsync(TestDatabase.OneJob("test")));

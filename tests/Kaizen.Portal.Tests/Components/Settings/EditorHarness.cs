@@ -29,7 +29,10 @@ public abstract class EditorHarness : PortalComponentContext
         Services.AddSingleton(Live);
         // Saving checks run-script lines against the script library.
         var scripts = new Kaizen.Portal.Scripts.ScriptStore(Db.Database, Db.Clock);
-        Services.AddSingleton(new Kaizen.Portal.Scripts.ScriptLibrary(scripts, Db.Projects, new Kaizen.Portal.Audit.AuditLog(Db.Database, Db.Clock)));
+        var audit = new Kaizen.Portal.Audit.AuditLog(Db.Database, Db.Clock);
+        Services.AddSingleton(audit);
+        Services.AddSingleton(new Kaizen.Portal.Scripts.ScriptLibrary(scripts, Db.Projects, audit));
+        Services.AddSingleton<BuildSettingsChanges>();
         Auth.SetAuthorized(CanWrite ? "member" : "viewer");
         if (CanWrite) Auth.SetPolicies(ApiEndpoints.WritePolicy);
         return Task.CompletedTask;

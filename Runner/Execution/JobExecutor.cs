@@ -203,10 +203,9 @@ public sealed class JobExecutor : IAsyncDisposable
                 _functions.AddTo(environment, job.ProjectSlug);
                 if (job.Image is not { Length: > 0 })
                 {
-                    // Trusted jobs' calls take the same path (the runner's C#); only a tool's install runs in the job's shell.
+                    // Trusted jobs' calls take the same path: the runner's C#, and tool installs in a process of their own.
                     forwarder = KaizenForwarder.Start(ControlPath(job), _functions.LibraryPath, environment);
                     environment["KAIZEN_CONTROL_DIR"] = forwarder.Directory;
-                    environment["KAIZEN_TOOL_INSTALL"] = "here";
                 }
             }
 

@@ -137,52 +137,12 @@ _kaizen_tool() {
     return 0
 }
 
-# One install per tool and version at a time across every job of the runner: the lock file sits next to the tool's
-# folder, and whoever waited re-checks the marker before installing.
+# The install is the runner's work (Runner/Execution/Calls/ToolInstall.cs): one at a time per tool and version, the
+# marker that says it finished, the install command run in the tool's folder (in a sandbox of its own when jobs are).
 _kaizen_tool_install() {
-    local name=$1 version=$2 prefix=$3 install=$4
-    if ! mkdir -p -- "${prefix%/*}"; then
-        echo "tool: cannot create ${prefix%/*}"
-        exit 1
+    if [ -z "${KAIZEN_CONTROL_DIR-}" ]; then
+        echo "tool: no runner to install $1 $2 (KAIZEN_CONTROL_DIR is not set)"
+        return 1
     fi
-    if command -v flock >/dev/null 2>&1; then
-        exec 9>"$prefix.lock" || exit 1
-        if ! flock -n 9; then
-            echo "tool: another job is installing $name $version, waiting for it"
-            flock 9 || exit 1
-        fi
-    else
-        echo "tool: warning: flock is missing; concurrent jobs may install $name $version at the same time"
-    fi
-    if [ -f "$prefix/.kaizen-installed" ]; then
-        echo "tool: $name $version already installed, reusing it"
-        exit 0
-    fi
-
-    # A folder without the marker is what an interrupted install left behind.
-    rm -rf -- "$prefix"
-    mkdir -p -- "$prefix" || exit 1
-    echo "tool: installing $name $version into $prefix"
-    local started status
-    started=$(_kaizen_now)
-    # Not part of a condition, so the install's own `set -e` works; it runs in the tool's folder.
-    (
-        cd -- "$prefix" || exit 1
-        export KAIZEN_TOOL_PREFIX=$prefix
-        set -e
-        eval "$install"
-    )
-    status=$?
-    if [ "$status" -ne 0 ]; then
-        rm -rf -- "$prefix"
-        echo "tool: installing $name $version failed with exit code $status; removed the partial install"
-        exit "$status"
-    fi
-    : >"$prefix/.kaizen-installed"
-    echo "tool: installed $name $version in $(_kaizen_elapsed "$started")"
+    _kaizen_forward tool use "$1" "$2" -- "$4"
 }
-
-# A sandbox's or container's tools folder is read-only: the runner installs the tool in a sandbox of its own.
-if [ -n "${KAIZEN_CONTROL_DIR-}" ] && [ "${KAIZEN_TOOL_INSTALL-}" != here ]; then
-    _kaizen_tool_install() { _kaizen_forward tool use "$1" "$2" -- "$4"; }
-fi

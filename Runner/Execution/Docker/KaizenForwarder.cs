@@ -17,18 +17,9 @@ namespace Kaizen.Runner.Execution.Docker;
 /// </summary>
 internal sealed partial class KaizenForwarder : IAsyncDisposable
 {
-    // A tool install: the library's own `kaizen tool use` in the job's directory. It gets no token at all.
-    private const string HostScript =
-        "exec </dev/null; " +
-        "mkfifo -m 600 -- \"$0.tmp\" && mv -f -- \"$0.tmp\" \"$0.out\" || exit 1; exec >\"$0.out\" 2>&1; . \"$KAIZEN_FORWARD_LIBRARY\"; " +
-        "unset KAIZEN_FORWARD_LIBRARY; cd -- \"$1\" || { echo 1 >\"$0.status\"; exit 1; }; shift; kaizen \"$@\"; s=$?; " +
-        "echo \"$s\" >\"$0.status\"; exit \"$s\"";
-
     private readonly string _directory;
-    private readonly string _library;
     private readonly IReadOnlyDictionary<string, string> _environment;
     private readonly ForwardingSandbox? _sandbox;
-    private readonly ConcurrentDictionary<int, Process> _running = new();
     private readonly ConcurrentDictionary<string, Task> _answering = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stop = new();
     private readonly Calls.KaizenCallContext _calls;
@@ -38,7 +29,6 @@ internal sealed partial class KaizenForwarder : IAsyncDisposable
     private KaizenForwarder(string directory, string library, IReadOnlyDictionary<string, string> environment, ForwardingSandbox? sandbox)
     {
         _directory = directory;
-        _library = library;
         _environment = environment;
         _sandbox = sandbox;
         _calls = CallContext(environment, sandbox);
@@ -103,18 +93,6 @@ internal sealed partial class KaizenForwarder : IAsyncDisposable
         }
         catch (IOException)
         {
-        }
-
-        foreach (var process in _running.Values)
-        {
-            try
-            {
-                await ProcessTree.KillGroupAsync(process).ConfigureAwait(false);
-            }
-            catch (InvalidOperationException)
-            {
-                // It exited meanwhile and its Exited handler disposed it: nothing of it is left to stop.
-            }
         }
 
         // A call whose job side is gone waits to open its output: opening the other end lets it finish.
@@ -196,77 +174,32 @@ internal sealed partial class KaizenForwarder : IAsyncDisposable
             return;
         }
 
-        // Caches, checksums and artifacts are the runner's own work, in this process: the job's token never leaves it.
-        if (arguments.Count == 0 || arguments[0] != "tool")
+        // Every call is answered in this process: the job's token never leaves it, and a tool's install command (the
+        // job's own code) runs in a process of its own without it.
+        _answering[id] = Task.Run(() => AnswerAsync(id, directory, arguments));
+    }
+
+    /// <summary>The process of a tool's install: bash in the tool's folder with the job's variables (no credential); in
+    /// a sandbox that shows the project's tools folder writable and the workspace read-only when jobs are sandboxed.</summary>
+    private ProcessStartInfo InstallProcess(string prefix, IReadOnlyList<string> command)
+    {
+        var startInfo = new ProcessStartInfo { WorkingDirectory = prefix };
+        var environment = new Dictionary<string, string>(_environment, StringComparer.Ordinal);
+        foreach (var name in (string[])["KAIZEN_CONTROL_DIR", KaizenFunctions.JobTokenVariable, "KAIZEN_CACHE_DIR", "KAIZEN_PORTAL_URL", "KAIZEN_CACHE_MAX_MB"])
         {
-            _answering[id] = Task.Run(() => AnswerAsync(id, directory, arguments));
-            return;
+            environment.Remove(name);
         }
 
-        var startInfo = new ProcessStartInfo
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = _directory,
-        };
-        IReadOnlyList<string> command = ["bash", "--noprofile", "--norc", "-c", HostScript, Path.Combine(_directory, id), directory, .. arguments];
-        var environment = new Dictionary<string, string>(_environment, StringComparer.Ordinal);
+        environment["KAIZEN_TOOL_PREFIX"] = prefix;
         if (_sandbox is { } sandbox)
         {
-            // A tool's install command is the job's own code: it gets neither the token nor the cache folder.
-            var install = arguments.Count > 0 && arguments[0] == "tool";
-            if (!install)
-            {
-                foreach (var (name, value) in sandbox.Private)
-                {
-                    environment[name] = value;
-                }
-            }
-
-            var mounts = install
-                ? new Sandbox.SandboxMounts(sandbox.Folders, _directory, [_library, sandbox.Workspace], [_directory, sandbox.Tools])
-                : new Sandbox.SandboxMounts(sandbox.Folders, _directory, [_library, sandbox.Tools], [_directory, sandbox.Workspace, sandbox.Cache]);
-            command = sandbox.Sandbox.Wrap(mounts, command);
+            command = sandbox.Sandbox.Wrap(new Sandbox.SandboxMounts(sandbox.Folders, prefix, [sandbox.Workspace], [sandbox.Tools]), command);
             startInfo.WorkingDirectory = "/";
         }
 
         ProcessTree.UseNewProcessGroup(startInfo, command[0], command.Skip(1));
-        environment.Remove("KAIZEN_CONTROL_DIR");
-        environment.Remove(KaizenFunctions.JobTokenVariable);
-        environment["KAIZEN_FORWARD_LIBRARY"] = _library;
         Sandbox.JobSandbox.SetEnvironment(startInfo, environment, sandboxed: _sandbox is not null);
-        var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
-        try
-        {
-            process.Start();
-        }
-        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
-        {
-            File.WriteAllText(Path.Combine(_directory, id + ".status"), "127\n");
-            process.Dispose();
-            return;
-        }
-
-        try
-        {
-            process.StandardInput.Close();
-        }
-        catch (IOException)
-        {
-            // The call ended already (its sandbox could not start): its status says so.
-        }
-
-        _ = process.StandardOutput.BaseStream.CopyToAsync(Stream.Null);
-        _ = process.StandardError.BaseStream.CopyToAsync(Stream.Null);
-        var pid = process.Id;
-        _running[pid] = process;
-        process.Exited += (_, _) =>
-        {
-            _running.TryRemove(pid, out _);
-            process.Dispose();
-        };
+        return startInfo;
     }
 
     /// <summary>Runs one call in this process, its output going to the FIFO <c>ID.out</c> (made here, as the host script
@@ -291,7 +224,10 @@ internal sealed partial class KaizenForwarder : IAsyncDisposable
             await using var writer = new StreamWriter(stream, Calls.JobFiles.Utf8, 4096) { AutoFlush = true, NewLine = "\n" };
             try
             {
-                status = await Calls.KaizenCalls.RunAsync(_calls, directory, arguments, writer, _stop.Token).ConfigureAwait(false);
+                status = arguments.Count > 0 && arguments[0] == "tool"
+                    ? await Calls.ToolInstall.RunAsync(
+                        _sandbox?.Tools ?? _environment.GetValueOrDefault("KAIZEN_TOOLS_DIR"), arguments, InstallProcess, writer, _stop.Token).ConfigureAwait(false)
+                    : await Calls.KaizenCalls.RunAsync(_calls, directory, arguments, writer, _stop.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (_stop.IsCancellationRequested)
             {

@@ -96,11 +96,19 @@ public static class ApiEndpoints
     {
         var project = await projects.FindBySlugAsync(slug, ct);
         if (!ProjectAccess.CanRead(user, project)) return NotFound($"No project '{slug}'.");
+        string[] statuses = [Status.Queued, Status.AwaitingApproval, Status.Running, Status.Passed, Status.Failed, Status.Canceled];
+        if (status is not null && !statuses.Contains(status))
+            return Results.Problem($"status must be one of {string.Join(", ", statuses)}; '{Truncated(status)}' is not a build status.", statusCode: 400);
+        if (branch is { Length: > Builds.BranchNames.MaxLength })
+            return Results.Problem($"branch names are at most {Builds.BranchNames.MaxLength} characters.", statusCode: 400);
         page = Math.Max(1, page);
         pageSize = Math.Clamp(pageSize, 1, 100);
         var result = await builds.ListAsync(project.Id, (page - 1) * pageSize, pageSize, branch, status, ct);
         return Results.Ok(new BuildListResponse(result.Items.Select(BuildSummary.From).ToList(), result.Total, page, pageSize));
     }
+
+    /// <summary>A caller's value quoted back in an error, cut short: an error never echoes a megabyte.</summary>
+    internal static string Truncated(string value) => value.Length <= 60 ? value : value[..60] + "…";
 
     private static async Task<IResult> StartBuild(string slug, StartBuildRequest? body, ProjectStore projects,
         BuildService service, ClaimsPrincipal user, CancellationToken ct)

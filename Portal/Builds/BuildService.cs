@@ -23,6 +23,7 @@ public sealed class BuildService(ProjectStore projects, ProjectService projectSe
         bool fromFork = false)
     {
         branch = string.IsNullOrWhiteSpace(branch) ? project.DefaultBranch : branch.Trim();
+        if (BranchNames.Problem(branch) is { } branchProblem) return Outcome<long>.Fail(Problem.Invalid, branchProblem);
         var settings = project.Settings;
         if (settings.Jobs.Count == 0)
             return Outcome<long>.Fail(Problem.Invalid,

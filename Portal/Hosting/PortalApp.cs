@@ -120,6 +120,8 @@ public static class PortalApp
             o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
         });
         services.AddProblemDetails();
+        // Body and parameter binding failures are thrown, and answered with what was wrong (Api/BadRequests.cs).
+        services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddOpenApi();
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddMudServices();
@@ -194,6 +196,7 @@ public static class PortalApp
         app.UseStatusCodePages();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(20) });
         app.UseCrossSiteRequestChecks();
+        app.UseBadRequestDetails();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseAntiforgery();

@@ -1,0 +1,60 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace Kaizen.Portal.Api;
+
+/// <summary>
+/// A request the API cannot read (malformed JSON, a value of the wrong type, an array where an object belongs, a query
+/// value that is not a number) is answered 400 with what was wrong and where (<c>$.jobs[0].commands: expected an array
+/// of strings</c>), never a bare "Bad Request". Minimal APIs throw such failures (<c>ThrowOnBadRequest</c>); this turns
+/// them into problem details.
+/// </summary>
+public static partial class BadRequests
+{
+    public static IApplicationBuilder UseBadRequestDetails(this IApplicationBuilder app) => app.Use(async (http, next) =>
+    {
+        try
+        {
+            await next(http);
+        }
+        catch (BadHttpRequestException ex) when (!http.Response.HasStarted)
+        {
+            http.Response.Clear();
+            http.Response.StatusCode = ex.StatusCode;
+            await Results.Problem(Describe(ex), statusCode: ex.StatusCode, title: "The request could not be read").ExecuteAsync(http);
+        }
+    });
+
+    /// <summary>What was wrong, in the caller's terms: the JSON path and the kind of value expected, or the binding failure.</summary>
+    public static string Describe(BadHttpRequestException exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        if (exception.InnerException is not JsonException json)
+            return exception.Message;
+
+        var path = json.Path is { Length: > 0 } p ? p : "$";
+        if (ConvertedTo().Match(json.Message) is { Success: true } conversion)
+            return $"{path}: expected {Expected(conversion.Groups[1].Value)}.";
+
+        // Syntax: "'x' is an invalid start of a value. Path: $ | LineNumber: 0 | BytePositionInLine: 0."
+        var message = json.Message.Split(" Path:", 2)[0].Trim();
+        var where = json.LineNumber is { } line ? $" (line {line + 1}, position {json.BytePositionInLine + 1})" : "";
+        return $"The body is not valid JSON at {path}{where}: {message}";
+    }
+
+    private static string Expected(string type) => type switch
+    {
+        _ when type.Contains("[System.String]", StringComparison.Ordinal) && (type.Contains("List", StringComparison.Ordinal) || type.EndsWith("[]", StringComparison.Ordinal))
+            => "an array of strings",
+        _ when type.Contains("List", StringComparison.Ordinal) || type.EndsWith("[]", StringComparison.Ordinal) => "an array",
+        _ when type.Contains("Dictionary", StringComparison.Ordinal) => "an object of names and values",
+        "System.String" => "a string",
+        "System.Int32" or "System.Int64" or "System.Double" or "System.Decimal" => "a number",
+        "System.Boolean" => "true or false",
+        _ when type.StartsWith("System.Nullable", StringComparison.Ordinal) => Expected(type.Split('[', 2)[1].TrimEnd(']')),
+        _ => "an object",
+    };
+
+    [GeneratedRegex(@"could not be converted to ([^\s]+?)\.? Path:")]
+    private static partial Regex ConvertedTo();
+}

@@ -1,0 +1,75 @@
+using System.Net;
+using System.Text;
+using Kaizen.Runner.Tests.Support;
+
+namespace Kaizen.Portal.Tests.Integration;
+
+/// <summary>
+/// Requests the API cannot use, against the real portal: each answers 400 saying what was wrong and where, never a bare
+/// "Bad Request", an internal error or a server path, and changes nothing.
+/// </summary>
+public sealed class BadInputTests : IAsyncLifetime
+{
+    private PortalHost _portal = default!;
+    private GitRepo _repo = default!;
+    private string _slug = "";
+
+    public async Task InitializeAsync()
+    {
+        _portal = await PortalHost.StartAsync(embeddedSlots: 0);
+        _repo = await GitRepo.CreateAsync();
+        await _repo.CommitAsync("first commit", ("README.md", "hello"));
+        _slug = await _portal.CreateProjectAsync("bad input", _repo.Path,
+            new { setup = Array.Empty<string>(), jobs = new[] { new { name = "keep", commands = new[] { "make" } } }, epilogue = Array.Empty<string>() });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _portal.DisposeAsync();
+        _repo.Dispose();
+    }
+
+    private static StringContent Json(string text) => new(text, Encoding.UTF8, "application/json");
+
+    [Theory]
+    [InlineData("""{"setup":[],"jobs":[{"name":"t","commands":"make"}],"epilogue":[]}""", "$.jobs[0].commands: expected an array of strings.")]
+    [InlineData("""{"setup":[],"jobs":{"name":"t"},"epilogue":[]}""", "$.jobs: expected an array.")]
+    [InlineData("""[1, 2]""", "$: expected an object.")]
+    [InlineData("""{"setup": [], "jobs": [""", "The body is not valid JSON at $.jobs")]
+    public async Task Settings_of_the_wrong_shape_are_refused_with_the_path_and_what_was_expected(string body, string detail)
+    {
+        var put = await _portal.Api.PutAsync($"/api/v1/projects/{_slug}/settings", Json(body));
+
+        Assert.Equal(HttpStatusCode.BadRequest, put.StatusCode);
+        Assert.Contains(detail, await put.Content.ReadAsStringAsync());
+        Assert.Contains("\"keep\"", await _portal.Api.GetStringAsync($"/api/v1/projects/{_slug}/settings"));
+    }
+
+    [Fact]
+    public async Task An_unknown_status_filter_names_the_statuses_and_a_bad_page_names_the_parameter()
+    {
+        var bogus = await _portal.Api.GetAsync($"/api/v1/projects/{_slug}/builds?status=bogus");
+        var page = await _portal.Api.GetAsync($"/api/v1/projects/{_slug}/builds?page=abc");
+
+        Assert.Equal(HttpStatusCode.BadRequest, bogus.StatusCode);
+        Assert.Contains("status must be one of queued, awaiting_approval, running, passed, failed, canceled", await bogus.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.BadRequest, page.StatusCode);
+        Assert.Contains("page", await page.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task A_megabyte_branch_name_is_refused_before_git_runs_and_the_answer_shows_no_server_path()
+    {
+        var huge = await _portal.Api.PostAsync($"/api/v1/projects/{_slug}/builds", Json($$"""{"branch":"{{new string('b', 1_000_000)}}"}"""));
+        var invalid = await _portal.Api.PostAsync($"/api/v1/projects/{_slug}/builds", Json("""{"branch":"--upload-pack=touch /tmp/x"}"""));
+
+        var hugeText = await huge.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.BadRequest, huge.StatusCode);
+        Assert.Contains("A branch name is at most 255 characters; this one has 1,000,000.", hugeText);
+        Assert.True(hugeText.Length < 2000, "the answer does not echo the name");
+        Assert.DoesNotContain(_portal.DataDirectory, hugeText);
+        Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
+        Assert.Contains("cannot contain spaces", await invalid.Content.ReadAsStringAsync());
+        Assert.Equal(0, (await _portal.Api.GetStringAsync($"/api/v1/projects/{_slug}/builds")).Split("\"id\"").Length - 1);
+    }
+}

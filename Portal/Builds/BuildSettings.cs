@@ -72,6 +72,8 @@ public sealed record BuildSettings(
                 errors.Add($"jobs[{i}] needs a name.");
             else if (job.Name.Length > 200)
                 errors.Add($"jobs[{i}]: the name is longer than 200 characters.");
+            else if (Text.DisplayNames.Problem(job.Name, "A job name") is { } nameProblem)
+                errors.Add($"jobs[{i}]: {nameProblem}");
             else if (!seen.Add(job.Name.Trim()))
                 errors.Add($"jobs[{i}]: another job is already named '{job.Name.Trim()}'.");
             if (job.Commands is null || job.Commands.Count == 0)

@@ -20,6 +20,7 @@ public sealed class ProjectService(ProjectStore store, GitMirror git, GitUrlPoli
         name = name?.Trim();
         if (string.IsNullOrEmpty(name)) return Outcome<CreatedProject>.Fail(Problem.Invalid, "name is required.");
         if (name.Length > 100) return Outcome<CreatedProject>.Fail(Problem.Invalid, "name must be 100 characters or fewer.");
+        if (Text.DisplayNames.Problem(name, "A project name") is { } nameProblem) return Outcome<CreatedProject>.Fail(Problem.Invalid, nameProblem);
         var admin = user.IsInRole(Roles.Admin);
         if (isPublic && !admin)
             return Outcome<CreatedProject>.Fail(Problem.Forbidden, "Only admins make a project public; create it private and ask an admin to open it.");

@@ -34,6 +34,8 @@ public static class RunnerEndpoints
         if (!registration.Accepts(request.RegistrationToken))
             return Results.Problem("The registration token is wrong (see Kaizen:Runners:RegistrationToken).", statusCode: 401);
         if (request.Slots is < 1 or > 256) return Results.Problem("slots must be between 1 and 256.", statusCode: 400);
+        if (request.Name.Length > 100) return Results.Problem("A runner name is at most 100 characters.", statusCode: 400);
+        if (Text.DisplayNames.Problem(request.Name, "A runner name") is { } nameProblem) return Results.Problem(nameProblem, statusCode: 400);
         var token = Tokens.New("kzr_");
         var id = await store.RegisterAsync(request with { Executors = request.Executors ?? [], Labels = request.Labels ?? [] },
             Tokens.Hash(token), ct, AddressOf(http));

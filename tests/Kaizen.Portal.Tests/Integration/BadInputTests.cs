@@ -72,4 +72,26 @@ public sealed class BadInputTests : IAsyncLifetime
         Assert.Contains("cannot contain spaces", await invalid.Content.ReadAsStringAsync());
         Assert.Equal(0, (await _portal.Api.GetStringAsync($"/api/v1/projects/{_slug}/builds")).Split("\"id\"").Length - 1);
     }
+
+    [Theory]
+    [InlineData("gnp\u202Eexe.png", "bidirectional text controls (U+202E)")]
+    [InlineData("bell\u0007", "control characters (U+0007)")]
+    [InlineData("nul\u0000name", "control characters (U+0000)")]
+    public async Task Names_with_control_or_bidirectional_characters_are_refused_for_projects_jobs_and_runners(string name, string problem)
+    {
+        var project = await _portal.Api.PostAsync("/api/v1/projects",
+            Json(System.Text.Json.JsonSerializer.Serialize(new { name, gitUrl = _repo.Path })));
+        var job = await _portal.Api.PutAsync($"/api/v1/projects/{_slug}/settings",
+            Json(System.Text.Json.JsonSerializer.Serialize(new { setup = Array.Empty<string>(), jobs = new[] { new { name, commands = new[] { "make" } } }, epilogue = Array.Empty<string>() })));
+        using var http = new HttpClient { BaseAddress = _portal.BaseUrl };
+        var runner = await http.PostAsync(Kaizen.Runner.Protocol.RunnerRoutes.Register,
+            Json(System.Text.Json.JsonSerializer.Serialize(new { registrationToken = PortalHost.RegistrationToken, name, slots = 1, version = "test" })));
+
+        foreach (var response in new[] { project, job, runner })
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Contains(problem, await response.Content.ReadAsStringAsync());
+        }
+        Assert.Contains("\"keep\"", await _portal.Api.GetStringAsync($"/api/v1/projects/{_slug}/settings"));
+    }
 }

@@ -62,8 +62,16 @@ public sealed class FakeTerminalPortal : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        _listener.Stop();
-        _listener.Close();
+        try
+        {
+            _listener.Stop();
+            _listener.Close();
+        }
+        catch (HttpListenerException)
+        {
+            // Closing can race the port's reuse by another test's listener ("address already in use"); it is closed either way.
+        }
+
         try
         {
             await _accepting;

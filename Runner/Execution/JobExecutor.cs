@@ -193,7 +193,7 @@ public sealed class JobExecutor : IAsyncDisposable
                 (folders, forwarding) = PrepareSandbox(sandbox, job, workspacePath, environment, warm?.Folders);
                 if (job.Image is not { Length: > 0 })
                 {
-                    forwarder = KaizenForwarder.Start(warm?.Control ?? ControlPath(job), _functions.LibraryPath, environment, forwarding);
+                    forwarder = KaizenForwarder.Start(warm?.Control ?? ControlPath(job), environment, forwarding);
                     environment["KAIZEN_CONTROL_DIR"] = forwarder.Directory;
                     executor = warm?.Executor ?? ShellExecutor.ForJob(sandbox, SandboxMounts(job, workspacePath, folders, forwarder.Directory));
                 }
@@ -204,7 +204,7 @@ public sealed class JobExecutor : IAsyncDisposable
                 if (job.Image is not { Length: > 0 })
                 {
                     // Trusted jobs' calls take the same path: the runner's C#, and tool installs in a process of their own.
-                    forwarder = KaizenForwarder.Start(ControlPath(job), _functions.LibraryPath, environment);
+                    forwarder = KaizenForwarder.Start(ControlPath(job), environment);
                     environment["KAIZEN_CONTROL_DIR"] = forwarder.Directory;
                 }
             }
@@ -496,7 +496,7 @@ public sealed class JobExecutor : IAsyncDisposable
     private (string Key, string Mirror, Func<Task<WarmShell?>> Start)? WarmShellFor(JobAssignment job)
     {
         if (_warmCapacity == 0 || Sandbox is not { } sandbox || job.Image is { Length: > 0 } || job.Debug is not null || job.FromFork
-            || !WarmShellPool.CanExport(JobEnvironment(job, WorkRoot).Keys.Concat([KaizenFunctions.JobTokenVariable])))
+            || !WarmShellPool.CanExport(job.Environment.Keys.Concat((job.Secrets ?? []).Select(s => s.Name))))
         {
             return null;
         }

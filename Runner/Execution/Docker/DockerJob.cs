@@ -277,7 +277,7 @@ public sealed class DockerJob : IExecutor, Debug.ITerminalHost, IAsyncDisposable
 
             // A debug session of a job gets a control folder of its own: two sessions of one job may run at once.
             var control = Path.Combine(_engine.WorkRoot, "control", _job.Debug is { } debug ? $"debug-{debug.SessionId}" : JobId);
-            _forwarder = KaizenForwarder.Start(control, _functions.LibraryPath, environment, _forwarding);
+            _forwarder = KaizenForwarder.Start(control, environment, _forwarding);
             var tools = Directory.CreateDirectory(
                 environment.TryGetValue("KAIZEN_TOOLS_DIR", out var projectTools) ? projectTools : _functions.ToolsDirectoryFor(_job.ProjectSlug)).FullName;
             var env = environment.Where(p => p.Key != "PATH").Select(p => $"{p.Key}={p.Value}").ToList();

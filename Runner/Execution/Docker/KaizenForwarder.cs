@@ -26,7 +26,7 @@ internal sealed partial class KaizenForwarder : IAsyncDisposable
     private readonly Thread _reader;
     private volatile bool _stopping;
 
-    private KaizenForwarder(string directory, string library, IReadOnlyDictionary<string, string> environment, ForwardingSandbox? sandbox)
+    private KaizenForwarder(string directory, IReadOnlyDictionary<string, string> environment, ForwardingSandbox? sandbox)
     {
         _directory = directory;
         _environment = environment;
@@ -64,7 +64,7 @@ internal sealed partial class KaizenForwarder : IAsyncDisposable
     /// <summary>Makes <paramref name="directory"/> afresh with its FIFOs and starts listening; calls run with
     /// <paramref name="environment"/> (and, in <paramref name="sandbox"/>, its private variables where they belong).</summary>
     public static KaizenForwarder Start(
-        string directory, string library, IReadOnlyDictionary<string, string> environment, ForwardingSandbox? sandbox = null)
+        string directory, IReadOnlyDictionary<string, string> environment, ForwardingSandbox? sandbox = null)
     {
         // Emptied, not replaced: a sandbox made ahead of time may already show this very folder.
         Checkout.GitCheckout.EmptyWorkspace(directory);
@@ -76,7 +76,7 @@ internal sealed partial class KaizenForwarder : IAsyncDisposable
             }
         }
 
-        var forwarder = new KaizenForwarder(directory, library, environment, sandbox);
+        var forwarder = new KaizenForwarder(directory, environment, sandbox);
         forwarder._reader.Start();
         return forwarder;
     }

@@ -41,9 +41,8 @@ internal sealed class JobShell : IAsyncDisposable
         functions.EnsureWritten();
         var control = Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(functions.LibraryPath)!)!, "control", Guid.NewGuid().ToString("N"));
         var forwarder = Kaizen.Runner.Execution.Docker.KaizenForwarder.Start(
-            control, functions.LibraryPath, token is null ? environment : new Dictionary<string, string>(environment) { [KaizenFunctions.JobTokenVariable] = token });
+            control, token is null ? environment : new Dictionary<string, string>(environment) { [KaizenFunctions.JobTokenVariable] = token });
         environment["KAIZEN_CONTROL_DIR"] = control;
-        environment["KAIZEN_TOOL_INSTALL"] = "here";
         var shell = new JobShell(BashSession.Start(workspace, environment), forwarder, workspace);
         var sourced = await shell.RunAsync(functions.SourceCommand);
         Assert.Equal((0, ""), sourced);

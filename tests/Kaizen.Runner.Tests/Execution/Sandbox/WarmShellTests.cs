@@ -70,12 +70,14 @@ public sealed class WarmShellTests : IAsyncLifetime
         var output = await PassAsync(executor, Job(2, "acme", _second, new Dictionary<string, string> { ["GREETING"] = "it's \"quoted\" $HOME" } ,
             "cat readme.txt new.txt && git log -1 --format=%s && git status --porcelain",
             "printf '%s|%s|%s\\n' \"$GREETING\" \"$KAIZEN_JOB_ID\" \"${LEFT-unset}\" && test \"$PWD\" = \"$KAIZEN_WORKSPACE\" && echo in-workspace && test \"$DEPLOY_KEY\" = key-of-job-2 && echo own-secret",
-            "ls -A ~ && test ! -e /tmp/left && id -un"));
+            "ls -A ~ && test ! -e /tmp/left && id -un",
+            "echo \"token: ${KAIZEN_JOB_TOKEN:-none}\"") with { JobToken = "kzj_warm_shell_token" });
 
         Assert.Equal(1, executor.WarmShellHits);
         Assert.Equal("hello again\nnew\nSecond\n", output.Log(0));
         Assert.Equal("it's \"quoted\" $HOME|2|unset\nin-workspace\nown-secret\n", output.Log(1));
         Assert.Equal("kaizen\n", output.Log(2));
+        Assert.Equal("token: none\n", output.Log(3)); // the runner keeps the job's token: an export line never carries it
     }
 
     [SkippableFact]

@@ -211,17 +211,34 @@ public sealed class JobSandbox
         return passed;
     }
 
-    /// <summary>The environment every sandboxed process starts from: a PATH of the runner's folders that exist in the
-    /// sandbox, the job's home, the runner's locale and terminal type, the machine's network settings
-    /// (<see cref="NetworkEnvironment"/>). The job's variables go on top.</summary>
+    /// <summary>The <c>PATH</c> every job starts with, whatever the runner's own <c>PATH</c> is (a runner started from a shell
+    /// with pyenv or nvm must not hand its shims to jobs).</summary>
+    public const string DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+    /// <summary>The runner's setting that puts more folders in front of <see cref="DefaultPath"/> for every job (colon
+    /// separated, absolute), e.g. <c>KAIZEN_JOB_PATH=/opt/toolcache/bin</c>.</summary>
+    public const string JobPathVariable = "KAIZEN_JOB_PATH";
+
+    /// <summary>
+    /// The <c>PATH</c> a job starts with: the folders of <see cref="JobPathVariable"/> (absolute ones only; in a sandbox
+    /// only those under a system folder the sandbox shows) in front of <see cref="DefaultPath"/>.
+    /// </summary>
+    public static string JobPath(bool sandboxed, string? extra = null)
+    {
+        extra ??= Environment.GetEnvironmentVariable(JobPathVariable);
+        var folders = (extra ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Where(p => p.Length > 1 && p.StartsWith('/') && (!sandboxed || SystemFolders.Contains(p.Split('/')[1])));
+        return string.Join(':', folders.Concat(DefaultPath.Split(':')).Distinct(StringComparer.Ordinal));
+    }
+
+    /// <summary>The environment every sandboxed process starts from: <see cref="JobPath"/>, the job's home, the runner's
+    /// locale and terminal type, the machine's network settings (<see cref="NetworkEnvironment"/>). The job's variables
+    /// go on top.</summary>
     public static Dictionary<string, string> BaseEnvironment()
     {
-        var path = string.Join(':', (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':')
-            .Where(p => p.Length > 1 && p.StartsWith('/') && SystemFolders.Contains(p.Split('/')[1]))
-            .Append("/usr/local/bin").Append("/usr/bin").Append("/bin").Distinct());
         return new Dictionary<string, string>(NetworkEnvironment(), StringComparer.Ordinal)
         {
-            ["PATH"] = path,
+            ["PATH"] = JobPath(sandboxed: true),
             ["HOME"] = HomePath,
             ["USER"] = UserName,
             ["LOGNAME"] = UserName,
@@ -231,12 +248,12 @@ public sealed class JobSandbox
         };
     }
 
-    /// <summary>The environment a job's process starts from when there is no sandbox: the same few variables, the
-    /// runner's own values (its PATH and HOME). Nothing else of the runner's environment reaches a job.</summary>
+    /// <summary>The environment a job's process starts from when there is no sandbox: the same few variables, with the
+    /// runner's own HOME and user, and <see cref="JobPath"/>. Nothing else of the runner's environment reaches a job.</summary>
     public static Dictionary<string, string> HostEnvironment()
     {
         var environment = NetworkEnvironment();
-        foreach (var name in (string[])["PATH", "HOME", "USER", "LOGNAME", "LANG", "TERM", "TMPDIR"])
+        foreach (var name in (string[])["HOME", "USER", "LOGNAME", "LANG", "TERM", "TMPDIR"])
         {
             if (Environment.GetEnvironmentVariable(name) is { Length: > 0 } value)
             {
@@ -244,7 +261,7 @@ public sealed class JobSandbox
             }
         }
 
-        environment.TryAdd("PATH", "/usr/local/bin:/usr/bin:/bin");
+        environment["PATH"] = JobPath(sandboxed: false);
         return environment;
     }
 

@@ -257,7 +257,7 @@ public sealed class FaultToleranceTests : OneCommitRepository
     /// The built kaizen-runner.dll in the Runner project's own output (the copy beside the tests lacks its logging
     /// packages, which the tests get from the ASP.NET Core shared framework instead).
     /// </summary>
-    private static string RunnerExecutable()
+    internal static string RunnerExecutable()
     {
         var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         var (framework, configuration) = (output.Name, output.Parent!.Name);

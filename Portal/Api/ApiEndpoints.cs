@@ -36,7 +36,7 @@ public static class ApiEndpoints
             .WithSummary("Let a pull request's build from a fork, which waits for approval, run (members and admins).");
         api.MapPost("/builds/{id:long}/rerun", RerunBuild).RequireAuthorization(WritePolicy)
             .WithSummary("Build the same commit again; returns the new build.");
-        open.MapGet("/jobs/{id:long}/log", GetLog).WithSummary("The job's whole log as text/plain.");
+        open.MapGet("/jobs/{id:long}/log", GetLog).WithSummary("The job's whole log as text/plain (with section markers: ?sections=true).");
         return app;
     }
 
@@ -182,7 +182,7 @@ public static class ApiEndpoints
     }
 
     private static async Task GetLog(long id, HttpContext http, BuildStore builds, ProjectStore projects, LogStore logs,
-        CancellationToken ct)
+        SectionedLog sectioned, CancellationToken ct)
     {
         var job = await builds.FindJobAsync(id, ct);
         var build = job is null ? null : await builds.FindAsync(job.BuildId, ct);
@@ -200,6 +200,11 @@ public static class ApiEndpoints
             // Only characters that are safe in any file system and header.
             name = string.Concat(name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_' ? c : '-'));
             http.Response.Headers.ContentDisposition = $"attachment; filename=\"{name}\"";
+        }
+        if (http.Request.Query["sections"] is ["1" or "true"])
+        {
+            await sectioned.WriteAsync(id, await builds.CommandsOfJobAsync(id, ct), http.Response.Body, ct);
+            return;
         }
         await logs.WriteTextAsync(id, http.Response.Body, ct);
     }

@@ -74,6 +74,7 @@ public static class PortalApp
         services.AddSingleton<ProjectStore>();
         services.AddSingleton<BuildStore>();
         services.AddSingleton<LogStore>();
+        services.AddSingleton<SectionedLog>();
         services.AddSingleton<RunnerStore>();
         services.AddSingleton<RunnerLabelSettings>();
         services.AddSingleton<RunnerAdmin>();
@@ -216,6 +217,7 @@ public static class PortalApp
         }).AllowAnonymous().WithSummary("200 when the portal is ready.");
         app.MapOpenApi().AllowAnonymous();
         app.MapKaizenApi();
+        app.MapJobApi();
         app.MapPluginApi();
         app.MapSecretsApi();
         app.MapUsersApi();

@@ -33,6 +33,10 @@ public interface IRepositoryView
 /// One stack found in a repository. <see cref="Directory"/> is where it lives ("" for the root, "frontend" for a
 /// sub-folder); <see cref="Facts"/> carries what the planner needs later (e.g. "toxenvs" = "py27,py36").
 /// </summary>
+/// <remarks>
+/// A stack whose <see cref="Facts"/> has <c>"ownsDeploy" = "true"</c> (a Serverless service) deploys its folder as a
+/// whole: the portal leaves out other stacks' deploy suggestions for the same folder.
+/// </remarks>
 public sealed record DetectedStack(
     string PluginId,
     string Stack,
@@ -57,6 +61,13 @@ public sealed record BuildPlan(
     IReadOnlyList<JobSpec> Jobs)
 {
     public static BuildPlan Empty { get; } = new([], [], [], []);
+
+    /// <summary>
+    /// What people should know before applying the plan, in plain words: a requirement that will need the package
+    /// index, a version the repository pins that differs from the tool's. Shown beside the suggestion. A property
+    /// rather than a constructor parameter so plugins built against an earlier Sdk keep loading.
+    /// </summary>
+    public IReadOnlyList<string>? Notes { get; init; }
 }
 
 /// <summary>A suggested parallel job. <see cref="TestReports"/> are JUnit XML globs the job writes, if any.</summary>
@@ -75,7 +86,16 @@ public sealed record JobSpec(string Name, IReadOnlyList<string> Commands, IReadO
 /// <c>{Name}-</c> is restored (the fallback). <see cref="Paths"/> are saved after a passing job and restored before
 /// the job's commands. Paths and key files are relative to the repository root.
 /// </summary>
-public sealed record CacheSpec(string Name, IReadOnlyList<string> KeyFiles, IReadOnlyList<string> Paths);
+public sealed record CacheSpec(string Name, IReadOnlyList<string> KeyFiles, IReadOnlyList<string> Paths)
+{
+    /// <summary>
+    /// True when the plan's <see cref="BuildPlan.Setup"/> fills the paths (an install): the cache is stored right after
+    /// the setup, so a job whose tests then fail still keeps its install for the next build. False (the default, as
+    /// for plugins built against an earlier Sdk): the job's own commands fill it (a Gradle build downloading as it
+    /// compiles), so it is stored after them, when they passed.
+    /// </summary>
+    public bool StoreAfterSetup { get; init; }
+}
 
 /// <summary>
 /// A tool installed once per runner and reused by every later job, e.g. the Serverless Framework. The install

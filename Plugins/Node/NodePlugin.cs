@@ -53,10 +53,11 @@ public sealed class NodePlugin : IStackDetector, IBuildPlanner, IDeployPlanner
             .Select(f => Shell.Path(dir, f))
             .Where(f => f.EndsWith("yarn.lock", StringComparison.Ordinal) || context.Repository.Exists(f))
             .ToList();
-        var caches = new List<CacheSpec> { new($"{name}-node_modules", keyFiles, [Shell.Path(dir, "node_modules")]) };
+        // The install fills both: stored right after it, so a build whose tests fail does not pay the install again.
+        var caches = new List<CacheSpec> { new($"{name}-node_modules", keyFiles, [Shell.Path(dir, "node_modules")]) { StoreAfterSetup = true } };
         if (project.Berry)
         {
-            caches.Add(new CacheSpec($"{name}-yarn", keyFiles, [Shell.Path(dir, ".yarn/cache")]));
+            caches.Add(new CacheSpec($"{name}-yarn", keyFiles, [Shell.Path(dir, ".yarn/cache")]) { StoreAfterSetup = true });
         }
 
         var jobs = new List<JobSpec>();
@@ -95,8 +96,13 @@ public sealed class NodePlugin : IStackDetector, IBuildPlanner, IDeployPlanner
         return new DeployPlan(commands, ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "BUCKET"], [YarnTool(project)]);
     }
 
+    /// <summary>
+    /// Classic yarn's global cache is not safe for two installs at once (parallel jobs of a build on a runner without
+    /// a sandbox share one home): the mutex file makes the second wait for the first. A sandboxed job has its own home
+    /// and /tmp, so there it never waits.
+    /// </summary>
     private static string InstallCommand(NodeProject project) =>
-        project.Berry ? "yarn install --immutable" : "yarn install --frozen-lockfile --non-interactive";
+        project.Berry ? "yarn install --immutable" : "yarn install --frozen-lockfile --non-interactive --mutex \"file:${TMPDIR:-/tmp}/.kaizen-yarn-mutex\"";
 
     /// <summary>
     /// Yarn installed once per runner into its tool folder (never <c>npm install -g</c> per job): classic yarn from

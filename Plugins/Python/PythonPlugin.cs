@@ -9,17 +9,21 @@ namespace Kaizen.Plugins.Python;
 /// </summary>
 /// <remarks>
 /// Settings (plugins.json): <c>python</c> — the interpreter that creates virtualenvs without tox (default
-/// <c>python3</c>); <c>systemSitePackages</c> — "true" gives those virtualenvs the system's packages (useful offline);
-/// <c>toxArgs</c> — extra arguments for every <c>tox</c> call (e.g. <c>--sitepackages</c>).
+/// <c>python3</c>); <c>systemSitePackages</c> — "true" (the default) gives those virtualenvs the runner's system
+/// packages, so requirements the machine has (Debian's python3-*) install without the package index; "false" isolates
+/// them; <c>toxArgs</c> — extra arguments for every <c>tox</c> call (e.g. <c>--sitepackages</c>).
+/// Requirements install without the index first (the venv, the system packages and the wheels the cache keeps); only
+/// what is missing is fetched from the index, once: its wheels go into the kept wheel folder for later builds.
 /// </remarks>
 public sealed class PythonPlugin : IStackDetector, IBuildPlanner, IDeployPlanner
 {
     public const string StackName = "python";
 
     private const string PipCacheDirectory = ".cache/pip";
+    private const string WheelDirectory = ".cache/wheels";
 
     private string _python = "python3";
-    private bool _systemSitePackages;
+    private bool _systemSitePackages = true;
     private string _toxArgs = "";
 
     public PluginInfo Info { get; } = new("python", "Python / tox", "0.1.0", "Kaizen", "Python projects built with tox, pytest and flake8.");
@@ -28,7 +32,7 @@ public sealed class PythonPlugin : IStackDetector, IBuildPlanner, IDeployPlanner
     {
         ArgumentNullException.ThrowIfNull(settings);
         _python = settings.Get("python", "python3");
-        _systemSitePackages = string.Equals(settings.Get("systemSitePackages"), "true", StringComparison.OrdinalIgnoreCase);
+        _systemSitePackages = !string.Equals(settings.Get("systemSitePackages"), "false", StringComparison.OrdinalIgnoreCase);
         _toxArgs = settings.Get("toxArgs", "").Trim();
     }
 
@@ -48,7 +52,7 @@ public sealed class PythonPlugin : IStackDetector, IBuildPlanner, IDeployPlanner
     {
         ArgumentNullException.ThrowIfNull(context);
         var project = PythonProject.Read(context.Repository, context.Stack.Directory);
-        return project.UsesTox ? PlanTox(project) : PlanVirtualenv(project);
+        return project.UsesTox ? PlanTox(project) : PlanVirtualenv(project, context.Repository);
     }
 
     public DeployPlan PlanDeploy(DeployPlanContext context)
@@ -114,7 +118,7 @@ public sealed class PythonPlugin : IStackDetector, IBuildPlanner, IDeployPlanner
             jobs);
     }
 
-    private BuildPlan PlanVirtualenv(PythonProject project)
+    private BuildPlan PlanVirtualenv(PythonProject project, IRepositoryView repository)
     {
         var dir = project.Directory;
         var name = CachePrefix(dir);
@@ -123,16 +127,24 @@ public sealed class PythonPlugin : IStackDetector, IBuildPlanner, IDeployPlanner
         {
             // Re-running venv over a restored folder keeps its packages and points it at this workspace.
             $"{_python} -m venv{(_systemSitePackages ? " --system-site-packages" : "")} {Shell.Quote(venv)}",
-            $"export VIRTUAL_ENV=\"$PWD/{venv}\" PATH=\"$PWD/{venv}/bin:$PATH\" PIP_CACHE_DIR=\"$PWD/{PipCacheDirectory}\"",
+            // pip wheel reads its --wheel-dir from PIP_WHEEL_DIR; pip install ignores it.
+            $"export VIRTUAL_ENV=\"$PWD/{venv}\" PATH=\"$PWD/{venv}/bin:$PATH\" PIP_CACHE_DIR=\"$PWD/{PipCacheDirectory}\" PIP_WHEEL_DIR=\"$PWD/{WheelDirectory}\"",
         };
+        var notes = new List<string>();
         if (project.Requirements.Count > 0)
         {
-            setup.Add(Shell.In(dir, "python -m pip install " + string.Join(' ', project.Requirements.Select(r => "-r " + Shell.Quote(r)))));
+            var files = string.Join(' ', project.Requirements.Select(r => "-r " + Shell.Quote(r)));
+            // Offline first: what the venv, the system or the kept wheels have installs with no index at all; else the
+            // missing wheels are fetched once into the kept folder and installed from there.
+            var offline = $"python -m pip install --no-index --find-links \"$PIP_WHEEL_DIR\" {files}";
+            setup.Add(Shell.In(dir, $"{offline} || {{ python -m pip wheel {files} && {offline}; }}"));
+            notes.Add(RequirementsNote(project, repository));
         }
 
         if (project.Package is not null)
         {
-            setup.Add(Shell.In(dir, "python -m pip install -e ."));
+            // Without build isolation the venv's (or the system's) setuptools builds it, so no index is needed for that.
+            setup.Add(Shell.In(dir, "python -m pip install --no-index --no-build-isolation -e . || python -m pip install -e ."));
         }
 
         var jobs = new List<JobSpec>();
@@ -154,11 +166,32 @@ public sealed class PythonPlugin : IStackDetector, IBuildPlanner, IDeployPlanner
         return new BuildPlan(
             [],
             [
-                new CacheSpec($"{name}-venv", project.KeyFiles, [venv]),
-                new CacheSpec($"{name}-pip", project.KeyFiles, [PipCacheDirectory]),
+                new CacheSpec($"{name}-venv", project.KeyFiles, [venv]) { StoreAfterSetup = true },
+                new CacheSpec($"{name}-pip", project.KeyFiles, [PipCacheDirectory, WheelDirectory]) { StoreAfterSetup = true },
             ],
             setup,
-            jobs);
+            jobs)
+        {
+            Notes = notes,
+        };
+    }
+
+    /// <summary>Which requirements may need the package index, said plainly for the stacks panel.</summary>
+    private string RequirementsNote(PythonProject project, IRepositoryView repository)
+    {
+        var names = project.Requirements
+            .SelectMany(file => (RepositoryPaths.Read(repository, project.Directory, file) ?? "").Split('\n'))
+            .Select(line => line.Split('#')[0].Trim())
+            .Where(line => line.Length > 0 && !line.StartsWith('-'))
+            .Select(line => line.Split(['=', '<', '>', '!', '~', ';', '[', ' '], 2)[0].Trim())
+            .Where(n => n.Length > 0)
+            .Distinct(StringComparer.OrdinalIgnoreCase)
+            .ToList();
+        var listed = names.Count == 0 ? "the requirements" : string.Join(", ", names.Take(12)) + (names.Count > 12 ? $" and {names.Count - 12} more" : "");
+        var system = _systemSitePackages ? "the runner's system Python (e.g. Debian's python3-* packages), " : "";
+        return $"{listed}: installed without the package index when {system}the restored virtualenv or the kept wheels " +
+               "have them; whatever is missing is downloaded once from the index (PIP_INDEX_URL) and its wheels kept for later builds. " +
+               "A runner that cannot reach an index needs those packages on its machine.";
     }
 
     // flake8 skips .tox and .git by itself but not the virtualenv and pip cache the jobs create.

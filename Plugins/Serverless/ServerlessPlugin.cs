@@ -61,6 +61,9 @@ public sealed partial class ServerlessPlugin : IStackDetector, IBuildPlanner, ID
             ["frameworkVersion"] = service.FrameworkVersion ?? "",
             ["plugins"] = string.Join(',', service.Plugins),
             ["installer"] = Installer(repository, dir) ?? "",
+            ["pinnedServerless"] = PinnedServerless(repository, dir) ?? "",
+            // The service is deployed as a whole by `serverless deploy`: other stacks here do not deploy this folder.
+            ["ownsDeploy"] = "true",
         };
         var summary = $"Serverless service {(service.Name is null ? "" : $"'{service.Name}' ")}" +
                       $"on {service.Provider ?? "an unknown provider"}{(service.Runtime is null ? "" : $" ({service.Runtime})")}";
@@ -77,7 +80,50 @@ public sealed partial class ServerlessPlugin : IStackDetector, IBuildPlanner, ID
             Tools: [Tool(stack)],
             Caches: caches,
             Setup: [Environment, .. setup],
-            Jobs: [new JobSpec("package", [Shell.In(dir, "serverless package" + ConfigOption(stack))])]);
+            Jobs: [new JobSpec("package", [Shell.In(dir, "serverless package" + ConfigOption(stack))])])
+        {
+            Notes = PinNotes(stack),
+        };
+    }
+
+    /// <summary>
+    /// The Framework hands over to a copy in the service's node_modules when there is one: a package.json that pins
+    /// another major than the tool's makes that copy run, not the tool (and with frameworkVersion 3, fail).
+    /// </summary>
+    private List<string> PinNotes(DetectedStack stack)
+    {
+        var pinned = stack.Fact("pinnedServerless");
+        if (string.IsNullOrEmpty(pinned)) return [];
+        var tool = ToolVersion(stack);
+        if (Major(pinned) is { } major && Major(tool) is { } toolMajor && major == toolMajor) return [];
+        var where = string.IsNullOrEmpty(stack.Directory) ? "package.json" : $"{stack.Directory}/package.json";
+        return [$"{where} pins serverless {pinned}: after the install, `serverless` runs that copy instead of the serverless " +
+                $"{tool} this plugin installs. Remove it from {where}, or set the plugin's version to match it."];
+    }
+
+    private static string? PinnedServerless(IRepositoryView repository, string dir)
+    {
+        var text = repository.ReadText(Shell.Path(dir, "package.json"));
+        if (text is null) return null;
+        try
+        {
+            using var json = System.Text.Json.JsonDocument.Parse(text);
+            foreach (var section in (string[])["devDependencies", "dependencies"])
+            {
+                if (json.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
+                    && json.RootElement.TryGetProperty(section, out var deps) && deps.ValueKind == System.Text.Json.JsonValueKind.Object
+                    && deps.TryGetProperty("serverless", out var version) && version.ValueKind == System.Text.Json.JsonValueKind.String)
+                {
+                    return version.GetString();
+                }
+            }
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            // A package.json that is not JSON: the Node tooling will say so; nothing pinned that we can see.
+        }
+
+        return null;
     }
 
     public DeployPlan PlanDeploy(DeployPlanContext context)
@@ -95,9 +141,11 @@ public sealed partial class ServerlessPlugin : IStackDetector, IBuildPlanner, ID
     private const string Environment = "export SLS_TELEMETRY_DISABLED=1 SLS_NOTIFICATIONS_MODE=off";
 
     /// <summary>The Framework as a runner-wide tool: one npm install per version and runner, then only a PATH entry.</summary>
+    private string ToolVersion(DetectedStack stack) => _version ?? Major(stack.Fact("frameworkVersion")) ?? DefaultVersion;
+
     private ToolSpec Tool(DetectedStack stack)
     {
-        var version = _version ?? Major(stack.Fact("frameworkVersion")) ?? DefaultVersion;
+        var version = ToolVersion(stack);
         return new ToolSpec("serverless", version,
             [$"npm install --prefix \"$KAIZEN_TOOL_PREFIX\" --no-audit --no-fund serverless@{version}"],
             ["node_modules/.bin"]);
@@ -116,7 +164,7 @@ public sealed partial class ServerlessPlugin : IStackDetector, IBuildPlanner, ID
             _ => ("npm install --no-audit --no-fund", "package.json"),
         };
         var name = string.IsNullOrEmpty(dir) ? "serverless-node-modules" : "serverless-node-modules-" + CacheSafe(dir);
-        return ([Shell.In(dir, command)], [new CacheSpec(name, [Shell.Path(dir, lockFile)], [Shell.Path(dir, "node_modules")])]);
+        return ([Shell.In(dir, command)], [new CacheSpec(name, [Shell.Path(dir, lockFile)], [Shell.Path(dir, "node_modules")]) { StoreAfterSetup = true }]);
     }
 
     private static string? Installer(IRepositoryView repository, string dir)

@@ -11,7 +11,11 @@ public sealed record PluginResponse(string Id, string Name, string Version, stri
 
 public sealed record StackResponse(
     string PluginId, string Plugin, string Stack, string Directory, string Summary, string? Error,
-    IReadOnlyList<JobSettingsResponse> Jobs, IReadOnlyList<CacheSpec> Caches, IReadOnlyList<ToolSpec> Tools);
+    IReadOnlyList<JobSettingsResponse> Jobs, IReadOnlyList<CacheSpec> Caches, IReadOnlyList<ToolSpec> Tools)
+{
+    /// <summary>What to know before applying (a requirement that needs the package index, a pinned version).</summary>
+    public IReadOnlyList<string> Notes { get; init; } = [];
+}
 
 public sealed record JobSettingsResponse(string Name, IReadOnlyList<string> Commands);
 
@@ -86,7 +90,7 @@ public static class PluginEndpoints
         return Results.Ok(detected.Value!.Select(s => new StackResponse(
             s.Stack.PluginId, s.PluginName, s.Stack.Stack, s.Stack.Directory, s.Stack.Summary, s.Error,
             s.Jobs.Select(j => new JobSettingsResponse(j.Name, j.Commands)).ToList(),
-            s.Plan?.Caches ?? [], s.Plan?.Tools ?? [])));
+            s.Plan?.Caches ?? [], s.Plan?.Tools ?? []) { Notes = s.Plan?.Notes ?? [] }));
     }
 
     private static async Task<IResult> Apply(string slug, ProjectStore projects, StackService stacks, ClaimsPrincipal user,

@@ -20,24 +20,72 @@ public sealed class StackService(PluginHost host, ProjectStore projects, Project
     BuildSettingsChanges settingsChanges)
 {
     /// <param name="refresh">Fetch the repository first (false: use the mirror as it is, for overview pages).</param>
-    public Task<Outcome<IReadOnlyList<StackSuggestion>>> DetectAsync(ProjectRow project, CancellationToken ct, bool refresh = true) =>
-        WithStacksAsync(project, refresh, ct, (view, plugin, detected) =>
+    public async Task<Outcome<IReadOnlyList<StackSuggestion>>> DetectAsync(ProjectRow project, CancellationToken ct, bool refresh = true)
+    {
+        var detected = await WithStacksAsync(project, refresh, ct, (view, plugin, detected) =>
         {
             if (plugin.Instance is not IBuildPlanner planner) return new StackSuggestion(detected, plugin.Name, null, [], null);
             var plan = host.Invoke(plugin, () => planner.PlanBuild(new BuildPlanContext(view, detected)), "planning a build");
-            return plan is null
-                ? new StackSuggestion(detected, plugin.Name, null, [], plugin.Error)
-                : new StackSuggestion(detected, plugin.Name, plan, Render(detected, plan), null);
+            return new StackSuggestion(detected, plugin.Name, plan, [], plan is null ? plugin.Error : null);
         });
+        return detected.Ok ? Outcome<IReadOnlyList<StackSuggestion>>.Of(Compose(detected.Value!)) : detected;
+    }
+
+    /// <summary>
+    /// Suggestions of several stacks made into one whole: a folder cached by two plans (a Serverless service's
+    /// node_modules and its Node stack's) is one cache, under the name and key of the plan that came first, so it is
+    /// stored once and every job restores the same entry. Then each plan becomes jobs (<see cref="Render"/>).
+    /// </summary>
+    public static IReadOnlyList<StackSuggestion> Compose(IReadOnlyList<StackSuggestion> suggestions)
+    {
+        ArgumentNullException.ThrowIfNull(suggestions);
+        var byPath = new Dictionary<string, CacheSpec>(StringComparer.Ordinal);
+        var result = new List<StackSuggestion>(suggestions.Count);
+        foreach (var s in suggestions)
+        {
+            if (s.Plan is not { } plan)
+            {
+                result.Add(s);
+                continue;
+            }
+            var caches = new List<CacheSpec>();
+            var notes = new List<string>(plan.Notes ?? []);
+            foreach (var cache in plan.Caches)
+            {
+                var owner = cache.Paths.Select(p => byPath.GetValueOrDefault(NormalPath(p))).FirstOrDefault(c => c is not null);
+                if (owner is null)
+                {
+                    foreach (var path in cache.Paths) byPath[NormalPath(path)] = cache;
+                    caches.Add(cache);
+                }
+                else if (!caches.Contains(owner))
+                {
+                    caches.Add(owner);
+                    notes.Add($"{string.Join(", ", cache.Paths)} is cached once, as '{owner.Name}' (another stack's suggestion caches it too).");
+                }
+            }
+            var composed = plan with { Caches = caches, Notes = notes };
+            result.Add(s with { Plan = composed, Jobs = Render(s.Stack, composed) });
+        }
+        return result;
+    }
+
+    private static string NormalPath(string path)
+    {
+        path = path.Trim().TrimEnd('/');
+        while (path.StartsWith("./", StringComparison.Ordinal)) path = path[2..];
+        return path;
+    }
 
     /// <summary>
     /// What the plugins of the detected stacks would run to deploy to <paramref name="server"/>: each plan's tools, then
     /// its commands, as plain timed commands. <paramref name="variables"/> are the names (never values) the deploy's
     /// environment will define; the ones a plan needs but that are missing are listed so people define them first.
     /// </summary>
-    public Task<Outcome<IReadOnlyList<DeploySuggestion>>> PlanDeploysAsync(ProjectRow project, string server,
-        IReadOnlyCollection<string> variables, CancellationToken ct) =>
-        WithStacksAsync(project, refresh: true, ct, (view, plugin, detected) =>
+    public async Task<Outcome<IReadOnlyList<DeploySuggestion>>> PlanDeploysAsync(ProjectRow project, string server,
+        IReadOnlyCollection<string> variables, CancellationToken ct)
+    {
+        var planned = await WithStacksAsync(project, refresh: true, ct, (view, plugin, detected) =>
         {
             if (plugin.Instance is not IDeployPlanner planner) return null;
             var plan = host.Invoke(plugin, () => planner.PlanDeploy(new DeployPlanContext(view, detected, server, variables)), "planning a deploy");
@@ -47,6 +95,19 @@ public sealed class StackService(PluginHost host, ProjectStore projects, Project
                 [.. (plan.Tools ?? []).Select(ToolCommand), .. plan.Commands],
                 plan.RequiredVariables, plan.RequiredVariables.Where(v => !defined.Contains(v)).ToList(), null);
         });
+        return planned.Ok ? Outcome<IReadOnlyList<DeploySuggestion>>.Of(OwnedDeploys(planned.Value!)) : planned;
+    }
+
+    /// <summary>
+    /// A folder that a stack deploys as a whole (a Serverless service: <c>ownsDeploy</c>) gets only that stack's deploy:
+    /// a Node stack in the same folder would otherwise also offer to sync it to a bucket.
+    /// </summary>
+    public static IReadOnlyList<DeploySuggestion> OwnedDeploys(IReadOnlyList<DeploySuggestion> suggestions)
+    {
+        ArgumentNullException.ThrowIfNull(suggestions);
+        var owned = suggestions.Where(s => s.Stack.Fact("ownsDeploy") == "true").Select(s => s.Stack.Directory).ToHashSet(StringComparer.Ordinal);
+        return suggestions.Where(s => s.Stack.Fact("ownsDeploy") == "true" || !owned.Contains(s.Stack.Directory)).ToList();
+    }
 
     /// <summary>Runs <paramref name="each"/> for every stack the plugins detect at the default branch's head.</summary>
     private async Task<Outcome<IReadOnlyList<T>>> WithStacksAsync<T>(ProjectRow project, bool refresh, CancellationToken ct,
@@ -101,8 +162,10 @@ public sealed class StackService(PluginHost host, ProjectStore projects, Project
     }
 
     /// <summary>
-    /// A plan as jobs of build settings: each job installs its tools, restores its caches, runs the plan's setup and
-    /// its own commands, then stores the caches (reached only when everything before passed). Every step is a plain,
+    /// A plan as jobs of build settings: each job installs its tools, restores its caches, runs the plan's setup (the
+    /// install), stores the caches the setup fills right after it (<see cref="CacheSpec.StoreAfterSetup"/>: a job whose
+    /// tests fail still keeps its install for the next build; a key already stored is skipped), runs its own commands,
+    /// then stores the caches those commands fill (reached only when they passed). Every step is a plain,
     /// timed command using the runner's <c>kaizen</c> shell function, so people can read and edit it. The JUnit files a
     /// plan's job writes become the job's test reports, uploaded after it ends.
     /// </summary>
@@ -111,9 +174,10 @@ public sealed class StackService(PluginHost host, ProjectStore projects, Project
         var prefix = string.IsNullOrEmpty(stack.Directory) || stack.Directory == "." ? stack.Stack : $"{stack.Stack} ({stack.Directory})";
         var tools = plan.Tools.Select(ToolCommand).ToList();
         var restore = plan.Caches.Select(c => CacheCommand("restore", c)).ToList();
-        var store = plan.Caches.Select(c => CacheCommand("store", c)).ToList();
+        var storeEarly = plan.Caches.Where(c => c.StoreAfterSetup).Select(c => CacheCommand("store", c)).ToList();
+        var storeLate = plan.Caches.Where(c => !c.StoreAfterSetup).Select(c => CacheCommand("store", c)).ToList();
         return plan.Jobs
-            .Select(job => new JobSettings($"{prefix}: {job.Name}", [.. tools, .. restore, .. plan.Setup, .. job.Commands, .. store],
+            .Select(job => new JobSettings($"{prefix}: {job.Name}", [.. tools, .. restore, .. plan.Setup, .. storeEarly, .. job.Commands, .. storeLate],
                 job.TestReports is { Count: > 0 } reports ? reports : null,
                 job.Coverage is { Count: > 0 } coverage ? coverage : null))
             .ToList();

@@ -20,7 +20,7 @@ public sealed class NodePlanTests
         var (_, plan) = Plan(new MemoryRepository(
             ("package.json", """{ "scripts": { "test": "mocha", "lint": "eslint .", "start": "node ." } }"""), ("yarn.lock", "")));
 
-        Assert.Equal(["yarn install --frozen-lockfile --non-interactive"], plan.Setup);
+        Assert.Equal(["yarn install --frozen-lockfile --non-interactive --mutex \"file:${TMPDIR:-/tmp}/.kaizen-yarn-mutex\""], plan.Setup);
         var cache = Assert.Single(plan.Caches);
         Assert.Equal(("node-node_modules", "yarn.lock", "node_modules"), (cache.Name, cache.KeyFiles.Single(), cache.Paths.Single()));
         Assert.Equal([("test", "yarn test"), ("lint", "yarn lint")], plan.Jobs.Select(j => (j.Name, j.Commands.Single())));
@@ -53,7 +53,7 @@ public sealed class NodePlanTests
         var (_, plan) = Plan(new MemoryRepository(
             ("frontend/package.json", """{ "scripts": { "test": "jest" } }"""), ("frontend/yarn.lock", ""), ("frontend/.nvmrc", "20\n")));
 
-        Assert.Equal(["(cd frontend && yarn install --frozen-lockfile --non-interactive)"], plan.Setup);
+        Assert.Equal(["(cd frontend && yarn install --frozen-lockfile --non-interactive --mutex \"file:${TMPDIR:-/tmp}/.kaizen-yarn-mutex\")"], plan.Setup);
         Assert.Equal("(cd frontend && yarn test)", plan.Jobs.Single().Commands.Single());
         var cache = Assert.Single(plan.Caches);
         Assert.Equal("node-frontend-node_modules", cache.Name);
@@ -100,7 +100,7 @@ public sealed class NodePlanTests
 
         Assert.Equal(
             [
-                "(cd web && yarn install --frozen-lockfile --non-interactive)",
+                "(cd web && yarn install --frozen-lockfile --non-interactive --mutex \"file:${TMPDIR:-/tmp}/.kaizen-yarn-mutex\")",
                 "(cd web && yarn build)",
                 $"(cd web && aws s3 sync {folder} \"s3://$BUCKET\" --delete)",
             ],

@@ -98,16 +98,20 @@ public sealed class PythonPlanTests
 
         Assert.Equal(
             [
-                "python3 -m venv .venv",
-                "export VIRTUAL_ENV=\"$PWD/.venv\" PATH=\"$PWD/.venv/bin:$PATH\" PIP_CACHE_DIR=\"$PWD/.cache/pip\"",
-                "python -m pip install -r requirements-dev.txt -r requirements.txt",
+                "python3 -m venv --system-site-packages .venv",
+                "export VIRTUAL_ENV=\"$PWD/.venv\" PATH=\"$PWD/.venv/bin:$PATH\" PIP_CACHE_DIR=\"$PWD/.cache/pip\" PIP_WHEEL_DIR=\"$PWD/.cache/wheels\"",
+                "python -m pip install --no-index --find-links \"$PIP_WHEEL_DIR\" -r requirements-dev.txt -r requirements.txt || " +
+                "{ python -m pip wheel -r requirements-dev.txt -r requirements.txt && " +
+                "python -m pip install --no-index --find-links \"$PIP_WHEEL_DIR\" -r requirements-dev.txt -r requirements.txt; }",
             ],
             plan.Setup);
+        // The stacks panel says which requirements may need the index.
+        Assert.StartsWith("pytest, requests: installed without the package index when the runner's system Python", Assert.Single(plan.Notes!));
         Assert.Equal(["pytest", "flake8"], plan.Jobs.Select(j => j.Name));
         Assert.Equal("python -m pytest --junitxml=\"$PWD/test-reports/pytest.xml\"", Assert.Single(plan.Jobs[0].Commands));
         Assert.Equal(["test-reports/pytest.xml"], plan.Jobs[0].TestReports);
         Assert.Null(plan.Jobs[0].Coverage);
-        Assert.Equal([("python-venv", ".venv"), ("python-pip", ".cache/pip")], plan.Caches.Select(c => (c.Name, c.Paths.Single())));
+        Assert.Equal([("python-venv", ".venv"), ("python-pip", ".cache/pip,.cache/wheels")], plan.Caches.Select(c => (c.Name, string.Join(',', c.Paths))));
         Assert.All(plan.Caches, c => Assert.Equal(["requirements-dev.txt", "requirements.txt", "setup.cfg"], c.KeyFiles));
     }
 
@@ -130,14 +134,14 @@ public sealed class PythonPlanTests
     {
         _plugin.Configure(new PluginSettings(new Dictionary<string, string>
         {
-            ["python"] = "/usr/bin/python3", ["systemSitePackages"] = "true", ["toxArgs"] = "--sitepackages",
+            ["python"] = "/usr/bin/python3", ["systemSitePackages"] = "false", ["toxArgs"] = "--sitepackages",
         }));
 
         var (_, venv) = Plan(new MemoryRepository(("setup.py", ""), ("test_x.py", "")));
         var (_, tox) = Plan(new MemoryRepository(("tox.ini", "[tox]\nenvlist = py3\n")));
 
-        Assert.Equal("/usr/bin/python3 -m venv --system-site-packages .venv", venv.Setup[0]);
-        Assert.Equal("python -m pip install -e .", venv.Setup[^1]);
+        Assert.Equal("/usr/bin/python3 -m venv .venv", venv.Setup[0]);
+        Assert.Equal("python -m pip install --no-index --no-build-isolation -e . || python -m pip install -e .", venv.Setup[^1]);
         Assert.Equal("tox --sitepackages -e py3", tox.Jobs[0].Commands[1]);
     }
 

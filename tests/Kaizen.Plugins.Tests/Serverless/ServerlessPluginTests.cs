@@ -171,4 +171,37 @@ public sealed class ServerlessPluginTests
         Assert.Equal("serverless", info.Id);
         Assert.All(new[] { info.Name, info.Version, info.Author, info.Description }, v => Assert.False(string.IsNullOrWhiteSpace(v)));
     }
+    [Fact]
+    public void A_package_json_pinning_another_major_of_the_framework_is_a_note_and_the_same_major_is_not()
+    {
+        var plugin = Plugin();
+        BuildPlan PlanOf(string packageJson)
+        {
+            var repo = new MemoryRepository(("serverless.yml", PythonService), ("package.json", packageJson));
+            return plugin.PlanBuild(new BuildPlanContext(repo, Assert.Single(plugin.Detect(repo))));
+        }
+
+        var old = PlanOf("""{ "devDependencies": { "serverless": "1.26.1", "serverless-python-requirements": "^6" } }""");
+        var same = PlanOf("""{ "devDependencies": { "serverless": "^3.38.0" } }""");
+        var broken = PlanOf("{ not json");
+
+        Assert.Equal("package.json pins serverless 1.26.1: after the install, `serverless` runs that copy instead of the serverless 3 " +
+                     "this plugin installs. Remove it from package.json, or set the plugin's version to match it.", Assert.Single(old.Notes!));
+        Assert.Empty(same.Notes!);
+        Assert.Empty(broken.Notes!);
+    }
+
+    [Fact]
+    public void A_service_owns_the_deploy_of_its_folder_and_its_install_is_stored_right_after_it()
+    {
+        var repo = new MemoryRepository(("serverless.yml", "service: s\nprovider: aws\nplugins:\n  - serverless-offline\n"),
+            ("package.json", "{}"), ("yarn.lock", ""));
+        var plugin = Plugin();
+        var stack = Assert.Single(plugin.Detect(repo));
+
+        var plan = plugin.PlanBuild(new BuildPlanContext(repo, stack));
+
+        Assert.Equal("true", stack.Fact("ownsDeploy"));
+        Assert.True(Assert.Single(plan.Caches).StoreAfterSetup);
+    }
 }

@@ -69,9 +69,13 @@ public static class StorageFull
         catch (Exception ex) when (Is(ex) && !http.Response.HasStarted)
         {
             var services = http.RequestServices;
-            services.GetRequiredService<StorageHealth>().RecordFull();
-            services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(StorageFull))
-                .LogError(ex, "{Method} {Path} failed for lack of storage space; answered 507", http.Request.Method, http.Request.Path);
+            var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(StorageFull));
+            // In full once per outage: every runner's heartbeat fails too, and the log must stay readable (and small).
+            if (services.GetRequiredService<StorageHealth>().RecordFull())
+                logger.LogError(ex, "{Method} {Path} failed for lack of storage space; writes are answered 507 until space is freed",
+                    http.Request.Method, http.Request.Path);
+            else
+                logger.LogDebug("{Method} {Path} failed for lack of storage space; answered 507", http.Request.Method, http.Request.Path);
             http.Response.Clear();
             http.Response.StatusCode = StatusCodes.Status507InsufficientStorage;
             await Result().ExecuteAsync(http);

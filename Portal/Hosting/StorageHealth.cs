@@ -25,20 +25,18 @@ public sealed record StorageStatus(
 
 /// <summary>
 /// Whether the portal's storage takes writes: free space on the data folder's disk against
-/// <see cref="HealthOptions.MinFreeMegabytes"/>, a real write to the database (its <c>health_probe</c> row), and writes
-/// that failed for lack of space in the last minute (<see cref="RecordFull"/>). Checked in the background
+/// <see cref="HealthOptions.MinFreeMegabytes"/>, a real write to the database (its <c>health_probe</c> row), and a write
+/// that failed for lack of space (<see cref="RecordFull"/>) since the last check that found room. Checked in the background
 /// (<see cref="StorageMonitor"/>) and on each /healthz; subscribers (the admins' banner) hear of every change.
 /// </summary>
 public sealed class StorageHealth(Database db, IOptions<KaizenOptions> options, TimeProvider time, ILogger<StorageHealth> logger)
 {
-    /// <summary>A write that failed for lack of space keeps the portal degraded this long after it.</summary>
-    public static readonly TimeSpan FailureMemory = TimeSpan.FromSeconds(60);
-
     private static readonly TimeSpan MinCheckInterval = TimeSpan.FromSeconds(1);
 
     private readonly SemaphoreSlim _checking = new(1, 1);
     private readonly ConcurrentDictionary<Guid, Func<Task>> _subscribers = new();
     private long _lastFullAtTicks = -1;
+    private int _unresolved;
     private StorageStatus? _current;
 
     /// <summary>The latest check; null before the first.</summary>
@@ -51,17 +49,18 @@ public sealed class StorageHealth(Database db, IOptions<KaizenOptions> options, 
     /// <summary>True when a write failed for lack of space within <paramref name="window"/>.</summary>
     public bool FullWithin(TimeSpan window) => LastFullAt is { } at && time.GetUtcNow() - at <= window;
 
-    /// <summary>A write just failed for lack of space: the portal is degraded from now, without waiting for a check.</summary>
-    public void RecordFull()
+    /// <summary>A write just failed for lack of space: the portal is degraded from now, without waiting for a check.
+    /// True for the first failure since storage was last found fine (the one worth a full entry in the log).</summary>
+    public bool RecordFull()
     {
-        var first = !FullWithin(FailureMemory);
         Interlocked.Exchange(ref _lastFullAtTicks, time.GetUtcNow().UtcTicks);
-        if (!first) return;
+        if (Interlocked.Exchange(ref _unresolved, 1) == 1) return false;
         var previous = Current;
         var reasons = (previous?.Reasons ?? []).Where(r => !r.StartsWith(RecentFailurePrefix, StringComparison.Ordinal))
             .Append(RecentFailure()).ToList();
         Publish(new StorageStatus(StorageStatus.Degraded, reasons, previous?.DataFreeMegabytes, MinFreeMegabytes,
             previous?.DatabaseWritable ?? false, time.GetUtcNow()));
+        return true;
     }
 
     /// <summary>Hears of every change of <see cref="Current"/>; dispose to stop.</summary>
@@ -111,7 +110,9 @@ public sealed class StorageHealth(Database db, IOptions<KaizenOptions> options, 
                 status = StorageStatus.Unavailable;
             }
 
-            if (FullWithin(FailureMemory)) reasons.Add(RecentFailure());
+            // A failed write counts until a check finds room and a database that takes writes again.
+            if (writable && reasons.Count == 0) Interlocked.Exchange(ref _unresolved, 0);
+            if (Volatile.Read(ref _unresolved) == 1) reasons.Add(RecentFailure());
             if (status == StorageStatus.Ok && reasons.Count > 0) status = StorageStatus.Degraded;
             var checkedStatus = new StorageStatus(status, reasons, free, MinFreeMegabytes, writable, time.GetUtcNow());
             Publish(checkedStatus);

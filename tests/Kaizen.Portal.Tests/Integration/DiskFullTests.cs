@@ -19,7 +19,8 @@ namespace Kaizen.Portal.Tests.Integration;
 
 /// <summary>
 /// The portal's data folder on a small tmpfs that a test fills while a job streams its output through a real runner:
-/// writes answer 507 with a message (never an HTML page, an empty 500 or a server path), reads with an API token keep
+/// writes answer 507 with a message (never an HTML page, an empty 500 or a server path) to the API, the runner and the
+/// job's own calls, reads with an API token keep
 /// working, /healthz and the admins' banner say why, and once space is freed the job's whole log arrives, in order and
 /// without duplicates, and the job passes.
 /// </summary>
@@ -45,6 +46,9 @@ public sealed class DiskFullTests : OneCommitRepository
             $"touch {marks}/before",
             $"while [ ! -f {marks}/full ]; do sleep 0.1; done",
             $"for i in $(seq {LinesBefore + 1} {LinesBefore + LinesDuringFull}); do echo \"line $i {pad}\"; done",
+            // A job-token call: the artifact cannot be stored, and the job is told why.
+            "echo data > a.txt",
+            "kaizen artifact push a.txt || echo \"push refused\"",
             $"touch {marks}/during",
             $"while [ ! -f {marks}/freed ]; do sleep 0.1; done",
             $"for i in $(seq {LinesBefore + LinesDuringFull + 1} {LinesBefore + LinesDuringFull + LinesAfter}); do echo \"line $i {pad}\"; done");
@@ -56,6 +60,8 @@ public sealed class DiskFullTests : OneCommitRepository
         var buildId = await portal.StartBuildAsync(slug);
         await WaitForFileAsync(Path.Combine(marks, "before"));
         var jobId = (await portal.GetBuildAsync(buildId)).Jobs.Single().Id;
+        // Queued behind the running job (the runner has one slot): to be canceled while the disk is full.
+        var queuedId = await portal.StartBuildAsync(slug);
         await PortalHost.PollAsync(() => portal.LogAsync(jobId), log => log.Contains($"line {LinesBefore} "),
             log => $"The first {LinesBefore} lines did not arrive: {log.Length} chars");
 
@@ -74,6 +80,7 @@ public sealed class DiskFullTests : OneCommitRepository
         using var register = await anonymous.PostAsync(Kaizen.Runner.Protocol.RunnerRoutes.Register, new StringContent(
             JsonSerializer.Serialize(new { registrationToken = PortalHost.RegistrationToken, name = "latecomer", slots = 1, version = "test" }),
             Encoding.UTF8, "application/json"));
+        using var cancel = await portal.Api.PostAsync($"/api/v1/builds/{queuedId}/cancel", null);
         var healthFull = await PollHealthAsync(portal, h => h.Status == StorageStatus.Degraded && !h.DatabaseWritable);
         var bannerForAdmin = await RenderBannerAsync(portal, "admin");
         var bannerForMember = await RenderBannerAsync(portal, "member");
@@ -81,6 +88,7 @@ public sealed class DiskFullTests : OneCommitRepository
 
         // Act 2: free the space and let the job finish.
         disk.Free();
+        using var cancelAgain = await portal.Api.PostAsync($"/api/v1/builds/{queuedId}/cancel", null);
         File.WriteAllText(Path.Combine(marks, "freed"), "");
         var build = await portal.WaitForBuildAsync(buildId, timeoutSeconds: 180);
         var healthAfter = await PollHealthAsync(portal, h => h.Status == StorageStatus.Ok);
@@ -89,7 +97,7 @@ public sealed class DiskFullTests : OneCommitRepository
         // Assert: before, during and after.
         Assert.Equal(StorageStatus.Ok, healthBefore.Status);
         Assert.Equal(HttpStatusCode.OK, read.StatusCode);
-        foreach (var refused in new[] { write, register })
+        foreach (var refused in new[] { write, register, cancel })
         {
             var body = await refused.Content.ReadAsStringAsync();
             Assert.True(refused.StatusCode == HttpStatusCode.InsufficientStorage, $"{refused.RequestMessage!.RequestUri}: {(int)refused.StatusCode} {body}");
@@ -106,12 +114,17 @@ public sealed class DiskFullTests : OneCommitRepository
         Assert.Equal("", bannerForMember.Trim());
         Assert.Equal(Status.Running, duringFull.Jobs.Single().Status);
 
+        Assert.Equal(HttpStatusCode.Accepted, cancelAgain.StatusCode);
+        Assert.Equal(Status.Canceled, (await portal.WaitForBuildAsync(queuedId)).Status);
         Assert.True(build.Status == Status.Passed, await portal.DescribeAsync(build));
         var lines = log.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith("line ", StringComparison.Ordinal)).ToList();
         var expected = Enumerable.Range(1, LinesBefore + LinesDuringFull + LinesAfter).Select(i => $"line {i} {pad}").ToList();
         Assert.True(expected.SequenceEqual(lines),
             $"The log has {lines.Count} lines, expected {expected.Count}; first difference at {FirstDifference(expected, lines)}");
         Assert.Empty(healthAfter.Reasons);
+        Assert.Contains("(507): The portal's data disk is full", log);
+        Assert.Contains("push refused", log);
+        Assert.DoesNotContain(disk.Path, log);
     }
 
     private static string FirstDifference(List<string> expected, List<string> actual)

@@ -35,11 +35,24 @@ public sealed class KaizenOptions
 
     public ProxyOptions ForwardedHeaders { get; set; } = new();
 
+    public HealthOptions Health { get; set; } = new();
+
     /// <summary>The portal's address as people reach it (e.g. https://ci.example.com), used in links it sends out
     /// (commit statuses). Unset: links are left out.</summary>
     public string? PublicUrl { get; set; }
 
     public string ResolveDataDirectory() => Path.GetFullPath(DataDirectory);
+}
+
+/// <summary>What /healthz and the admins' storage banner check (README: "When the disk is full").</summary>
+public sealed class HealthOptions
+{
+    /// <summary>Below this much free space on the disk of the data folder (in MB), the portal reports itself degraded:
+    /// /healthz says so and admins see a banner, before writes start failing with 507.</summary>
+    public long MinFreeMegabytes { get; set; } = 512;
+
+    /// <summary>How often the free space and the database's writability are checked in the background (seconds).</summary>
+    public int CheckSeconds { get; set; } = 15;
 }
 
 public sealed class GitHubOptions

@@ -108,7 +108,7 @@ public static class ArtifactEndpoints
         {
             return Problem(409, ex.Message);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException && !ct.IsCancellationRequested)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException && !ct.IsCancellationRequested && !Hosting.StorageFull.Is(ex))
         {
             logger.LogError(ex, "Storing artifact {Name} of job {JobId} failed", name, job.JobId);
             return Problem(507, $"The portal could not store the artifact: {ex.GetType().Name}. The portal's log has the details.");

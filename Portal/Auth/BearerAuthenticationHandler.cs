@@ -26,24 +26,20 @@ public static class KaizenAuth
 
 /// <summary>
 /// Authenticates users by personal API token. The user is read with the token on every request, so a revoked token,
-/// a removed user or a changed role counts at once.
+/// a removed user or a changed role counts at once. Nothing is written here: the token's last use is only noted
+/// (<see cref="TokenUsage"/>), so a read never depends on a write succeeding.
 /// </summary>
 public sealed class ApiTokenAuthenticationHandler(
-    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, UserStore users, TimeProvider time)
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, UserStore users, TokenUsage usage)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
-    /// <summary>"Last used" is recorded at most this often per token, not on every request.</summary>
-    public static readonly TimeSpan LastUsedPrecision = TimeSpan.FromMinutes(1);
-
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var token = Tokens.FromHeader(Request.Headers.Authorization);
         if (token is null) return AuthenticateResult.NoResult();
         var found = await users.FindTokenAsync(Tokens.Hash(token), Context.RequestAborted);
         if (found is null) return AuthenticateResult.Fail("Unknown or revoked API token.");
-        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        if (found.LastUsedAt is not { } last || now - last >= (long)LastUsedPrecision.TotalMilliseconds)
-            await users.TouchTokenAsync(found.TokenId, LastUsedPrecision, Context.RequestAborted);
+        usage.Used(found.TokenId, found.LastUsedAt);
         var principal = UserPrincipal.Create(found.User, Scheme.Name);
         return AuthenticateResult.Success(new AuthenticationTicket(principal, Scheme.Name));
     }

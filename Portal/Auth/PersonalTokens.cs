@@ -8,7 +8,7 @@ namespace Kaizen.Portal.Auth;
 public sealed record CreatedToken(long Id, string Name, string Token);
 
 /// <summary>Each signed-in user's own API tokens: list, create, revoke. Nobody sees or revokes another's.</summary>
-public sealed class PersonalTokens(UserStore users, AuditLog audit)
+public sealed class PersonalTokens(UserStore users, AuditLog audit, TokenUsage usage)
 {
     public const int MaxNameLength = 100;
 
@@ -17,7 +17,9 @@ public sealed class PersonalTokens(UserStore users, AuditLog audit)
     public async Task<IReadOnlyList<ApiTokenRow>> ListAsync(ClaimsPrincipal owner, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(owner);
-        return owner.UserId() is { } id ? await users.TokensAsync(id, ct) : [];
+        if (owner.UserId() is not { } id) return [];
+        // A use noted but not yet written counts: the list is what people check a token by.
+        return (await users.TokensAsync(id, ct)).Select(t => t with { LastUsedAt = usage.LastUsedAt(t.Id, t.LastUsedAt) }).ToList();
     }
 
     public async Task<Outcome<CreatedToken>> CreateAsync(ClaimsPrincipal owner, string? name, CancellationToken ct = default)

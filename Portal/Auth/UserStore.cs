@@ -150,12 +150,11 @@ public sealed class UserStore(Database db, TimeProvider time)
         return await c.ExecuteAsync(UserSql.DeleteToken, new { UserId = userId, Id = tokenId }) == 1 ? token : null;
     }
 
-    /// <summary>Records that a token was used now, unless that was already recorded less than <paramref name="within"/> ago.</summary>
-    public async Task TouchTokenAsync(long tokenId, TimeSpan within, CancellationToken ct = default)
+    /// <summary>Records that a token was last used at <paramref name="at"/> (Unix ms), unless a later use is recorded.</summary>
+    public async Task TouchTokenAsync(long tokenId, long at, CancellationToken ct = default)
     {
-        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         await using var c = await db.OpenAsync(ct);
-        await c.ExecuteAsync(UserSql.TouchToken, new { Id = tokenId, Now = now, Before = now - (long)within.TotalMilliseconds });
+        await c.ExecuteAsync(new CommandDefinition(UserSql.TouchToken, new { Id = tokenId, At = at }, cancellationToken: ct));
     }
 
     private sealed class TokenOwnerRow
@@ -217,5 +216,5 @@ internal static class UserSql
     public const string DeleteToken = "DELETE FROM api_tokens WHERE user_id = @UserId AND id = @Id";
 
     public const string TouchToken =
-        "UPDATE api_tokens SET last_used_at = @Now WHERE id = @Id AND (last_used_at IS NULL OR last_used_at <= @Before)";
+        "UPDATE api_tokens SET last_used_at = @At WHERE id = @Id AND (last_used_at IS NULL OR last_used_at < @At)";
 }

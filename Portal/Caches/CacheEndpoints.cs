@@ -151,7 +151,7 @@ public static class CacheEndpoints
         {
             return Problem(400, ex.Message);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException && !ct.IsCancellationRequested)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException && !ct.IsCancellationRequested && !Hosting.StorageFull.Is(ex))
         {
             logger.LogError(ex, "Storing cache entry {Key} of job {JobId} failed", key, job.JobId);
             return Problem(507, $"The portal could not store the cache entry: {ex.GetType().Name}. The portal's log has the details.");

@@ -34,7 +34,8 @@ public sealed partial record ServerSpec(
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
-        if (!NamePattern().IsMatch(Name))
+        if (Text.DisplayNames.Problem(Name, "A server name") is { } shown) errors.Add(shown);
+        else if (!NamePattern().IsMatch(Name))
             errors.Add("A server name is 1 to 50 letters, digits, '-', '_' or '.', starting with a letter or digit (e.g. staging, production).");
         if (Commands.Count == 0) errors.Add("Add at least one deploy command.");
         if (Commands.Count > MaxCommands) errors.Add($"A server has at most {MaxCommands} deploy commands.");

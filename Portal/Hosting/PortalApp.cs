@@ -111,6 +111,7 @@ public static class PortalApp
         services.AddSingleton<InsightsService>();
         services.AddSingleton<IPasswordHasher<UserRow>, PasswordHasher<UserRow>>();
         services.AddHostedService<LeaseReaper>();
+        services.AddKaizenHealth();
         if (configuration.GetValue($"{KaizenOptions.Section}:Runners:Embedded:Enabled", true))
             services.AddHostedService<EmbeddedRunner>();
 
@@ -197,24 +198,14 @@ public static class PortalApp
         app.UseStatusCodePages();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(20) });
         app.UseCrossSiteRequestChecks();
+        app.UseStorageFullAnswers();
         app.UseBadRequestDetails();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseAntiforgery();
         app.MapStaticAssets();
 
-        app.MapGet("/healthz", async (Database db, CancellationToken ct) =>
-        {
-            try
-            {
-                await using var c = await db.OpenAsync(ct);
-                return Results.Text("ok");
-            }
-            catch (Exception ex)
-            {
-                return Results.Text($"database unavailable: {ex.Message}", statusCode: 503);
-            }
-        }).AllowAnonymous().WithSummary("200 when the portal is ready.");
+        app.MapHealth();
         app.MapOpenApi().AllowAnonymous();
         app.MapKaizenApi();
         app.MapJobApi();

@@ -246,7 +246,7 @@ public sealed class RunnerRegistration(IOptions<KaizenOptions> options)
 
 /// <summary>Fails jobs whose runner stopped sending heartbeats, and repairs build statuses left behind by a crash.</summary>
 public sealed class LeaseReaper(RunnerStore store, BuildStore builds, DeployService deploys, LiveUpdates live,
-    IOptions<KaizenOptions> options, ILogger<LeaseReaper> logger)
+    IOptions<KaizenOptions> options, ILogger<LeaseReaper> logger, Hosting.StorageHealth storage)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -259,6 +259,13 @@ public sealed class LeaseReaper(RunnerStore store, BuildStore builds, DeployServ
         {
             try
             {
+                // While writes fail for lack of space, runners' heartbeats fail too: their leases run out through no fault
+                // of theirs. Until the storage has taken writes for a whole lease, leases are extended instead of reaped.
+                if (storage.FullWithin(TimeSpan.FromSeconds(lease)))
+                {
+                    await store.ExtendAllLeasesAsync(lease, stoppingToken);
+                    continue;
+                }
                 foreach (var buildId in await store.ReapExpiredLeasesAsync(stoppingToken))
                 {
                     logger.LogWarning("A runner of build {BuildId} was lost; its running jobs were failed", buildId);
@@ -268,6 +275,11 @@ public sealed class LeaseReaper(RunnerStore store, BuildStore builds, DeployServ
                     live.Publish(LiveUpdates.Keys.Build(buildId), LiveUpdates.Keys.Dashboard);
                 // Deploys whose job a lost runner held, or that a crash left queued, start here.
                 await deploys.SweepAsync(stoppingToken);
+            }
+            catch (Exception ex) when (Hosting.StorageFull.Is(ex))
+            {
+                storage.RecordFull();
+                logger.LogWarning("Reaping expired job leases failed for lack of storage space; leases are kept until writes work again");
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {

@@ -227,6 +227,11 @@ public sealed class ScriptLibrary(ScriptStore store, ProjectStore projects, Audi
             problem = $"A description is at most {MaxDescriptionLength} characters.";
             return null;
         }
+        if (Text.DisplayNames.Problem(description, "A script description", lineBreaks: true) is { } shown)
+        {
+            problem = shown;
+            return null;
+        }
         return body;
     }
 

@@ -79,6 +79,7 @@ public sealed partial record ScriptReference(string Name, int? Version, string A
     public static string? NameProblem(string? name)
     {
         if (string.IsNullOrEmpty(name)) return "A script needs a name.";
+        if (Text.DisplayNames.Problem(name, "A script name") is { } shown) return shown;
         if (name.Length > MaxNameLength) return $"A script name is at most {MaxNameLength} characters; '{name[..20]}…' is longer.";
         if (!NamePattern().IsMatch(name))
             return $"'{name}' is not a script name: use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit (e.g. deploy-s3).";

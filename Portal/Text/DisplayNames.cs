@@ -8,12 +8,14 @@ namespace Kaizen.Portal.Text;
 public static class DisplayNames
 {
     /// <summary>Why <paramref name="name"/> cannot be shown as <paramref name="what"/>'s name, or null when it can.</summary>
-    public static string? Problem(string? name, string what)
+    /// <param name="lineBreaks">Text of several lines (a description): line feeds, carriage returns and tabs are allowed.</param>
+    public static string? Problem(string? name, string what, bool lineBreaks = false)
     {
         ArgumentNullException.ThrowIfNull(what);
         if (string.IsNullOrEmpty(name)) return null;
         foreach (var c in name)
         {
+            if (lineBreaks && c is '\n' or '\r' or '\t') continue;
             if (char.IsControl(c))
                 return $"{what} cannot contain control characters (U+{(int)c:X4}).";
             if (IsBidiControl(c))

@@ -188,14 +188,22 @@ public sealed class JobStream : IJobOutput
         }
     }
 
+    /// <summary>
+    /// Sends one batch until the portal has it. Connection errors, 5xx and 507 (the portal's disk is full) are waited out
+    /// with backoff, the batch and everything after it kept here: when the portal takes writes again the log continues
+    /// where it stopped, in order and without duplicates (the sequence number makes a resend idempotent).
+    /// </summary>
     private async Task<bool> SendWithRetryAsync(long seq, StreamBatch batch)
     {
         var delay = TimeSpan.FromMilliseconds(100);
+        var failures = 0;
         while (true)
         {
             try
             {
                 await _client.StreamAsync(_jobId, seq, batch, _stopping);
+                if (failures > 0)
+                    _logger.LogInformation("Output of job {JobId} reaches the portal again (after {Failures} failed attempts)", _jobId, failures);
                 return true;
             }
             // Gone: the job ended elsewhere. Forbidden or unauthorized: the portal no longer takes this claim (a revoked
@@ -214,10 +222,24 @@ public sealed class JobStream : IJobOutput
             }
             catch (Exception ex) when (ex is HttpRequestException or PortalStatusException or TaskCanceledException && !_stopping.IsCancellationRequested)
             {
-                _logger.LogWarning("Uploading output of job {JobId} failed, retrying in {Delay}: {Error}", _jobId, delay, ex.Message);
+                // Once per outage: a full disk can last minutes, and a warning every few seconds would bury the rest.
+                if (++failures == 1)
+                {
+                    if (ex is PortalStatusException { Status: HttpStatusCode.InsufficientStorage })
+                        _logger.LogWarning("The portal's disk is full: output of job {JobId} is kept here and sent again until the portal has room", _jobId);
+                    else
+                        _logger.LogWarning("Uploading output of job {JobId} failed, retrying with backoff: {Error}", _jobId, ex.Message);
+                }
+                else
+                {
+                    _logger.LogDebug("Uploading output of job {JobId} failed again ({Failures}), retrying in {Delay}: {Error}", _jobId, failures, delay, ex.Message);
+                }
                 await Task.Delay(delay, _stopping);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
             }
         }
     }
+
+    /// <summary>The longest wait between resends: short enough that a freed disk is noticed within seconds.</summary>
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(5);
 }

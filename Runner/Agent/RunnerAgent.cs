@@ -277,6 +277,7 @@ public sealed class RunnerAgent(RunnerOptions options, HttpClient http, ILoggerF
     private async Task HeartbeatLoopAsync(DebugSessions debug, CancellationToken ct)
     {
         using var timer = new PeriodicTimer(options.HeartbeatInterval, _time);
+        var heartbeatFailures = 0;
         while (await timer.WaitForNextTickAsync(ct))
         {
             var ids = _running.Keys.ToList();
@@ -307,10 +308,16 @@ public sealed class RunnerAgent(RunnerOptions options, HttpClient http, ILoggerF
                 await _revoked.CancelAsync();
                 return;
             }
+            // A portal that cannot write (507: its disk is full) or is restarting keeps the jobs running here; it does not
+            // fail their leases while its own writes fail, and the next heartbeat that gets through renews them.
             catch (Exception ex) when (ex is HttpRequestException or PortalStatusException or TaskCanceledException && !ct.IsCancellationRequested)
             {
-                _logger.LogWarning("Heartbeat failed: {Error}", ex.Message);
+                if (++heartbeatFailures == 1) _logger.LogWarning("Heartbeat failed, jobs keep running: {Error}", ex.Message);
+                else _logger.LogDebug("Heartbeat failed again ({Failures}): {Error}", heartbeatFailures, ex.Message);
+                continue;
             }
+            if (heartbeatFailures > 0) _logger.LogInformation("Heartbeats reach the portal again (after {Failures} failed)", heartbeatFailures);
+            heartbeatFailures = 0;
         }
     }
 

@@ -255,14 +255,18 @@ public sealed class ApiTests(ApiPortal fixture) : IClassFixture<ApiPortal>
     }
 
     [Fact]
-    public async Task Health_is_ok_without_signing_in()
+    public async Task Health_is_ok_without_signing_in_with_the_database_writable_and_the_free_space_against_its_minimum()
     {
         using var http = Client(null);
 
         using var response = await http.GetAsync("/healthz");
+        var health = await response.Content.ReadFromJsonAsync<Kaizen.Portal.Hosting.HealthResponse>();
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("ok", await response.Content.ReadAsStringAsync());
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(("ok", true, 512L), (health!.Status, health.DatabaseWritable, health.MinFreeMegabytes));
+        Assert.Empty(health.Reasons);
+        Assert.True(health.DataFreeMegabytes >= 512, $"{health.DataFreeMegabytes} MB free");
     }
 
     [Fact]

@@ -98,6 +98,43 @@ public sealed class BadInputTests : IAsyncLifetime
         Assert.Contains("\"keep\"", await _portal.Api.GetStringAsync($"/api/v1/projects/{_slug}/settings"));
     }
 
+    [Theory]
+    [InlineData("gnp\u202Eexe.png", "bidirectional text controls (U+202E)")]
+    [InlineData("bell\u0007", "control characters (U+0007)")]
+    [InlineData("nul\u0000name", "control characters (U+0000)")]
+    [InlineData("isolate\u2066x", "bidirectional text controls (U+2066)")]
+    public async Task Names_with_control_or_bidirectional_characters_are_refused_for_servers_and_shared_scripts(string name, string problem)
+    {
+        var server = await _portal.Api.PostAsync($"/api/v1/projects/{_slug}/servers", Json(System.Text.Json.JsonSerializer.Serialize(
+            new { name, commands = new[] { "echo deploy" }, trigger = new { mode = "manual" }, approvals = 0, deployers = "members" })));
+        var script = await _portal.Api.PutAsync($"/api/v1/scripts/{Uri.EscapeDataString(name)}",
+            Json(System.Text.Json.JsonSerializer.Serialize(new { body = "echo hi", description = "fine" })));
+        var description = await _portal.Api.PutAsync("/api/v1/scripts/described",
+            Json(System.Text.Json.JsonSerializer.Serialize(new { body = "echo hi", description = $"line one\n{name}" })));
+
+        // A script's name travels in the path, where the web server itself refuses a NUL (400) before the portal reads it.
+        var explained = name.Contains('\0') ? new[] { (server, "A server name"), (description, "A script description") }
+            : new[] { (server, "A server name"), (script, "A script name"), (description, "A script description") };
+        Assert.Equal(HttpStatusCode.BadRequest, script.StatusCode);
+        foreach (var (response, what) in explained)
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Contains($"{what} cannot contain {problem}", await response.Content.ReadAsStringAsync());
+        }
+        Assert.DoesNotContain("described", await _portal.Api.GetStringAsync("/api/v1/scripts"));
+        Assert.Equal("[]", await _portal.Api.GetStringAsync($"/api/v1/projects/{_slug}/servers"));
+    }
+
+    [Fact]
+    public async Task A_script_description_of_several_lines_is_kept()
+    {
+        var saved = await _portal.Api.PutAsync("/api/v1/scripts/multi-line",
+            Json(System.Text.Json.JsonSerializer.Serialize(new { body = "echo hi", description = "first line\n\tsecond line" })));
+
+        Assert.True(saved.IsSuccessStatusCode, await saved.Content.ReadAsStringAsync());
+        Assert.Contains("first line\\n\\tsecond line", await _portal.Api.GetStringAsync("/api/v1/scripts/multi-line"));
+    }
+
     [Fact]
     public async Task A_yaml_alias_bomb_is_refused_at_the_first_alias()
     {

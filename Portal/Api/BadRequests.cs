@@ -33,6 +33,9 @@ public static partial class BadRequests
             return exception.Message;
 
         var path = json.Path is { Length: > 0 } p ? p : "$";
+        // A constructor-bound record reports its own type; the reader's error says what the property wanted.
+        if (json.InnerException is InvalidOperationException { Message: var reader } && TokenAs().Match(reader) is { Success: true } token)
+            return $"{path}: expected {(token.Groups[1].Value == "boolean" ? "true or false" : "a " + token.Groups[1].Value)}.";
         if (ConvertedTo().Match(json.Message) is { Success: true } conversion)
             return $"{path}: expected {Expected(conversion.Groups[1].Value)}.";
 
@@ -54,6 +57,9 @@ public static partial class BadRequests
         _ when type.StartsWith("System.Nullable", StringComparison.Ordinal) => Expected(type.Split('[', 2)[1].TrimEnd(']')),
         _ => "an object",
     };
+
+    [GeneratedRegex(@"Cannot get the value of a token type '\w+' as a (string|number|boolean)")]
+    private static partial Regex TokenAs();
 
     [GeneratedRegex(@"could not be converted to ([^\s]+?)\.? Path:")]
     private static partial Regex ConvertedTo();

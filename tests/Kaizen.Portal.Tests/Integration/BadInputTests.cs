@@ -49,6 +49,17 @@ public sealed class BadInputTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_secret_whose_file_is_not_text_is_refused_naming_the_field_and_nothing_is_stored()
+    {
+        var put = await _portal.Api.PutAsync($"/api/v1/projects/{_slug}/secrets/DEPLOY_KEY", Json("""{"value":"k","file":true}"""));
+
+        Assert.Equal(HttpStatusCode.BadRequest, put.StatusCode);
+        var text = await put.Content.ReadAsStringAsync();
+        Assert.True(text.Contains("$.file: expected a string", StringComparison.Ordinal), text);
+        Assert.DoesNotContain("DEPLOY_KEY", await _portal.Api.GetStringAsync($"/api/v1/projects/{_slug}/secrets"));
+    }
+
+    [Fact]
     public async Task An_unknown_status_filter_names_the_statuses_and_a_bad_page_names_the_parameter()
     {
         var bogus = await _portal.Api.GetAsync($"/api/v1/projects/{_slug}/builds?status=bogus");

@@ -74,6 +74,7 @@ public static class PortalApp
         services.AddSingleton<ProjectStore>();
         services.AddSingleton<BuildStore>();
         services.AddSingleton<LogStore>();
+        services.AddSingleton<Kaizen.Portal.Logs.LogViews>();
         services.AddSingleton<RunnerStore>();
         services.AddSingleton<RunnerLabelSettings>();
         services.AddSingleton<RunnerAdmin>();

@@ -172,8 +172,14 @@ public sealed class LogIndex : LogCutter.ISink
     private bool _seenAny;
     private LogOutline? _snapshot;
 
-    public LogIndex(int maxLineChars = LogDocument.DefaultMaxLineChars)
+    private readonly int _checkpointLines;
+    private readonly long _checkpointBytes;
+
+    /// <param name="checkpointLines">Lines between checkpoints (tests use 1 to resume at every line).</param>
+    public LogIndex(int maxLineChars = LogDocument.DefaultMaxLineChars, int checkpointLines = CheckpointLines, long checkpointBytes = CheckpointBytes)
     {
+        _checkpointLines = checkpointLines;
+        _checkpointBytes = checkpointBytes;
         _cutter = new LogCutter(this, materialize: false, maxLineChars);
         _checkpoints[_checkpointCount++] = LogCheckpoint.First;
     }
@@ -223,7 +229,7 @@ public sealed class LogIndex : LogCutter.ISink
     {
         var previous = _checkpoints[_checkpointCount - 1].Line;
         if (cutter.NextNumber <= previous) return;
-        if (cutter.NextNumber - previous < CheckpointLines && _bytesSinceCheckpoint < CheckpointBytes) return;
+        if (cutter.NextNumber - previous < _checkpointLines && _bytesSinceCheckpoint < _checkpointBytes) return;
         if (_checkpointCount == _checkpoints.Length)
         {
             // A new array, never a changed one: snapshots keep reading the old array up to their own count.

@@ -42,6 +42,7 @@ public sealed class LogViews : IDisposable
         {
             SizeLimit = Math.Max(1, _options.CacheMegabytes) * 1024L * 1024,
             CompactionPercentage = 0.25,
+            TrackStatistics = true,
         });
         // Expired entries leave only when the cache is used; sweep so an idle portal gives its memory back.
         _sweep = new Timer(_ => _cache.Compact(0), null, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));

@@ -54,6 +54,13 @@ public sealed class LogStore(Database db)
         return (await c.QueryAsync<LogChunkRow>(LogSql.After, new { JobId = jobId, AfterSeq = afterSeq })).AsList();
     }
 
+    /// <summary>Jobs running now (their logs are growing).</summary>
+    public async Task<IReadOnlyList<long>> RunningJobIdsAsync(CancellationToken ct)
+    {
+        await using DbConnection c = await db.OpenAsync(ct);
+        return (await c.QueryAsync<long>(new CommandDefinition(LogSql.Running, cancellationToken: ct))).AsList();
+    }
+
     /// <summary>
     /// Streams chunks in order, one at a time, from chunk <paramref name="from"/> (its seq and part; with
     /// <paramref name="fromInclusive"/> false, only those after it) up to and including chunk <paramref name="until"/>
@@ -91,6 +98,8 @@ internal static class LogSql
 
     public const string After =
         "SELECT seq, part, command_idx AS CommandIdx, data FROM log_chunks WHERE job_id = @JobId AND seq > @AfterSeq ORDER BY seq, part";
+
+    public const string Running = "SELECT id FROM jobs WHERE status = 'running'";
 
     public const string Range =
         "SELECT seq, part, command_idx, data FROM log_chunks WHERE job_id = @JobId " +

@@ -75,6 +75,7 @@ public static class PortalApp
         services.AddSingleton<BuildStore>();
         services.AddSingleton<LogStore>();
         services.AddSingleton<Kaizen.Portal.Logs.LogViews>();
+        services.AddHostedService<Kaizen.Portal.Logs.LogIndexer>();
         services.AddSingleton<RunnerStore>();
         services.AddSingleton<RunnerLabelSettings>();
         services.AddSingleton<RunnerAdmin>();

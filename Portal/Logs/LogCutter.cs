@@ -167,7 +167,15 @@ public sealed class LogCutter
             return;
         }
         // Only escape sequences change the colour state: ESC, or the one-character CSI U+009B (C2 9B in UTF-8).
-        if (bytes.IndexOfAny((byte)0x1B, (byte)0xC2) >= 0) _parser.ParseLine(Encoding.UTF8.GetString(bytes));
+        if (bytes.IndexOfAny((byte)0x1B, (byte)0xC2) >= 0 && bytes.Length > _chars.Length)
+        {
+            _parser.Follow(Encoding.UTF8.GetString(bytes));
+        }
+        else if (bytes.IndexOfAny((byte)0x1B, (byte)0xC2) >= 0)
+        {
+            var n = Encoding.UTF8.GetChars(bytes, _chars);
+            _parser.Follow(_chars.AsSpan(0, n));
+        }
         _sink.Line(section, number, null);
     }
 

@@ -12,8 +12,12 @@ public sealed class LogOptions
     /// looked at for <see cref="IdleMinutes"/> is dropped too.</summary>
     public int CacheMegabytes { get; set; } = 64;
 
-    /// <summary>Minutes after which an index or window nobody read is dropped.</summary>
+    /// <summary>Minutes after which a window of lines nobody read is dropped.</summary>
     public int IdleMinutes { get; set; } = 5;
+
+    /// <summary>Minutes after which a job's line index (small: about 100 bytes per 500 lines) nobody read is dropped;
+    /// the next viewer then builds it again by reading the whole stored log.</summary>
+    public int IndexIdleMinutes { get; set; } = 120;
 
     /// <summary>Search stops after this many matches and says so.</summary>
     public int MaxSearchMatches { get; set; } = 1000;
@@ -82,7 +86,7 @@ public sealed class LogViews : IDisposable
         {
             if (_cache.TryGetValue(("index", jobId), out IndexEntry? entry)) return entry!;
             entry = new IndexEntry { Size = 64 * 1024 };
-            _cache.Set(("index", jobId), entry, Options(entry.Size));
+            _cache.Set(("index", jobId), entry, IndexOptions(entry.Size));
             return entry;
         }
     }
@@ -92,9 +96,17 @@ public sealed class LogViews : IDisposable
         lock (_entries)
         {
             entry.Size = size;
-            _cache.Set(("index", jobId), entry, Options(size));
+            _cache.Set(("index", jobId), entry, IndexOptions(size));
         }
     }
+
+    // Indexes are small and costly to rebuild: they outlive windows, and go last when memory is short.
+    private MemoryCacheEntryOptions IndexOptions(long size) => new()
+    {
+        Size = size,
+        SlidingExpiration = TimeSpan.FromMinutes(Math.Max(1, _options.IndexIdleMinutes)),
+        Priority = CacheItemPriority.High,
+    };
 
     private MemoryCacheEntryOptions Options(long size) => new()
     {

@@ -68,7 +68,18 @@ internal static class LogViewBenchmark
         var results = new List<Result>();
         var views = host.Services.GetRequiredService<LogViews>();
 
-        // The 200 MB log: one viewer (cold: builds the index), then ten.
+        // The portal indexed the logs while the jobs ran; what a viewer would wait for without that (after the index was
+        // dropped, or a restart): reading and indexing the whole stored log once.
+        var rebuild = Stopwatch.StartNew();
+        var index = new LogIndex();
+        await foreach (var chunk in host.Services.GetRequiredService<LogStore>().StreamChunksAsync(big.JobId, LogPosition.Start, true, null, CancellationToken.None))
+            index.Append(chunk);
+        rebuild.Stop();
+        var indexLines = index.Snapshot().LineCount;
+        index = null;
+
+        // The 200 MB log: one viewer, then ten.
+        await Task.Delay(3000); // the warm-up pages' circuits end
         var before = Memory();
         var (first, coldMs) = await OpenAsync(context, big.JobId);
         var one = Memory();
@@ -90,7 +101,9 @@ internal static class LogViewBenchmark
         var after = Memory();
 
         var size = $"{bigBytes / 1e6:0} MB";
-        results.Add(new Result($"Log view: {size} failed job, open → first screen of lines visible (first viewer, index built)",
+        results.Add(new Result($"Log view: {size} log, rebuilding its line index from the database ({indexLines:N0} lines; only after the index was dropped or the portal restarted)",
+            $"{rebuild.Elapsed.TotalMilliseconds:0} ms ({bigBytes / 1e6 / rebuild.Elapsed.TotalSeconds:0} MB/s)", "—", "—", "—", null));
+        results.Add(new Result($"Log view: {size} failed job, open → first screen of lines visible (first viewer; indexed while the job ran)",
             $"{coldMs:0} ms", $"{baselineMs:0} ms (job page of a 2-line log)", Ratio(coldMs, baselineMs), "< 1 s", coldMs < 1000));
         results.Add(new Result($"Log view: {size} log, open → first screen (viewers 2–10, index shared)",
             $"{Median(warm):0} ms", $"{baselineMs:0} ms (job page of a 2-line log)", Ratio(Median(warm), baselineMs), "< 1 s", Median(warm) < 1000));

@@ -80,6 +80,11 @@ public sealed class LogViews : IDisposable
         }
     }
 
+    /// <summary>The outline the shared index last gave a viewer (or the indexer) for a job, without reading anything; null
+    /// when the job's index is not in memory.</summary>
+    internal LogOutline? Peek(long jobId) =>
+        _cache.TryGetValue(("index", jobId), out IndexEntry? entry) ? entry!.View?.Outline : null;
+
     private IndexEntry Entry(long jobId)
     {
         lock (_entries)

@@ -1,7 +1,9 @@
 using System.Data.Common;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Dapper;
 using Kaizen.Portal.Data;
+using Kaizen.Portal.Logs;
 
 namespace Kaizen.Portal.Builds;
 
@@ -51,6 +53,43 @@ public sealed class LogStore(Database db)
         await using DbConnection c = await db.OpenAsync(ct);
         return (await c.QueryAsync<LogChunkRow>(LogSql.After, new { JobId = jobId, AfterSeq = afterSeq })).AsList();
     }
+
+    /// <summary>Jobs running now (their logs are growing).</summary>
+    public async Task<IReadOnlyList<long>> RunningJobIdsAsync(CancellationToken ct)
+    {
+        await using DbConnection c = await db.OpenAsync(ct);
+        return (await c.QueryAsync<long>(new CommandDefinition(LogSql.Running, cancellationToken: ct))).AsList();
+    }
+
+    /// <summary>
+    /// Streams chunks in order, one at a time, from chunk <paramref name="from"/> (its seq and part; with
+    /// <paramref name="fromInclusive"/> false, only those after it) up to and including chunk <paramref name="until"/>
+    /// when given. Nothing but the current chunk is held.
+    /// </summary>
+    public async IAsyncEnumerable<LogChunkRow> StreamChunksAsync(long jobId, LogPosition from, bool fromInclusive, LogPosition? until,
+        [EnumeratorCancellation] CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        var args = new
+        {
+            JobId = jobId,
+            FromSeq = from.Seq,
+            FromPart = fromInclusive ? from.Part : from.Part + 1,
+            UntilSeq = until?.Seq ?? long.MaxValue,
+            UntilPart = until?.Part ?? int.MaxValue,
+        };
+        await using var reader = await c.ExecuteReaderAsync(new CommandDefinition(LogSql.Range, args, cancellationToken: ct));
+        while (await reader.ReadAsync(ct))
+        {
+            yield return new LogChunkRow
+            {
+                Seq = reader.GetInt64(0),
+                Part = reader.GetInt32(1),
+                CommandIdx = await reader.IsDBNullAsync(2, ct) ? null : reader.GetInt32(2),
+                Data = (byte[])reader[3],
+            };
+        }
+    }
 }
 
 internal static class LogSql
@@ -59,4 +98,11 @@ internal static class LogSql
 
     public const string After =
         "SELECT seq, part, command_idx AS CommandIdx, data FROM log_chunks WHERE job_id = @JobId AND seq > @AfterSeq ORDER BY seq, part";
+
+    public const string Running = "SELECT id FROM jobs WHERE status = 'running'";
+
+    public const string Range =
+        "SELECT seq, part, command_idx, data FROM log_chunks WHERE job_id = @JobId " +
+        "AND (seq > @FromSeq OR (seq = @FromSeq AND part >= @FromPart)) " +
+        "AND (seq < @UntilSeq OR (seq = @UntilSeq AND part <= @UntilPart)) ORDER BY seq, part";
 }

@@ -75,6 +75,8 @@ public static class PortalApp
         services.AddSingleton<BuildStore>();
         services.AddSingleton<LogStore>();
         services.AddSingleton<SectionedLog>();
+        services.AddSingleton<Kaizen.Portal.Logs.LogViews>();
+        services.AddHostedService<Kaizen.Portal.Logs.LogIndexer>();
         services.AddSingleton<RunnerStore>();
         services.AddSingleton<RunnerLabelSettings>();
         services.AddSingleton<RunnerAdmin>();

@@ -63,6 +63,32 @@ public sealed class AnsiParser
         return Segments();
     }
 
+    /// <summary>
+    /// Moves <see cref="Style"/> past a line the way <see cref="ParseLine"/> would, without producing its text: the same
+    /// escape sequences are recognised, and only SGR changes anything. What an index of a long log needs per line.
+    /// </summary>
+    public void Follow(ReadOnlySpan<char> line)
+    {
+        _styleOnly = true;
+        try
+        {
+            var i = 0;
+            while (i < line.Length)
+            {
+                var k = line[i..].IndexOfAny('\u001b', '\u009b');
+                if (k < 0) return;
+                i += k;
+                i = line[i] == '\u001b' ? Escape(line, i + 1) : Csi(line, i + 1);
+            }
+        }
+        finally
+        {
+            _styleOnly = false;
+        }
+    }
+
+    private bool _styleOnly;
+
     /// <summary>Plain text of segments (what search looks at).</summary>
     public static string PlainText(AnsiSegment[] segments) => segments.Length switch
     {
@@ -108,7 +134,7 @@ public sealed class AnsiParser
     }
 
     // i points just after ESC; returns the index after the whole sequence (or the end of the line if it is cut off).
-    private int Escape(string s, int i)
+    private int Escape(ReadOnlySpan<char> s, int i)
     {
         if (i >= s.Length) return i;
         switch (s[i])
@@ -134,7 +160,7 @@ public sealed class AnsiParser
     }
 
     // i points just after "ESC[" (or the one-byte CSI).
-    private int Csi(string s, int i)
+    private int Csi(ReadOnlySpan<char> s, int i)
     {
         var paramStart = i;
         while (i < s.Length && s[i] is >= '0' and <= '?') i++;
@@ -143,9 +169,13 @@ public sealed class AnsiParser
         if (i >= s.Length) return s.Length; // cut off: drop it
         var final = s[i];
         var intermediates = i > paramEnd;
-        var parameters = s.AsSpan(paramStart, paramEnd - paramStart);
+        var parameters = s.Slice(paramStart, paramEnd - paramStart);
         var isPrivate = parameters.Length > 0 && parameters[0] is '<' or '=' or '>' or '?';
-        if (!intermediates && !isPrivate)
+        if (!intermediates && !isPrivate && _styleOnly)
+        {
+            if (final == 'm') Sgr(parameters);
+        }
+        else if (!intermediates && !isPrivate)
         {
             switch (final)
             {

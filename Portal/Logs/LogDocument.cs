@@ -1,4 +1,3 @@
-using System.Text;
 using Kaizen.Portal.Builds;
 
 namespace Kaizen.Portal.Logs;
@@ -23,7 +22,7 @@ public sealed record LogLine(int Number, AnsiSegment[] Segments, string Text, in
 }
 
 /// <summary>The lines of one section. The last line may still be growing while the job runs (see <see cref="Tail"/>).</summary>
-public sealed class LogSection(LogSectionKind kind, int? commandIdx)
+public sealed class LogSection(LogSectionKind kind, int? commandIdx) : ILogSectionLines
 {
     private readonly List<LogLine> _lines = [];
 
@@ -41,33 +40,49 @@ public sealed class LogSection(LogSectionKind kind, int? commandIdx)
 
     public int FirstNumber => Count == 0 ? 0 : this[0].Number;
 
+    public int NumberAt(int index) => this[index].Number;
+
+    public int IndexOf(int number)
+    {
+        if (Tail?.Number == number) return _lines.Count;
+        int lo = 0, hi = _lines.Count - 1;
+        while (lo <= hi)
+        {
+            var mid = (lo + hi) / 2;
+            var m = _lines[mid].Number;
+            if (m == number) return mid;
+            if (m < number) lo = mid + 1;
+            else hi = mid - 1;
+        }
+        return -1;
+    }
+
     internal void Add(LogLine line) => _lines.Add(line);
 }
 
 /// <summary>
-/// A job's log parsed into sections and lines, built incrementally from stored chunks: feed it
-/// <see cref="LogStore.ChunksAfterAsync"/>(<see cref="LastSeq"/>) and it appends. Bytes are decoded as UTF-8 across
-/// chunk boundaries (invalid bytes become U+FFFD), lines split on <c>\n</c>, and a line longer than
-/// <see cref="MaxLineChars"/> keeps its start and says how much was dropped (the raw log has it all).
+/// A job's whole log parsed into sections and lines in memory (see <see cref="LogCutter"/> for how a log reads): feed it
+/// chunks and it appends. Good for small logs and as the reference the paged reader (<see cref="LogIndex"/> and
+/// <see cref="LogViews"/>) is tested against; the job page pages through stored logs instead of holding them.
 /// Not thread-safe: one reader builds and reads it.
 /// </summary>
-public sealed class LogDocument(int maxLineChars = LogDocument.DefaultMaxLineChars)
+public sealed class LogDocument : ILogOutline, ILogLineSource, LogCutter.ISink
 {
     public const int DefaultMaxLineChars = 10_000;
 
-    private readonly AnsiParser _parser = new();
-    private readonly Decoder _decoder = new UTF8Encoding(false, false).GetDecoder();
+    private readonly LogCutter _cutter;
     private readonly List<LogSection> _sections = [];
-    private readonly StringBuilder _pending = new();
-    private char[] _chars = new char[16 * 1024];
+    private readonly List<LogLine> _byNumber = [];
     private LogSection? _open;
-    private int _dropped;
-    private int _nextNumber = 1;
-    private bool _sawCommandOutput;
     private bool _seenAny;
     private int _lastPart;
 
-    public int MaxLineChars { get; } = maxLineChars;
+    public LogDocument(int maxLineChars = DefaultMaxLineChars, bool fastPath = true)
+    {
+        _cutter = new LogCutter(this, materialize: true, maxLineChars, fastPath: fastPath);
+    }
+
+    public int MaxLineChars => _cutter.MaxLineChars;
 
     /// <summary>The last chunk sequence number read; ask for chunks after it.</summary>
     public long LastSeq { get; private set; }
@@ -78,7 +93,10 @@ public sealed class LogDocument(int maxLineChars = LogDocument.DefaultMaxLineCha
     /// <summary>Sections in the order their output arrived.</summary>
     public IReadOnlyList<LogSection> Sections => _sections;
 
-    public int LineCount { get; private set; }
+    IReadOnlyList<ILogSectionLines> ILogOutline.Sections => _sections;
+
+    /// <summary>Complete lines (the unfinished last one not counted).</summary>
+    public int LineCount => _byNumber.Count;
 
     public LogSection? Section(LogSectionKind kind, int? commandIdx = null) =>
         _sections.FirstOrDefault(s => s.Kind == kind && s.CommandIdx == commandIdx);
@@ -90,115 +108,57 @@ public sealed class LogDocument(int maxLineChars = LogDocument.DefaultMaxLineCha
         foreach (var chunk in chunks)
         {
             if (_seenAny && (chunk.Seq < LastSeq || chunk.Seq == LastSeq && chunk.Part <= _lastPart)) continue;
-            Append(chunk.CommandIdx, chunk.Data);
+            if (_open is not null) _open.Tail = null;
+            _cutter.Append(chunk.Seq, chunk.Part, chunk.CommandIdx, chunk.Data);
+            if (_open is not null) _open.Tail = _cutter.Tail();
             LastSeq = chunk.Seq;
             _lastPart = chunk.Part;
             _seenAny = true;
+            Version++;
         }
     }
 
-    /// <summary>Appends raw output of a command (or job-level output when <paramref name="commandIdx"/> is null).</summary>
-    public void Append(int? commandIdx, ReadOnlySpan<byte> data)
+    public ValueTask<IReadOnlyDictionary<int, LogLine>> ReadAsync(IReadOnlyList<int> numbers, CancellationToken ct)
     {
-        var section = SectionFor(commandIdx);
-        if (!ReferenceEquals(section, _open))
+        ArgumentNullException.ThrowIfNull(numbers);
+        var result = new Dictionary<int, LogLine>(numbers.Count);
+        foreach (var n in numbers)
         {
-            // Output moved on to another section: what was pending in the previous one is a finished line.
-            FlushDecoder();
-            if (_open is not null && (_pending.Length > 0 || _dropped > 0)) Commit(_open);
-            if (_open is not null) _open.Tail = null;
-            _open = section;
+            if (n >= 1 && n <= _byNumber.Count) result[n] = _byNumber[n - 1];
+            else if (_open?.Tail is { } tail && tail.Number == n) result[n] = tail;
         }
-        var offset = 0;
-        while (offset < data.Length)
-        {
-            var take = Math.Min(data.Length - offset, _chars.Length / 2);
-            var n = _decoder.GetChars(data.Slice(offset, take), _chars, flush: false);
-            offset += take;
-            Feed(section, _chars.AsSpan(0, n));
-        }
-        section.Tail = _pending.Length > 0 || _dropped > 0 ? ParseTail() : null;
-        Version++;
+        return ValueTask.FromResult<IReadOnlyDictionary<int, LogLine>>(result);
     }
 
-    private LogSection SectionFor(int? commandIdx)
+    public Task<LogSearchResult> SearchAsync(string query, int fromNumber, int limit, CancellationToken ct)
     {
-        LogSectionKind kind;
-        if (commandIdx is not null)
+        ArgumentException.ThrowIfNullOrEmpty(query);
+        var found = new List<int>();
+        var lines = _byNumber.Skip(Math.Max(0, fromNumber - 1)).Concat(_open?.Tail is { } t ? [t] : []);
+        foreach (var line in lines)
         {
-            kind = LogSectionKind.Command;
-            _sawCommandOutput = true;
+            if (!line.Text.Contains(query, StringComparison.OrdinalIgnoreCase)) continue;
+            if (found.Count == limit) return Task.FromResult(new LogSearchResult(found, true));
+            found.Add(line.Number);
         }
-        else
-        {
-            kind = _sawCommandOutput ? LogSectionKind.Complete : LogSectionKind.Prepare;
-        }
-        var section = Section(kind, commandIdx);
-        if (section is null)
-        {
-            section = new LogSection(kind, commandIdx);
-            _sections.Add(section);
-        }
-        return section;
+        return Task.FromResult(new LogSearchResult(found, false));
     }
 
-    private void FlushDecoder()
+    void LogCutter.ISink.SectionOpened(LogSectionKey key)
     {
-        if (_open is null) return;
-        var n = _decoder.GetChars([], _chars, flush: true);
-        if (n > 0) Feed(_open, _chars.AsSpan(0, n));
+        if (_open is not null) _open.Tail = null;
+        _open = Section(key.Kind, key.CommandIdx);
+        if (_open is not null) return;
+        _open = new LogSection(key.Kind, key.CommandIdx);
+        _sections.Add(_open);
     }
 
-    private void Feed(LogSection section, ReadOnlySpan<char> text)
+    void LogCutter.ISink.Line(LogSectionKey section, int number, LogLine? line)
     {
-        while (!text.IsEmpty)
-        {
-            var newline = text.IndexOf('\n');
-            var part = newline < 0 ? text : text[..newline];
-            AppendPending(part);
-            if (newline < 0) return;
-            Commit(section);
-            text = text[(newline + 1)..];
-        }
+        var target = _open is { } o && o.Kind == section.Kind && o.CommandIdx == section.CommandIdx ? o : Section(section.Kind, section.CommandIdx)!;
+        target.Add(line!);
+        _byNumber.Add(line!);
     }
 
-    private void AppendPending(ReadOnlySpan<char> part)
-    {
-        if (_pending.Length + part.Length <= MaxLineChars)
-        {
-            _pending.Append(part);
-            return;
-        }
-        var lastReturn = part.LastIndexOf('\r');
-        if (lastReturn >= 0)
-        {
-            // A progress bar redraws one line many times: past the limit, keep the last redraw rather than the first.
-            _pending.Clear();
-            _dropped = 0;
-            part = part[lastReturn..];
-        }
-        var room = Math.Max(0, MaxLineChars - _pending.Length);
-        var keep = Math.Min(room, part.Length);
-        _pending.Append(part[..keep]);
-        _dropped += part.Length - keep;
-    }
-
-    private void Commit(LogSection section)
-    {
-        var segments = _parser.ParseLine(_pending.ToString());
-        section.Add(new LogLine(_nextNumber++, segments, AnsiParser.PlainText(segments), _dropped));
-        LineCount++;
-        _pending.Clear();
-        _dropped = 0;
-        section.Tail = null;
-    }
-
-    private LogLine ParseTail()
-    {
-        // The tail is parsed again when more of it arrives, so its colours must not leak into the parser's state.
-        var style = _parser.Style;
-        var segments = _parser.ParseLine(_pending.ToString());
-        _parser.Style = style;
-        return new LogLine(_nextNumber, segments, AnsiParser.PlainText(segments), _dropped);
-    }
+    void LogCutter.ISink.LineStart(LogCutter cutter, LogPosition position) { }
 }

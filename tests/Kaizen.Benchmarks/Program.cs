@@ -5,7 +5,7 @@
 //   dotnet run -c Release --project tests/Kaizen.Benchmarks -- --out bench.md    also write the table to a file
 //   dotnet run -c Release --project tests/Kaizen.Benchmarks -- --only cache      one measure (dispatch, commands,
 //                                                                                 fan-out, log, cache, cache-hit, docker,
-//                                                                                 debug)
+//                                                                                 debug, logs)
 //   dotnet run -c Release --project tests/Kaizen.Benchmarks -- --sandbox off     dispatch and commands without the job
 //                                                                                 sandbox only (default: with and without)
 //   dotnet run -c Release --project tests/Kaizen.Benchmarks -- --Kaizen:Git:BranchHeadMaxAgeSeconds=5
@@ -30,7 +30,7 @@ var only = onlyIndex >= 0 && onlyIndex + 1 < args.Length ? args[onlyIndex + 1] :
 bool Measure(string name) => only is null || only == name;
 if (args.Any(a => a is "-h" or "--help"))
 {
-    Console.WriteLine("Usage: dotnet run -c Release --project tests/Kaizen.Benchmarks [-- [--quick] [--out file.md] [--only dispatch|commands|fan-out|log|cache|cache-hit|docker|debug] [--sandbox on|off] [--Kaizen:Section:Name=value]...]");
+    Console.WriteLine("Usage: dotnet run -c Release --project tests/Kaizen.Benchmarks [-- [--quick] [--out file.md] [--only dispatch|commands|fan-out|log|cache|cache-hit|docker|debug|logs] [--sandbox on|off] [--Kaizen:Section:Name=value]...]");
     return 0;
 }
 #if DEBUG
@@ -153,6 +153,13 @@ async Task OtherMeasuresAsync(BenchHost host)
         if (await DockerBenchmark.RunAsync(host, quick ? 10 : 30, notes) is { } docker)
             rows.Add(new Row(docker.Measure, docker.Kaizen, docker.Baseline, Ratio(docker.ContainerMs, docker.ShellMs),
                 "overhead ≤ 300 ms", docker.ContainerMs - docker.ShellMs <= 300));
+    }
+
+    // (f') Opening big logs in a browser: time to the first screen, memory per viewer ----------------------------------
+    if (Measure("logs"))
+    {
+        foreach (var r in await LogViewBenchmark.RunAsync(host, logBytes, quick ? 250_000 : 1_000_000, notes))
+            rows.Add(new Row(r.Measure, r.Kaizen, r.Baseline, r.Ratio, r.Target, r.Met));
     }
 
     // (g) Debug sessions -----------------------------------------------------------------------------------------------

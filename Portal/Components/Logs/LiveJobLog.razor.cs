@@ -13,7 +13,7 @@ namespace Kaizen.Portal.Components.Logs;
 public sealed partial class LiveJobLog : ComponentBase, IDisposable
 {
     [Inject] private BuildStore Builds { get; set; } = default!;
-    [Inject] private LogStore Logs { get; set; } = default!;
+    [Inject] private LogViews Views { get; set; } = default!;
     [Inject] private LiveUpdates Live { get; set; } = default!;
     [Inject] private TimeProvider Time { get; set; } = default!;
 
@@ -25,7 +25,7 @@ public sealed partial class LiveJobLog : ComponentBase, IDisposable
 
     private JobRow? _job;
     private IReadOnlyList<CommandRow> _commands = [];
-    private LogDocument _document = new();
+    private LogView? _view;
     private IReadOnlyList<LogSectionInfo> _sections = [];
     private IDisposable? _subscription;
     private long _loadedId;
@@ -49,11 +49,10 @@ public sealed partial class LiveJobLog : ComponentBase, IDisposable
         if (_loadedId == JobId) return;
         _subscription?.Dispose();
         _subscription = null;
-        _document = new LogDocument();
-        var (job, commands, chunks) = await LoadAsync(JobId, 0);
+        var (job, commands, view) = await LoadAsync(JobId);
         _job = job;
         _commands = commands;
-        _document.Append(chunks);
+        _view = view;
         _sections = BuildSections();
         _loadedId = JobId;
         _changed = true;
@@ -68,17 +67,18 @@ public sealed partial class LiveJobLog : ComponentBase, IDisposable
         _ = OnChangeAsync();
     }
 
-    private async Task<(JobRow? Job, IReadOnlyList<CommandRow> Commands, IReadOnlyList<LogChunkRow> Chunks)> LoadAsync(long jobId, long afterSeq)
+    // The log is read after the job: output stored before the job's state is never newer than that state says.
+    private async Task<(JobRow? Job, IReadOnlyList<CommandRow> Commands, LogView? View)> LoadAsync(long jobId)
     {
         var job = await Builds.FindJobAsync(jobId);
-        if (job is null) return (null, [], []);
+        if (job is null) return (null, [], null);
         var commands = await Builds.CommandsOfJobAsync(jobId);
-        var chunks = await Logs.ChunksAfterAsync(jobId, afterSeq, CancellationToken.None);
-        return (job, commands, chunks);
+        var view = await Views.OpenAsync(jobId, CancellationToken.None);
+        return (job, commands, view);
     }
 
     private IReadOnlyList<LogSectionInfo> BuildSections() =>
-        _job is null ? [] : LogSectionInfo.Build(_job, _commands, _document, Time.GetUtcNow().ToUnixTimeMilliseconds());
+        _job is null || _view is null ? [] : LogSectionInfo.Build(_job, _commands, _view, Time.GetUtcNow().ToUnixTimeMilliseconds());
 
     private async Task OnChangeAsync()
     {
@@ -109,14 +109,14 @@ public sealed partial class LiveJobLog : ComponentBase, IDisposable
     private async Task RefreshAsync()
     {
         var loadedId = _loadedId;
-        var (job, commands, chunks) = await LoadAsync(loadedId, _document.LastSeq);
+        var (job, commands, view) = await LoadAsync(loadedId);
         if (job is null) return;
         await InvokeAsync(async () =>
         {
             if (loadedId != _loadedId) return;
             _job = job;
             _commands = commands;
-            _document.Append(chunks);
+            _view = view;
             _sections = BuildSections();
             _changed = true;
             StateHasChanged();

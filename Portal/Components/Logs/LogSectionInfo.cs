@@ -17,7 +17,7 @@ public sealed record LogSectionInfo(
     long? DurationMs,
     int? ExitCode,
     long? StartedAt,
-    LogSection? Lines,
+    ILogSectionLines? Lines,
     int? Parent = null,
     string? Script = null,
     bool HasSteps = false)
@@ -33,7 +33,7 @@ public sealed record LogSectionInfo(
     /// The sections of a job in reading order: "Prepare job", one per command (with or without output), and
     /// "Complete job" when there was job-level output after the commands began.
     /// </summary>
-    public static IReadOnlyList<LogSectionInfo> Build(JobRow job, IReadOnlyList<CommandRow> commands, LogDocument document, long nowMs)
+    public static IReadOnlyList<LogSectionInfo> Build(JobRow job, IReadOnlyList<CommandRow> commands, ILogOutline document, long nowMs)
     {
         ArgumentNullException.ThrowIfNull(job);
         ArgumentNullException.ThrowIfNull(commands);

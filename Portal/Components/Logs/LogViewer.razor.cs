@@ -1,7 +1,9 @@
+using System.Globalization;
 using Kaizen.Portal.Logs;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Routing;
 using Microsoft.AspNetCore.Components.Web;
+using Microsoft.AspNetCore.Components.Web.Virtualization;
 using Microsoft.JSInterop;
 
 namespace Kaizen.Portal.Components.Logs;
@@ -9,10 +11,14 @@ namespace Kaizen.Portal.Components.Logs;
 /// <summary>One row of the flattened log: a section header (<see cref="LogViewer.HeaderRow"/>), a line, or a "no output" note.</summary>
 public readonly record struct LogRow(int Section, int Line);
 
+/// <summary>A row as shown: the line's number and, once read, the line.</summary>
+public sealed record LogRowItem(LogRow Row, int Number, LogLine? Line);
+
 /// <summary>
-/// Shows a job's log as collapsible sections of ANSI-coloured lines. Only the rows in view are rendered
-/// (<c>Virtualize</c> over a flat list of headers and the lines of open sections), so a log of any length opens at
-/// once. Follows the tail while the job runs, searches, and links every line (<c>#L123</c>).
+/// Shows a job's log as collapsible sections of ANSI-coloured lines. The rows (headers and the lines of open sections)
+/// are never listed: row N is worked out from the sections' line counts, and <c>Virtualize</c> asks the
+/// <see cref="Source"/> for the lines in view only, so a log of any length opens at once and costs what is on screen.
+/// Follows the tail while the job runs, searches (on the server, bounded), and links every line (<c>#L123</c>).
 /// </summary>
 public sealed partial class LogViewer : ComponentBase, IAsyncDisposable
 {
@@ -33,11 +39,19 @@ public sealed partial class LogViewer : ComponentBase, IAsyncDisposable
     /// <summary>The sections in reading order (see <see cref="LogSectionInfo.Build"/>).</summary>
     [Parameter, EditorRequired] public IReadOnlyList<LogSectionInfo> Sections { get; set; } = [];
 
+    /// <summary>Where lines are read and searched; a new source (more output) refreshes the rows in view.</summary>
+    [Parameter, EditorRequired] public ILogLineSource Source { get; set; } = default!;
+
+    /// <summary>Search shows at most this many matches and says when there are more.</summary>
+    [Parameter] public int MaxMatches { get; set; } = 1000;
+
     private readonly Dictionary<string, bool> _toggled = [];
-    private List<LogRow> _rows = [];
     private bool[] _expanded = [];
     private int[] _headerRows = [];
+    private int _rowCount;
     private int _followRow = -1;
+    private Virtualize<LogRowItem>? _list;
+    private ILogLineSource? _shownSource;
     private ElementReference _viewport;
     private IJSObjectReference? _module;
     private DotNetObjectReference<LogViewer>? _self;
@@ -45,21 +59,31 @@ public sealed partial class LogViewer : ComponentBase, IAsyncDisposable
     private bool _followTouched;
     private string? _lastStatus;
     private string _query = "";
-    private readonly List<LogRow> _matches = [];
+    private List<LogRow> _matches = [];
+    private bool _truncated;
+    private int _searchedUpTo;
+    private int _searchGeneration;
+    private CancellationTokenSource? _search;
     private int _currentMatch = -1;
     private int? _selectedLine;
     private int? _currentSection;
     private (int Row, string Align)? _pendingScroll;
     private bool _scrollToEnd;
+    private bool _revealedSelected;
 
     private bool IsRunning => JobStatus == Builds.Status.Running;
 
-    private int Digits => Math.Max(4, (Sections.Sum(s => s.LineCount) + 1).ToString(System.Globalization.CultureInfo.InvariantCulture).Length + 1);
+    private int LastNumber => Sections.Select(s => s.Lines is { Count: > 0 } l ? l.NumberAt(l.Count - 1) : 0).DefaultIfEmpty(0).Max();
 
-    private string MatchText => _query.Length == 0 ? "" : _matches.Count == 0 ? "No matches" : $"{_currentMatch + 1} of {_matches.Count}";
+    private int Digits => Math.Max(4, (LastNumber + 1).ToString(CultureInfo.InvariantCulture).Length + 1);
 
-    /// <summary>The rows currently in the flattened list (headers plus lines of open sections).</summary>
-    internal IReadOnlyList<LogRow> Rows => _rows;
+    private string MatchText => _query.Length == 0 ? "" : _matches.Count == 0 ? (_searchGeneration < 0 ? "Searching…" : "No matches")
+        : _truncated ? $"{_currentMatch + 1} of first {_matches.Count:N0}" : $"{_currentMatch + 1} of {_matches.Count:N0}";
+
+    private string? MatchTitle => _truncated ? $"Search stops at the first {MaxMatches:N0} matches; the raw log has every line" : null;
+
+    /// <summary>How many rows the flattened log has (headers plus lines of open sections).</summary>
+    internal int RowCount => _rowCount;
 
     protected override void OnInitialized()
     {
@@ -67,7 +91,7 @@ public sealed partial class LogViewer : ComponentBase, IAsyncDisposable
         Navigation.LocationChanged += OnLocationChanged;
     }
 
-    protected override void OnParametersSet()
+    protected override async Task OnParametersSetAsync()
     {
         if (_lastStatus != JobStatus)
         {
@@ -76,7 +100,6 @@ public sealed partial class LogViewer : ComponentBase, IAsyncDisposable
             _lastStatus = JobStatus;
         }
         Rebuild();
-        if (_query.Length > 0) FindMatches(keepCurrent: true);
         if (_selectedLine is { } n && Locate(n) is { } at && !_revealedSelected)
         {
             _revealedSelected = true;
@@ -86,9 +109,11 @@ public sealed partial class LogViewer : ComponentBase, IAsyncDisposable
         {
             _pendingScroll = (_followRow, "end");
         }
+        var sourceChanged = !ReferenceEquals(_shownSource, Source);
+        _shownSource = Source;
+        if (_list is not null) await _list.RefreshDataAsync();
+        if (sourceChanged && _query.Length > 0 && !_truncated) _ = ExtendSearchAsync();
     }
-
-    private bool _revealedSelected;
 
     protected override async Task OnAfterRenderAsync(bool firstRender)
     {
@@ -129,61 +154,101 @@ public sealed partial class LogViewer : ComponentBase, IAsyncDisposable
         return InvokeAsync(StateHasChanged);
     }
 
+    // Layout -------------------------------------------------------------------------------------------------------
+
     private void Rebuild()
     {
-        var rows = new List<LogRow>(_rows.Count + 16);
-        _expanded = new bool[Sections.Count];
-        _headerRows = new int[Sections.Count];
-        _followRow = -1;
+        // New arrays each time: a request for rows in flight keeps the layout it started with.
+        var expanded = new bool[Sections.Count];
+        var headers = new int[Sections.Count];
+        var followRow = -1;
+        var rows = 0;
         var current = IsRunning ? Sections.ToList().FindIndex(s => LogSectionInfo.OpenByDefault(s, Sections, JobStatus)) : -1;
         for (var i = 0; i < Sections.Count; i++)
         {
             var s = Sections[i];
-            _expanded[i] = _toggled.TryGetValue(s.Key, out var open) ? open : LogSectionInfo.OpenByDefault(s, Sections, JobStatus);
-            _headerRows[i] = rows.Count;
-            rows.Add(new LogRow(i, HeaderRow));
-            if (_expanded[i])
-            {
-                var count = s.LineCount;
-                if (count == 0) rows.Add(new LogRow(i, NoOutputRow));
-                for (var k = 0; k < count; k++) rows.Add(new LogRow(i, k));
-            }
-            if (i == current) _followRow = rows.Count - 1;
+            expanded[i] = _toggled.TryGetValue(s.Key, out var open) ? open : LogSectionInfo.OpenByDefault(s, Sections, JobStatus);
+            headers[i] = rows++;
+            if (expanded[i]) rows += Math.Max(1, s.LineCount);
+            if (i == current) followRow = rows - 1;
         }
-        _rows = rows;
+        _expanded = expanded;
+        _headerRows = headers;
+        _rowCount = rows;
+        _followRow = followRow;
+    }
+
+    private async Task RelayoutAsync()
+    {
+        Rebuild();
+        if (_list is not null) await _list.RefreshDataAsync();
+    }
+
+    private bool IsExpanded(int section) => section < _expanded.Length && _expanded[section];
+
+    // Row index → section and line, by binary search over the header rows.
+    private static LogRow RowAt(int[] headers, IReadOnlyList<LogSectionInfo> sections, int row)
+    {
+        int lo = 0, hi = headers.Length - 1;
+        while (lo < hi)
+        {
+            var mid = (lo + hi + 1) / 2;
+            if (headers[mid] <= row) lo = mid;
+            else hi = mid - 1;
+        }
+        var offset = row - headers[lo];
+        if (offset == 0) return new LogRow(lo, HeaderRow);
+        return sections[lo].LineCount == 0 ? new LogRow(lo, NoOutputRow) : new LogRow(lo, offset - 1);
+    }
+
+    private async ValueTask<ItemsProviderResult<LogRowItem>> ProvideRowsAsync(ItemsProviderRequest request)
+    {
+        var (sections, headers, total, source) = (Sections, _headerRows, _rowCount, Source);
+        var end = Math.Min(total, request.StartIndex + request.Count);
+        var rows = new List<(LogRow Row, int Number)>(Math.Max(0, end - request.StartIndex));
+        var numbers = new List<int>(rows.Capacity);
+        for (var r = request.StartIndex; r < end; r++)
+        {
+            var row = RowAt(headers, sections, r);
+            var number = row.Line >= 0 ? sections[row.Section].Lines!.NumberAt(row.Line) : 0;
+            if (number > 0) numbers.Add(number);
+            rows.Add((row, number));
+        }
+        numbers.Sort();
+        var lines = numbers.Count == 0 ? null : await source.ReadAsync(numbers, request.CancellationToken);
+        var items = rows.Select(r => new LogRowItem(r.Row, r.Number, r.Number > 0 && lines is not null && lines.TryGetValue(r.Number, out var l) ? l : null)).ToList();
+        return new ItemsProviderResult<LogRowItem>(items, total);
     }
 
     private bool IsCurrentSection(int section) => _currentSection == section;
 
-    private string RowClass(LogLine line, bool isMatch, bool isCurrent) =>
-        "row line" + (isMatch ? " match" : "") + (isCurrent ? " current" : "") + (line.Number == _selectedLine ? " selected" : "");
+    private string RowClass(int number, bool isMatch, bool isCurrent) =>
+        "row line" + (isMatch ? " match" : "") + (isCurrent ? " current" : "") + (number == _selectedLine ? " selected" : "");
 
-    private Task ToggleAsync(string key)
+    private async Task ToggleAsync(string key)
     {
         var index = Sections.ToList().FindIndex(s => s.Key == key);
-        if (index < 0) return Task.CompletedTask;
+        if (index < 0) return;
         _toggled[key] = !_expanded[index];
-        Rebuild();
-        return Task.CompletedTask;
+        await RelayoutAsync();
     }
 
-    private void SetAll(bool open)
+    private async Task SetAll(bool open)
     {
         foreach (var s in Sections) _toggled[s.Key] = open;
         if (open) _follow = _follow && IsRunning;
-        Rebuild();
+        await RelayoutAsync();
     }
 
-    private Task ShowSectionAsync(string key)
+    private async Task ShowSectionAsync(string key)
     {
         var index = Sections.ToList().FindIndex(s => s.Key == key);
-        if (index < 0) return Task.CompletedTask;
+        if (index < 0) return;
         _toggled[key] = true;
         StopFollowing();
-        Rebuild();
+        await RelayoutAsync();
         _currentSection = index;
         _pendingScroll = (_headerRows[index], "start");
-        return Task.CompletedTask;
     }
 
     private Task SetFollowAsync(bool follow)
@@ -207,61 +272,93 @@ public sealed partial class LogViewer : ComponentBase, IAsyncDisposable
 
     // Search -------------------------------------------------------------------------------------------------------
 
-    private Task SetQueryAsync(string? query)
+    private async Task SetQueryAsync(string? query)
     {
         query ??= "";
-        if (query == _query) return Task.CompletedTask;
+        if (query == _query) return;
         _query = query;
         _currentMatch = -1;
-        FindMatches(keepCurrent: false);
-        if (_matches.Count > 0) GoToMatch(0);
-        return Task.CompletedTask;
+        _matches = [];
+        _truncated = false;
+        _searchedUpTo = 0;
+        if (_search is not null) await _search.CancelAsync();
+        _search = null;
+        if (query.Length == 0) return;
+        if (await SearchAsync(fromNumber: 1) && _matches.Count > 0) await GoToMatchAsync(0);
     }
 
-    private void FindMatches(bool keepCurrent)
+    // Searches from a line on and appends what it finds; false when a newer search replaced this one.
+    private async Task<bool> SearchAsync(int fromNumber)
     {
-        var previous = keepCurrent && _currentMatch >= 0 && _currentMatch < _matches.Count ? _matches[_currentMatch] : (LogRow?)null;
-        _matches.Clear();
-        if (_query.Length == 0) return;
-        for (var i = 0; i < Sections.Count; i++)
+        var generation = Math.Abs(_searchGeneration) + 1;
+        _searchGeneration = -generation; // negative while a search runs
+        var cts = new CancellationTokenSource();
+        var previous = Interlocked.Exchange(ref _search, cts);
+        if (previous is not null) await previous.CancelAsync();
+        var query = _query;
+        var upTo = LastNumber;
+        LogSearchResult result;
+        try
         {
-            if (Sections[i].Lines is not { } lines) continue;
-            for (var k = 0; k < lines.Count; k++)
-                if (lines[k].Text.Contains(_query, StringComparison.OrdinalIgnoreCase)) _matches.Add(new LogRow(i, k));
+            result = await Source.SearchAsync(query, fromNumber, Math.Max(1, MaxMatches - _matches.Count(m => NumberOf(m) < fromNumber)), cts.Token);
         }
-        _currentMatch = previous is { } p ? Math.Max(0, _matches.IndexOf(p)) : _matches.Count > 0 ? Math.Max(0, _currentMatch) : -1;
-        if (_matches.Count == 0) _currentMatch = -1;
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+        if (_searchGeneration != -generation || query != _query) return false;
+        _searchGeneration = generation;
+        var found = result.Numbers.Select(Locate).OfType<LogRow>();
+        _matches = [.. _matches.Where(m => NumberOf(m) < fromNumber).Concat(found).Distinct().OrderBy(m => _headerRows[m.Section]).ThenBy(m => m.Line)];
+        _truncated = result.Truncated;
+        _searchedUpTo = upTo;
+        if (_currentMatch >= _matches.Count) _currentMatch = _matches.Count - 1;
+        return true;
     }
 
-    private Task MoveMatchAsync(int step)
+    // More output arrived while a search is shown: look at the new lines too (the last one again: it may have grown).
+    private async Task ExtendSearchAsync()
     {
-        if (_matches.Count == 0) return Task.CompletedTask;
-        GoToMatch(((_currentMatch < 0 ? 0 : _currentMatch + step) % _matches.Count + _matches.Count) % _matches.Count);
-        return Task.CompletedTask;
+        if (_searchGeneration < 0) return;
+        try
+        {
+            if (await SearchAsync(Math.Max(1, _searchedUpTo))) await InvokeAsync(StateHasChanged);
+        }
+        catch (ObjectDisposedException) { }
+    }
+
+    private int NumberOf(LogRow row) => Sections[row.Section].Lines!.NumberAt(row.Line);
+
+    private async Task MoveMatchAsync(int step)
+    {
+        if (_matches.Count == 0) return;
+        await GoToMatchAsync(((_currentMatch < 0 ? 0 : _currentMatch + step) % _matches.Count + _matches.Count) % _matches.Count);
     }
 
     private Task SearchKeyDownAsync(KeyboardEventArgs e) =>
         e.Key == "Enter" ? MoveMatchAsync(e.ShiftKey ? -1 : 1) : Task.CompletedTask;
 
-    private void GoToMatch(int index)
+    private async Task GoToMatchAsync(int index)
     {
         _currentMatch = index;
         StopFollowing();
-        Reveal(_matches[index], "center");
+        if (Reveal(_matches[index], "center") && _list is not null) await _list.RefreshDataAsync();
     }
 
-    // Expands the section of a line and scrolls it into view after the next render.
-    private void Reveal(LogRow at, string align)
+    // Expands the section of a line and scrolls it into view after the next render; true when the layout changed.
+    private bool Reveal(LogRow at, string align)
     {
         var s = Sections[at.Section];
+        var changed = false;
         if (!_expanded[at.Section])
         {
             _toggled[s.Key] = true;
             Rebuild();
+            changed = true;
         }
         _currentSection = at.Section;
-        var row = _headerRows[at.Section] + 1 + at.Line;
-        _pendingScroll = (row, align);
+        _pendingScroll = (_headerRows[at.Section] + 1 + at.Line, align);
+        return changed;
     }
 
     // Line links ---------------------------------------------------------------------------------------------------
@@ -280,13 +377,13 @@ public sealed partial class LogViewer : ComponentBase, IAsyncDisposable
     private void OnLocationChanged(object? sender, LocationChangedEventArgs e)
     {
         if (LineFromUri(e.Location) is not { } n || n == _selectedLine) return;
-        _ = InvokeAsync(() =>
+        _ = InvokeAsync(async () =>
         {
             _selectedLine = n;
             if (Locate(n) is { } at)
             {
                 StopFollowing();
-                Reveal(at, "center");
+                if (Reveal(at, "center") && _list is not null) await _list.RefreshDataAsync();
             }
             StateHasChanged();
         });
@@ -298,18 +395,8 @@ public sealed partial class LogViewer : ComponentBase, IAsyncDisposable
         for (var i = 0; i < Sections.Count; i++)
         {
             if (Sections[i].Lines is not { Count: > 0 } lines) continue;
-            var first = lines[0].Number;
-            var last = lines[lines.Count - 1].Number;
-            if (number < first || number > last) continue;
-            int lo = 0, hi = lines.Count - 1;
-            while (lo <= hi)
-            {
-                var mid = (lo + hi) / 2;
-                var m = lines[mid].Number;
-                if (m == number) return new LogRow(i, mid);
-                if (m < number) lo = mid + 1;
-                else hi = mid - 1;
-            }
+            var k = lines.IndexOf(number);
+            if (k >= 0) return new LogRow(i, k);
         }
         return null;
     }
@@ -325,6 +412,7 @@ public sealed partial class LogViewer : ComponentBase, IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Navigation.LocationChanged -= OnLocationChanged;
+        if (_search is not null) await _search.CancelAsync();
         if (_module is not null)
         {
             try

@@ -158,3 +158,100 @@ public sealed class JobLogTests(FailedTestJob job) : IClassFixture<FailedTestJob
         await Assertions.Expect(page).ToHaveURLAsync(new Regex($"/jobs/{job.JobId}#L32$"));
     }
 }
+
+/// <summary>A finished build whose job printed a large log (about 30 MB, 400,000 lines) in a passed command, then failed.</summary>
+public sealed class LargeLogJob : IAsyncLifetime
+{
+    public const int Lines = 400_000;
+    private GitRepo _repo = null!;
+
+    public PortalHost Portal { get; private set; } = null!;
+    public long JobId { get; private set; }
+
+    public async Task InitializeAsync()
+    {
+        Portal = await PortalHost.StartAsync(embeddedSlots: 1);
+        _repo = await GitRepo.CreateAsync("main");
+        await _repo.CommitAsync("A chatty build", ("README.md", "chatty\n"));
+        var slug = await Portal.CreateProjectAsync("Chatty", _repo.Path, new
+        {
+            setup = Array.Empty<string>(),
+            jobs = new[]
+            {
+                new
+                {
+                    name = "big",
+                    commands = new[]
+                    {
+                        $"awk 'BEGIN {{ for (i = 1; i <= {Lines}; i++) printf \"step %d of the long build \\033[32mok\\033[0m padding text to make lines longer\\n\", i }}'",
+                        "echo the last command fails; exit 3",
+                    },
+                },
+            },
+            epilogue = Array.Empty<string>(),
+        });
+        var build = await Portal.WaitForBuildAsync(await Portal.StartBuildAsync(slug), timeoutSeconds: 300);
+        Assert.Equal("failed", build.Status);
+        JobId = build.Jobs.Single().Id;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Portal.DisposeAsync();
+        _repo.Dispose();
+    }
+}
+
+/// <summary>A large stored log opens paged: a late line by its link and by search, without loading the log.</summary>
+[Collection(BrowserCollection.Name)]
+public sealed class LargeJobLogTests(LargeLogJob job) : IClassFixture<LargeLogJob>
+{
+    private async Task<BrowserSession> OpenAsync(string fragment = "")
+    {
+        var browser = await BrowserSession.StartAsync(job.Portal.BaseUrl);
+        await browser.SignInAsync($"/jobs/{job.JobId}{fragment}");
+        await Assertions.Expect(browser.Page.Locator(".kz-jobhead .kz-status")).ToHaveAttributeAsync("data-status", "failed");
+        return browser;
+    }
+
+    private async Task<int> NumberOfAsync(string text)
+    {
+        var view = await job.Portal.Service<Kaizen.Portal.Logs.LogViews>().OpenAsync(job.JobId, CancellationToken.None);
+        var found = await view.SearchAsync(text, 1, 2, CancellationToken.None);
+        return Assert.Single(found.Numbers);
+    }
+
+    [SkippableFact]
+    public async Task A_link_to_a_late_line_of_a_large_log_opens_its_closed_section_at_that_line()
+    {
+        var number = await NumberOfAsync($"step {LargeLogJob.Lines - 7} of");
+        await using var browser = await OpenAsync($"#L{number}");
+        var page = browser.Page;
+
+        var selected = page.Locator(".kz-logview .row.selected");
+        await Assertions.Expect(selected).ToContainTextAsync($"step {LargeLogJob.Lines - 7} of the long build ok");
+        await Assertions.Expect(selected.GetByRole(AriaRole.Link)).ToHaveAccessibleNameAsync($"Link to line {number}");
+        await Assertions.Expect(selected).ToBeInViewportAsync();
+        await Assertions.Expect(selected.Locator(".ansi-fg-2")).ToHaveTextAsync("ok");
+    }
+
+    [SkippableFact]
+    public async Task Search_finds_a_late_line_of_a_large_log_and_caps_its_matches()
+    {
+        await using var browser = await OpenAsync();
+        var page = browser.Page;
+        var tools = page.GetByRole(AriaRole.Toolbar, new() { Name = "Log tools" });
+        var count = tools.GetByRole(AriaRole.Status);
+
+        await tools.GetByLabel("Search the log").FillAsync($"step {LargeLogJob.Lines - 3} of");
+        await Assertions.Expect(count).ToHaveTextAsync("1 of 1", new() { Timeout = 30_000 });
+        var current = page.Locator(".kz-logview .row.current");
+        await Assertions.Expect(current).ToContainTextAsync($"step {LargeLogJob.Lines - 3} of the long build");
+        await Assertions.Expect(current).ToBeInViewportAsync();
+
+        // Every line matches "padding": the count says the search stopped at the first thousand.
+        await tools.GetByLabel("Search the log").FillAsync("padding");
+        await Assertions.Expect(count).ToHaveTextAsync("1 of first 1,000", new() { Timeout = 30_000 });
+        await Assertions.Expect(count).ToHaveAttributeAsync("title", new Regex("first 1,000 matches"));
+    }
+}

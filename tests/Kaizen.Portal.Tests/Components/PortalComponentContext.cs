@@ -82,6 +82,7 @@ public abstract class PortalComponentContext : BunitContext, IAsyncLifetime
         Services.AddSingleton(Db.Projects);
         Services.AddSingleton(Db.Builds);
         Services.AddSingleton(Db.Logs);
+        Services.AddSingleton(new Kaizen.Portal.Logs.LogViews(Db.Logs, Microsoft.Extensions.Options.Options.Create(new KaizenOptions())));
         Services.AddSingleton(new AuditLog(Db.Database, Db.Clock));
         Services.AddSingleton(new DeployStore(Db.Database, Db.Clock));
         Services.AddSingleton(new VariableStore(Db.Database, protection, Db.Clock));

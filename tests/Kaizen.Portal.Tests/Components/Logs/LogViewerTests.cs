@@ -13,7 +13,8 @@ public sealed class LogViewerTests : LogComponentsTestContext
         Render<LogViewer>(p => p
             .Add(x => x.JobId, job.Id)
             .Add(x => x.JobStatus, job.Status)
-            .Add(x => x.Sections, Sections(job, commands, doc)));
+            .Add(x => x.Sections, Sections(job, commands, doc))
+            .Add(x => x.Source, doc));
 
     private static string? Expanded(IRenderedComponent<LogViewer> cut, string title) =>
         cut.FindAll("button[aria-expanded]").Single(b => b.TextContent.Contains(title)).GetAttribute("aria-expanded");

@@ -41,7 +41,13 @@ public sealed record ProjectResponse(
 }
 
 public sealed record SettingsRequest(IReadOnlyList<string>? Setup, IReadOnlyList<JobSettings>? Jobs, IReadOnlyList<string>? Epilogue,
-    string? Image = null);
+    string? Image = null, IReadOnlyList<BlockSettings>? Blocks = null, IReadOnlyDictionary<string, string>? Env = null,
+    string? TimeLimit = null, string? BuildTimeLimit = null, bool? FailFast = null, bool? AutoCancel = null)
+{
+    /// <summary>The settings the request describes (missing lists as empty).</summary>
+    public BuildSettings ToSettings() => new(Setup ?? [], Jobs ?? [], Epilogue ?? [], Image, Blocks is { Count: > 0 } ? Blocks : null,
+        Env is { Count: > 0 } ? Env : null, TimeLimit, BuildTimeLimit, FailFast, AutoCancel);
+}
 
 public sealed record StartBuildRequest(string? Branch);
 

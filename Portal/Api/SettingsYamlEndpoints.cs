@@ -52,6 +52,5 @@ public static class SettingsYamlEndpoints
     }
 
     private static IResult Invalid(string field, IReadOnlyList<string> errors) =>
-        Results.ValidationProblem(new Dictionary<string, string[]> { [field] = errors.ToArray() },
-            detail: string.Join("\n", errors));
+        Results.ValidationProblem(SettingsErrors.ByPath(field, errors), detail: string.Join("\n", errors));
 }

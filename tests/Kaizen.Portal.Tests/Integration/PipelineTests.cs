@@ -357,6 +357,72 @@ public sealed class PipelineTests() : PortalWithRepository(embeddedSlots: 4)
 
         """;
 
+    /// <summary>What the portal exports for <see cref="PipelineYaml"/>: its own layout, the same settings.</summary>
+    private const string ExportedYaml = """
+        env:
+          APP: "shop"
+        timeLimit: 20m
+        buildTimeLimit: 1h
+        failFast: true
+        autoCancel: false
+        setup:
+        - echo setup
+        blocks:
+        - name: lint
+          jobs:
+          - name: flake8
+            commands:
+            - flake8 .
+        - name: test
+          dependencies: []
+          when:
+            changed:
+            - lambda/
+          env:
+            LEVEL: "block"
+          prologue:
+          - echo block prologue
+          jobs:
+          - name: unit
+            when:
+              branch:
+              - main
+              - release/*
+              pullRequest: false
+            matrix:
+            - name: NODE
+              values: ["18", "20"]
+            env:
+              DEBUG: "1"
+            timeLimit: 5m
+            prologue:
+            - nvm use $NODE
+            commands:
+            - |
+              npm ci
+              npm test
+            epilogue:
+            - echo job done
+            testReports:
+            - reports/*.xml
+          epilogue:
+          - echo block done
+        - name: deploy
+          dependencies:
+          - lint
+          - test
+          when:
+            tag:
+            - v*
+          jobs:
+          - name: ship
+            commands:
+            - serverless deploy
+        epilogue:
+        - echo done
+
+        """;
+
     [Fact]
     public async Task Yaml_with_blocks_round_trips_through_import_export_and_the_json_api()
     {
@@ -365,21 +431,26 @@ public sealed class PipelineTests() : PortalWithRepository(embeddedSlots: 4)
 
         var put = await _portal.Api.PutAsync($"/api/v1/projects/{slug}/settings.yaml", new StringContent(yaml, Encoding.UTF8, "text/yaml"));
         Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
-        Assert.Equal(yaml, await _portal.Api.GetStringAsync($"/api/v1/projects/{slug}/settings.yaml"));
+        var exported = ExportedYaml.Replace("\r\n", "\n");
+        Assert.Equal(exported, await _portal.Api.GetStringAsync($"/api/v1/projects/{slug}/settings.yaml"));
+
+        // Importing the export changes nothing.
+        (await _portal.Api.PutAsync($"/api/v1/projects/{slug}/settings.yaml", new StringContent(exported, Encoding.UTF8, "text/yaml"))).EnsureSuccessStatusCode();
+        Assert.Equal(exported, await _portal.Api.GetStringAsync($"/api/v1/projects/{slug}/settings.yaml"));
 
         // The JSON form carries the same keys; writing it back gives the same YAML.
         var json = await _portal.Api.GetFromJsonAsync<JsonElement>($"/api/v1/projects/{slug}/settings");
         Assert.Equal("test", json.GetProperty("blocks")[1].GetProperty("name").GetString());
         Assert.Equal("NODE", json.GetProperty("blocks")[1].GetProperty("jobs")[0].GetProperty("matrix")[0].GetProperty("name").GetString());
         (await _portal.Api.PutAsJsonAsync($"/api/v1/projects/{slug}/settings", json)).EnsureSuccessStatusCode();
-        Assert.Equal(yaml, await _portal.Api.GetStringAsync($"/api/v1/projects/{slug}/settings.yaml"));
+        Assert.Equal(exported, await _portal.Api.GetStringAsync($"/api/v1/projects/{slug}/settings.yaml"));
 
         // A cycle written in YAML is refused the same way, and the stored settings stay.
         var cycle = yaml.Replace("dependencies: []", "dependencies: [deploy]");
         var refused = await _portal.Api.PutAsync($"/api/v1/projects/{slug}/settings.yaml", new StringContent(cycle, Encoding.UTF8, "text/yaml"));
         Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
         Assert.Contains("go round in a circle", await refused.Content.ReadAsStringAsync());
-        Assert.Equal(yaml, await _portal.Api.GetStringAsync($"/api/v1/projects/{slug}/settings.yaml"));
+        Assert.Equal(exported, await _portal.Api.GetStringAsync($"/api/v1/projects/{slug}/settings.yaml"));
     }
 
     [Fact]

@@ -174,6 +174,29 @@ public sealed class PipelineTests() : PortalWithRepository(embeddedSlots: 4)
     }
 
     [Fact]
+    public async Task A_build_over_its_time_limit_fails_its_running_jobs_and_skips_the_rest()
+    {
+        var slug = await _portal.CreateProjectAsync("Build limit", _repo.Path, new
+        {
+            setup = Array.Empty<string>(),
+            epilogue = Array.Empty<string>(),
+            buildTimeLimit = "3s",
+            blocks = new object[]
+            {
+                new { name = "test", jobs = new[] { new { name = "hangs", commands = new[] { "sleep 120" } } } },
+                new { name = "deploy", jobs = new[] { new { name = "ship", commands = new[] { "true" } } } },
+            },
+        });
+
+        var build = await _portal.WaitForBuildAsync(await _portal.StartBuildAsync(slug));
+
+        Assert.Equal(Status.Failed, build.Status);
+        Assert.Equal("build time limit of 3 s reached", build.CancelReason);
+        Assert.Equal((Status.Failed, "build time limit of 3 s reached"), (Job(build, "hangs").Status, Job(build, "hangs").Error));
+        Assert.Equal((Status.Skipped, "skipped: build time limit of 3 s reached"), (Job(build, "ship").Status, Job(build, "ship").Error));
+    }
+
+    [Fact]
     public async Task Fail_fast_cancels_running_jobs_and_skips_the_ones_not_started()
     {
         var marks = Marks("failfast");

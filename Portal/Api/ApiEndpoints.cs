@@ -83,12 +83,10 @@ public static class ApiEndpoints
         var project = await store.FindBySlugAsync(slug, ct);
         if (project is null) return NotFound($"No project '{slug}'.");
         if (body is null) return Results.Problem("Send a JSON body: { \"setup\": [], \"jobs\": [{ \"name\", \"commands\": [] }], \"epilogue\": [] }.", statusCode: 400);
-        var settings = new BuildSettings(body.Setup ?? [], body.Jobs ?? [], body.Epilogue ?? [], body.Image);
-        var saved = await changes.SaveAsync(project, settings, user, SettingsSources.Api, ct);
+        var saved = await changes.SaveAsync(project, body.ToSettings(), user, SettingsSources.Api, ct);
         return saved.Ok
             ? Results.Ok(saved.Saved)
-            : Results.ValidationProblem(new Dictionary<string, string[]> { ["settings"] = saved.Errors.ToArray() },
-                detail: string.Join(" ", saved.Errors));
+            : Results.ValidationProblem(SettingsErrors.ByPath("settings", saved.Errors), detail: string.Join(" ", saved.Errors));
     }
 
     private static async Task<IResult> ListBuilds(string slug, ProjectStore projects, BuildStore builds, ClaimsPrincipal user,

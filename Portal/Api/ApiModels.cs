@@ -41,7 +41,13 @@ public sealed record ProjectResponse(
 }
 
 public sealed record SettingsRequest(IReadOnlyList<string>? Setup, IReadOnlyList<JobSettings>? Jobs, IReadOnlyList<string>? Epilogue,
-    string? Image = null);
+    string? Image = null, IReadOnlyList<BlockSettings>? Blocks = null, IReadOnlyDictionary<string, string>? Env = null,
+    string? TimeLimit = null, string? BuildTimeLimit = null, bool? FailFast = null, bool? AutoCancel = null)
+{
+    /// <summary>The settings the request describes (missing lists as empty).</summary>
+    public BuildSettings ToSettings() => new(Setup ?? [], Jobs ?? [], Epilogue ?? [], Image, Blocks is { Count: > 0 } ? Blocks : null,
+        Env is { Count: > 0 } ? Env : null, TimeLimit, BuildTimeLimit, FailFast, AutoCancel);
+}
 
 public sealed record StartBuildRequest(string? Branch);
 
@@ -72,6 +78,12 @@ public sealed record JobResponse(
     long Id, string Name, string Status, string? Error, DateTimeOffset QueuedAt, DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt, long LogBytes, IReadOnlyList<CommandResponse> Commands, string? Image = null, string? Waiting = null)
 {
+    /// <summary>The job's block (null in flat settings) and the blocks that must pass before it starts.</summary>
+    public string? Block { get; init; }
+
+    /// <inheritdoc cref="Block"/>
+    public IReadOnlyList<string>? Needs { get; init; }
+
     /// <summary>What a queued job waits for: any runner, or one with docker for a job with an image.</summary>
     public static string WaitingFor(string? image) =>
         image is null ? "waiting for a runner" : $"waiting for a runner with docker (image {image})";
@@ -81,6 +93,7 @@ public sealed record JobResponse(
     {
         Builds.Status.Queued => WaitingFor(image),
         Builds.Status.AwaitingApproval => "waiting for approval by a member",
+        Builds.Status.Waiting => "waiting for the blocks it depends on",
         _ => null,
     };
 }
@@ -118,8 +131,12 @@ public sealed record BuildResponse(
                 byJob[j.Id].Select(c => new CommandResponse(c.Idx, c.Phase, c.Text, c.Status, c.ExitCode, c.DurationMs,
                     BuildSummary.Time(c.StartedAt), c.ParentIdx,
                     c.ScriptName is { } script ? $"{script}@{c.ScriptVersion}" : null)).ToList(),
-                j.Image, JobResponse.WaitingOf(j.Status, j.Image))).ToList())
+                j.Image, j.Status == Builds.Status.Waiting ? $"waiting for {string.Join(", ", j.NeedsList)} to pass" : JobResponse.WaitingOf(j.Status, j.Image))
+            {
+                Block = j.Block, Needs = j.Needs is null ? null : j.NeedsList,
+            }).ToList())
         {
+            CancelReason = b.CancelReason,
             FromFork = b.FromFork, PullRequest = b.PullRequest, PullRequestAuthor = b.PullRequestAuthor,
             ApprovedBy = b.ApprovedBy, ApprovedAt = BuildSummary.Time(b.ApprovedAt),
         };
@@ -127,6 +144,9 @@ public sealed record BuildResponse(
 
     /// <summary>A pull request's code from a fork: it runs without secrets, may wait for approval, and is never deployed.</summary>
     public bool FromFork { get; init; }
+
+    /// <summary>Why the portal stopped the build by itself ("canceled by a newer push (build 12)", a build time limit).</summary>
+    public string? CancelReason { get; init; }
 
     /// <summary>The pull request the build is of, and the GitHub login of who opened it.</summary>
     public int? PullRequest { get; init; }

@@ -20,7 +20,19 @@ public static class SettingsYamlEndpoints
             .WithSummary("The project's build settings as YAML.");
         api.MapPut("/projects/{slug}/settings.yaml", PutYaml).RequireAuthorization(ApiEndpoints.WritePolicy)
             .WithSummary("Replace the project's build settings with YAML (setup, jobs, epilogue); 400 lists what to fix.");
+        // Editors validate settings files with it, so anyone may read it (it says nothing about any project).
+        app.MapGet(SchemaPath, GetSchema).AllowAnonymous().WithTags("Kaizen")
+            .WithSummary("The JSON Schema of the build settings document (JSON and YAML alike).");
         return app;
+    }
+
+    /// <summary>Where the settings' JSON Schema is served (the file is docs/schemas/kaizen-settings.json).</summary>
+    public const string SchemaPath = "/schemas/kaizen-settings.json";
+
+    private static IResult GetSchema()
+    {
+        var stream = typeof(SettingsYamlEndpoints).Assembly.GetManifestResourceStream("kaizen-settings.json");
+        return stream is null ? Results.NotFound() : Results.Stream(stream, "application/schema+json");
     }
 
     private static async Task<IResult> GetYaml(string slug, ProjectStore store, CancellationToken ct)
@@ -52,6 +64,5 @@ public static class SettingsYamlEndpoints
     }
 
     private static IResult Invalid(string field, IReadOnlyList<string> errors) =>
-        Results.ValidationProblem(new Dictionary<string, string[]> { [field] = errors.ToArray() },
-            detail: string.Join("\n", errors));
+        Results.ValidationProblem(SettingsErrors.ByPath(field, errors), detail: string.Join("\n", errors));
 }

@@ -13,16 +13,20 @@ public static class Status
     /// The same word as a deploy waiting for approval, so both read alike wherever statuses show.</summary>
     public const string AwaitingApproval = "awaiting_approval";
 
-    // Commands only.
+    /// <summary>A job of a block that waits for the blocks it depends on; no runner may claim it yet.</summary>
+    public const string Waiting = "waiting";
+
+    // Commands; and jobs that did not run (a condition, a failed dependency, fail fast), with why in their error.
     public const string Pending = "pending";
     public const string Skipped = "skipped";
 
-    public static bool IsFinished(string status) => status is Passed or Failed or Canceled;
+    public static bool IsFinished(string status) => status is Passed or Failed or Canceled or Skipped;
 
     /// <summary>Not started yet and not finished: queued for a runner, or waiting for a member's approval first.</summary>
     public static bool IsWaiting(string status) => status is Queued or AwaitingApproval;
 
-    /// <summary>A build's status from its jobs' statuses.</summary>
+    /// <summary>A build's status from its jobs' statuses. Skipped jobs count as done and neither pass nor fail it (a
+    /// job skipped because another failed sits beside that failure).</summary>
     public static string Combine(IReadOnlyCollection<string> jobs)
     {
         if (jobs.Count == 0) return Failed;
@@ -31,9 +35,9 @@ public static class Status
             if (jobs.Contains(Failed)) return Failed;
             return jobs.Contains(Canceled) ? Canceled : Passed;
         }
-        // Approval moves every job of a build at once, so a held build's jobs are all held.
-        if (jobs.All(s => s == AwaitingApproval)) return AwaitingApproval;
-        return jobs.Any(s => s != Queued) ? Running : Queued;
+        // Approval moves every job of a build at once, so a held build's jobs are all held (or skipped by a condition).
+        if (jobs.Where(s => s != Skipped).All(s => s == AwaitingApproval)) return AwaitingApproval;
+        return jobs.Any(s => s is not (Queued or Waiting or Skipped)) ? Running : Queued;
     }
 }
 
@@ -80,6 +84,9 @@ public sealed class BuildRow
     /// <inheritdoc cref="ApprovedBy"/>
     public long? ApprovedAt { get; init; }
 
+    /// <summary>Why the portal canceled the build (e.g. "canceled by a newer push (build 12)"), or null.</summary>
+    public string? CancelReason { get; init; }
+
     /// <summary>How people read where the build comes from: the branch, or "PR #12 from fork owner/branch".</summary>
     public string Source => PullRequest is { } number
         ? $"PR #{number} from {(FromFork ? "fork " : "")}{PullRequestSource}"
@@ -108,6 +115,15 @@ public sealed class JobRow
 
     /// <summary>The image the job runs in (null: on a runner's shell); only runners offering <c>docker</c> claim it.</summary>
     public string? Image { get; init; }
+
+    /// <summary>The job's block (null: the one block of flat settings).</summary>
+    public string? Block { get; init; }
+
+    /// <summary>The blocks that must pass before the job starts, as a JSON list (null: none).</summary>
+    public string? Needs { get; init; }
+
+    /// <summary>The blocks of <see cref="Needs"/>.</summary>
+    public IReadOnlyList<string> NeedsList => PipelineScheduler.ParseNeeds(Needs);
 }
 
 public sealed class CommandRow

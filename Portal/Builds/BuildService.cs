@@ -15,7 +15,8 @@ public sealed record CommitBuildRequest(
 
 /// <summary>Starts, cancels, reruns and approves builds, and wakes runners when work is queued.</summary>
 public sealed class BuildService(ProjectStore projects, ProjectService projectService, BuildStore builds, GitMirror git,
-    WorkSignal signal, LiveUpdates live, Scripts.ScriptPlanner scripts, AuditLog audit, IOptions<KaizenOptions> options, TimeProvider time)
+    WorkSignal signal, LiveUpdates live, Scripts.ScriptPlanner scripts, AuditLog audit, IOptions<KaizenOptions> options, TimeProvider time,
+    BuildFactsReader facts)
 {
     /// <summary>Builds the current head of <paramref name="branch"/> (fetched from the repository first).
     /// <paramref name="fromFork"/> marks a pull request's code from a fork: it runs without secrets and is never deployed.</summary>
@@ -25,7 +26,7 @@ public sealed class BuildService(ProjectStore projects, ProjectService projectSe
         branch = string.IsNullOrWhiteSpace(branch) ? project.DefaultBranch : branch.Trim();
         if (BranchNames.Problem(branch) is { } branchProblem) return Outcome<long>.Fail(Problem.Invalid, branchProblem);
         var settings = project.Settings;
-        if (settings.Jobs.Count == 0)
+        if (!settings.HasJobs)
             return Outcome<long>.Fail(Problem.Invalid,
                 $"Project '{project.Slug}' has no jobs yet: add build settings first (PUT /api/v1/projects/{project.Slug}/settings).");
 
@@ -33,8 +34,9 @@ public sealed class BuildService(ProjectStore projects, ProjectService projectSe
         if (!head.Ok) return Outcome<long>.Fail(head.Problem!.Value, head.Message!);
 
         var plan = BuildStore.Plan(project.Id, settings, branch, head.Value!.HeadSha, head.Value.HeadMessage, head.Value.HeadAuthor,
-            trigger, user) with { FromFork = fromFork };
+            trigger, user, await facts.ReadAsync(project, settings, branch, head.Value.HeadSha, false, ct)) with { FromFork = fromFork };
         var id = await builds.CreateAsync(await PlannedAsync(project, plan, ct), ct);
+        await AutoCancelAsync(project, branch, head.Value.HeadSha, id, trigger, ct);
         Queued(project.Id, id);
         return Outcome<long>.Of(id);
     }
@@ -76,16 +78,17 @@ public sealed class BuildService(ProjectStore projects, ProjectService projectSe
     public async Task<Outcome<long>> StartCommitAsync(ProjectRow project, CommitBuildRequest request, CancellationToken ct)
     {
         var settings = project.Settings;
-        if (settings.Jobs.Count == 0)
+        if (!settings.HasJobs)
             return Outcome<long>.Fail(Problem.Invalid, $"Project '{project.Slug}' has no jobs yet, so nothing was built.");
         var plan = BuildStore.Plan(project.Id, settings, request.Branch, request.Sha, request.Message, request.Author, request.Trigger,
-            request.User) with
+            request.User, await facts.ReadAsync(project, settings, request.Branch, request.Sha, request.PullRequest is not null, ct)) with
         {
             FromFork = request.FromFork, PullRequest = request.PullRequest, PullRequestSource = request.PullRequestSource,
             PullRequestAuthor = request.PullRequestAuthor,
             AwaitingApproval = await NeedsApprovalAsync(project, request.FromFork, request.PullRequestAuthor, ct),
         };
         var id = await builds.CreateAsync(await PlannedAsync(project, plan, ct), ct);
+        await AutoCancelAsync(project, request.Branch, request.Sha, id, request.Trigger, ct);
         Queued(project.Id, id);
         return Outcome<long>.Of(id);
     }
@@ -140,12 +143,13 @@ public sealed class BuildService(ProjectStore projects, ProjectService projectSe
     {
         var project = await projects.FindBySlugAsync(build.ProjectSlug, ct);
         if (project is null) return Outcome<long>.Fail(Problem.NotFound, "The build's project no longer exists.");
-        if (project.Settings.Jobs.Count == 0)
+        if (!project.Settings.HasJobs)
             return Outcome<long>.Fail(Problem.Invalid, $"Project '{project.Slug}' has no jobs configured.");
         // A rerun of a fork's build is still the fork's code.
         // It waits for approval again as the project says: approving a build lets that build run, not its reruns.
         var plan = BuildStore.Plan(project.Id, project.Settings, build.Branch, build.CommitSha, build.CommitMessage,
-            build.CommitAuthor, Trigger.Rerun, user) with
+            build.CommitAuthor, Trigger.Rerun, user,
+            await facts.ReadAsync(project, project.Settings, build.Branch, build.CommitSha, build.PullRequest is not null, ct)) with
         {
             FromFork = build.FromFork, PullRequest = build.PullRequest, PullRequestSource = build.PullRequestSource,
             PullRequestAuthor = build.PullRequestAuthor,
@@ -162,6 +166,22 @@ public sealed class BuildService(ProjectStore projects, ProjectService projectSe
         var canceled = await builds.CancelAsync(build.Id, ct);
         if (canceled) live.Publish(LiveUpdates.Keys.Build(build.Id), LiveUpdates.Keys.Project(build.ProjectId), LiveUpdates.Keys.Dashboard);
         return canceled;
+    }
+
+    /// <summary>
+    /// Auto-cancel (<see cref="BuildSettings.AutoCancel"/>): a new build of a branch at another commit, from a push or a
+    /// request to build the branch's head, cancels the branch's older builds that are still waiting or running, saying so
+    /// on each. Reruns never cancel anything: they retry a commit on purpose.
+    /// </summary>
+    private async Task AutoCancelAsync(ProjectRow project, string branch, string sha, long newer, string trigger, CancellationToken ct)
+    {
+        if (project.Settings.AutoCancel != true || trigger == Trigger.Rerun) return;
+        foreach (var older in await builds.ActiveOfBranchAsync(project.Id, branch, ct))
+        {
+            if (older.Id >= newer || older.CommitSha == sha) continue;
+            if (await builds.CancelAsync(older.Id, ct, CancelReasons.NewerPush(newer)))
+                live.Publish(LiveUpdates.Keys.Build(older.Id), LiveUpdates.Keys.Project(project.Id), LiveUpdates.Keys.Dashboard);
+        }
     }
 
     /// <summary>The build with its shared scripts resolved and the snapshot of what it runs with, which its deploys run.</summary>

@@ -34,6 +34,20 @@ public static partial class BuildSettingsYaml
     private const string AliasKey = "alias";
     private const string EnvKey = "env";
     private const string ReadyKey = "ready";
+    private const string BlocksKey = "blocks";
+    private const string DependenciesKey = "dependencies";
+    private const string PrologueKey = "prologue";
+    private const string MatrixKey = "matrix";
+    private const string ValuesKey = "values";
+    private const string WhenKey = "when";
+    private const string BranchKey = "branch";
+    private const string TagKey = "tag";
+    private const string PullRequestKey = "pullRequest";
+    private const string ChangedKey = "changed";
+    private const string TimeLimitKey = "timeLimit";
+    private const string BuildTimeLimitKey = "buildTimeLimit";
+    private const string FailFastKey = "failFast";
+    private const string AutoCancelKey = "autoCancel";
 
     public static string ToYaml(BuildSettings settings)
     {
@@ -49,44 +63,26 @@ public static partial class BuildSettingsYaml
             Key(emitter, ImageKey);
             Text(emitter, settings.Image);
         }
+        // The keys of pipelines appear only when set, so flat settings export exactly as before.
+        Variables(emitter, settings.Env);
+        OptionalText(emitter, TimeLimitKey, settings.TimeLimit);
+        OptionalText(emitter, BuildTimeLimitKey, settings.BuildTimeLimit);
+        OptionalBool(emitter, FailFastKey, settings.FailFast);
+        OptionalBool(emitter, AutoCancelKey, settings.AutoCancel);
         Key(emitter, SetupKey);
         Commands(emitter, settings.Setup ?? []);
-        Key(emitter, JobsKey);
-        var jobs = settings.Jobs ?? [];
-        emitter.Emit(new SequenceStart(null, null, isImplicit: true, jobs.Count == 0 ? SequenceStyle.Flow : SequenceStyle.Block));
-        foreach (var job in jobs)
+        if (settings.HasBlocks)
         {
-            emitter.Emit(new MappingStart());
-            Key(emitter, NameKey);
-            Text(emitter, job?.Name ?? "");
-            Key(emitter, CommandsKey);
-            Commands(emitter, job?.Commands ?? []);
-            // Only jobs that declare reports carry the keys, so older exports stay as they were.
-            if (job?.TestReports is { Count: > 0 } reports)
-            {
-                Key(emitter, TestReportsKey);
-                Commands(emitter, reports);
-            }
-            if (job?.Coverage is { Count: > 0 } coverage)
-            {
-                Key(emitter, CoverageKey);
-                Commands(emitter, coverage);
-            }
-            if (!string.IsNullOrWhiteSpace(job?.Image))
-            {
-                Key(emitter, ImageKey);
-                Text(emitter, job.Image);
-            }
-            if (job?.Services is { Count: > 0 } services)
-            {
-                Key(emitter, ServicesKey);
-                emitter.Emit(new SequenceStart(null, null, isImplicit: true, SequenceStyle.Block));
-                foreach (var service in services) Service(emitter, service);
-                emitter.Emit(new SequenceEnd());
-            }
-            emitter.Emit(new MappingEnd());
+            Key(emitter, BlocksKey);
+            emitter.Emit(new SequenceStart(null, null, isImplicit: true, SequenceStyle.Block));
+            foreach (var block in settings.Blocks!) Block(emitter, block);
+            emitter.Emit(new SequenceEnd());
         }
-        emitter.Emit(new SequenceEnd());
+        else
+        {
+            Key(emitter, JobsKey);
+            JobList(emitter, settings.Jobs ?? []);
+        }
         Key(emitter, EpilogueKey);
         Commands(emitter, settings.Epilogue ?? []);
 
@@ -97,6 +93,130 @@ public static partial class BuildSettingsYaml
     }
 
     private static void Key(IEmitter emitter, string key) => emitter.Emit(new Scalar(key));
+
+    private static void JobList(IEmitter emitter, IReadOnlyList<JobSettings> jobs)
+    {
+        emitter.Emit(new SequenceStart(null, null, isImplicit: true, jobs.Count == 0 ? SequenceStyle.Flow : SequenceStyle.Block));
+        foreach (var job in jobs) Job(emitter, job);
+        emitter.Emit(new SequenceEnd());
+    }
+
+    private static void Block(IEmitter emitter, BlockSettings? block)
+    {
+        emitter.Emit(new MappingStart());
+        Key(emitter, NameKey);
+        Text(emitter, block?.Name ?? "");
+        if (block?.Dependencies is { } dependencies)
+        {
+            Key(emitter, DependenciesKey);
+            Commands(emitter, dependencies);
+        }
+        When(emitter, block?.When);
+        Variables(emitter, block?.Env);
+        OptionalCommands(emitter, PrologueKey, block?.Prologue);
+        Key(emitter, JobsKey);
+        JobList(emitter, block?.Jobs ?? []);
+        OptionalCommands(emitter, EpilogueKey, block?.Epilogue);
+        emitter.Emit(new MappingEnd());
+    }
+
+    private static void Job(IEmitter emitter, JobSettings? job)
+    {
+        emitter.Emit(new MappingStart());
+        Key(emitter, NameKey);
+        Text(emitter, job?.Name ?? "");
+        When(emitter, job?.When);
+        if (job?.Matrix is { Count: > 0 } matrix)
+        {
+            Key(emitter, MatrixKey);
+            emitter.Emit(new SequenceStart(null, null, isImplicit: true, SequenceStyle.Block));
+            foreach (var axis in matrix)
+            {
+                emitter.Emit(new MappingStart());
+                Key(emitter, NameKey);
+                Text(emitter, axis?.Name ?? "");
+                Key(emitter, ValuesKey);
+                emitter.Emit(new SequenceStart(null, null, isImplicit: true, SequenceStyle.Flow));
+                foreach (var value in axis?.Values ?? []) Quoted(emitter, value ?? "");
+                emitter.Emit(new SequenceEnd());
+                emitter.Emit(new MappingEnd());
+            }
+            emitter.Emit(new SequenceEnd());
+        }
+        Variables(emitter, job?.Env);
+        OptionalText(emitter, TimeLimitKey, job?.TimeLimit);
+        OptionalCommands(emitter, PrologueKey, job?.Prologue);
+        Key(emitter, CommandsKey);
+        Commands(emitter, job?.Commands ?? []);
+        OptionalCommands(emitter, EpilogueKey, job?.Epilogue);
+        // Only jobs that declare reports carry the keys, so older exports stay as they were.
+        OptionalCommands(emitter, TestReportsKey, job?.TestReports);
+        OptionalCommands(emitter, CoverageKey, job?.Coverage);
+        if (!string.IsNullOrWhiteSpace(job?.Image))
+        {
+            Key(emitter, ImageKey);
+            Text(emitter, job.Image);
+        }
+        if (job?.Services is { Count: > 0 } services)
+        {
+            Key(emitter, ServicesKey);
+            emitter.Emit(new SequenceStart(null, null, isImplicit: true, SequenceStyle.Block));
+            foreach (var service in services) Service(emitter, service);
+            emitter.Emit(new SequenceEnd());
+        }
+        emitter.Emit(new MappingEnd());
+    }
+
+    private static void When(IEmitter emitter, WhenSettings? when)
+    {
+        if (when is null) return;
+        Key(emitter, WhenKey);
+        emitter.Emit(new MappingStart());
+        OptionalCommands(emitter, BranchKey, when.Branch);
+        OptionalCommands(emitter, TagKey, when.Tag);
+        OptionalBool(emitter, PullRequestKey, when.PullRequest);
+        OptionalCommands(emitter, ChangedKey, when.Changed);
+        emitter.Emit(new MappingEnd());
+    }
+
+    private static void Variables(IEmitter emitter, IReadOnlyDictionary<string, string>? env)
+    {
+        if (env is not { Count: > 0 }) return;
+        Key(emitter, EnvKey);
+        emitter.Emit(new MappingStart());
+        foreach (var (name, value) in env)
+        {
+            Text(emitter, name);
+            Quoted(emitter, value ?? "");
+        }
+        emitter.Emit(new MappingEnd());
+    }
+
+    private static void OptionalCommands(IEmitter emitter, string key, IReadOnlyList<string>? list)
+    {
+        if (list is not { Count: > 0 }) return;
+        Key(emitter, key);
+        Commands(emitter, list);
+    }
+
+    private static void OptionalText(IEmitter emitter, string key, string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value)) return;
+        Key(emitter, key);
+        Text(emitter, value);
+    }
+
+    private static void OptionalBool(IEmitter emitter, string key, bool? value)
+    {
+        if (value is not { } b) return;
+        Key(emitter, key);
+        emitter.Emit(new Scalar(null, null, b ? "true" : "false", ScalarStyle.Plain, isPlainImplicit: true, isQuotedImplicit: false));
+    }
+
+    /// <summary>A value that is text whatever it looks like ("18", "true"): quoted unless multi-line.</summary>
+    private static void Quoted(IEmitter emitter, string value) =>
+        emitter.Emit(new Scalar(null, null, value, value.Contains('\n') ? ScalarStyle.Literal : ScalarStyle.DoubleQuoted,
+            isPlainImplicit: true, isQuotedImplicit: true));
 
     /// <summary>A job's services as a YAML list (the settings editor's services field); empty for none.</summary>
     public static string ServicesToYaml(IReadOnlyList<ServiceSettings>? services)
@@ -277,22 +397,175 @@ public static partial class BuildSettingsYaml
             }
             IReadOnlyList<string> setup = [], epilogue = [];
             IReadOnlyList<JobSettings> jobs = [];
-            string? image = null;
+            List<BlockSettings>? blocks = null;
+            Dictionary<string, string>? env = null;
+            string? image = null, timeLimit = null, buildTimeLimit = null;
+            bool? failFast = null, autoCancel = null;
             foreach (var (keyNode, value) in map.Children)
             {
                 switch (KeyOf(keyNode))
                 {
                     case SetupKey: setup = CommandList(value, SetupKey); break;
                     case JobsKey: jobs = Jobs(value); break;
+                    case BlocksKey: blocks = Blocks(value); break;
                     case EpilogueKey: epilogue = CommandList(value, EpilogueKey); break;
                     case ImageKey: image = TextOf(value, "the project's image"); break;
+                    case EnvKey: env = Variables(value, "the settings' env"); break;
+                    case TimeLimitKey: timeLimit = TextOf(value, "timeLimit"); break;
+                    case BuildTimeLimitKey: buildTimeLimit = TextOf(value, "buildTimeLimit"); break;
+                    case FailFastKey: failFast = BoolOf(value, FailFastKey); break;
+                    case AutoCancelKey: autoCancel = BoolOf(value, AutoCancelKey); break;
                     case null: break;
                     case var key:
-                        Error(keyNode, $"unknown key '{key}'. Expected image, setup, jobs or epilogue.");
+                        Error(keyNode, $"unknown key '{key}'. Expected image, env, timeLimit, buildTimeLimit, failFast, autoCancel, setup, jobs, blocks or epilogue.");
                         break;
                 }
             }
-            return new BuildSettings(setup, jobs, epilogue, image);
+            return new BuildSettings(setup, jobs, epilogue, image, blocks is { Count: > 0 } ? blocks : null,
+                env is { Count: > 0 } ? env : null, timeLimit, buildTimeLimit, failFast, autoCancel);
+        }
+
+        private List<BlockSettings> Blocks(YamlNode node)
+        {
+            var blocks = new List<BlockSettings>();
+            if (IsNull(node)) return blocks;
+            if (node is not YamlSequenceNode list)
+            {
+                Error(node, $"blocks must be a list of blocks (\"- name: ...\"), found {Kind(node)}.");
+                return blocks;
+            }
+            foreach (var item in list.Children)
+            {
+                if (item is not YamlMappingNode map)
+                {
+                    Error(item, $"each block must be a mapping with name and jobs, found {Kind(item)}.");
+                    continue;
+                }
+                string? name = null;
+                List<JobSettings> jobs = [];
+                IReadOnlyList<string>? dependencies = null, prologue = null, epilogue = null;
+                Dictionary<string, string>? env = null;
+                WhenSettings? when = null;
+                foreach (var (keyNode, value) in map.Children)
+                {
+                    var what = $"block '{name ?? "(unnamed)"}'";
+                    switch (KeyOf(keyNode))
+                    {
+                        case NameKey: name = TextOf(value, "a block's name"); break;
+                        case JobsKey: jobs = Jobs(value); break;
+                        case DependenciesKey: dependencies = CommandList(value, $"the dependencies of {what}"); break;
+                        case PrologueKey: prologue = CommandList(value, $"the prologue of {what}"); break;
+                        case EpilogueKey: epilogue = CommandList(value, $"the epilogue of {what}"); break;
+                        case EnvKey: env = Variables(value, $"the env of {what}"); break;
+                        case WhenKey: when = When(value, what); break;
+                        case null: break;
+                        case var key:
+                            Error(keyNode, $"unknown key '{key}' in a block. Expected name, dependencies, when, env, prologue, jobs and epilogue.");
+                            break;
+                    }
+                }
+                blocks.Add(new BlockSettings(name ?? "", jobs, dependencies, prologue is { Count: > 0 } ? prologue : null,
+                    epilogue is { Count: > 0 } ? epilogue : null, env is { Count: > 0 } ? env : null, when));
+            }
+            return blocks;
+        }
+
+        private Dictionary<string, string>? Variables(YamlNode node, string what)
+        {
+            if (IsNull(node)) return null;
+            if (node is not YamlMappingNode variables)
+            {
+                Error(node, $"{what} must be a mapping of NAME: value, found {Kind(node)}.");
+                return null;
+            }
+            var env = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var (nameNode, valueNode) in variables.Children)
+            {
+                if (KeyOf(nameNode) is { } variable) env[variable] = TextOf(valueNode, $"the value of {variable}") ?? "";
+            }
+            return env;
+        }
+
+        private bool? BoolOf(YamlNode node, string what)
+        {
+            if (IsNull(node)) return null;
+            if (node is YamlScalarNode { Style: ScalarStyle.Plain or ScalarStyle.Any, Value: { } text })
+            {
+                if (text is "true" or "True" or "TRUE") return true;
+                if (text is "false" or "False" or "FALSE") return false;
+            }
+            Error(node, $"{what} must be true or false, found {Kind(node)}.");
+            return null;
+        }
+
+        /// <summary>Text or a list of texts: <c>branch: main</c> and <c>branch: [main, "release/*"]</c> alike.</summary>
+        private List<string>? Patterns(YamlNode node, string what)
+        {
+            if (IsNull(node)) return null;
+            if (node is YamlScalarNode scalar) return [scalar.Value ?? ""];
+            return CommandList(node, what);
+        }
+
+        private WhenSettings? When(YamlNode node, string what)
+        {
+            if (IsNull(node)) return null;
+            if (node is not YamlMappingNode map)
+            {
+                Error(node, $"the when of {what} must be a mapping of branch, tag, pullRequest and changed, found {Kind(node)}.");
+                return null;
+            }
+            List<string>? branch = null, tag = null, changed = null;
+            bool? pullRequest = null;
+            foreach (var (keyNode, value) in map.Children)
+            {
+                switch (KeyOf(keyNode))
+                {
+                    case BranchKey: branch = Patterns(value, $"the branch patterns of {what}"); break;
+                    case TagKey: tag = Patterns(value, $"the tag patterns of {what}"); break;
+                    case ChangedKey: changed = Patterns(value, $"the changed paths of {what}"); break;
+                    case PullRequestKey: pullRequest = BoolOf(value, PullRequestKey); break;
+                    case null: break;
+                    case var key:
+                        Error(keyNode, $"unknown key '{key}' in a condition. Expected branch, tag, pullRequest and changed.");
+                        break;
+                }
+            }
+            return new WhenSettings(branch, tag, pullRequest, changed);
+        }
+
+        private List<MatrixAxis>? Matrix(YamlNode node, string what)
+        {
+            if (IsNull(node)) return null;
+            if (node is not YamlSequenceNode list)
+            {
+                Error(node, $"the matrix of {what} must be a list of axes (\"- name: NODE\" with values), found {Kind(node)}.");
+                return null;
+            }
+            var axes = new List<MatrixAxis>();
+            foreach (var item in list.Children)
+            {
+                if (item is not YamlMappingNode map)
+                {
+                    Error(item, $"each axis of the matrix of {what} must be a mapping with name and values, found {Kind(item)}.");
+                    continue;
+                }
+                string? name = null;
+                List<string> values = [];
+                foreach (var (keyNode, value) in map.Children)
+                {
+                    switch (KeyOf(keyNode))
+                    {
+                        case NameKey: name = TextOf(value, "an axis's name"); break;
+                        case ValuesKey: values = CommandList(value, $"the values of axis '{name ?? "(unnamed)"}'"); break;
+                        case null: break;
+                        case var key:
+                            Error(keyNode, $"unknown key '{key}' in a matrix axis. Expected name and values.");
+                            break;
+                    }
+                }
+                axes.Add(new MatrixAxis(name ?? "", values));
+            }
+            return axes;
         }
 
         private List<JobSettings> Jobs(YamlNode node)
@@ -314,12 +587,23 @@ public static partial class BuildSettingsYaml
                 string? name = null;
                 IReadOnlyList<string> commands = [];
                 IReadOnlyList<string>? testReports = null, coverage = null;
-                string? image = null;
+                string? image = null, timeLimit = null;
                 List<ServiceSettings>? services = null;
+                IReadOnlyList<string>? prologue = null, epilogue = null;
+                Dictionary<string, string>? env = null;
+                List<MatrixAxis>? matrix = null;
+                WhenSettings? when = null;
                 foreach (var (keyNode, value) in job.Children)
                 {
+                    var what = $"job '{name ?? "(unnamed)"}'";
                     switch (KeyOf(keyNode))
                     {
+                        case PrologueKey: prologue = CommandList(value, $"the prologue of {what}"); break;
+                        case EpilogueKey: epilogue = CommandList(value, $"the epilogue of {what}"); break;
+                        case EnvKey: env = Variables(value, $"the env of {what}"); break;
+                        case MatrixKey: matrix = Matrix(value, what); break;
+                        case WhenKey: when = When(value, what); break;
+                        case TimeLimitKey: timeLimit = TextOf(value, $"the time limit of {what}"); break;
                         case NameKey:
                             if (value is YamlScalarNode scalar && !IsNull(value)) name = scalar.Value;
                             else Error(value, $"a job's name must be text, found {Kind(value)}.");
@@ -341,12 +625,14 @@ public static partial class BuildSettingsYaml
                             break;
                         case null: break;
                         case var key:
-                            Error(keyNode, $"unknown key '{key}' in a job. Expected name, commands, image, services, testReports and coverage.");
+                            Error(keyNode, $"unknown key '{key}' in a job. Expected name, when, matrix, env, timeLimit, prologue, commands, epilogue, image, services, testReports and coverage.");
                             break;
                     }
                 }
                 jobs.Add(new JobSettings(name ?? "", commands, testReports is { Count: > 0 } ? testReports : null,
-                    coverage is { Count: > 0 } ? coverage : null, image, services is { Count: > 0 } ? services : null));
+                    coverage is { Count: > 0 } ? coverage : null, image, services is { Count: > 0 } ? services : null,
+                    env is { Count: > 0 } ? env : null, prologue is { Count: > 0 } ? prologue : null,
+                    epilogue is { Count: > 0 } ? epilogue : null, matrix, when, timeLimit));
             }
             return jobs;
         }

@@ -22,34 +22,52 @@ public sealed record NewBuild(
     string? PullRequestSource = null,
     string? PullRequestAuthor = null,
     bool AwaitingApproval = false,
-    BuildSnapshot? Snapshot = null);
+    BuildSnapshot? Snapshot = null,
+    bool FailFast = false,
+    int? TimeLimitSeconds = null);
 
 /// <summary>A job to create. <see cref="Reports"/> are the report files the runner uploads when it ends; <see cref="Scripts"/>
-/// the shared scripts among its commands (each a section followed by its steps), recorded with the commands.</summary>
+/// the shared scripts among its commands (each a section followed by its steps), recorded with the commands.
+/// <see cref="Block"/>, <see cref="Needs"/>: its block and the blocks that must pass first (it waits until then);
+/// <see cref="SkipReason"/>: set when its condition is false (it is created skipped, with this as why).</summary>
 public sealed record NewJob(string Name, IReadOnlyList<JobCommand> Commands, IReadOnlyList<ReportSpec>? Reports = null,
-    IReadOnlyList<Scripts.PlannedScript>? Scripts = null, string? Image = null, IReadOnlyList<ServiceSpec>? Services = null);
+    IReadOnlyList<Scripts.PlannedScript>? Scripts = null, string? Image = null, IReadOnlyList<ServiceSpec>? Services = null,
+    string? Block = null, IReadOnlyList<string>? Needs = null, IReadOnlyDictionary<string, string>? Env = null,
+    int? TimeLimitSeconds = null, string? SkipReason = null);
 
 public sealed record BuildPage(IReadOnlyList<BuildRow> Items, long Total);
 
 public sealed class BuildStore(Database db, TimeProvider time)
 {
+    /// <summary>The jobs a build of <paramref name="settings"/> runs, blocks and matrices expanded, each with its
+    /// commands (project setup, block and job prologues, the job's commands, job, block and project epilogues), variables
+    /// and limit. <paramref name="facts"/> decide conditions (null: only the branch is known).</summary>
     public static NewBuild Plan(long projectId, BuildSettings settings, string branch, string sha, string message,
-        string author, string trigger, string? triggeredBy)
+        string author, string trigger, string? triggeredBy, BuildFacts? facts = null)
     {
-        var jobs = settings.Jobs.Select(j =>
+        ArgumentNullException.ThrowIfNull(settings);
+        facts ??= BuildFacts.Of(branch);
+        var jobs = Pipeline.Expand(settings).Select(p =>
         {
+            var j = p.Job;
             var commands = new List<JobCommand>();
             var image = settings.ImageOf(j);
             var services = j.ServiceSpecs();
 
             // A job in an image first prepares its images and services: steps the runner performs, timed like commands.
             commands.AddRange(PrepareSteps.For(image, services).Select(t => new JobCommand(commands.Count, CommandPhase.Setup, t)));
-            commands.AddRange(settings.Setup.Select(t => new JobCommand(commands.Count, CommandPhase.Setup, t)));
+            commands.AddRange(settings.Setup.Concat(p.Prologue).Select(t => new JobCommand(commands.Count, CommandPhase.Setup, t)));
             foreach (var t in j.Commands) commands.Add(new JobCommand(commands.Count, CommandPhase.Main, t));
-            foreach (var t in settings.Epilogue) commands.Add(new JobCommand(commands.Count, CommandPhase.Epilogue, t));
-            return new NewJob(j.Name.Trim(), commands, j.ReportSpecs(), Image: image, Services: services);
+            foreach (var t in p.Epilogue.Concat(settings.Epilogue)) commands.Add(new JobCommand(commands.Count, CommandPhase.Epilogue, t));
+            var skip = p.BlockWhen?.Evaluate(facts) is (false, var blockWhy) ? SkipReasons.Condition(blockWhy!)
+                : j.When?.Evaluate(facts) is (false, var jobWhy) ? SkipReasons.Condition(jobWhy!) : null;
+            return new NewJob(p.Name, commands, j.ReportSpecs(), Image: image, Services: services, Block: p.Block,
+                Needs: p.Needs.Count > 0 ? p.Needs : null, Env: p.Env.Count > 0 ? p.Env : null,
+                TimeLimitSeconds: (int)p.TimeLimit.TotalSeconds, SkipReason: skip);
         }).ToList();
-        return new NewBuild(projectId, branch, sha, message, author, trigger, triggeredBy, jobs);
+        return new NewBuild(projectId, branch, sha, message, author, trigger, triggeredBy, jobs,
+            FailFast: settings.FailFast == true,
+            TimeLimitSeconds: TimeLimits.TryParse(settings.BuildTimeLimit, out var limit) ? (int)limit.TotalSeconds : null);
     }
 
     public async Task<long> CreateAsync(NewBuild build, CancellationToken ct = default)
@@ -63,19 +81,26 @@ public sealed class BuildStore(Database db, TimeProvider time)
         {
             build.ProjectId, build.Branch, build.CommitSha, build.CommitMessage, build.CommitAuthor,
             TriggerKind = build.Trigger, build.TriggeredBy, Status = status, QueuedAt = now, build.FromFork,
-            build.PullRequest, build.PullRequestSource, build.PullRequestAuthor,
+            build.PullRequest, build.PullRequestSource, build.PullRequestAuthor, build.FailFast, build.TimeLimitSeconds,
         }, tx);
         for (var position = 0; position < build.Jobs.Count; position++)
         {
             var job = build.Jobs[position];
+            // A held build holds every job that would run; a job that must wait for blocks waits; a false condition skips.
+            var jobStatus = job.SkipReason is not null ? Status.Skipped
+                : build.AwaitingApproval ? Status.AwaitingApproval
+                : job.Needs is { Count: > 0 } ? Status.Waiting : Status.Queued;
             var jobId = await c.ExecuteScalarAsync<long>(db.Sql(BuildSql.InsertJob), new
             {
-                BuildId = buildId, job.Name, Position = position, Status = status, QueuedAt = now,
+                BuildId = buildId, job.Name, Position = position, Status = jobStatus, QueuedAt = now,
+                job.Block, Needs = job.Needs is { Count: > 0 } ? System.Text.Json.JsonSerializer.Serialize(job.Needs) : null,
+                Env = job.Env is { Count: > 0 } ? System.Text.Json.JsonSerializer.Serialize(job.Env) : null,
+                job.TimeLimitSeconds, Error = job.SkipReason, FinishedAt = job.SkipReason is null ? (long?)null : now,
                 Reports = job.Reports is { Count: > 0 } ? System.Text.Json.JsonSerializer.Serialize(job.Reports, RunnerJson.Options) : null,
                 job.Image,
                 Services = job.Services is { Count: > 0 } ? System.Text.Json.JsonSerializer.Serialize(job.Services, RunnerJson.Options) : null,
             }, tx);
-            await c.ExecuteAsync(BuildSql.InsertCommand, CommandRows(jobId, job), tx);
+            await c.ExecuteAsync(BuildSql.InsertCommand, CommandRows(jobId, job, job.SkipReason is null ? Status.Pending : Status.Skipped), tx);
         }
         if (build.Snapshot is { } snapshot)
         {
@@ -91,13 +116,13 @@ public sealed class BuildStore(Database db, TimeProvider time)
 
     /// <summary>The parameters of a job's command rows: a script's section carries its name and version, its steps
     /// point at the section.</summary>
-    internal static IEnumerable<object> CommandRows(long jobId, NewJob job) => job.Commands.Select(cmd =>
+    internal static IEnumerable<object> CommandRows(long jobId, NewJob job, string status = Status.Pending) => job.Commands.Select(cmd =>
     {
         var section = job.Scripts?.FirstOrDefault(s => s.Index == cmd.Index);
         var parent = job.Scripts?.FirstOrDefault(s => cmd.Index > s.Index && cmd.Index <= s.Index + s.Steps);
         return new
         {
-            JobId = jobId, Idx = cmd.Index, Phase = PhaseName(cmd.Phase), cmd.Text, Status = Status.Pending,
+            JobId = jobId, Idx = cmd.Index, Phase = PhaseName(cmd.Phase), cmd.Text, Status = status,
             ParentIdx = parent?.Index, ScriptName = section?.Name, ScriptVersion = section?.Version,
         };
     });
@@ -134,6 +159,13 @@ public sealed class BuildStore(Database db, TimeProvider time)
     {
         await using var c = await db.OpenAsync(ct);
         return (await c.QueryAsync<BuildRow>(BuildSql.QueuedOfBranch, new { ProjectId = projectId, Branch = branch })).AsList();
+    }
+
+    /// <summary>The builds of a branch that are waiting (queued or held) or running, oldest first.</summary>
+    public async Task<IReadOnlyList<BuildRow>> ActiveOfBranchAsync(long projectId, string branch, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return (await c.QueryAsync<BuildRow>(BuildSql.ActiveOfBranch, new { ProjectId = projectId, Branch = branch })).AsList();
     }
 
     /// <summary>Builds of projects linked to a GitHub repository that are active or finished after <paramref name="since"/>
@@ -209,17 +241,19 @@ public sealed class BuildStore(Database db, TimeProvider time)
         return await c.ExecuteScalarAsync<long>(BuildSql.ForkAuthorKnown, new { ProjectId = projectId, Login = login }) > 0;
     }
 
-    /// <summary>Cancels queued jobs at once and asks runners to stop running ones. Returns false for a finished build.</summary>
-    public async Task<bool> CancelAsync(long buildId, CancellationToken ct = default)
+    /// <summary>Cancels queued jobs at once and asks runners to stop running ones. Returns false for a finished build.
+    /// <paramref name="reason"/>: why, when the portal cancels it by itself ("canceled by a newer push"), shown on the build.</summary>
+    public async Task<bool> CancelAsync(long buildId, CancellationToken ct = default, string? reason = null)
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         await using var c = await db.OpenAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
         var status = await c.ExecuteScalarAsync<string?>(BuildSql.StatusOf, new { Id = buildId }, tx);
         if (status is null || Status.IsFinished(status)) return false;
-        await c.ExecuteAsync(BuildSql.CancelQueuedJobs, new { BuildId = buildId, Now = now }, tx);
+        await c.ExecuteAsync(BuildSql.CancelQueuedJobs, new { BuildId = buildId, Now = now, Reason = reason }, tx);
         await c.ExecuteAsync(BuildSql.CancelQueuedCommands, new { BuildId = buildId }, tx);
-        await c.ExecuteAsync(BuildSql.RequestCancelRunning, new { BuildId = buildId }, tx);
+        await c.ExecuteAsync(BuildSql.RequestCancelRunning, new { BuildId = buildId, Reason = reason }, tx);
+        if (reason is not null) await c.ExecuteAsync(BuildSql.SetCancelReason, new { Id = buildId, Reason = reason }, tx);
         await RecomputeAsync(c, tx, buildId, now);
         await tx.CommitAsync(ct);
         return true;
@@ -248,6 +282,8 @@ public sealed class BuildStore(Database db, TimeProvider time)
     /// <summary>Sets a build's status from its jobs (and its start/finish times).</summary>
     internal static async Task RecomputeAsync(DbConnection c, DbTransaction tx, long buildId, long now)
     {
+        // Blocks whose dependencies are decided start or are skipped, and fail fast stops the rest, before the status.
+        await PipelineScheduler.AdvanceAsync(c, tx, buildId, now);
         var statuses = (await c.QueryAsync<string>(BuildSql.JobStatuses, new { BuildId = buildId }, tx)).AsList();
         var status = Status.Combine(statuses);
         await c.ExecuteAsync(BuildSql.SetStatus, new
@@ -276,12 +312,12 @@ internal static class BuildSql
         "b.triggered_by AS TriggeredBy, b.status, b.queued_at AS QueuedAt, b.started_at AS StartedAt, " +
         "b.finished_at AS FinishedAt, b.from_fork AS FromFork, b.pull_request AS PullRequest, " +
         "b.pull_request_source AS PullRequestSource, b.pull_request_author AS PullRequestAuthor, b.approved_by AS ApprovedBy, " +
-        "b.approved_at AS ApprovedAt";
+        "b.approved_at AS ApprovedAt, b.cancel_reason AS CancelReason";
 
     private const string JobColumns =
         "id, build_id AS BuildId, name, position, status, runner_id AS RunnerId, lease_expires_at AS LeaseExpiresAt, " +
         "cancel_requested AS CancelRequested, last_seq AS LastSeq, log_bytes AS LogBytes, error, " +
-        "queued_at AS QueuedAt, started_at AS StartedAt, finished_at AS FinishedAt, deploy_id AS DeployId, image";
+        "queued_at AS QueuedAt, started_at AS StartedAt, finished_at AS FinishedAt, deploy_id AS DeployId, image, block, needs";
 
     private const string CommandColumns =
         "c.job_id AS JobId, c.idx, c.phase, c.text, c.status, c.started_at AS StartedAt, " +
@@ -289,16 +325,18 @@ internal static class BuildSql
         "c.script_version AS ScriptVersion";
 
     public static readonly SqlText Insert = new(
-        "INSERT INTO builds (project_id, branch, commit_sha, commit_message, commit_author, trigger_kind, triggered_by, status, queued_at, from_fork, pull_request, pull_request_source, pull_request_author) " +
+        "INSERT INTO builds (project_id, branch, commit_sha, commit_message, commit_author, trigger_kind, triggered_by, status, queued_at, from_fork, pull_request, pull_request_source, pull_request_author, fail_fast, time_limit_seconds) " +
         "VALUES (@ProjectId, @Branch, @CommitSha, @CommitMessage, @CommitAuthor, @TriggerKind, @TriggeredBy, @Status, @QueuedAt, @FromFork, " +
-        "@PullRequest, @PullRequestSource, @PullRequestAuthor) RETURNING id",
-        "INSERT INTO builds (project_id, branch, commit_sha, commit_message, commit_author, trigger_kind, triggered_by, status, queued_at, from_fork, pull_request, pull_request_source, pull_request_author) " +
+        "@PullRequest, @PullRequestSource, @PullRequestAuthor, @FailFast, @TimeLimitSeconds) RETURNING id",
+        "INSERT INTO builds (project_id, branch, commit_sha, commit_message, commit_author, trigger_kind, triggered_by, status, queued_at, from_fork, pull_request, pull_request_source, pull_request_author, fail_fast, time_limit_seconds) " +
         "OUTPUT INSERTED.id VALUES (@ProjectId, @Branch, @CommitSha, @CommitMessage, @CommitAuthor, @TriggerKind, @TriggeredBy, @Status, @QueuedAt, " +
-        "@FromFork, @PullRequest, @PullRequestSource, @PullRequestAuthor)");
+        "@FromFork, @PullRequest, @PullRequestSource, @PullRequestAuthor, @FailFast, @TimeLimitSeconds)");
 
     public static readonly SqlText InsertJob = new(
-        "INSERT INTO jobs (build_id, name, position, status, queued_at, reports, image, services) VALUES (@BuildId, @Name, @Position, @Status, @QueuedAt, @Reports, @Image, @Services) RETURNING id",
-        "INSERT INTO jobs (build_id, name, position, status, queued_at, reports, image, services) OUTPUT INSERTED.id VALUES (@BuildId, @Name, @Position, @Status, @QueuedAt, @Reports, @Image, @Services)");
+        "INSERT INTO jobs (build_id, name, position, status, queued_at, reports, image, services, block, needs, env, time_limit_seconds, error, finished_at) " +
+        "VALUES (@BuildId, @Name, @Position, @Status, @QueuedAt, @Reports, @Image, @Services, @Block, @Needs, @Env, @TimeLimitSeconds, @Error, @FinishedAt) RETURNING id",
+        "INSERT INTO jobs (build_id, name, position, status, queued_at, reports, image, services, block, needs, env, time_limit_seconds, error, finished_at) " +
+        "OUTPUT INSERTED.id VALUES (@BuildId, @Name, @Position, @Status, @QueuedAt, @Reports, @Image, @Services, @Block, @Needs, @Env, @TimeLimitSeconds, @Error, @FinishedAt)");
 
     public const string InsertCommand =
         "INSERT INTO commands (job_id, idx, phase, text, status, parent_idx, script_name, script_version) " +
@@ -332,6 +370,10 @@ internal static class BuildSql
         "SELECT " + BuildColumns + " FROM builds b JOIN projects p ON p.id = b.project_id " +
         "WHERE b.project_id = @ProjectId AND b.branch = @Branch AND b.status IN ('queued', 'awaiting_approval') ORDER BY b.id";
 
+    public const string ActiveOfBranch =
+        "SELECT " + BuildColumns + " FROM builds b JOIN projects p ON p.id = b.project_id " +
+        "WHERE b.project_id = @ProjectId AND b.branch = @Branch AND b.status IN ('queued', 'running', 'awaiting_approval') ORDER BY b.id";
+
     public const string RecentOfGithubProjects =
         "SELECT " + BuildColumns + " FROM builds b JOIN projects p ON p.id = b.project_id " +
         "WHERE p.github_repository IS NOT NULL AND (b.status IN ('queued', 'running', 'awaiting_approval') OR b.finished_at >= @Since) ORDER BY b.id";
@@ -348,13 +390,18 @@ internal static class BuildSql
     public const string StatusOf = "SELECT status FROM builds WHERE id = @Id";
 
     public const string CancelQueuedJobs =
-        "UPDATE jobs SET status = 'canceled', finished_at = @Now WHERE build_id = @BuildId AND deploy_id IS NULL AND status IN ('queued', 'awaiting_approval')";
+        "UPDATE jobs SET status = 'canceled', finished_at = @Now, error = COALESCE(@Reason, error) " +
+        "WHERE build_id = @BuildId AND deploy_id IS NULL AND status IN ('queued', 'waiting', 'awaiting_approval')";
+
+    public const string SetCancelReason = "UPDATE builds SET cancel_reason = @Reason WHERE id = @Id";
 
     public const string Approve =
         "UPDATE builds SET status = 'queued', approved_by = @By, approved_at = @Now, queued_at = @Now WHERE id = @Id AND status = 'awaiting_approval'";
 
+    // A job of a block with dependencies waits for them rather than joining the queue.
     public const string QueueApprovedJobs =
-        "UPDATE jobs SET status = 'queued', queued_at = @Now WHERE build_id = @BuildId AND deploy_id IS NULL AND status = 'awaiting_approval'";
+        "UPDATE jobs SET status = CASE WHEN needs IS NULL THEN 'queued' ELSE 'waiting' END, queued_at = @Now " +
+        "WHERE build_id = @BuildId AND deploy_id IS NULL AND status = 'awaiting_approval'";
 
     // Known: a fork build of theirs was approved, or a job of one was claimed by a runner (it ran without being held).
     public const string ForkAuthorKnown =
@@ -366,14 +413,14 @@ internal static class BuildSql
         "(SELECT id FROM jobs WHERE build_id = @BuildId AND deploy_id IS NULL AND status = 'canceled')";
 
     public const string RequestCancelRunning =
-        "UPDATE jobs SET cancel_requested = 1 WHERE build_id = @BuildId AND deploy_id IS NULL AND status = 'running'";
+        "UPDATE jobs SET cancel_requested = 1, cancel_reason = COALESCE(cancel_reason, @Reason) WHERE build_id = @BuildId AND deploy_id IS NULL AND status = 'running'";
 
     public const string JobStatuses = "SELECT status FROM jobs WHERE build_id = @BuildId AND deploy_id IS NULL";
 
     public const string Stale =
         "SELECT b.id FROM builds b WHERE " +
         "(b.status IN ('queued', 'running') AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.build_id = b.id AND j.deploy_id IS NULL AND j.status IN ('queued', 'running'))) " +
-        "OR (b.status = 'queued' AND EXISTS (SELECT 1 FROM jobs j WHERE j.build_id = b.id AND j.deploy_id IS NULL AND j.status <> 'queued'))";
+        "OR (b.status = 'queued' AND EXISTS (SELECT 1 FROM jobs j WHERE j.build_id = b.id AND j.deploy_id IS NULL AND j.status NOT IN ('queued', 'waiting', 'skipped')))";
 
     public const string SetStatus =
         "UPDATE builds SET status = @Status, " +

@@ -52,7 +52,8 @@ public sealed class ProjectStore(Database db, TimeProvider time)
     public static BuildSettings ParseSettings(string json)
     {
         var parsed = JsonSerializer.Deserialize<BuildSettings>(json, SettingsJson);
-        return new BuildSettings(parsed?.Setup ?? [], parsed?.Jobs ?? [], parsed?.Epilogue ?? [], parsed?.Image);
+        return parsed is null ? BuildSettings.Empty
+            : parsed with { Setup = parsed.Setup ?? [], Jobs = parsed.Jobs ?? [], Epilogue = parsed.Epilogue ?? [] };
     }
 
     public async Task<long> CreateAsync(string name, string slug, string gitUrl, string defaultBranch, bool isPublic,

@@ -106,6 +106,13 @@ public static class RunnerEndpoints
         CancellationToken ct)
     {
         var (environment, secrets) = await environments.ForJobAsync(origin, ct);
+        if (job.Environment.Count > 0)
+        {
+            // The build settings' variables are narrower than the project's and organization's, so they win.
+            var merged = new Dictionary<string, string>(environment);
+            foreach (var (name, value) in job.Environment) merged[name] = value;
+            environment = merged;
+        }
         if (origin.DeployId is { } deployId)
         {
             // A deploy's commands can name their target (e.g. serverless deploy --stage "$KAIZEN_SERVER").
@@ -195,7 +202,7 @@ public static class RunnerEndpoints
     }
 
     private static async Task<IResult> Complete(long jobId, CompleteRequest? request, ClaimsPrincipal user, RunnerStore store,
-        HttpRequest http, DeployService deploys, LiveUpdates live, ILogger<DeployService> logger, CancellationToken ct)
+        HttpRequest http, DeployService deploys, LiveUpdates live, WorkSignal signal, ILogger<DeployService> logger, CancellationToken ct)
     {
         if (request is null) return Results.Problem("Send { outcome, lastSeq }.", statusCode: 400);
         try
@@ -203,6 +210,8 @@ public static class RunnerEndpoints
             var buildId = await store.CompleteAsync(user.RunnerId(), jobId, LeaseOf(http), request.Outcome, request.LastSeq, request.Error, ct);
             if (buildId is null) return Results.Problem($"Job {jobId} is not running on this runner.", statusCode: 410);
             live.Publish(LiveUpdates.Keys.Job(jobId), LiveUpdates.Keys.Build(buildId.Value), LiveUpdates.Keys.Dashboard);
+            // The next block's jobs may have joined the queue.
+            signal.Pulse();
             // What follows (the deploy's result, the server's next deploy, automatic deploys of a passed build) must
             // not fail the runner's call: the job is finished, and the lease reaper's sweep retries the starts.
             try

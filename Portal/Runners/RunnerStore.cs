@@ -260,10 +260,14 @@ public sealed class RunnerStore(Database db, TimeProvider time)
         var rows = (await c.QueryAsync<CommandRow>(RunnerSql.Commands, new { JobId = jobId }, tx)).AsList();
         var commands = await AssignedCommandsAsync(c, tx, rows);
         return new JobAssignment(row.Id, row.BuildId, row.ProjectSlug, row.Name, row.GitUrl, row.Branch,
-            row.CommitSha, commands, new Dictionary<string, string>(), leaseSeconds,
+            // The job's own variables (settings, block, job, matrix); the project's environment is laid under them when
+            // the job is handed out, and secrets over them on the runner.
+            row.CommitSha, commands, row.Env is null ? new Dictionary<string, string>()
+                : System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(row.Env) ?? [], leaseSeconds,
             Reports: row.Reports is null ? null : System.Text.Json.JsonSerializer.Deserialize<List<ReportSpec>>(row.Reports, RunnerJson.Options),
             Image: row.Image,
-            Services: row.Services is null ? null : System.Text.Json.JsonSerializer.Deserialize<List<ServiceSpec>>(row.Services, RunnerJson.Options));
+            Services: row.Services is null ? null : System.Text.Json.JsonSerializer.Deserialize<List<ServiceSpec>>(row.Services, RunnerJson.Options),
+            TimeLimitSeconds: row.TimeLimitSeconds);
     }
 
     /// <summary>Runners that asked for work within this long count as there (for "waiting for a runner …" hints).</summary>
@@ -512,6 +516,12 @@ public sealed class RunnerStore(Database db, TimeProvider time)
     private static async Task FinishJobAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx,
         HeldJob job, string status, string? error, long now)
     {
+        // The portal stopped it (fail fast, a newer push, a time limit): its words say why, and a time limit fails it.
+        if (job.CancelReason is { } reason && status == Status.Canceled)
+        {
+            error = reason;
+            if (CancelReasons.Fails(reason)) status = Status.Failed;
+        }
         await c.ExecuteAsync(RunnerSql.Finish, new { job.Id, Status = status, Error = error, Now = now }, tx);
         // Whatever the runner did not report is closed: a running command was interrupted, pending ones never ran.
         await c.ExecuteAsync(RunnerSql.CloseCommands, new { JobId = job.Id, Interrupted = status == Status.Canceled ? Status.Canceled : Status.Failed }, tx);
@@ -539,6 +549,8 @@ public sealed class RunnerStore(Database db, TimeProvider time)
         public string? Reports { get; init; }
         public string? Image { get; init; }
         public string? Services { get; init; }
+        public string? Env { get; init; }
+        public int? TimeLimitSeconds { get; init; }
     }
 
     private sealed class HeldJob
@@ -550,6 +562,7 @@ public sealed class RunnerStore(Database db, TimeProvider time)
         public long LastSeq { get; init; }
         public bool CancelRequested { get; init; }
         public string? LeaseHash { get; init; }
+        public string? CancelReason { get; init; }
     }
 }
 
@@ -647,7 +660,7 @@ internal static class RunnerSql
 
     public const string Assignment =
         "SELECT j.id, j.build_id AS BuildId, j.name, p.slug AS ProjectSlug, p.git_url AS GitUrl, b.branch, " +
-        "b.commit_sha AS CommitSha, j.reports, j.image, j.services FROM jobs j JOIN builds b ON b.id = j.build_id JOIN projects p ON p.id = b.project_id " +
+        "b.commit_sha AS CommitSha, j.reports, j.image, j.services, j.env, j.time_limit_seconds AS TimeLimitSeconds FROM jobs j JOIN builds b ON b.id = j.build_id JOIN projects p ON p.id = b.project_id " +
         "WHERE j.id = @Id";
 
     public const string Commands =
@@ -663,7 +676,7 @@ internal static class RunnerSql
 
     public const string JobState =
         "SELECT id, build_id AS BuildId, runner_id AS RunnerId, status, last_seq AS LastSeq, cancel_requested AS CancelRequested, " +
-        "lease_hash AS LeaseHash FROM jobs WHERE id = @Id";
+        "lease_hash AS LeaseHash, cancel_reason AS CancelReason FROM jobs WHERE id = @Id";
 
     public const string InsertChunk =
         "INSERT INTO log_chunks (job_id, seq, part, command_idx, data) VALUES (@JobId, @Seq, @Part, @CommandIdx, @Data)";

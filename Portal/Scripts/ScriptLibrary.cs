@@ -175,6 +175,12 @@ public sealed class ScriptLibrary(ScriptStore store, ProjectStore projects, Audi
             if (job?.Commands is null) continue;
             for (var i = 0; i < job.Commands.Count; i++) yield return ($"jobs[{job.Name}][{i}]", job.Commands[i]);
         }
+        // Blocks, and the prologues and epilogues of blocks and jobs, may name shared scripts too.
+        foreach (var (path, commands) in Builds.Pipeline.CommandLists(settings).Where(l => !l.Path.StartsWith("jobs[", StringComparison.Ordinal)
+                     || !l.Path.EndsWith(" commands", StringComparison.Ordinal)))
+        {
+            for (var i = 0; i < commands.Count; i++) yield return ($"{path}[{i}]", commands[i]);
+        }
         for (var i = 0; i < (settings.Epilogue?.Count ?? 0); i++) yield return ($"epilogue[{i}]", settings.Epilogue![i]);
     }
 

@@ -222,7 +222,10 @@ public sealed class RunnerAgent(RunnerOptions options, HttpClient http, ILoggerF
 
     private async Task RunJobAsync(JobExecutor executor, JobAssignment job, CancellationToken stopping)
     {
-        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        // A job over its time limit is stopped as a cancel is, then reported failed with the limit as its reason.
+        var limit = job.TimeLimitSeconds is > 0 and var seconds ? TimeSpan.FromSeconds(seconds) : Timeout.InfiniteTimeSpan;
+        using var overLimit = new CancellationTokenSource(limit, _time);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(stopping, overLimit.Token);
         _running[job.JobId] = cancel;
         var stream = new JobStream(_client, job.JobId, options.MaxLogBytes, () => TryCancel(cancel), _logger, stopping);
         JobResult result;
@@ -244,6 +247,12 @@ public sealed class RunnerAgent(RunnerOptions options, HttpClient http, ILoggerF
         finally
         {
             _running.TryRemove(job.JobId, out _);
+        }
+        if (overLimit.IsCancellationRequested && !stopping.IsCancellationRequested && result.Outcome != JobOutcome.Passed)
+        {
+            var reason = TimeLimitReached(limit);
+            await stream.NoteAsync($"\n[kaizen] {char.ToUpperInvariant(reason[0])}{reason[1..]}: the job was stopped.\n", CancellationToken.None);
+            result = new JobResult(JobOutcome.Failed, reason);
         }
 
         var lastSeq = await stream.CompleteAsync();
@@ -320,6 +329,12 @@ public sealed class RunnerAgent(RunnerOptions options, HttpClient http, ILoggerF
             heartbeatFailures = 0;
         }
     }
+
+    /// <summary>"time limit of 10 min reached": the words the portal and the log use (the portal's own TimeLimits say the same).</summary>
+    internal static string TimeLimitReached(TimeSpan limit) =>
+        "time limit of " + (limit.TotalSeconds % 60 != 0 ? $"{(long)limit.TotalSeconds} s"
+            : limit.TotalMinutes % 60 != 0 || limit.TotalHours < 2 ? $"{(long)limit.TotalMinutes} min"
+            : $"{(long)limit.TotalHours} h") + " reached";
 
     private static void TryCancel(CancellationTokenSource cts)
     {

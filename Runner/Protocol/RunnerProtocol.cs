@@ -80,7 +80,8 @@ public sealed record JobAssignment(
     IReadOnlyList<ServiceSpec>? Services = null,
     DebugAssignment? Debug = null,
     string? LeaseToken = null,
-    bool FromFork = false);
+    bool FromFork = false,
+    int? TimeLimitSeconds = null);
 
 /// <summary>
 /// Set on a <see cref="JobAssignment"/> that is a debug session of a finished job, not a run of it: the runner sets the

@@ -12,6 +12,10 @@ public sealed class CommandDraft(string text)
 public sealed class JobDraft(string name, IEnumerable<string> commands, IEnumerable<string>? testReports = null,
     IEnumerable<string>? coverage = null, string? image = null, IReadOnlyList<ServiceSettings>? services = null)
 {
+    /// <summary>The job as loaded, so what this editor does not show (variables, matrix, condition, limit, its own
+    /// prologue and epilogue) is saved as it was.</summary>
+    public JobSettings? Original { get; init; }
+
     /// <summary>The job's own image (empty: the project's, or the runner's shell).</summary>
     public string Image { get; set; } = image ?? "";
 
@@ -55,29 +59,42 @@ public sealed class BuildSettingsDraft
     /// <summary>The project's image: every job runs in a container from it unless it names its own (empty: the shell).</summary>
     public string Image { get; set; } = "";
 
+    /// <summary>The settings as loaded: blocks and pipeline options, which this editor shows but does not change, are
+    /// saved from here as they were.</summary>
+    public BuildSettings Original { get; private init; } = BuildSettings.Empty;
+
+    /// <summary>Whether the settings use blocks (the editor then shows them read-only).</summary>
+    public bool HasBlocks => Original.HasBlocks;
+
     public static BuildSettingsDraft From(BuildSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        var draft = new BuildSettingsDraft { Image = settings.Image ?? "" };
+        var draft = new BuildSettingsDraft { Image = settings.Image ?? "", Original = settings };
         draft.Setup.AddRange((settings.Setup ?? []).Select(c => new CommandDraft(c ?? "")));
-        draft.Jobs.AddRange((settings.Jobs ?? []).Where(j => j is not null).Select(j => new JobDraft(j.Name ?? "", j.Commands ?? [], j.TestReports, j.Coverage, j.Image, j.Services)));
+        draft.Jobs.AddRange((settings.Jobs ?? []).Where(j => j is not null).Select(j => new JobDraft(j.Name ?? "", j.Commands ?? [], j.TestReports, j.Coverage, j.Image, j.Services) { Original = j }));
         draft.Epilogue.AddRange((settings.Epilogue ?? []).Select(c => new CommandDraft(c ?? "")));
         return draft;
     }
 
     /// <summary>The settings as they would be saved: job names trimmed (as the API does), commands as typed.</summary>
-    public BuildSettings ToSettings() => new(
-        Setup.Select(c => c.Text).ToList(),
-        Jobs.Select(j => new JobSettings(j.Name.Trim(), j.Commands.Select(c => c.Text).ToList(),
-            JobDraft.Globs(j.TestReports), JobDraft.Globs(j.Coverage),
-            string.IsNullOrWhiteSpace(j.Image) ? null : j.Image.Trim(), j.ParsedServices())).ToList(),
-        Epilogue.Select(c => c.Text).ToList(),
-        string.IsNullOrWhiteSpace(Image) ? null : Image.Trim());
+    public BuildSettings ToSettings() => Original with
+    {
+        Setup = Setup.Select(c => c.Text).ToList(),
+        Jobs = Jobs.Select(j => (j.Original ?? new JobSettings("", [])) with
+        {
+            Name = j.Name.Trim(), Commands = j.Commands.Select(c => c.Text).ToList(),
+            TestReports = JobDraft.Globs(j.TestReports), Coverage = JobDraft.Globs(j.Coverage),
+            Image = string.IsNullOrWhiteSpace(j.Image) ? null : j.Image.Trim(), Services = j.ParsedServices(),
+        }).ToList(),
+        Epilogue = Epilogue.Select(c => c.Text).ToList(),
+        Image = string.IsNullOrWhiteSpace(Image) ? null : Image.Trim(),
+    };
 
     public bool Matches(BuildSettings settings) => SameSettings(ToSettings(), settings);
 
     public static bool SameSettings(BuildSettings a, BuildSettings b) =>
-        a.Setup.SequenceEqual(b.Setup, StringComparer.Ordinal)
+        BuildSettingsYaml.ToYaml(a) == BuildSettingsYaml.ToYaml(b)
+        && a.Setup.SequenceEqual(b.Setup, StringComparer.Ordinal)
         && a.Epilogue.SequenceEqual(b.Epilogue, StringComparer.Ordinal)
         && (a.Image ?? "") == (b.Image ?? "")
         && a.Jobs.Count == b.Jobs.Count
@@ -98,7 +115,7 @@ public sealed class BuildSettingsDraft
             problems.Image = imageProblem;
             problems.Summary.Add($"The project's image: {imageProblem}");
         }
-        if (Jobs.Count == 0)
+        if (Jobs.Count == 0 && !HasBlocks)
         {
             problems.NoJobs = "Add at least one job: jobs are what a build runs.";
             problems.Summary.Add(problems.NoJobs);

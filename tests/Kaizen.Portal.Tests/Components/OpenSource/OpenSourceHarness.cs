@@ -36,6 +36,7 @@ public abstract class OpenSourceHarness : PortalComponentContext
         Services.AddSingleton<ProjectService>();
         Services.AddSingleton<Kaizen.Portal.Git.GitUrlPolicy>();
         Services.AddSingleton<BuildService>();
+        Services.AddSingleton<BuildFactsReader>();
         Services.AddSingleton<WebhookSecrets>();
         Services.AddSingleton(new WebhookDeliveries(Db.Database, Db.Clock));
         Services.AddSingleton<ProjectOptions>();

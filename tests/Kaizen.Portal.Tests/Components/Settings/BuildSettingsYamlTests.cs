@@ -110,8 +110,8 @@ public sealed class BuildSettingsYamlTests
         Assert.Null(settings);
         Assert.Equal(
         [
-            "Line 2, column 1: unknown key 'job'. Expected image, setup, jobs or epilogue.",
-            "Line 6, column 5: unknown key 'command' in a job. Expected name, commands, image, services, testReports and coverage.",
+            "Line 2, column 1: unknown key 'job'. Expected image, env, timeLimit, buildTimeLimit, failFast, autoCancel, setup, jobs, blocks or epilogue.",
+            "Line 6, column 5: unknown key 'command' in a job. Expected name, when, matrix, env, timeLimit, prologue, commands, epilogue, image, services, testReports and coverage.",
         ], errors);
     }
 

@@ -25,6 +25,24 @@ public static partial class BadRequests
         }
     });
 
+    private static readonly HashSet<Type> StrictTypes =
+    [
+        typeof(SettingsRequest), typeof(Builds.JobSettings), typeof(Builds.BlockSettings), typeof(Builds.MatrixAxis),
+        typeof(Builds.WhenSettings), typeof(Builds.ServiceSettings),
+    ];
+
+    /// <summary>
+    /// Build settings sent to the API refuse keys they do not have (<c>"comands"</c>, <c>"command"</c> on a service): the
+    /// caller meant something, and dropping it in silence would run something else. Only request bodies are strict;
+    /// settings the portal stored are read as they are.
+    /// </summary>
+    public static void RefuseUnknownSettingsKeys(System.Text.Json.Serialization.Metadata.JsonTypeInfo typeInfo)
+    {
+        ArgumentNullException.ThrowIfNull(typeInfo);
+        if (StrictTypes.Contains(typeInfo.Type))
+            typeInfo.UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow;
+    }
+
     /// <summary>What was wrong, in the caller's terms: the JSON path and the kind of value expected, or the binding failure.</summary>
     public static string Describe(BadHttpRequestException exception)
     {
@@ -33,6 +51,8 @@ public static partial class BadRequests
             return exception.Message;
 
         var path = json.Path is { Length: > 0 } p ? p : "$";
+        if (UnknownKey().Match(json.Message) is { Success: true } unknown)
+            return $"{path}: unknown key '{unknown.Groups[1].Value}' (see /schemas/kaizen-settings.json for the keys).";
         // A constructor-bound record reports its own type; the reader's error says what the property wanted.
         if (json.InnerException is InvalidOperationException { Message: var reader } && TokenAs().Match(reader) is { Success: true } token)
             return $"{path}: expected {(token.Groups[1].Value == "boolean" ? "true or false" : "a " + token.Groups[1].Value)}.";
@@ -60,6 +80,9 @@ public static partial class BadRequests
 
     [GeneratedRegex(@"Cannot get the value of a token type '\w+' as a (string|number|boolean)")]
     private static partial Regex TokenAs();
+
+    [GeneratedRegex(@"The JSON property '(.{1,100}?)' could not be mapped")]
+    private static partial Regex UnknownKey();
 
     [GeneratedRegex(@"could not be converted to ([^\s]+?)\.? Path:")]
     private static partial Regex ConvertedTo();

@@ -123,6 +123,10 @@ public static class PortalApp
         {
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
             o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+            // A typo in build settings ("comands") is refused with its path rather than dropped (Api/BadRequests.cs).
+            o.SerializerOptions.TypeInfoResolver = System.Text.Json.Serialization.Metadata.JsonTypeInfoResolver.WithAddedModifier(
+                o.SerializerOptions.TypeInfoResolver ?? new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver(),
+                BadRequests.RefuseUnknownSettingsKeys);
         });
         services.AddProblemDetails();
         // Body and parameter binding failures are thrown, and answered with what was wrong (Api/BadRequests.cs).

@@ -39,6 +39,9 @@ public sealed class BadInputTests : IAsyncLifetime
     [InlineData("""{"setup":[],"jobs":{"name":"t"},"epilogue":[]}""", "$.jobs: expected an array.")]
     [InlineData("""[1, 2]""", "$: expected an object.")]
     [InlineData("""{"setup": [], "jobs": [""", "The body is not valid JSON at $.jobs")]
+    [InlineData("""{"setup":[],"jobs":[{"name":"t","comands":["make"]}],"epilogue":[]}""", "unknown key 'comands'")]
+    [InlineData("""{"setup":[],"jobs":[{"name":"t","commands":["make"],"services":[{"image":"redis:7","alias":"db","command":"x"}]}]}""", "unknown key 'command'")]
+    [InlineData("""{"setup":[],"jobz":[],"epilogue":[]}""", "unknown key 'jobz'")]
     public async Task Settings_of_the_wrong_shape_are_refused_with_the_path_and_what_was_expected(string body, string detail)
     {
         var put = await _portal.Api.PutAsync($"/api/v1/projects/{_slug}/settings", Json(body));

@@ -1,8 +1,11 @@
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Routing;
+
 namespace Kaizen.Portal.Hosting;
 
 /// <summary>
 /// What an error status looks like: a browser opening an unknown page gets the portal's "not found" page (status 404,
-/// in the portal's layout, with a way back); API clients, runners, webhooks and badges keep their JSON problem details.
+/// in the portal's layout, with a way back); API clients, runners, webhooks and badges keep their problem details.
 /// </summary>
 public static class PageStatusCodes
 {
@@ -26,8 +29,45 @@ public static class PageStatusCodes
 
     public static IApplicationBuilder UsePortalStatusCodePages(this IApplicationBuilder app)
     {
-        app.UseWhen(IsPageRequest, page => page.UseStatusCodePagesWithReExecute(NotFoundPath, createScopeForStatusCodePages: true));
-        app.UseWhen(http => !IsPageRequest(http), machine => machine.UseStatusCodePages());
-        return app;
+        var machines = new StatusCodePagesOptions();
+        return app.UseStatusCodePages(context =>
+            context.HttpContext.Response.StatusCode == StatusCodes.Status404NotFound && IsPageRequest(context.HttpContext)
+                ? NotFoundPageAsync(context)
+                : machines.HandleAsync(context));
+    }
+
+    // Renders the not-found page in place of the empty answer. The built-in re-execution would have to route the request
+    // again, which a branch of the pipeline cannot (the endpoints are the application's); the page's endpoint is looked
+    // up instead, and the rest of the pipeline (authentication, antiforgery, the endpoint) runs for it.
+    private static async Task NotFoundPageAsync(StatusCodeContext context)
+    {
+        var http = context.HttpContext;
+        var page = http.RequestServices.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .FirstOrDefault(e => e.RoutePattern.RawText == NotFoundPath);
+        if (page is null)
+        {
+            await new StatusCodePagesOptions().HandleAsync(context);
+            return;
+        }
+        var (path, query) = (http.Request.Path, http.Request.QueryString);
+        http.Features.Set<IStatusCodeReExecuteFeature>(new StatusCodeReExecuteFeature
+        {
+            OriginalPath = path,
+            OriginalPathBase = http.Request.PathBase.Value ?? "",
+            OriginalQueryString = query.HasValue ? query.Value : null,
+        });
+        http.Request.Path = NotFoundPath;
+        http.Request.QueryString = QueryString.Empty;
+        http.Request.RouteValues.Clear();
+        http.SetEndpoint(page);
+        try
+        {
+            await context.Next(http);
+        }
+        finally
+        {
+            http.Request.Path = path;
+            http.Request.QueryString = query;
+        }
     }
 }

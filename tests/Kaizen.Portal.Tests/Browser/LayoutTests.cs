@@ -60,7 +60,7 @@ public sealed class LayoutTests : IAsyncLifetime
             await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
         }
         await page.GotoAsync($"/projects/{_slug}");
-        await page.GetByRole(AriaRole.Tab, new() { Name = "Settings" }).ClickAsync();
+        await browser.ProjectSection("Settings").ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Build settings" })).ToBeVisibleAsync();
         await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
 

@@ -88,6 +88,7 @@ public sealed class NavigationTests : IAsyncLifetime
         await Section(page, "Settings").ClickAsync();
         await Assertions.Expect(page).ToHaveURLAsync(new Regex($"/projects/{_calc}/settings$"));
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Build settings" })).ToBeVisibleAsync();
+        await page.Mouse.MoveAsync(Desktop.Width / 2, Desktop.Height - 1);
         await browser.ScreenshotAsync("navigation.png");
 
         // Back walks the sections visited, not out of the project.
@@ -125,6 +126,7 @@ public sealed class NavigationTests : IAsyncLifetime
         await page.GetByRole(AriaRole.Button, new() { Name = "Menu" }).ClickAsync();
         await Assertions.Expect(Section(page, "Builds")).ToBeInViewportAsync();
         await Assertions.Expect(Section(page, "Builds")).ToHaveClassAsync(new Regex(@"\bactive\b"));
+        await page.WaitForFunctionAsync("() => document.querySelector('#kz-drawer').getBoundingClientRect().left >= 0");
         await browser.ScreenshotAsync("navigation-phone.png");
         await Section(page, "Branches").ClickAsync();
         await Assertions.Expect(page).ToHaveURLAsync(new Regex($"/projects/{_calc}/branches$"));

@@ -158,6 +158,7 @@ public static class PortalApp
             .AddCookie(o =>
             {
                 o.LoginPath = "/login";
+                o.AccessDeniedPath = PageStatusCodes.ForbiddenPath;
                 o.Cookie.Name = SignInCookie.Name;
                 o.Cookie.HttpOnly = true;
                 // Lax, not Strict: with Strict a browser arriving from another site (the end of the GitHub sign-in, which
@@ -202,7 +203,7 @@ public static class PortalApp
         app.UseKnownProxies(app.Services.GetRequiredService<IOptions<KaizenOptions>>().Value.ForwardedHeaders);
         if (!app.Environment.IsDevelopment()) app.UseExceptionHandler("/error", createScopeForErrors: true);
         app.UseSecurityHeaders();
-        app.UseStatusCodePages();
+        app.UsePortalStatusCodePages();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(20) });
         app.UseCrossSiteRequestChecks();
         app.UseStorageFullAnswers();

@@ -44,7 +44,7 @@ public sealed class DownloadsBrowserTests : IAsyncLifetime
 
         // Act: the project's Downloads tab, without signing in.
         await page.GotoAsync($"/projects/{slug}");
-        await page.GetByRole(AriaRole.Tab, new() { Name = "Downloads" }).ClickAsync();
+        await browser.ProjectSection("Downloads").ClickAsync();
 
         // Assert
         var folder = page.Locator("[data-folder='cli']");

@@ -136,6 +136,10 @@ public sealed class BrowserSession : IAsyncDisposable
         await Page.WaitForURLAsync(url => !url.Contains("/login"));
     }
 
+    /// <summary>The link to a section of the open project (Builds, Settings, Servers...) in the navigation drawer.</summary>
+    public ILocator ProjectSection(string name) =>
+        Page.GetByRole(AriaRole.Navigation, new() { Name = "Project" }).GetByRole(AriaRole.Link, new() { Name = name, Exact = true });
+
     public Task ScreenshotAsync(string name) =>
         Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDirectory, name), FullPage = false });
 

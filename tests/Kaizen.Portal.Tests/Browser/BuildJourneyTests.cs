@@ -50,10 +50,10 @@ public sealed partial class BuildJourneyTests : IAsyncLifetime
         await page.GetByRole(AriaRole.Button, new() { Name = "Create" }).ClickAsync();
         await Assertions.Expect(page.GetByText("Project order-service created")).ToBeVisibleAsync();
         await page.GetByRole(AriaRole.Link, new() { Name = "Open project" }).ClickAsync();
-        await page.WaitForURLAsync("**/projects/order-service");
+        await page.WaitForURLAsync("**/projects/order-service/builds");
 
         // Write the build settings in the editor of the Settings tab.
-        await page.GetByRole(AriaRole.Tab, new() { Name = "Settings" }).ClickAsync();
+        await browser.ProjectSection("Settings").ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Build settings" })).ToBeVisibleAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Add job", Exact = true }).ClickAsync();
         await page.GetByRole(AriaRole.Group, new() { Name = "Job 1", Exact = true }).GetByLabel("Job name").FillAsync("tests");

@@ -60,7 +60,7 @@ public sealed class DeliveryJourneyTests : IAsyncLifetime
         await browser.SignInAsync($"/projects/{slug}");
 
         // The Servers tab starts empty and says what to do; the admin adds production with one approval.
-        await admin.GetByRole(AriaRole.Tab, new() { Name = "Servers" }).ClickAsync();
+        await browser.ProjectSection("Servers").ClickAsync();
         await Assertions.Expect(admin.GetByText("No servers yet: add staging or production to deploy passed builds.")).ToBeVisibleAsync();
         await admin.GetByRole(AriaRole.Button, new() { Name = "Add server" }).ClickAsync();
         var dialog = admin.GetByRole(AriaRole.Dialog);
@@ -128,9 +128,9 @@ public sealed class DeliveryJourneyTests : IAsyncLifetime
 
         // The Servers tab shows what runs on production now.
         await admin.GotoAsync($"/projects/{slug}");
-        var serversTab = admin.GetByRole(AriaRole.Tab, new() { Name = "Servers" });
-        await serversTab.ClickAsync();
-        await Assertions.Expect(serversTab).ToHaveAttributeAsync("aria-selected", "true");
+        var serversSection = browser.ProjectSection("Servers");
+        await serversSection.ClickAsync();
+        await Assertions.Expect(serversSection).ToHaveClassAsync(new System.Text.RegularExpressions.Regex(@"\bactive\b"));
         await admin.Mouse.MoveAsync(0, BrowserSession.Laptop.Height - 1);
         await Assertions.Expect(production.Locator("[data-field=current]")).ToContainTextAsync($"Build #{build.Id}");
         await Assertions.Expect(production.Locator(".kz-status")).ToHaveAttributeAsync("data-status", "passed");

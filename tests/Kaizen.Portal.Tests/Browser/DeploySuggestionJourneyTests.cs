@@ -19,7 +19,7 @@ public sealed class DeploySuggestionJourneyTests : ServerlessService
         var page = browser.Page;
         await browser.SignInAsync($"/projects/{slug}");
 
-        await page.GetByRole(AriaRole.Tab, new() { Name = "Servers" }).ClickAsync();
+        await browser.ProjectSection("Servers").ClickAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Add server" }).ClickAsync();
         var dialog = page.GetByRole(AriaRole.Dialog);
         await dialog.GetByLabel("Name", new() { Exact = true }).FillAsync("staging");

@@ -60,7 +60,7 @@ public sealed class LayoutTests : IAsyncLifetime
             await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
         }
         await page.GotoAsync($"/projects/{_slug}");
-        await page.GetByRole(AriaRole.Tab, new() { Name = "Settings" }).ClickAsync();
+        await browser.ProjectSection("Settings").ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Build settings" })).ToBeVisibleAsync();
         await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
 
@@ -77,9 +77,11 @@ public sealed class LayoutTests : IAsyncLifetime
         var project = page.Locator($"tr[data-project='{_slug}']");
         await Assertions.Expect(project.Locator(".kz-status")).ToHaveAttributeAsync("data-status", "passed");
         await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "New project" })).ToBeInViewportAsync();
-        await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "Runners" })).ToBeVisibleAsync();
         await Assertions.Expect(project.GetByRole(AriaRole.Link, new() { Name = "Checkout Service" })).ToBeVisibleAsync();
         await AssertFitsTheWidthAsync(page, "the dashboard");
+        // The portal's pages are behind the menu button.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Menu" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#kz-drawer").GetByRole(AriaRole.Link, new() { Name = "Runners" })).ToBeInViewportAsync();
 
         await page.GotoAsync($"/builds/{_buildId}");
         await Assertions.Expect(page.Locator(".kz-status").First).ToHaveAttributeAsync("data-status", "passed");

@@ -44,7 +44,7 @@ public sealed class PortalJourneyTests : IAsyncLifetime
         await Assertions.Expect(page.GetByRole(AriaRole.Listbox, new() { Name = "Branches found" })).ToContainTextAsync("main");
         await page.GetByRole(AriaRole.Link, new() { Name = "Open project" }).ClickAsync();
 
-        await page.WaitForURLAsync("**/projects/web-app");
+        await page.WaitForURLAsync("**/projects/web-app/builds");
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Web App" })).ToBeVisibleAsync();
     }
 

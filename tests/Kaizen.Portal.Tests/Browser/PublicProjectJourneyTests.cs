@@ -69,11 +69,11 @@ public sealed class PublicProjectJourneyTests : IAsyncLifetime
 
         // The public project: its builds, none of the members' tabs or buttons.
         await page.Locator($"[data-project='{open}'] a").First.ClickAsync();
-        await page.WaitForURLAsync($"**/projects/{open}");
+        await page.WaitForURLAsync($"**/projects/{open}/builds");
         await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = $"#{build.Id}" })).ToBeVisibleAsync();
-        await Assertions.Expect(page.GetByRole(AriaRole.Tab, new() { Name = "Branches" })).ToBeVisibleAsync();
-        foreach (var tab in new[] { "Settings", "Variables & secrets", "Servers" })
-            await Assertions.Expect(page.GetByRole(AriaRole.Tab, new() { Name = tab })).ToHaveCountAsync(0);
+        await Assertions.Expect(browser.ProjectSection("Branches")).ToBeVisibleAsync();
+        foreach (var section in new[] { "Settings", "Variables & secrets", "Servers" })
+            await Assertions.Expect(browser.ProjectSection(section)).ToHaveCountAsync(0);
         await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Run build of main" })).ToHaveCountAsync(0);
         await browser.ScreenshotAsync("public-project.png");
 
@@ -96,7 +96,7 @@ public sealed class PublicProjectJourneyTests : IAsyncLifetime
 
         // An admin signs in and sets up GitHub in the project's settings.
         await browser.SignInAsync($"/projects/{open}");
-        await page.GetByRole(AriaRole.Tab, new() { Name = "Settings" }).ClickAsync();
+        await browser.ProjectSection("Settings").ClickAsync();
         var github = page.GetByRole(AriaRole.Region, new() { Name = "GitHub and badges" });
         await github.ScrollIntoViewIfNeededAsync();
         await github.GetByLabel("GitHub repository").FillAsync("octo-org/open-parser");

@@ -19,7 +19,7 @@ public sealed class InsightsBrowserTests(InsightsPortal fixture) : IClassFixture
 
         // Act: the project's Insights tab.
         await page.GotoAsync("/projects/shop");
-        await page.GetByRole(AriaRole.Tab, new() { Name = "Insights" }).ClickAsync();
+        await browser.ProjectSection("Insights").ClickAsync();
 
         // Assert
         await Assertions.Expect(page.GetByText("Build duration on main")).ToBeVisibleAsync();

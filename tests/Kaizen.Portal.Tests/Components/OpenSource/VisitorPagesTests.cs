@@ -28,15 +28,18 @@ public sealed class VisitorPagesTests : OpenSourceHarness
     }
 
     [Fact]
-    public void A_visitor_reads_a_public_projects_builds_without_run_buttons_or_the_members_tabs()
+    public void A_visitor_reads_a_public_projects_builds_without_run_buttons_or_the_members_sections()
     {
         SignOut();
         var cut = RenderInLayout<ProjectPage>(("Slug", "open"));
 
         cut.WaitForAssertion(() => Assert.Contains(cut.FindAll("a"), a => a.GetAttribute("href") == $"/builds/{PublicBuildId}"), WaitTimeout);
-        var tabs = cut.FindAll(".mud-tab").Select(t => t.TextContent.Trim()).ToList();
-        Assert.Equal(["Builds", "Branches", "Downloads", "Coverage", "Insights"], tabs);
         Assert.DoesNotContain(cut.FindAll("button"), b => b.TextContent.Contains("Run build"));
+
+        // The project's sections in the navigation drawer: the members' ones are not there.
+        var nav = Render<Kaizen.Portal.Components.Layout.ProjectNav>(p => p.Add(x => x.Project, ProjectAsync("open").Result).Add(x => x.SignedIn, false));
+        var sections = nav.FindAll("a").Select(a => a.TextContent.Trim()).ToList();
+        Assert.Equal(["Builds", "Branches", "Downloads", "Coverage", "Insights"], sections);
     }
 
     [Fact]

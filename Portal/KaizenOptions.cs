@@ -114,6 +114,11 @@ public sealed class GitOptions
     /// build requested right after a push builds the pushed commit. Worth raising only where the repository is slow to
     /// reach and its pushes reach the portal as webhooks (which carry their commit and never wait for this).</summary>
     public double BranchHeadMaxAgeSeconds { get; set; }
+
+    /// <summary>How often the portal reads each project's repository for new branches and commits, building each
+    /// branch's new head (for remotes that send no webhook). 0 turns polling off. A remote that cannot be read is tried
+    /// again later and later, up to every 30 minutes.</summary>
+    public double PollSeconds { get; set; } = 60;
 }
 
 public sealed class SecretsOptions

@@ -48,6 +48,9 @@ public static class Trigger
     public const string Rerun = "rerun";
     public const string PullRequest = "pull_request";
     public const string Push = "push";
+
+    /// <summary>A new commit the portal found when it read the repository (no webhook needed).</summary>
+    public const string Poll = "poll";
 }
 
 public sealed class BuildRow

@@ -114,6 +114,7 @@ public static class PortalApp
         services.AddSingleton<InsightsService>();
         services.AddSingleton<IPasswordHasher<UserRow>, PasswordHasher<UserRow>>();
         services.AddHostedService<LeaseReaper>();
+        services.AddSingleton<Kaizen.Portal.Git.RemotePoller>().AddHostedService(s => s.GetRequiredService<Kaizen.Portal.Git.RemotePoller>());
         services.AddKaizenHealth();
         if (configuration.GetValue($"{KaizenOptions.Section}:Runners:Embedded:Enabled", true))
             services.AddHostedService<EmbeddedRunner>();
@@ -217,6 +218,7 @@ public static class PortalApp
         app.MapOpenApi().AllowAnonymous();
         app.MapKaizenApi();
         app.MapJobApi();
+        app.MapRefreshApi();
         app.MapPluginApi();
         app.MapSecretsApi();
         app.MapUsersApi();

@@ -69,6 +69,7 @@ public sealed class BenchHost : IAsyncDisposable
             $"--Kaizen:Bootstrap:AdminToken={AdminToken}",
             "--Kaizen:Bootstrap:AdminPassword=benchmark-password",
             "--Kaizen:Runners:Embedded:Enabled=true",
+            "--Kaizen:Git:PollSeconds=0",
             $"--Kaizen:Runners:Embedded:Slots={slots}",
             $"--Kaizen:Runners:Embedded:Sandbox={(sandbox ? "true" : "false")}",
             $"--Kaizen:Runners:Embedded:SandboxShares:0={Path.Combine(root, "scratch")}",

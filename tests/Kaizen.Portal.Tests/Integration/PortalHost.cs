@@ -79,6 +79,8 @@ public sealed class PortalHost : IAsyncDisposable
             $"--Kaizen:Runners:Embedded:Slots={Math.Max(1, embeddedSlots)}",
             $"--Kaizen:Runners:Embedded:SandboxShares:0={exchange.Path}",
             $"--Kaizen:Runners:Embedded:Sandbox={embeddedSandbox != RunnerSandbox.None}",
+            // Tests start the builds they expect; a test of polling turns it on with its settings.
+            "--Kaizen:Git:PollSeconds=0",
         };
         args.AddRange((embeddedLabels ?? [Runners.RunnerPools.Protected]).Select((label, i) => $"--Kaizen:Runners:Embedded:Labels:{i}={label}"));
         args.AddRange((settings ?? new Dictionary<string, string>()).Select(kv => $"--{kv.Key}={kv.Value}"));

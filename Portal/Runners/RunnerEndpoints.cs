@@ -255,13 +255,27 @@ public sealed class RunnerRegistration(IOptions<KaizenOptions> options)
 
 /// <summary>Fails jobs whose runner stopped sending heartbeats, and repairs build statuses left behind by a crash.</summary>
 public sealed class LeaseReaper(RunnerStore store, BuildStore builds, DeployService deploys, LiveUpdates live,
-    IOptions<KaizenOptions> options, ILogger<LeaseReaper> logger, Hosting.StorageHealth storage)
+    IOptions<KaizenOptions> options, ILogger<LeaseReaper> logger, Hosting.StorageHealth storage, IHostApplicationLifetime lifetime)
     : BackgroundService
 {
+    /// <summary>How long a runner may wait between tries while the portal is away (its backoff stops growing there),
+    /// plus room for a loaded machine: a restarted portal gives running jobs this much beyond a lease.</summary>
+    private const int ReturnSeconds = 10;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var lease = options.Value.Runners.LeaseSeconds;
-        await store.ExtendAllLeasesAsync(lease, stoppingToken);
+        // Leases are renewed from the moment the portal answers, not from when this service starts (other services may
+        // still be starting): runners that kept working while it was down get a whole lease, plus their retry time, to
+        // come back.
+        var started = new TaskCompletionSource();
+        using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+        using (stoppingToken.Register(() => started.TrySetCanceled(stoppingToken)))
+        {
+            try { await started.Task; }
+            catch (OperationCanceledException) { return; }
+        }
+        await store.ExtendAllLeasesAsync(lease + ReturnSeconds, stoppingToken);
         var period = TimeSpan.FromSeconds(Math.Clamp(lease / 4.0, 0.5, 5));
         using var timer = new PeriodicTimer(period);
         while (await timer.WaitForNextTickAsync(stoppingToken))

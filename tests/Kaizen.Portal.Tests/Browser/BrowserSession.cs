@@ -111,6 +111,8 @@ public sealed class BrowserSession : IAsyncDisposable
                 ColorScheme = colorScheme == "dark" ? ColorScheme.Dark : ColorScheme.Light,
             });
             context.SetDefaultTimeout(20_000);
+            // A full page load on a loaded CI machine (other test hosts starting, builds running) can pass 20 s.
+            context.SetDefaultNavigationTimeout(60_000);
             // Expectations retry until this long: a loaded CI machine renders a circuit's first page slowly.
             Assertions.SetDefaultExpectTimeout(15_000);
             var page = await context.NewPageAsync();

@@ -19,7 +19,8 @@ namespace Kaizen.Portal.Insights;
 /// <item>Slowest scripts: the sections of shared scripts (<c>run-script NAME[@VERSION] ...</c>) grouped by NAME, whatever the
 /// version and job, each with its slowest steps; a script's steps are not listed among the commands.</item>
 /// <item>Time to production: for each passed deploy to the production server, from the deployed build's request (what
-/// a merge triggers, so waiting for a runner counts) to the deploy's end; the target is five minutes.</item>
+/// a merge triggers, so waiting for a runner counts) to the deploy's end; a rollback (an older build put back) counts
+/// from its own request, since its build was made long before; the target is five minutes.</item>
 /// </list>
 /// Percentiles: <see cref="Percentiles"/>.
 /// </summary>
@@ -180,9 +181,10 @@ public static class InsightsCalculator
             .Where(r => r.DeployId is not null && r.FinishedAt is not null && r.BuildQueuedAt is not null)
             .Select(r =>
             {
-                var duration = Math.Max(0, r.FinishedAt!.Value - r.BuildQueuedAt!.Value);
+                var from = r.Trigger == Delivery.DeployTrigger.Rollback && r.RequestedAt is { } asked ? asked : r.BuildQueuedAt!.Value;
+                var duration = Math.Max(0, r.FinishedAt!.Value - from);
                 return new ProductionDeploy(r.DeployId!.Value, r.BuildId ?? 0, r.Branch ?? "", r.CommitSha ?? "",
-                    DateTimeOffset.FromUnixTimeMilliseconds(r.BuildQueuedAt.Value), DateTimeOffset.FromUnixTimeMilliseconds(r.FinishedAt.Value),
+                    DateTimeOffset.FromUnixTimeMilliseconds(from), DateTimeOffset.FromUnixTimeMilliseconds(r.FinishedAt.Value),
                     duration, duration <= ProductionTargetMs);
             })
             .OrderBy(d => d.DeployFinishedAt).ThenBy(d => d.DeployId)

@@ -65,7 +65,8 @@ public sealed record ScriptStep(string Command, int Runs, long MedianMs, long P9
 /// <summary>The median duration in the older and the newer half of the builds, and the change in percent (positive: slower).</summary>
 public sealed record Trend(long? EarlierMedianMs, long? LaterMedianMs, double? ChangePercent);
 
-/// <summary>Each passed deploy to the production server in the window, from its build's request to the deploy's end.</summary>
+/// <summary>Each passed deploy to the production server in the window, from its build's request (a rollback: its own
+/// request) to the deploy's end; <see cref="ProductionDeploy.BuildRequestedAt"/> is where that time starts.</summary>
 public sealed record TimeToProduction(
     string? Server,
     IReadOnlyList<string> Servers,

@@ -41,6 +41,12 @@ public sealed class DeploySample
     public string? CommitSha { get; init; }
     public long? BuildQueuedAt { get; init; }
     public long? FinishedAt { get; init; }
+
+    /// <summary>How the deploy was asked for (<c>rollback</c>: an older build put back) and when.</summary>
+    public string? Trigger { get; init; }
+
+    /// <inheritdoc cref="Trigger"/>
+    public long? RequestedAt { get; init; }
 }
 
 /// <summary>
@@ -121,7 +127,8 @@ internal static class InsightsSql
 
     private const string DeployColumns =
         "SELECT s.project_id AS ProjectId, s.name AS Server, d.id AS DeployId, d.build_id AS BuildId, b.branch, " +
-        "b.commit_sha AS CommitSha, b.queued_at AS BuildQueuedAt, d.finished_at AS FinishedAt " +
+        "b.commit_sha AS CommitSha, b.queued_at AS BuildQueuedAt, d.finished_at AS FinishedAt, " +
+        "d.trigger_kind AS Trigger, d.requested_at AS RequestedAt " +
         "FROM servers s " +
         "LEFT JOIN deploys d ON d.server_id = s.id AND d.status = 'passed' AND d.finished_at >= @From AND d.finished_at <= @To " +
         "LEFT JOIN builds b ON b.id = d.build_id ";

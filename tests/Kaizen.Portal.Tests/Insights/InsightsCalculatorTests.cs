@@ -103,4 +103,25 @@ public sealed class InsightsCalculatorTests
         Assert.Equal(1, insights.Branches[0].Days[0].Figures.Builds);
         Assert.Null(insights.TimeToProduction!.Server);
     }
+    [Fact]
+    public void A_rollback_counts_from_its_own_request_and_a_deploy_of_a_new_build_from_the_builds_request()
+    {
+        var day = new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
+        const long minute = 60_000;
+        DeploySample Deploy(long id, string trigger, long buildQueuedAt, long requestedAt, long finishedAt) => new()
+        {
+            ProjectId = 1, Server = "production", DeployId = id, BuildId = id, Branch = "main", CommitSha = "abc",
+            BuildQueuedAt = buildQueuedAt, RequestedAt = requestedAt, FinishedAt = finishedAt, Trigger = trigger,
+        };
+
+        var production = InsightsCalculator.Production(
+        [
+            Deploy(1, "auto", day, day + 2 * minute, day + 3 * minute),
+            // Build 1 is put back ten days later: a one-click rollback, one minute from its request.
+            Deploy(2, Kaizen.Portal.Delivery.DeployTrigger.Rollback, day, day + 10 * 1440 * minute, day + 10 * 1440 * minute + minute),
+        ], null);
+
+        Assert.Equal([3 * minute, minute], production.Items.Select(d => d.DurationMs));
+        Assert.Equal(2, production.WithinTarget);
+    }
 }

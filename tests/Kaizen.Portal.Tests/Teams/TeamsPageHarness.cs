@@ -22,6 +22,7 @@ public abstract class TeamsPageHarness : PortalComponentContext
         Services.AddSingleton(Audit);
         Services.AddSingleton<IPasswordHasher<UserRow>, PasswordHasher<UserRow>>();
         Services.AddSingleton<UserAdmin>();
+        Services.AddSingleton<TokenUsage>();
         Services.AddSingleton<PersonalTokens>();
         return Task.CompletedTask;
     }

@@ -90,6 +90,27 @@ public sealed class JobLogTests(FailedTestJob job) : IClassFixture<FailedTestJob
     }
 
     [SkippableFact]
+    public async Task The_builds_jobs_sit_beside_the_log_and_lead_from_one_to_the_other()
+    {
+        await using var browser = await OpenLogAsync();
+        var page = browser.Page;
+        var rail = page.GetByRole(AriaRole.Navigation, new() { Name = $"Jobs of build #{job.BuildId}" });
+
+        await Assertions.Expect(rail.GetByRole(AriaRole.Link)).ToHaveCountAsync(2);
+        await Assertions.Expect(rail.Locator("[aria-current=page]")).ToContainTextAsync("unit tests");
+        await Assertions.Expect(rail.Locator("li").Filter(new() { HasText = "lint" }).Locator(".kz-status")).ToHaveAttributeAsync("data-status", "passed");
+        var railBox = await rail.BoundingBoxAsync();
+        var logBox = await page.GetByRole(AriaRole.Region, new() { Name = "Log output" }).BoundingBoxAsync();
+        Assert.True(railBox!.X + railBox.Width <= logBox!.X, "on a laptop the jobs are beside the log, not above it");
+
+        await rail.GetByRole(AriaRole.Link).Filter(new() { HasText = "lint" }).ClickAsync();
+        await page.WaitForURLAsync(url => !url.EndsWith($"/jobs/{job.JobId}", StringComparison.Ordinal));
+        await Assertions.Expect(page.Locator(".kz-jobhead .name")).ToHaveTextAsync("lint");
+        await Assertions.Expect(rail.Locator("[aria-current=page]")).ToContainTextAsync("lint");
+        await Assertions.Expect(page.GetByRole(AriaRole.Region, new() { Name = "Log output" })).ToBeVisibleAsync();
+    }
+
+    [SkippableFact]
     public async Task Colours_are_rendered_not_printed()
     {
         await using var browser = await OpenLogAsync();

@@ -151,14 +151,26 @@ public sealed class StackService(PluginHost host, ProjectStore projects, Project
         var detected = await DetectAsync(project, ct);
         if (!detected.Ok) return Outcome<BuildSettings>.Fail(detected.Problem!.Value, detected.Message!);
         var settings = (await projects.FindBySlugAsync(project.Slug, ct))?.Settings ?? project.Settings;
-        var names = settings.Jobs.Select(j => j.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var existing = settings.HasBlocks ? settings.Blocks!.SelectMany(b => b.Jobs) : settings.Jobs;
+        var names = existing.Select(j => j.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
         var added = detected.Value!.SelectMany(s => s.Jobs).Where(j => names.Add(j.Name)).ToList();
         if (added.Count == 0) return Outcome<BuildSettings>.Of(settings);
-        var saved = await settingsChanges.SaveAsync(project, settings with { Jobs = [.. settings.Jobs, .. added] }, user,
-            SettingsSources.StackSuggestions, ct);
+        // Settings with blocks get the suggestions as a block of their own that starts with the build.
+        var changed = settings.HasBlocks
+            ? settings with { Blocks = [.. settings.Blocks!, new BlockSettings(SuggestedBlockName(settings.Blocks!), added, Dependencies: [])] }
+            : settings with { Jobs = [.. settings.Jobs, .. added] };
+        var saved = await settingsChanges.SaveAsync(project, changed, user, SettingsSources.StackSuggestions, ct);
         return saved.Ok
             ? Outcome<BuildSettings>.Of(saved.Saved!)
             : Outcome<BuildSettings>.Fail(Problem.Invalid, "The suggested jobs could not be added: " + string.Join(" ", saved.Errors));
+    }
+
+    private static string SuggestedBlockName(IReadOnlyList<BlockSettings> blocks)
+    {
+        var taken = blocks.Select(b => b.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var name = "suggested";
+        for (var n = 2; taken.Contains(name); n++) name = $"suggested {n}";
+        return name;
     }
 
     /// <summary>

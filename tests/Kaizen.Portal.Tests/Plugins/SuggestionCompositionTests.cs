@@ -1,4 +1,8 @@
+using System.Net.Http.Json;
+using Kaizen.Portal.Builds;
 using Kaizen.Portal.Plugins;
+using Kaizen.Portal.Tests.Integration;
+using Kaizen.Runner.Tests.Support;
 using Kaizen.Sdk;
 
 namespace Kaizen.Portal.Tests.Plugins;
@@ -77,5 +81,25 @@ public sealed class SuggestionCompositionTests
         ]);
 
         Assert.Equal(["serverless deploy --stage production", "aws s3 sync frontend/dist s3://site"], kept.Select(d => d.Commands.Single()));
+    }
+    [Fact]
+    public async Task Suggestions_applied_to_settings_with_blocks_become_a_block_of_their_own_once()
+    {
+        using var repo = await GitRepo.CreateAsync("main");
+        await repo.CommitAsync("A tox project", ("tox.ini", "[tox]\nenvlist = py3\n[testenv]\ncommands = pytest\n"));
+        await using var portal = await PortalHost.StartAsync(embeddedSlots: 0);
+        var slug = await portal.CreateProjectAsync("Blocks App", repo.Path, new
+        {
+            setup = Array.Empty<string>(),
+            blocks = new[] { new { name = "lint", jobs = new[] { new { name = "check", commands = new[] { "true" } } } } },
+        });
+
+        (await portal.Api.PostAsync($"/api/v1/projects/{slug}/stacks/apply", null)).EnsureSuccessStatusCode();
+        (await portal.Api.PostAsync($"/api/v1/projects/{slug}/stacks/apply", null)).EnsureSuccessStatusCode();
+
+        var settings = (await portal.Api.GetFromJsonAsync<BuildSettings>($"/api/v1/projects/{slug}/settings"))!;
+        Assert.Equal(["lint", "suggested"], settings.Blocks!.Select(b => b.Name));
+        Assert.Equal(["python: py3"], settings.Blocks![1].Jobs.Select(j => j.Name));
+        Assert.Equal([], settings.Blocks![1].Dependencies!);
     }
 }

@@ -226,6 +226,7 @@ public static class PortalApp
         app.MapProjectOptionsApi();
         app.MapGithubWebhooks();
         app.MapSettingsYaml();
+        app.MapSemaphoreImport();
         app.MapRunnerProtocol();
         app.MapRunnerAdminApi();
         app.MapArtifacts();

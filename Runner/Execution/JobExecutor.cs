@@ -596,6 +596,7 @@ public sealed class JobExecutor : IAsyncDisposable
             environment[name] = value;
         }
 
+        SemaphoreVariables.AddTo(environment, job.Branch, job.CommitSha, job.BuildId, job.JobId, job.JobName, job.ProjectSlug, workspace);
         return environment;
     }
 

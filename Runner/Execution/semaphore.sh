@@ -13,21 +13,8 @@
 # Cache keys are Kaizen's (letters, digits, '.', '_', '+', '-'): other characters of a Semaphore key (a '/' of a branch
 # name) become '-', the same way in store and restore.
 
-# The common SEMAPHORE_* variables, from the runner's KAIZEN_* ones (a value the job sets itself wins).
-if [ -n "${KAIZEN_JOB_ID-}" ]; then
-    : "${SEMAPHORE_GIT_BRANCH:=${KAIZEN_BRANCH-}}" "${SEMAPHORE_GIT_SHA:=${KAIZEN_COMMIT_SHA-}}"
-    : "${SEMAPHORE_GIT_DIR:=${KAIZEN_WORKSPACE-}}" "${SEMAPHORE_WORKFLOW_ID:=${KAIZEN_BUILD_ID-}}"
-    : "${SEMAPHORE_PIPELINE_ID:=${KAIZEN_BUILD_ID-}}" "${SEMAPHORE_JOB_ID:=${KAIZEN_JOB_ID-}}"
-    : "${SEMAPHORE_JOB_NAME:=${KAIZEN_JOB_NAME-}}" "${SEMAPHORE_PROJECT_NAME:=${KAIZEN_PROJECT-}}"
-    case "${KAIZEN_BRANCH-}" in
-        pull/*) : "${SEMAPHORE_GIT_REF_TYPE:=pull-request}" "${SEMAPHORE_GIT_PR_NUMBER:=${KAIZEN_BRANCH#pull/}}" "${SEMAPHORE_GIT_REF:=refs/${KAIZEN_BRANCH}}" ;;
-        *) : "${SEMAPHORE_GIT_REF_TYPE:=branch}" "${SEMAPHORE_GIT_REF:=refs/heads/${KAIZEN_BRANCH-}}" ;;
-    esac
-    : "${SEMAPHORE_WORKFLOW_NUMBER:=${KAIZEN_BUILD_ID-}}"
-    export SEMAPHORE_GIT_BRANCH SEMAPHORE_GIT_SHA SEMAPHORE_GIT_DIR SEMAPHORE_WORKFLOW_ID SEMAPHORE_PIPELINE_ID SEMAPHORE_JOB_ID \
-        SEMAPHORE_JOB_NAME SEMAPHORE_PROJECT_NAME SEMAPHORE_GIT_REF_TYPE SEMAPHORE_GIT_REF SEMAPHORE_WORKFLOW_NUMBER
-    [ -n "${SEMAPHORE_GIT_PR_NUMBER-}" ] && export SEMAPHORE_GIT_PR_NUMBER
-fi
+# The common SEMAPHORE_* variables (SEMAPHORE_GIT_BRANCH, SEMAPHORE_GIT_SHA, SEMAPHORE_WORKFLOW_ID, SEMAPHORE_JOB_ID, ...)
+# are set by the runner with the job's other variables (SemaphoreVariables.cs).
 
 checkout() {
     { local - && set +euxET +o pipefail; } 2>/dev/null || :

@@ -36,7 +36,7 @@ public sealed record ImportedServerResponse(string Name, IReadOnlyList<string> C
 /// </summary>
 public static class SemaphoreImportEndpoints
 {
-    public const string Source = "a Semaphore import";
+    public const string Source = SemaphoreApply.Source;
 
     public static IEndpointRouteBuilder MapSemaphoreImport(this IEndpointRouteBuilder app)
     {
@@ -79,20 +79,11 @@ public static class SemaphoreImportEndpoints
         var servers = result.Servers.Select(ImportedServerResponse.From).ToList();
         if (!apply)
             return Results.Ok(new SemaphoreImportResponse(source, false, result.Settings!, servers, result.Untranslated, result.Secrets, result.Problems, [], []));
-        if (result.Problems.Count > 0)
-            return Results.ValidationProblem(SettingsErrors.ByPath("settings", result.Problems), detail: string.Join("\n", result.Problems));
-
-        var saved = await changes.SaveAsync(project, result.Settings!, user, Source, ct);
-        if (!saved.Ok)
-            return Results.ValidationProblem(SettingsErrors.ByPath("settings", saved.Errors), detail: string.Join("\n", saved.Errors));
-        List<string> created = [], skipped = [];
-        foreach (var server in result.Servers)
-        {
-            var made = await deploys.CreateServerAsync(project, server.ToSpec(), Actor.From(user), ct);
-            if (made.Ok) created.Add(server.Name);
-            else skipped.Add($"{server.Name}: {made.Message}");
-        }
-        return Results.Ok(new SemaphoreImportResponse(source, true, saved.Saved!, servers, result.Untranslated, result.Secrets, result.Problems, created, skipped));
+        var applied = await SemaphoreApply.ApplyAsync(project, result, user, changes, deploys, ct);
+        if (!applied.Settings.Ok)
+            return Results.ValidationProblem(SettingsErrors.ByPath("settings", applied.Settings.Errors), detail: string.Join("\n", applied.Settings.Errors));
+        return Results.Ok(new SemaphoreImportResponse(source, true, applied.Settings.Saved!, servers, result.Untranslated, result.Secrets, result.Problems,
+            applied.Created, applied.Skipped));
     }
 
     private static IResult Invalid(IReadOnlyList<ImportError> errors) => Results.ValidationProblem(

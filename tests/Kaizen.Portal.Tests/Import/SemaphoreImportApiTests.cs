@@ -169,4 +169,20 @@ public sealed class SemaphoreImportApiTests() : PortalWithRepository(embeddedSlo
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains("there is no .semaphore/semaphore.yml on main at", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_viewer_may_not_import_and_an_anonymous_visitor_learns_nothing()
+    {
+        var slug = await _portal.CreateProjectAsync("Guarded", _repo.Path, PortalHost.OneJob("true"));
+        var viewer = await Kaizen.Portal.Tests.Teams.TeamsPortal.CreateUserAsync(_portal, "reader", "viewer");
+        using var asViewer = Kaizen.Portal.Tests.Teams.TeamsPortal.Client(_portal, viewer.Token);
+
+        var refused = await asViewer.PostAsJsonAsync($"/api/v1/projects/{slug}/import/semaphore?apply=true", new { yaml = Pipeline });
+        var anonymous = await _anonymous.PostAsJsonAsync($"/api/v1/projects/{slug}/import/semaphore", new { yaml = Pipeline });
+
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Equal(["true"], (await _portal.Api.GetFromJsonAsync<BuildSettings>($"/api/v1/projects/{slug}/settings", Json))!.Jobs[0].Commands);
+        Assert.Empty((await _portal.Api.GetFromJsonAsync<List<ServerResponse>>($"/api/v1/projects/{slug}/servers", Json))!);
+    }
 }

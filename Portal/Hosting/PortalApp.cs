@@ -229,6 +229,7 @@ public static class PortalApp
         app.MapProjectOptionsApi();
         app.MapGithubWebhooks();
         app.MapSettingsYaml();
+        app.MapSemaphoreImport();
         app.MapRunnerProtocol();
         app.MapRunnerAdminApi();
         app.MapArtifacts();

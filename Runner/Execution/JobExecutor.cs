@@ -348,7 +348,7 @@ public sealed class JobExecutor : IAsyncDisposable
                 {
                     // Like the job's exit status for an `always` epilogue; output discarded, it is ours, not the job's.
                     await session.RunAsync(
-                        $"export KAIZEN_JOB_RESULT={(run.Failed ? "failed" : "passed")}", static _ => ValueTask.CompletedTask, cancellationToken)
+                        $"export KAIZEN_JOB_RESULT={(run.Failed ? "failed" : "passed")} SEMAPHORE_JOB_RESULT={(run.Failed ? "failed" : "passed")}", static _ => ValueTask.CompletedTask, cancellationToken)
                         .ConfigureAwait(false);
                 }
 
@@ -596,6 +596,7 @@ public sealed class JobExecutor : IAsyncDisposable
             environment[name] = value;
         }
 
+        SemaphoreVariables.AddTo(environment, job.Branch, job.CommitSha, job.BuildId, job.JobId, job.JobName, job.ProjectSlug, workspace);
         return environment;
     }
 

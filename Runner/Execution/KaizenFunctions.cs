@@ -21,6 +21,10 @@ public sealed class KaizenFunctions
 
     private const string ResourceName = "Kaizen.Runner.Execution.kaizen.sh";
 
+    /// <summary>The helper commands Semaphore pipelines call (checkout, cache, checksum, sem-version, artifact, retry),
+    /// defined after <c>kaizen</c> in the same library, so imported commands run unchanged.</summary>
+    private const string SemaphoreResourceName = "Kaizen.Runner.Execution.semaphore.sh";
+
     private static readonly Lazy<string> LazyScript = new(ReadScript);
 
     private readonly Lock _writeLock = new();
@@ -133,10 +137,12 @@ public sealed class KaizenFunctions
         }
     }
 
-    private static string ReadScript()
+    private static string ReadScript() => ReadResource(ResourceName) + "\n" + ReadResource(SemaphoreResourceName);
+
+    private static string ReadResource(string name)
     {
-        using var stream = typeof(KaizenFunctions).Assembly.GetManifestResourceStream(ResourceName)
-            ?? throw new InvalidOperationException($"The runner was built without its {ResourceName} resource.");
+        using var stream = typeof(KaizenFunctions).Assembly.GetManifestResourceStream(name)
+            ?? throw new InvalidOperationException($"The runner was built without its {name} resource.");
         using var reader = new StreamReader(stream);
         return reader.ReadToEnd();
     }

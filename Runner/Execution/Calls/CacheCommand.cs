@@ -25,6 +25,11 @@ internal sealed partial class CacheCommand(KaizenCallContext context, string dir
     public async Task<int> RunAsync(List<string> arguments)
     {
         var action = arguments.FirstOrDefault();
+        if (action == "has")
+        {
+            return await HasAsync(arguments.Skip(1).ToList()).ConfigureAwait(false);
+        }
+
         if (action is not ("restore" or "store"))
         {
             await output.WriteAsync(KaizenCalls.Usage).ConfigureAwait(false);
@@ -79,6 +84,44 @@ internal sealed partial class CacheCommand(KaizenCallContext context, string dir
         }
 
         return 0;
+    }
+
+    /// <summary><c>kaizen cache has KEY</c>: exit 0 when an entry of exactly KEY exists for the job (its branch, else the
+    /// default branch's), 1 when not; 2 for a bad key or when the portal cannot be asked.</summary>
+    private async Task<int> HasAsync(List<string> args)
+    {
+        if (args is not [var key] || !KaizenCalls.ValidName(key))
+        {
+            await Line($"cache: has needs one key (letters, digits, '.', '_', '+', '-')").ConfigureAwait(false);
+            return 2;
+        }
+
+        if (context.Portal is not null && context.Token is not null)
+        {
+            try
+            {
+                using var head = KaizenCalls.Request(context, HttpMethod.Head, $"/api/jobs/caches/{KaizenCalls.UrlPath(key)}");
+                using var answer = await KaizenCalls.Http.SendAsync(head, cancellationToken).ConfigureAwait(false);
+                return answer.StatusCode switch
+                {
+                    HttpStatusCode.OK => 0,
+                    HttpStatusCode.NotFound => 1,
+                    _ => await Fail($"cache: warning: the portal answered {(int)answer.StatusCode} for {key}").ConfigureAwait(false),
+                };
+            }
+            catch (Exception ex) when (ex is HttpRequestException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+            {
+                return await Fail($"cache: warning: could not reach the portal ({KaizenCalls.Reason(ex)})").ConfigureAwait(false);
+            }
+        }
+
+        return context.CacheDirectory is not null && Entry(key) is not null ? 0 : 1;
+
+        async Task<int> Fail(string text)
+        {
+            await Line(text).ConfigureAwait(false);
+            return 2;
+        }
     }
 
     private sealed record Request(string Action, string? Template, string Name, List<string> KeyFiles, List<string> Fallbacks, List<string> Paths);
@@ -152,7 +195,9 @@ internal sealed partial class CacheCommand(KaizenCallContext context, string dir
             return (null, $"cache: '{name}' is not a valid cache name (letters, digits, '.', '_', '+', '-')\n");
         }
 
-        if (paths.Count == 0)
+        // A keyed restore may leave the paths out: the archive's own paths are unpacked in the current directory (the
+        // Semaphore-style `cache restore KEY`); without paths a broken archive cannot be cleaned up after.
+        if (paths.Count == 0 && !(action == "restore" && template is not null))
         {
             return (null, $"cache: no paths to {action}\n");
         }

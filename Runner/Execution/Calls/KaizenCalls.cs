@@ -52,6 +52,7 @@ public static class KaizenCalls
           kaizen cache restore|store [--fallback PREFIX]... --key 'deps-{{ checksum "yarn.lock" }}' -- PATH...
                                                             the same with a key template; restore tries the key, then each
                                                             PREFIX in turn (that key, or the newest key starting with it)
+          kaizen cache has KEY                              exit 0 when the entry KEY exists, 1 when not
           kaizen tool use NAME VERSION [--path DIR]... -- INSTALL...
                                                             install once per runner (INSTALL runs in the tool's folder,
                                                             $KAIZEN_TOOL_PREFIX), then put its DIRs (default: bin) on PATH

@@ -25,6 +25,13 @@ public partial class TestResults
 
     [Inject] private LiveUpdates Live { get; set; } = null!;
 
+    [Inject] private BuildStore Builds { get; set; } = null!;
+
+    // What the build's settings declared (read once from its snapshot) and where the build is now: the empty states
+    // say what to do only when nothing was declared, and otherwise why there is nothing (yet).
+    private (bool Tests, bool Coverage)? _declared;
+    private string _status = "";
+
     /// <summary>The build whose results are shown.</summary>
     [Parameter, EditorRequired] public long BuildId { get; set; }
 
@@ -46,8 +53,24 @@ public partial class TestResults
 
     protected override async Task OnParametersSetAsync() => await LoadAsync();
 
+    /// <summary>What the empty tests or coverage panel says, from what the build declared and where it is.</summary>
+    internal static string EmptyText(string what, bool declared, string status) => (declared, status) switch
+    {
+        (false, _) => "",
+        (true, Status.Canceled) => $"No {what}: the build was canceled before the jobs that declare them uploaded any.",
+        (true, Status.Passed or Status.Failed) => $"No {what}: the jobs that declare them wrote none. Check the paths in the build settings against where the tools write.",
+        _ => $"No {what} yet: they arrive as the jobs that declare them finish.",
+    };
+
     private async Task LoadAsync()
     {
+        if (_declared is null)
+        {
+            var settings = (await Builds.SnapshotAsync(BuildId))?.Settings;
+            var jobs = settings is null ? [] : Pipeline.Expand(settings).Select(j => j.Job).ToList();
+            _declared = (jobs.Any(j => j.TestReports is { Count: > 0 }), jobs.Any(j => j.Coverage is { Count: > 0 }));
+        }
+        _status = (await Builds.FindAsync(BuildId))?.Status ?? "";
         var tests = await Results.BuildTestsAsync(ProjectId, BuildId);
         _coverage = await Results.CoverageAsync(BuildId);
         _history = tests.Totals.Total == 0 ? _history : await Results.RecentRunsAsync(ProjectId);

@@ -37,6 +37,32 @@ public sealed class TestResultsComponentTests : PortalComponentContext
         Render<TestResults>(p => p.Add(c => c.BuildId, buildId).Add(c => c.ProjectId, _projectId).Add(c => c.Finished, true));
 
     [Fact]
+    public async Task A_build_that_declared_reports_says_why_it_has_none_instead_of_asking_to_declare_them()
+    {
+        _projectId = await Db.CreateProjectAsync("declared");
+        var settings = new BuildSettings([], [new JobSettings("test", ["pytest"], ["reports/junit.xml"], ["coverage.xml"])], []);
+        async Task<long> BuildAsync() => await Db.Builds.CreateAsync(
+            BuildStore.Plan(_projectId, settings, "main", new string('a', 40), "change", "Dev", Trigger.Manual, "admin")
+            with { Snapshot = new BuildSnapshot(settings, [], 0) });
+        var running = await BuildAsync();
+        var canceled = await BuildAsync();
+        await Db.Builds.CancelAsync(canceled);
+
+        var whileRunning = Render(running);
+        var afterCancel = Render(canceled);
+
+        whileRunning.WaitForAssertion(() =>
+            Assert.Equal("No test results yet: they arrive as the jobs that declare them finish.",
+                whileRunning.Find("[data-testid=tests-empty]").TextContent.Trim()), WaitTimeout);
+        afterCancel.WaitForAssertion(() =>
+            Assert.Equal("No test results: the build was canceled before the jobs that declare them uploaded any.",
+                afterCancel.Find("[data-testid=tests-empty]").TextContent.Trim()), WaitTimeout);
+        Assert.DoesNotContain("Declare", whileRunning.Markup);
+        Assert.Equal("No coverage reports: the jobs that declare them wrote none. Check the paths in the build settings against where the tools write.",
+            TestResults.EmptyText("coverage reports", true, Status.Failed));
+    }
+
+    [Fact]
     public async Task The_tests_tab_shows_totals_and_failed_tests_first_with_their_message_and_output()
     {
         var buildId = await BuildWithAsync(

@@ -29,6 +29,11 @@ public sealed class AttachPoint(
 
     public CancellationToken JobEnded => _ended.Token;
 
+    /// <summary>The job's own cancellation. An attached shell registers on it when it attaches, after the job's
+    /// running command did: callbacks run last-registered first, so the shell hears "the job finished" before that
+    /// command's kill takes its container or process (and the shell) away.</summary>
+    public CancellationToken JobCanceling => jobCanceled;
+
     /// <summary>Counts <paramref name="session"/> as attached (the job's end waits for it); false when the job has ended.</summary>
     public bool TryAttach(Task session)
     {

@@ -61,6 +61,7 @@ public static class DebugShell
         ArgumentNullException.ThrowIfNull(point);
         ArgumentNullException.ThrowIfNull(request);
         using var jobEnded = point.JobEnded.Register(() => session.End(TerminalSession.JobFinished));
+        using var jobCanceling = point.JobCanceling.Register(() => session.End(TerminalSession.JobFinished));
         var banner = DebugFiles.AttachBanner(point.Job, session.ExpiresAtUnixMs);
         await OpenAsync(session, point.Host, functions, $"attach-{request.SessionId}", point.Workspace, point.Environment, banner, null,
             cancellationToken).ConfigureAwait(false);

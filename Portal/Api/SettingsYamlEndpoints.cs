@@ -1,6 +1,5 @@
 using System.Security.Claims;
 using System.Text;
-using Kaizen.Portal.Audit;
 using Kaizen.Portal.Builds;
 using Kaizen.Portal.Projects;
 
@@ -95,27 +94,14 @@ public static class SettingsYamlEndpoints
         return Results.Ok(await DescribeAsync(project, (await sources.GetAsync(project.Id, ct)).Source, repository, ct));
     }
 
-    private static async Task<IResult> PutSource(string slug, SettingsSourceRequest? body, ProjectStore store, SettingsSourceStore sources,
-        RepositorySettings repository, AuditLog audit, LiveUpdates live, ClaimsPrincipal user, CancellationToken ct)
+    private static async Task<IResult> PutSource(string slug, SettingsSourceRequest? body, ProjectStore store, SettingsSourceChanges changes,
+        RepositorySettings repository, ClaimsPrincipal user, CancellationToken ct)
     {
         var project = await store.FindBySlugAsync(slug, ct);
         if (project is null) return Results.Problem($"No project '{slug}'.", statusCode: 404);
-        var wanted = body?.Source?.Trim().ToLowerInvariant();
-        if (wanted is null || !SettingsLocations.All.Contains(wanted))
-            return Results.ValidationProblem(new Dictionary<string, string[]>
-            {
-                ["source"] = [$"'{body?.Source}' is not a settings source; use \"portal\" (settings kept here) or \"repository\" " +
-                    $"(each build reads {SettingsLocations.FileName} at its commit)."],
-            });
-        var before = (await sources.GetAsync(project.Id, ct)).Source;
-        if (before != wanted)
-        {
-            await sources.SetSourceAsync(project.Id, wanted, ct);
-            await audit.RecordAsync(user, AuditActions.SettingsChanged, $"project:{project.Slug}/settings",
-                $"settings source: {before} → {wanted}{(wanted == SettingsLocations.Repository ? $" ({SettingsLocations.FileName} at each build's commit)" : "")}", ct);
-            live.Publish(LiveUpdates.Keys.Project(project.Id));
-        }
-        return Results.Ok(await DescribeAsync(project, wanted, repository, ct));
+        if (await changes.ChangeAsync(project, body?.Source, user, ct) is { } problem)
+            return Results.ValidationProblem(new Dictionary<string, string[]> { ["source"] = [problem] }, detail: problem);
+        return Results.Ok(await DescribeAsync(project, body!.Source!.Trim().ToLowerInvariant(), repository, ct));
     }
 
     private static async Task<SettingsSourceResponse> DescribeAsync(ProjectRow project, string source, RepositorySettings repository,

@@ -18,7 +18,7 @@ public sealed record RepositorySettingsRead(BuildSettings? Settings, string? Yam
 /// saved in the portal could not. Secrets never come from settings: who gets them stays the build's business (a fork's
 /// pull request gets none, whatever its file says).
 /// </summary>
-public sealed class RepositorySettings(GitMirror git, ProjectService projects, ScriptLibrary scripts)
+public sealed class RepositorySettings(GitMirror git, ScriptLibrary scripts)
 {
     /// <summary>Settings are a few kilobytes; a far larger file is a mistake, not settings.</summary>
     public const int MaxFileBytes = 1024 * 1024;
@@ -36,7 +36,7 @@ public sealed class RepositorySettings(GitMirror git, ProjectService projects, S
             if (pullRequest is { } number)
                 await git.ReadAsync(mirror, ct, "fetch", "--quiet", "--", project.GitUrl, $"+refs/pull/{number}/head:refs/kaizen/pull/{number}");
             else
-                await projects.RefreshBranchesAsync(project.Id, project.GitUrl, ct);
+                await git.SyncAsync(project.Id, project.GitUrl, ct);
             if (!await HasCommitAsync(mirror, sha, ct))
                 return Fail($"The commit {shortSha} could not be read from the repository, so {file} could not be read.");
         }

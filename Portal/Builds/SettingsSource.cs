@@ -1,5 +1,8 @@
+using System.Security.Claims;
 using Dapper;
+using Kaizen.Portal.Audit;
 using Kaizen.Portal.Data;
+using Kaizen.Portal.Projects;
 
 namespace Kaizen.Portal.Builds;
 
@@ -72,6 +75,29 @@ public sealed class SettingsSourceStore(Database db)
 
     private static BuildSettings Trimmed(BuildSettings s) =>
         s with { Jobs = (s.Jobs ?? []).Select(j => j with { Name = j.Name.Trim() }).ToList() };
+}
+
+/// <summary>Moves a project's settings between the portal and the repository (the API and the settings page alike): checks
+/// the word, saves it, records who did it in the <see cref="AuditLog"/> and tells open pages.</summary>
+public sealed class SettingsSourceChanges(SettingsSourceStore store, AuditLog audit, LiveUpdates live)
+{
+    /// <summary>Null when done (or nothing to do); otherwise what is wrong with <paramref name="source"/>.</summary>
+    public async Task<string?> ChangeAsync(ProjectRow project, string? source, ClaimsPrincipal? user, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(project);
+        var wanted = source?.Trim().ToLowerInvariant();
+        if (wanted is null || !SettingsLocations.All.Contains(wanted))
+            return $"'{source}' is not a settings source; use \"portal\" (settings kept here) or \"repository\" " +
+                $"(each build reads {SettingsLocations.FileName} at its commit).";
+        var before = (await store.GetAsync(project.Id, ct)).Source;
+        if (before == wanted) return null;
+        await store.SetSourceAsync(project.Id, wanted, ct);
+        await audit.RecordAsync(user, AuditActions.SettingsChanged, $"project:{project.Slug}/settings",
+            $"settings source: {before} → {wanted}" +
+            (wanted == SettingsLocations.Repository ? $" ({SettingsLocations.FileName} at each build's commit)" : ""), ct);
+        live.Publish(LiveUpdates.Keys.Project(project.Id));
+        return null;
+    }
 }
 
 internal static class SettingsSourceSql

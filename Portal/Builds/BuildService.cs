@@ -16,7 +16,7 @@ public sealed record CommitBuildRequest(
 /// <summary>Starts, cancels, reruns and approves builds, and wakes runners when work is queued.</summary>
 public sealed class BuildService(ProjectStore projects, ProjectService projectService, BuildStore builds, GitMirror git,
     WorkSignal signal, LiveUpdates live, Scripts.ScriptPlanner scripts, AuditLog audit, IOptions<KaizenOptions> options, TimeProvider time,
-    BuildFactsReader facts)
+    BuildFactsReader facts, SettingsSourceStore sources, RepositorySettings repository)
 {
     /// <summary>Builds the current head of <paramref name="branch"/> (fetched from the repository first).
     /// <paramref name="fromFork"/> marks a pull request's code from a fork: it runs without secrets and is never deployed.</summary>
@@ -25,18 +25,22 @@ public sealed class BuildService(ProjectStore projects, ProjectService projectSe
     {
         branch = string.IsNullOrWhiteSpace(branch) ? project.DefaultBranch : branch.Trim();
         if (BranchNames.Problem(branch) is { } branchProblem) return Outcome<long>.Fail(Problem.Invalid, branchProblem);
-        var settings = project.Settings;
-        if (!settings.HasJobs)
+        var source = await sources.GetAsync(project.Id, ct);
+        if (!source.InRepository && !project.Settings.HasJobs)
             return Outcome<long>.Fail(Problem.Invalid,
                 $"Project '{project.Slug}' has no jobs yet: add build settings first (PUT /api/v1/projects/{project.Slug}/settings).");
 
         var head = await HeadAsync(project, branch, ct);
         if (!head.Ok) return Outcome<long>.Fail(head.Problem!.Value, head.Message!);
 
+        var (settings, errors) = await SettingsAtAsync(project, source, head.Value!.HeadSha, null, ct);
+        if (settings is null)
+            return Outcome<long>.Of(await FailedAtOnceAsync(BuildStore.Plan(project.Id, BuildSettings.Empty, branch, head.Value.HeadSha,
+                head.Value.HeadMessage, head.Value.HeadAuthor, trigger, user) with { FromFork = fromFork }, errors, ct));
         var plan = BuildStore.Plan(project.Id, settings, branch, head.Value!.HeadSha, head.Value.HeadMessage, head.Value.HeadAuthor,
             trigger, user, await facts.ReadAsync(project, settings, branch, head.Value.HeadSha, false, ct)) with { FromFork = fromFork };
-        var id = await builds.CreateAsync(await PlannedAsync(project, plan, ct), ct);
-        await AutoCancelAsync(project, branch, head.Value.HeadSha, id, trigger, ct);
+        var id = await builds.CreateAsync(await PlannedAsync(project, settings, plan, ct), ct);
+        await AutoCancelAsync(project, settings, branch, head.Value.HeadSha, id, trigger, ct);
         Queued(project.Id, id);
         return Outcome<long>.Of(id);
     }
@@ -77,9 +81,17 @@ public sealed class BuildService(ProjectStore projects, ProjectService projectSe
     /// where a branch is: the event says it. <paramref name="request"/> carries the pull request's number and source.</summary>
     public async Task<Outcome<long>> StartCommitAsync(ProjectRow project, CommitBuildRequest request, CancellationToken ct)
     {
-        var settings = project.Settings;
-        if (!settings.HasJobs)
+        var source = await sources.GetAsync(project.Id, ct);
+        if (!source.InRepository && !project.Settings.HasJobs)
             return Outcome<long>.Fail(Problem.Invalid, $"Project '{project.Slug}' has no jobs yet, so nothing was built.");
+        var (settings, errors) = await SettingsAtAsync(project, source, request.Sha, request.PullRequest, ct);
+        if (settings is null)
+            return Outcome<long>.Of(await FailedAtOnceAsync(BuildStore.Plan(project.Id, BuildSettings.Empty, request.Branch, request.Sha,
+                request.Message, request.Author, request.Trigger, request.User) with
+            {
+                FromFork = request.FromFork, PullRequest = request.PullRequest, PullRequestSource = request.PullRequestSource,
+                PullRequestAuthor = request.PullRequestAuthor,
+            }, errors, ct));
         var plan = BuildStore.Plan(project.Id, settings, request.Branch, request.Sha, request.Message, request.Author, request.Trigger,
             request.User, await facts.ReadAsync(project, settings, request.Branch, request.Sha, request.PullRequest is not null, ct)) with
         {
@@ -87,8 +99,8 @@ public sealed class BuildService(ProjectStore projects, ProjectService projectSe
             PullRequestAuthor = request.PullRequestAuthor,
             AwaitingApproval = await NeedsApprovalAsync(project, request.FromFork, request.PullRequestAuthor, ct),
         };
-        var id = await builds.CreateAsync(await PlannedAsync(project, plan, ct), ct);
-        await AutoCancelAsync(project, request.Branch, request.Sha, id, request.Trigger, ct);
+        var id = await builds.CreateAsync(await PlannedAsync(project, settings, plan, ct), ct);
+        await AutoCancelAsync(project, settings, request.Branch, request.Sha, id, request.Trigger, ct);
         Queued(project.Id, id);
         return Outcome<long>.Of(id);
     }
@@ -143,20 +155,29 @@ public sealed class BuildService(ProjectStore projects, ProjectService projectSe
     {
         var project = await projects.FindBySlugAsync(build.ProjectSlug, ct);
         if (project is null) return Outcome<long>.Fail(Problem.NotFound, "The build's project no longer exists.");
-        if (!project.Settings.HasJobs)
+        var source = await sources.GetAsync(project.Id, ct);
+        if (!source.InRepository && !project.Settings.HasJobs)
             return Outcome<long>.Fail(Problem.Invalid, $"Project '{project.Slug}' has no jobs configured.");
+        var (settings, errors) = await SettingsAtAsync(project, source, build.CommitSha, build.PullRequest, ct);
+        if (settings is null)
+            return Outcome<long>.Of(await FailedAtOnceAsync(BuildStore.Plan(project.Id, BuildSettings.Empty, build.Branch, build.CommitSha,
+                build.CommitMessage, build.CommitAuthor, Trigger.Rerun, user) with
+            {
+                FromFork = build.FromFork, PullRequest = build.PullRequest, PullRequestSource = build.PullRequestSource,
+                PullRequestAuthor = build.PullRequestAuthor,
+            }, errors, ct));
         // A rerun of a fork's build is still the fork's code.
         // It waits for approval again as the project says: approving a build lets that build run, not its reruns.
-        var plan = BuildStore.Plan(project.Id, project.Settings, build.Branch, build.CommitSha, build.CommitMessage,
+        var plan = BuildStore.Plan(project.Id, settings, build.Branch, build.CommitSha, build.CommitMessage,
             build.CommitAuthor, Trigger.Rerun, user,
-            await facts.ReadAsync(project, project.Settings, build.Branch, build.CommitSha, build.PullRequest is not null, ct)) with
+            await facts.ReadAsync(project, settings, build.Branch, build.CommitSha, build.PullRequest is not null, ct)) with
         {
             FromFork = build.FromFork, PullRequest = build.PullRequest, PullRequestSource = build.PullRequestSource,
             PullRequestAuthor = build.PullRequestAuthor,
             AwaitingApproval = await NeedsApprovalAsync(project, build.FromFork, build.PullRequestAuthor, ct),
         };
         var recorded = Scripts.ScriptPlanner.Recorded(await builds.CommandsOfBuildAsync(build.Id, ct));
-        var id = await builds.CreateAsync(await PlannedAsync(project, plan, ct, recorded), ct);
+        var id = await builds.CreateAsync(await PlannedAsync(project, settings, plan, ct, recorded), ct);
         Queued(project.Id, id);
         return Outcome<long>.Of(id);
     }
@@ -173,9 +194,10 @@ public sealed class BuildService(ProjectStore projects, ProjectService projectSe
     /// request to build the branch's head, cancels the branch's older builds that are still waiting or running, saying so
     /// on each. Reruns never cancel anything: they retry a commit on purpose.
     /// </summary>
-    private async Task AutoCancelAsync(ProjectRow project, string branch, string sha, long newer, string trigger, CancellationToken ct)
+    private async Task AutoCancelAsync(ProjectRow project, BuildSettings settings, string branch, string sha, long newer, string trigger,
+        CancellationToken ct)
     {
-        if (project.Settings.AutoCancel != true || trigger == Trigger.Rerun) return;
+        if (settings.AutoCancel != true || trigger == Trigger.Rerun) return;
         foreach (var older in await builds.ActiveOfBranchAsync(project.Id, branch, ct))
         {
             if (older.Id >= newer || older.CommitSha == sha) continue;
@@ -185,11 +207,37 @@ public sealed class BuildService(ProjectStore projects, ProjectService projectSe
     }
 
     /// <summary>The build with its shared scripts resolved and the snapshot of what it runs with, which its deploys run.</summary>
-    private async Task<NewBuild> PlannedAsync(ProjectRow project, NewBuild plan, CancellationToken ct,
+    private async Task<NewBuild> PlannedAsync(ProjectRow project, BuildSettings settings, NewBuild plan, CancellationToken ct,
         IReadOnlyDictionary<string, int>? recorded = null)
     {
         var expanded = await scripts.ExpandAsync(plan, ct, recorded);
-        return expanded with { Snapshot = await scripts.SnapshotAsync(project.Slug, project.Settings, expanded, ct, recorded) };
+        return expanded with { Snapshot = await scripts.SnapshotAsync(project.Slug, settings, expanded, ct, recorded) };
+    }
+
+    /// <summary>The settings a build of <paramref name="sha"/> runs with: the project's, or in repository mode its own
+    /// commit's <see cref="SettingsLocations.FileName"/> (null with the file's errors when it is missing or invalid).</summary>
+    private async Task<(BuildSettings? Settings, IReadOnlyList<string> Errors)> SettingsAtAsync(ProjectRow project, ProjectSettingsText source,
+        string sha, int? pullRequest, CancellationToken ct)
+    {
+        if (!source.InRepository) return (project.Settings, []);
+        var read = await repository.ReadAsync(project, sha, pullRequest, ct);
+        return (read.Settings, read.Errors);
+    }
+
+    /// <summary>A build whose settings file is missing or invalid: created failed at once, with one job named after the
+    /// file whose error lists what to fix (with the file's line numbers), so the build page and the API both say why.
+    /// Nothing runs, so nothing waits for approval either.</summary>
+    private async Task<long> FailedAtOnceAsync(NewBuild plan, IReadOnlyList<string> errors, CancellationToken ct)
+    {
+        var why = $"{SettingsLocations.FileName} at {plan.CommitSha[..Math.Min(12, plan.CommitSha.Length)]} cannot be used:\n" +
+            string.Join("\n", errors);
+        var id = await builds.CreateAsync(plan with
+        {
+            Jobs = [new NewJob(SettingsLocations.FileName, [], FailReason: why)],
+            AwaitingApproval = false,
+        }, ct);
+        live.Publish(LiveUpdates.Keys.Build(id), LiveUpdates.Keys.Project(plan.ProjectId), LiveUpdates.Keys.Dashboard);
+        return id;
     }
 
     private void Queued(long projectId, long buildId)

@@ -29,11 +29,12 @@ public sealed record NewBuild(
 /// <summary>A job to create. <see cref="Reports"/> are the report files the runner uploads when it ends; <see cref="Scripts"/>
 /// the shared scripts among its commands (each a section followed by its steps), recorded with the commands.
 /// <see cref="Block"/>, <see cref="Needs"/>: its block and the blocks that must pass first (it waits until then);
-/// <see cref="SkipReason"/>: set when its condition is false (it is created skipped, with this as why).</summary>
+/// <see cref="SkipReason"/>: set when its condition is false (it is created skipped, with this as why);
+/// <see cref="FailReason"/>: set when the build cannot run at all (its settings file is invalid: created failed, with why).</summary>
 public sealed record NewJob(string Name, IReadOnlyList<JobCommand> Commands, IReadOnlyList<ReportSpec>? Reports = null,
     IReadOnlyList<Scripts.PlannedScript>? Scripts = null, string? Image = null, IReadOnlyList<ServiceSpec>? Services = null,
     string? Block = null, IReadOnlyList<string>? Needs = null, IReadOnlyDictionary<string, string>? Env = null,
-    int? TimeLimitSeconds = null, string? SkipReason = null);
+    int? TimeLimitSeconds = null, string? SkipReason = null, string? FailReason = null);
 
 public sealed record BuildPage(IReadOnlyList<BuildRow> Items, long Total);
 
@@ -87,7 +88,8 @@ public sealed class BuildStore(Database db, TimeProvider time)
         {
             var job = build.Jobs[position];
             // A held build holds every job that would run; a job that must wait for blocks waits; a false condition skips.
-            var jobStatus = job.SkipReason is not null ? Status.Skipped
+            var jobStatus = job.FailReason is not null ? Status.Failed
+                : job.SkipReason is not null ? Status.Skipped
                 : build.AwaitingApproval ? Status.AwaitingApproval
                 : job.Needs is { Count: > 0 } ? Status.Waiting : Status.Queued;
             var jobId = await c.ExecuteScalarAsync<long>(db.Sql(BuildSql.InsertJob), new
@@ -95,7 +97,8 @@ public sealed class BuildStore(Database db, TimeProvider time)
                 BuildId = buildId, job.Name, Position = position, Status = jobStatus, QueuedAt = now,
                 job.Block, Needs = job.Needs is { Count: > 0 } ? System.Text.Json.JsonSerializer.Serialize(job.Needs) : null,
                 Env = job.Env is { Count: > 0 } ? System.Text.Json.JsonSerializer.Serialize(job.Env) : null,
-                job.TimeLimitSeconds, Error = job.SkipReason, FinishedAt = job.SkipReason is null ? (long?)null : now,
+                job.TimeLimitSeconds, Error = job.SkipReason ?? job.FailReason,
+                FinishedAt = job.SkipReason is null && job.FailReason is null ? (long?)null : now,
                 Reports = job.Reports is { Count: > 0 } ? System.Text.Json.JsonSerializer.Serialize(job.Reports, RunnerJson.Options) : null,
                 job.Image,
                 Services = job.Services is { Count: > 0 } ? System.Text.Json.JsonSerializer.Serialize(job.Services, RunnerJson.Options) : null,
@@ -110,6 +113,8 @@ public sealed class BuildStore(Database db, TimeProvider time)
                 ScriptsJson = BuildSnapshot.SerializeScripts(snapshot.Scripts), TakenAt = now,
             }, tx);
         }
+        if (build.Jobs.Count > 0 && build.Jobs.All(j => j.FailReason is not null))
+            await c.ExecuteAsync(SettingsSourceSql.FailBuild, new { Id = buildId, Now = now }, tx);
         await tx.CommitAsync(ct);
         return buildId;
     }

@@ -22,6 +22,7 @@ public sealed partial class BuildSettingsEditor : IDisposable
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
     [Inject] private IDialogService Dialogs { get; set; } = default!;
     [Inject] private IAuthorizationService Authorization { get; set; } = default!;
+    [Inject] private SettingsSourceStore Sources { get; set; } = default!;
 
     /// <summary>The project whose settings are edited. Passing a newer row of the same project (after someone
     /// saved) refreshes the editor when it has no unsaved changes, and warns when it has.</summary>
@@ -36,6 +37,14 @@ public sealed partial class BuildSettingsEditor : IDisposable
     private BuildSettings _saved = BuildSettings.Empty;
     private long? _projectId;
     private bool _canWrite;
+
+    // Settings kept in the repository are read-only here (_canWrite false) while the person may still move them (_mayWrite).
+    private bool _mayWrite;
+    private bool _inRepository;
+
+    // The YAML the settings were imported from and the text stored with its comments: exported as written while it says the same.
+    private string? _importedYaml;
+    private string? _storedYaml;
     private bool _saving;
     private bool _changedElsewhere;
     private string? _saveError;
@@ -55,7 +64,9 @@ public sealed partial class BuildSettingsEditor : IDisposable
             _subscription?.Dispose();
             _subscription = null;
             Load(Project.Settings);
-            _canWrite = await CanWriteAsync();
+            _mayWrite = await CanWriteAsync();
+            _canWrite = _mayWrite && !_inRepository;
+            _storedYaml = (await Sources.GetAsync(Project.Id)).Yaml;
         }
         else
         {
@@ -212,6 +223,13 @@ public sealed partial class BuildSettingsEditor : IDisposable
                 return;
             }
             settings = saved.Saved!;
+            if (_importedYaml is { } text && BuildSettingsYaml.FromYaml(text).Settings is { } imported
+                && SettingsSourceStore.SameSettings(imported, settings))
+            {
+                await Sources.SetYamlAsync(Project.Id, text);
+                _storedYaml = text;
+            }
+            _importedYaml = null;
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -232,7 +250,7 @@ public sealed partial class BuildSettingsEditor : IDisposable
     {
         var parameters = new DialogParameters<SettingsYamlExportDialog>
         {
-            { d => d.Yaml, BuildSettingsYaml.ToYaml(_draft.ToSettings()) },
+            { d => d.Yaml, SettingsSourceStore.Export(_draft.ToSettings(), _storedYaml) },
             { d => d.FileName, $"{Project.Slug}-build-settings.yaml" },
             { d => d.Unsaved, IsDirty },
         };
@@ -245,11 +263,18 @@ public sealed partial class BuildSettingsEditor : IDisposable
         var dialog = await Dialogs.ShowAsync<SettingsYamlImportDialog>("Import YAML",
             new DialogOptions { MaxWidth = MaxWidth.Medium, FullWidth = true, CloseOnEscapeKey = true });
         var result = await dialog.Result;
-        if (result is not { Canceled: false, Data: BuildSettings imported }) return;
-        _draft = BuildSettingsDraft.From(imported);
+        if (result is not { Canceled: false, Data: ImportedYaml imported }) return;
+        _draft = BuildSettingsDraft.From(imported.Settings);
+        _importedYaml = imported.Text;
         Recheck();
         Snackbar.Add(IsDirty ? "Imported. Review the settings and press Save to keep them." : "Imported: same as the saved settings.",
             Severity.Info);
+    }
+
+    private void InRepositoryChanged(bool inRepository)
+    {
+        _inRepository = inRepository;
+        _canWrite = _mayWrite && !inRepository;
     }
 
     private static string Capitalize(string s) => s.Length == 0 ? s : char.ToUpperInvariant(s[0]) + s[1..];

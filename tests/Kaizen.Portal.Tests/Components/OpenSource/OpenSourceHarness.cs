@@ -37,6 +37,7 @@ public abstract class OpenSourceHarness : PortalComponentContext
         Services.AddSingleton<Kaizen.Portal.Git.GitUrlPolicy>();
         Services.AddSingleton<BuildService>();
         Services.AddSingleton<BuildFactsReader>();
+        Services.AddSingleton<SettingsSourceStore>().AddSingleton<RepositorySettings>().AddSingleton<SettingsSourceChanges>();
         Services.AddSingleton<WebhookSecrets>();
         Services.AddSingleton(new WebhookDeliveries(Db.Database, Db.Clock));
         Services.AddSingleton<ProjectOptions>();

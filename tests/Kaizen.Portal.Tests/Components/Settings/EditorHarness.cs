@@ -33,6 +33,9 @@ public abstract class EditorHarness : PortalComponentContext
         Services.AddSingleton(audit);
         Services.AddSingleton(new Kaizen.Portal.Scripts.ScriptLibrary(scripts, Db.Projects, audit));
         Services.AddSingleton<BuildSettingsChanges>();
+        Services.AddSingleton(Db.Database).AddSingleton<SettingsSourceStore>().AddSingleton<SettingsSourceChanges>().AddSingleton<RepositorySettings>()
+            .AddSingleton(new Kaizen.Portal.Git.GitMirror(Microsoft.Extensions.Options.Options.Create(new KaizenOptions { DataDirectory = Path.GetTempPath() }),
+                NullLogger<Kaizen.Portal.Git.GitMirror>.Instance));
         Auth.SetAuthorized(CanWrite ? "member" : "viewer");
         if (CanWrite) Auth.SetPolicies(ApiEndpoints.WritePolicy);
         return Task.CompletedTask;

@@ -78,10 +78,14 @@ public static class ApiEndpoints
     }
 
     private static async Task<IResult> PutSettings(string slug, SettingsRequest? body, ProjectStore store,
-        BuildSettingsChanges changes, ClaimsPrincipal user, CancellationToken ct)
+        BuildSettingsChanges changes, SettingsSourceStore sources, ClaimsPrincipal user, CancellationToken ct)
     {
         var project = await store.FindBySlugAsync(slug, ct);
         if (project is null) return NotFound($"No project '{slug}'.");
+        // Builds read the repository's file: a copy changed here would not be what runs.
+        if ((await sources.GetAsync(project.Id, ct)).InRepository)
+            return Results.Problem($"Project '{slug}' keeps its build settings in the repository: change {SettingsLocations.FileName} there, " +
+                $"or keep them in the portal first (PUT /api/v1/projects/{slug}/settings/source {{ \"source\": \"portal\" }}).", statusCode: 409);
         if (body is null) return Results.Problem("Send a JSON body: { \"setup\": [], \"jobs\": [{ \"name\", \"commands\": [] }], \"epilogue\": [] }.", statusCode: 400);
         var saved = await changes.SaveAsync(project, body.ToSettings(), user, SettingsSources.Api, ct);
         return saved.Ok

@@ -127,6 +127,7 @@ public sealed class RepositorySettingsTests() : PortalWithRepository(embeddedSlo
         using var toRepository = await _portal.Api.PutAsJsonAsync($"/api/v1/projects/{slug}/settings/source", new { source = "repository" });
         var described = await toRepository.Content.ReadFromJsonAsync<SettingsSourceResponse>();
         using var yamlPut = await _portal.Api.PutAsync($"/api/v1/projects/{slug}/settings.yaml", new StringContent("setup: []\njobs: []\n"));
+        using var jsonPut = await _portal.Api.PutAsJsonAsync($"/api/v1/projects/{slug}/settings", new { setup = Array.Empty<string>(), jobs = Array.Empty<object>() });
         var export = await _portal.Api.GetStringAsync($"/api/v1/projects/{slug}/settings.yaml");
         using var back = await _portal.Api.PutAsJsonAsync($"/api/v1/projects/{slug}/settings/source", new { source = "portal" });
         var audit = await _portal.Api.GetFromJsonAsync<List<AuditEntry>>("/api/v1/audit?limit=1000");
@@ -139,6 +140,7 @@ public sealed class RepositorySettingsTests() : PortalWithRepository(embeddedSlo
         Assert.Equal(MainFile.ReplaceLineEndings("\n"), described.Yaml);
         Assert.Empty(described.Errors);
         Assert.Equal(HttpStatusCode.Conflict, yamlPut.StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, jsonPut.StatusCode);
         Assert.Equal(MainFile.ReplaceLineEndings("\n"), export);
         Assert.Equal(HttpStatusCode.OK, back.StatusCode);
         var changes = audit!.Where(e => e.Target == $"project:{slug}/settings" && e.Details!.StartsWith("settings source", StringComparison.Ordinal))

@@ -181,7 +181,7 @@ public static class InsightsCalculator
             .Where(r => r.DeployId is not null && r.FinishedAt is not null && r.BuildQueuedAt is not null)
             .Select(r =>
             {
-                var from = r.Trigger == Delivery.DeployTrigger.Rollback && r.RequestedAt is { } asked ? asked : r.BuildQueuedAt!.Value;
+                var from = r.TriggerKind == Delivery.DeployTrigger.Rollback && r.RequestedAt is { } asked ? asked : r.BuildQueuedAt!.Value;
                 var duration = Math.Max(0, r.FinishedAt!.Value - from);
                 return new ProductionDeploy(r.DeployId!.Value, r.BuildId ?? 0, r.Branch ?? "", r.CommitSha ?? "",
                     DateTimeOffset.FromUnixTimeMilliseconds(from), DateTimeOffset.FromUnixTimeMilliseconds(r.FinishedAt.Value),

@@ -43,9 +43,9 @@ public sealed class DeploySample
     public long? FinishedAt { get; init; }
 
     /// <summary>How the deploy was asked for (<c>rollback</c>: an older build put back) and when.</summary>
-    public string? Trigger { get; init; }
+    public string? TriggerKind { get; init; }
 
-    /// <inheritdoc cref="Trigger"/>
+    /// <inheritdoc cref="TriggerKind"/>
     public long? RequestedAt { get; init; }
 }
 
@@ -128,7 +128,7 @@ internal static class InsightsSql
     private const string DeployColumns =
         "SELECT s.project_id AS ProjectId, s.name AS Server, d.id AS DeployId, d.build_id AS BuildId, b.branch, " +
         "b.commit_sha AS CommitSha, b.queued_at AS BuildQueuedAt, d.finished_at AS FinishedAt, " +
-        "d.trigger_kind AS Trigger, d.requested_at AS RequestedAt " +
+        "d.trigger_kind AS TriggerKind, d.requested_at AS RequestedAt " +
         "FROM servers s " +
         "LEFT JOIN deploys d ON d.server_id = s.id AND d.status = 'passed' AND d.finished_at >= @From AND d.finished_at <= @To " +
         "LEFT JOIN builds b ON b.id = d.build_id ";

@@ -111,7 +111,7 @@ public sealed class InsightsCalculatorTests
         DeploySample Deploy(long id, string trigger, long buildQueuedAt, long requestedAt, long finishedAt) => new()
         {
             ProjectId = 1, Server = "production", DeployId = id, BuildId = id, Branch = "main", CommitSha = "abc",
-            BuildQueuedAt = buildQueuedAt, RequestedAt = requestedAt, FinishedAt = finishedAt, Trigger = trigger,
+            BuildQueuedAt = buildQueuedAt, RequestedAt = requestedAt, FinishedAt = finishedAt, TriggerKind = trigger,
         };
 
         var production = InsightsCalculator.Production(

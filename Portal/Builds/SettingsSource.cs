@@ -66,7 +66,9 @@ public sealed class SettingsSourceStore(Database db)
         var fresh = BuildSettingsYaml.ToYaml(settings);
         if (string.IsNullOrEmpty(stored)) return fresh;
         var (parsed, errors) = BuildSettingsYaml.FromYaml(stored);
-        return errors.Count == 0 && parsed is not null && SameSettings(parsed, settings) ? stored : fresh;
+        // Given back only while it says exactly what is stored (a name sent with spaces around it was saved trimmed: the
+        // export then shows the name as it is).
+        return errors.Count == 0 && parsed is not null && BuildSettingsYaml.ToYaml(parsed) == fresh ? stored : fresh;
     }
 
     /// <summary>Whether two settings say the same, as their YAML forms show (job names compared as saved: trimmed).</summary>

@@ -93,9 +93,16 @@ public sealed class PipelineGraphJourneyTests : IAsyncLifetime
         // Assert: on a phone the boxes stack in one column, each saying what it comes after, with no lines.
         await page.SetViewportSizeAsync(390, 844);
         await Assertions.Expect(graph.Locator("path.kz-graph-line").First).ToBeHiddenAsync();
-        var boxes = new List<LocatorBoundingBoxResult>();
-        foreach (var name in new[] { "build", "test", "deploy", "docs" })
-            boxes.Add((await graph.Locator($"section[data-block='{name}']").BoundingBoxAsync())!);
+        // The layout settles after the resize (the drawer closes, the content slides): measure once it stands still.
+        async Task<List<LocatorBoundingBoxResult>> MeasureAsync()
+        {
+            var measured = new List<LocatorBoundingBoxResult>();
+            foreach (var name in new[] { "build", "test", "deploy", "docs" })
+                measured.Add((await graph.Locator($"section[data-block='{name}']").BoundingBoxAsync())!);
+            return measured;
+        }
+        var boxes = await PortalHost.PollAsync(MeasureAsync, m => m.All(b => Math.Abs(b.X - m[0].X) < 0.5),
+            m => string.Join(", ", m.Select(b => $"x={b.X:0.#}")), timeoutSeconds: 15, intervalMilliseconds: 250);
         Assert.All(boxes, b => Assert.Equal(boxes[0].X, b.X, 1));
         Assert.True(boxes.Zip(boxes.Skip(1)).All(p => p.First.Y + p.First.Height <= p.Second.Y), "the boxes stack top to bottom");
         Assert.True(boxes.All(b => b.X + b.Width <= 390), "no box is wider than the phone");

@@ -186,11 +186,8 @@ public static class ApiEndpoints
     private static async Task GetLog(long id, HttpContext http, BuildStore builds, ProjectStore projects, LogStore logs,
         SectionedLog sectioned, CancellationToken ct)
     {
-        var job = await builds.FindJobAsync(id, ct);
-        var build = job is null ? null : await builds.FindAsync(job.BuildId, ct);
-        // A deploy's log is deployment detail: signed-in users only, even for a public project.
-        var project = build is null ? null : await projects.FindBySlugAsync(build.ProjectSlug, ct);
-        if (job is null || !ProjectAccess.CanRead(http.User, project) || (job.DeployId is not null && !ProjectAccess.IsSignedIn(http.User)))
+        // The same reading rule as the job itself (a deploy's log: signed-in users only, even for a public project).
+        if (await JobEndpoints.ReadableAsync(id, http.User, builds, projects, ct) is not var (job, build))
         {
             await NotFound($"No job {id}.").ExecuteAsync(http);
             return;
@@ -198,7 +195,7 @@ public static class ApiEndpoints
         http.Response.ContentType = "text/plain; charset=utf-8";
         if (http.Request.Query["download"] is ["1" or "true"])
         {
-            var name = $"{build!.ProjectSlug}-build{job.BuildId}-{job.Name}.log";
+            var name = $"{build.ProjectSlug}-build{job.BuildId}-{job.Name}.log";
             // Only characters that are safe in any file system and header.
             name = string.Concat(name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_' ? c : '-'));
             http.Response.Headers.ContentDisposition = $"attachment; filename=\"{name}\"";

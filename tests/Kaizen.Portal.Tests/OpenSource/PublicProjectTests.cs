@@ -50,6 +50,8 @@ public sealed class PublicProjectTests() : PortalWithRepository(embeddedSlots: 1
             Assert.Equal(HttpStatusCode.Unauthorized, (await _anonymous.GetAsync(hidden)).StatusCode);
         }
         Assert.Equal(HttpStatusCode.NotFound, (await _anonymous.GetAsync($"/api/v1/jobs/{deployJob}/log")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await _anonymous.GetAsync($"/api/v1/jobs/{deployJob}/log?sections=true")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await _anonymous.GetAsync($"/api/v1/jobs/{deployJob}")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await _portal.Api.GetAsync($"/api/v1/jobs/{deployJob}/log")).StatusCode);
     }
 

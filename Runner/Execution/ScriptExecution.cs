@@ -24,6 +24,7 @@ internal sealed class ScriptExecution(ScriptCall script, IJobOutput output, Func
     private readonly HashSet<int> _reported = [];
     private int _currentStep = -1;
     private long _stepStarted;
+    private long? _stepStartedMicros;
 
     /// <summary>Runs the script in <paramref name="session"/>; output of the section itself (before the first step, after
     /// a step ended, bash's syntax errors) goes to <paramref name="sectionIndex"/>.</summary>
@@ -98,18 +99,29 @@ internal sealed class ScriptExecution(ScriptCall script, IJobOutput output, Func
     private int? OnMarker(string payload)
     {
         if (payload.Length < 2) return null;
-        if (!int.TryParse(payload.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out var number)) return null;
+        // "<kind><number>[t<microseconds>]": the time is bash's own clock when it printed the marker (empty where bash
+        // has no EPOCHREALTIME), so a step's duration does not depend on when the runner got round to reading it.
+        var rest = payload.AsSpan(1);
+        long? micros = null;
+        var t = rest.IndexOf('t');
+        if (t >= 0)
+        {
+            if (long.TryParse(rest[(t + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var clock)) micros = clock;
+            rest = rest[..t];
+        }
+        if (!int.TryParse(rest, NumberStyles.None, CultureInfo.InvariantCulture, out var number)) return null;
         switch (payload[0])
         {
             case 'e':
-                FinishCurrent(number);
+                FinishCurrent(number, micros);
                 return null;
             case 'b' when number < _steps.Count:
-                FinishCurrent(0);
+                FinishCurrent(0, micros);
                 var step = _steps[number];
                 if (!_reported.Add(step.Index)) return null;
                 _currentStep = number;
                 _stepStarted = Stopwatch.GetTimestamp();
+                _stepStartedMicros = micros;
                 output.CommandStarted(step.Index, now());
                 return step.Index;
             default:
@@ -117,12 +129,15 @@ internal sealed class ScriptExecution(ScriptCall script, IJobOutput output, Func
         }
     }
 
-    private void FinishCurrent(int exitCode)
+    private void FinishCurrent(int exitCode, long? endedMicros = null)
     {
         if (_currentStep < 0) return;
         var index = _steps[_currentStep].Index;
         _currentStep = -1;
-        output.CommandFinished(index, exitCode, (long)Stopwatch.GetElapsedTime(_stepStarted).TotalMilliseconds, now());
+        var duration = endedMicros is { } end && _stepStartedMicros is { } start && end >= start
+            ? (end - start) / 1000
+            : (long)Stopwatch.GetElapsedTime(_stepStarted).TotalMilliseconds;
+        output.CommandFinished(index, exitCode, duration, now());
     }
 
     /// <summary>
@@ -130,6 +145,10 @@ internal sealed class ScriptExecution(ScriptCall script, IJobOutput output, Func
     /// added before a command sits on the command's own line and the end marker on a line after the script, so the
     /// script's line numbers stay.
     /// </summary>
+    /// <summary>Reads bash's clock into <c>__kaizen_t</c> as whole microseconds; empty (and no error under
+    /// <c>set -u</c>) on a bash older than 5.</summary>
+    private const string Clock = "__kaizen_t=${EPOCHREALTIME-}; __kaizen_t=${__kaizen_t/[.,]/};";
+
     internal static string Instrument(string body, IReadOnlyList<int> starts, string nonce, string? library)
     {
         var marker = MarkerName + nonce + ":";
@@ -143,15 +162,18 @@ internal sealed class ScriptExecution(ScriptCall script, IJobOutput output, Func
             position = starts[k];
             // { …; } 2>/dev/null keeps set -x from tracing this; `status && :` gives the next command the previous $?
             // without tripping set -e or an ERR trap (a failure on the left of && never does).
+            // Each marker carries bash's clock in microseconds (EPOCHREALTIME without its decimal point, whatever the
+            // locale's separator), read once so a step's end and the next one's start are the same instant.
             text.Append(k == 0
-                ? $"{{ printf '\\n{marker}b0.' >&\"$__kaizen_fd\"; }} 2>/dev/null; "
-                : $"{{ __kaizen_rc=$?; printf '\\n{marker}e%d.\\n{marker}b{k}.' \"$__kaizen_rc\" >&\"$__kaizen_fd\"; " +
+                ? $"{{ {Clock} printf '\\n{marker}b0t%s.' \"$__kaizen_t\" >&\"$__kaizen_fd\"; }} 2>/dev/null; "
+                : $"{{ __kaizen_rc=$?; {Clock} " +
+                  $"printf '\\n{marker}e%dt%s.\\n{marker}b{k}t%s.' \"$__kaizen_rc\" \"$__kaizen_t\" \"$__kaizen_t\" >&\"$__kaizen_fd\"; " +
                   "__kaizen_status \"$__kaizen_rc\" && :; } 2>/dev/null; ");
         }
         text.Append(body, position, body.Length - position);
         if (starts.Count > 0)
         {
-            text.Append($"\n{{ __kaizen_rc=$?; printf '\\n{marker}e%d.' \"$__kaizen_rc\" >&\"$__kaizen_fd\"; " +
+            text.Append($"\n{{ __kaizen_rc=$?; {Clock} printf '\\n{marker}e%dt%s.' \"$__kaizen_rc\" \"$__kaizen_t\" >&\"$__kaizen_fd\"; " +
                         "__kaizen_status \"$__kaizen_rc\" && :; } 2>/dev/null\n");
         }
         return text.ToString();

@@ -60,6 +60,29 @@ public sealed class ScriptExecutionTests : IDisposable
     }
 
     [Fact]
+    public async Task A_steps_time_is_bashs_own_even_when_the_runner_reads_its_output_late()
+    {
+        // Arrange: the reader stalls on the sleep's start until the sleep is long over (as on a loaded machine), so
+        // the runner sees its start and end markers almost together.
+        var output = new MemoryJobOutput
+        {
+            OnEvent = e =>
+            {
+                if (e is { Index: 3, Kind: CommandEventKind.Started }) Thread.Sleep(900);
+            },
+        };
+        var job = Job("echo one\nsleep 0.3\necho two\n");
+
+        // Act
+        var result = await Executor().RunAsync(job, output, CancellationToken.None);
+
+        // Assert: the sleep is timed as bash ran it, not as the runner read it.
+        Assert.Equal(JobOutcome.Passed, result.Outcome);
+        var sleep = output.Events.Single(e => e.Index == 3 && e.Kind == CommandEventKind.Finished);
+        Assert.InRange(sleep.DurationMs!.Value, 280, 890);
+    }
+
+    [Fact]
     public async Task Exit_midway_ends_the_section_with_its_code_skips_later_steps_and_fails_the_job()
     {
         // Arrange

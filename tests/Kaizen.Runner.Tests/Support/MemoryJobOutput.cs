@@ -16,6 +16,9 @@ public sealed class MemoryJobOutput : IJobOutput
     /// <summary>Called after every write, e.g. to cancel once some text appeared.</summary>
     public Action<MemoryJobOutput>? OnWrite { get; set; }
 
+    /// <summary>Called after every command event, on the thread that reported it (e.g. to stall the output reader).</summary>
+    public Action<CommandEvent>? OnEvent { get; set; }
+
     public ValueTask WriteAsync(int? commandIndex, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         lock (_lock)
@@ -70,6 +73,8 @@ public sealed class MemoryJobOutput : IJobOutput
         {
             Events.Add(e);
         }
+
+        OnEvent?.Invoke(e);
     }
 }
 

@@ -23,7 +23,9 @@ public static class InsightsEndpoints
         "when there is nothing to measure. Slowest commands: finished commands of the newest `builds` builds of the window " +
         "(1 to 1000, default 100), grouped by job, phase and command text, slowest median first (top 20); the trend compares " +
         "the median over the older half of those builds with the newer half; a shared script counts as one command (its " +
-        "section). Slowest scripts: the sections of `run-script NAME[@VERSION] ...` grouped by NAME, each with its slowest " +
+        "section). A command its job no longer has (on every branch where it ran, a newer build of the job ran without it: " +
+        "edited or removed) is listed apart in `retiredCommands`; rows a team hid (POST .../insights/hidden) are left out and " +
+        "listed in `hiddenCommands`. Slowest scripts: the sections of `run-script NAME[@VERSION] ...` grouped by NAME, each with its slowest " +
         "steps (the script's top-level commands). Time to production: each passed deploy to the production server " +
         "(`server`, else the server named production, else prod, case-insensitive), from the deployed build's request to " +
         "the deploy's end, against a five-minute target; null for callers who are not signed in.";
@@ -43,7 +45,36 @@ public static class InsightsEndpoints
             .WithDescription(Definitions)
             .Produces<InsightsOverview>()
             .ProducesProblem(StatusCodes.Status400BadRequest);
+        var write = app.MapGroup("/api/v1").RequireAuthorization(ApiEndpoints.WritePolicy).WithTags("Insights");
+        write.MapPost("/projects/{slug}/insights/hidden", Hide)
+            .WithSummary("Hide a row of the slowest commands ({ job, phase, command } as the insights list it); audited. " +
+                         "Hiding leaves the figures stored; DELETE with the same body lists the row again.")
+            .Produces<HiddenCommand>()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        write.MapDelete("/projects/{slug}/insights/hidden", Show)
+            .WithSummary("List a hidden row of the slowest commands again ({ job, phase, command }); audited.")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return app;
+    }
+
+    private static async Task<IResult> Hide(string slug, CommandKey? row, ProjectStore projects, HiddenCommands hidden,
+        ClaimsPrincipal user, CancellationToken ct)
+    {
+        var project = await projects.FindBySlugAsync(slug, ct);
+        if (project is null) return Results.Problem($"No project '{slug}'.", statusCode: StatusCodes.Status404NotFound);
+        var result = await hidden.HideAsync(project, row, user, ct);
+        return result.Ok ? Results.Ok(result.Value) : result.ToProblemResult();
+    }
+
+    private static async Task<IResult> Show(string slug, [Microsoft.AspNetCore.Mvc.FromBody] CommandKey? row, ProjectStore projects,
+        HiddenCommands hidden, ClaimsPrincipal user, CancellationToken ct)
+    {
+        var project = await projects.FindBySlugAsync(slug, ct);
+        if (project is null) return Results.Problem($"No project '{slug}'.", statusCode: StatusCodes.Status404NotFound);
+        var result = await hidden.ShowAsync(project, row, user, ct);
+        return result.Ok ? Results.NoContent() : result.ToProblemResult();
     }
 
     private static async Task<IResult> ProjectInsights(string slug, string? days, string? builds, string? server, ProjectStore projects,

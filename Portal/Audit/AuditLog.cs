@@ -40,6 +40,8 @@ public static class AuditActions
     public const string DebugStarted = "debug.started";
     public const string DebugEnded = "debug.ended";
     public const string BuildApproved = "build.approved";
+    public const string InsightsHidden = "insights.hidden";
+    public const string InsightsShown = "insights.shown";
 }
 
 /// <summary>

@@ -113,6 +113,7 @@ public static class PortalApp
         services.AddKaizenDebug();
         services.AddSingleton<InsightsStore>();
         services.AddSingleton<InsightsService>();
+        services.AddSingleton<HiddenCommands>();
         services.AddSingleton<IPasswordHasher<UserRow>, PasswordHasher<UserRow>>();
         services.AddHostedService<LeaseReaper>();
         services.AddSingleton<Kaizen.Portal.Git.RemotePoller>().AddHostedService(s => s.GetRequiredService<Kaizen.Portal.Git.RemotePoller>());

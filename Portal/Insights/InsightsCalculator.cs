@@ -15,7 +15,8 @@ namespace Kaizen.Portal.Insights;
 /// <item>Pass rate: passed ÷ (passed + failed); canceled builds are excluded; null with neither.</item>
 /// <item>Slowest commands: the finished (passed or failed) commands of the newest B builds of the window, grouped by job,
 /// phase and command text, slowest median first. Their trend compares the median over the older ⌊n/2⌋ of those builds
-/// with the median over the newer rest.</item>
+/// with the median over the newer rest. A command its job no longer has (edited or removed: see
+/// <see cref="RetiredCommands"/>) is listed apart, and a command the team hid is left out.</item>
 /// <item>Slowest scripts: the sections of shared scripts (<c>run-script NAME[@VERSION] ...</c>) grouped by NAME, whatever the
 /// version and job, each with its slowest steps; a script's steps are not listed among the commands.</item>
 /// <item>Time to production: for each passed deploy to the production server, from the deployed build's request (what
@@ -85,31 +86,36 @@ public static class InsightsCalculator
     public static IReadOnlyList<long> CommandBuilds(IEnumerable<BuildSample> builds, int limit) =>
         builds.Select(b => b.Id).OrderDescending().Take(limit).Order().ToList();
 
-    public static (IReadOnlyList<SlowCommand> Commands, IReadOnlyList<SlowScript> Scripts) SlowestCommands(
-        IReadOnlyList<CommandSample> commands, IReadOnlyList<long> buildIds, int top)
+    public static SlowestFigures SlowestCommands(IReadOnlyList<CommandSample> commands, IReadOnlyList<long> buildIds, int top,
+        IReadOnlyCollection<CommandKey>? hidden = null)
     {
         ArgumentNullException.ThrowIfNull(commands);
         ArgumentNullException.ThrowIfNull(buildIds);
         // The older half are the first ⌊n/2⌋ builds; rows of builds outside the set (requested since it was read) are ignored.
         var half = new Dictionary<long, bool>();
         for (var i = 0; i < buildIds.Count; i++) half[buildIds[i]] = i < buildIds.Count / 2;
-        var measured = commands.Where(c => half.ContainsKey(c.BuildId)).ToList();
+        var inSet = commands.Where(c => half.ContainsKey(c.BuildId)).ToList();
+        var measured = inSet.Where(c => c.Finished).ToList();
         // The commands of the settings; a script's steps are listed under their script. Builds from before the library
         // recorded no script name, so a run-script command's text names it.
         var rows = measured.Where(c => c.ParentIdx is null).ToList();
         var steps = measured.Where(c => c.ParentIdx is not null && c.Script is not null).ToLookup(c => c.Script!, StringComparer.Ordinal);
+        var retired = RetiredCommands(inSet.Where(c => c.ParentIdx is null));
+        var hide = new HashSet<CommandKey>(hidden ?? []);
 
-        var slowest = rows.GroupBy(c => (c.Job, c.Phase, c.Text))
+        var grouped = rows.GroupBy(c => new CommandKey(c.Job, c.Phase, c.Text))
+            .Where(g => !hide.Contains(g.Key))
             .Select(g =>
             {
                 var (median, p90) = Percentiles.MedianAndP90(g.Select(c => c.DurationMs));
-                return new SlowCommand(g.Key.Job, g.Key.Phase, g.Key.Text, g.First().Script ?? ScriptName(g.Key.Text), g.Count(),
-                    median!.Value, p90!.Value, g.Sum(c => c.DurationMs), TrendOf(g, half));
+                return new SlowCommand(g.Key.Job, g.Key.Phase, g.Key.Command, g.First().Script ?? ScriptName(g.Key.Command), g.Count(),
+                    median!.Value, p90!.Value, g.Sum(c => c.DurationMs), TrendOf(g, half), g.Max(c => c.BuildId));
             })
             .OrderByDescending(c => c.MedianMs).ThenByDescending(c => c.P90Ms).ThenByDescending(c => c.TotalMs)
             .ThenBy(c => c.Job, StringComparer.Ordinal).ThenBy(c => c.Command, StringComparer.Ordinal)
-            .Take(top)
             .ToList();
+        var slowest = grouped.Where(c => !retired.Contains(c.Key)).Take(top).ToList();
+        var gone = grouped.Where(c => retired.Contains(c.Key)).Take(top).ToList();
 
         var scripts = rows.Select(c => (Row: c, Script: c.Script ?? ScriptName(c.Text)))
             .Where(x => x.Script is not null)
@@ -124,7 +130,25 @@ public static class InsightsCalculator
             .OrderByDescending(s => s.MedianMs).ThenByDescending(s => s.P90Ms).ThenBy(s => s.Script, StringComparer.Ordinal)
             .Take(top)
             .ToList();
-        return (slowest, scripts);
+        return new SlowestFigures(slowest, scripts, gone);
+    }
+
+    /// <summary>
+    /// Commands a job no longer has: on every branch where the command ran, a newer build of its job (in the measured
+    /// builds) ran without it, finished or not. An edited command is such a command, and its new text is a new row, so
+    /// the old text's figures stop topping the list. Branches are looked at on their own: a branch whose pipeline
+    /// differs (settings kept in the repository) retires nothing on the others.
+    /// </summary>
+    public static IReadOnlySet<CommandKey> RetiredCommands(IEnumerable<CommandSample> commands)
+    {
+        ArgumentNullException.ThrowIfNull(commands);
+        var list = commands.ToList();
+        var newestOfJob = list.GroupBy(c => (c.Job, c.Branch)).ToDictionary(g => g.Key, g => g.Max(c => c.BuildId));
+        return list.GroupBy(c => new CommandKey(c.Job, c.Phase, c.Text))
+            .Where(g => g.GroupBy(c => c.Branch, StringComparer.Ordinal)
+                .All(b => newestOfJob[(g.Key.Job, b.Key)] > b.Max(c => c.BuildId)))
+            .Select(g => g.Key)
+            .ToHashSet();
     }
 
     /// <summary>The slowest ten steps of a script, slowest median first.</summary>

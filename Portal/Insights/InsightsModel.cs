@@ -16,7 +16,16 @@ public sealed record ProjectInsights(
     CommandWindow Commands,
     IReadOnlyList<SlowCommand> SlowestCommands,
     IReadOnlyList<SlowScript> SlowestScripts,
-    TimeToProduction? TimeToProduction);
+    TimeToProduction? TimeToProduction)
+{
+    /// <summary>Commands of the measured builds that their job no longer runs (edited or removed), slowest first: their
+    /// old figures are kept apart from <see cref="SlowestCommands"/>.</summary>
+    public IReadOnlyList<SlowCommand> RetiredCommands { get; init; } = [];
+
+    /// <summary>Commands the team hid from the insights, newest first; <see cref="HiddenCommand.HiddenBy"/> is only given to
+    /// people signed in.</summary>
+    public IReadOnlyList<HiddenCommand> HiddenCommands { get; init; } = [];
+}
 
 /// <summary>Figures of a set of builds (a day, a branch, a project). <see cref="Builds"/> counts every build requested,
 /// also those still queued or running. Durations and pass rates count only passed and failed builds; canceled builds are
@@ -52,7 +61,23 @@ public sealed record SlowCommand(
     long MedianMs,
     long P90Ms,
     long TotalMs,
-    Trend Trend);
+    Trend Trend,
+    long LastBuildId = 0)
+{
+    /// <summary>What identifies the row (and what hiding it names).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public CommandKey Key => new(Job, Phase, Command);
+}
+
+/// <summary>A command of a job as the insights group it: job name, phase (setup, main, …) and exact text.</summary>
+public sealed record CommandKey(string Job, string Phase, string Command);
+
+/// <summary>A command a team hid from its insights, who hid it and when.</summary>
+public sealed record HiddenCommand(string Job, string Phase, string Command, string? HiddenBy, DateTimeOffset HiddenAt);
+
+/// <summary>The command and script figures: the slowest commands the jobs still run, the slowest scripts, and the
+/// commands no longer run.</summary>
+public sealed record SlowestFigures(IReadOnlyList<SlowCommand> Commands, IReadOnlyList<SlowScript> Scripts, IReadOnlyList<SlowCommand> Retired);
 
 /// <summary>A shared script (run with <c>run-script NAME[@VERSION]</c>), every use grouped by its name, with its slowest
 /// steps (its top-level commands, each timed on its own).</summary>

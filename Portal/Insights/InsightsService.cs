@@ -12,7 +12,7 @@ public sealed record InsightsQuery(int Days = InsightsService.DefaultDays, int B
 /// Per-project and cross-project timing insights (see <see cref="InsightsCalculator"/> for what each figure means).
 /// Callers decide who may read what: <c>withDelivery</c> is false for visitors, who never see servers or deploys.
 /// </summary>
-public sealed class InsightsService(InsightsStore store, TimeProvider time)
+public sealed class InsightsService(InsightsStore store, HiddenCommands hiddenCommands, TimeProvider time)
 {
     public const int DefaultDays = 30;
     public const int MaxDays = 365;
@@ -54,7 +54,9 @@ public sealed class InsightsService(InsightsStore store, TimeProvider time)
         var builds = await store.BuildsAsync(project.Id, fromMs, toMs, ct);
         var commandBuilds = InsightsCalculator.CommandBuilds(builds, query.Builds);
         var commands = commandBuilds.Count == 0 ? [] : await store.CommandsAsync(project.Id, fromMs, toMs, query.Builds, ct);
-        var (slowest, scripts) = InsightsCalculator.SlowestCommands(commands, commandBuilds, Top);
+        var hidden = await hiddenCommands.ListAsync(project.Id, ct);
+        var figures = InsightsCalculator.SlowestCommands(commands, commandBuilds, Top,
+            hidden.Select(h => new CommandKey(h.Job, h.Phase, h.Command)).ToList());
 
         TimeToProduction? production = null;
         if (withDelivery)
@@ -72,7 +74,12 @@ public sealed class InsightsService(InsightsStore store, TimeProvider time)
             InsightsCalculator.Branches(builds, project.DefaultBranch),
             new CommandWindow(query.Builds, commandBuilds.Count, commandBuilds.Count == 0 ? null : commandBuilds[0],
                 commandBuilds.Count == 0 ? null : commandBuilds[^1]),
-            slowest, scripts, production));
+            figures.Commands, figures.Scripts, production)
+        {
+            RetiredCommands = figures.Retired,
+            // Who hid a row is for the team; visitors of a public project see what is hidden, not by whom.
+            HiddenCommands = withDelivery ? hidden : hidden.Select(h => h with { HiddenBy = null }).ToList(),
+        });
     }
 
     /// <summary>The figures of every project in <paramref name="projects"/> (the ones the caller may read), by name.</summary>

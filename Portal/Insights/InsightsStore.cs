@@ -25,9 +25,17 @@ public sealed class CommandSample
     public string Job { get; init; } = "";
     public string Phase { get; init; } = "";
     public string Text { get; init; } = "";
+    /// <summary>How long it ran; 0 when it did not finish (<see cref="Finished"/> false).</summary>
     public long DurationMs { get; init; }
     public int? ParentIdx { get; init; }
     public string? Script { get; init; }
+
+    /// <summary>The branch of its build.</summary>
+    public string Branch { get; init; } = "";
+
+    /// <summary>It ran to an end (passed or failed) and has a duration. Commands that were skipped or never reached are
+    /// read too: they say which commands a job still has, even when a failure stopped it before them.</summary>
+    public bool Finished { get; init; }
 }
 
 /// <summary>A server, and one of its passed deploys in the window when <see cref="DeployId"/> is set.</summary>
@@ -71,7 +79,8 @@ public sealed class InsightsStore(Database db)
             new { ProjectIds = projectIds, From = from, To = to }, cancellationToken: ct))).AsList();
     }
 
-    /// <summary>Finished commands of the newest <paramref name="take"/> builds requested in the window (deploy jobs excluded).</summary>
+    /// <summary>Commands of the newest <paramref name="take"/> builds requested in the window (deploy jobs excluded), finished
+    /// or not.</summary>
     public async Task<IReadOnlyList<CommandSample>> CommandsAsync(long projectId, long from, long to, int take, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);
@@ -114,10 +123,12 @@ internal static class InsightsSql
 
     // A script's step names its script through its section (parent_idx); a section names it itself.
     private const string CommandColumns =
-        "SELECT j.build_id AS BuildId, j.name AS Job, c.phase, c.text, c.duration_ms AS DurationMs, c.parent_idx AS ParentIdx, " +
-        "COALESCE(c.script_name, s.script_name) AS Script " +
-        "FROM commands c JOIN jobs j ON j.id = c.job_id LEFT JOIN commands s ON s.job_id = c.job_id AND s.idx = c.parent_idx " +
-        "WHERE j.deploy_id IS NULL AND c.duration_ms IS NOT NULL AND c.status IN ('passed', 'failed') AND j.build_id IN ";
+        "SELECT j.build_id AS BuildId, j.name AS Job, c.phase, c.text, COALESCE(c.duration_ms, 0) AS DurationMs, " +
+        "c.parent_idx AS ParentIdx, COALESCE(c.script_name, s.script_name) AS Script, b.branch AS Branch, " +
+        "CASE WHEN c.duration_ms IS NOT NULL AND c.status IN ('passed', 'failed') THEN 1 ELSE 0 END AS Finished " +
+        "FROM commands c JOIN jobs j ON j.id = c.job_id JOIN builds b ON b.id = j.build_id " +
+        "LEFT JOIN commands s ON s.job_id = c.job_id AND s.idx = c.parent_idx " +
+        "WHERE j.deploy_id IS NULL AND j.build_id IN ";
 
     public static readonly SqlText CommandsOfNewestBuilds = new(
         CommandColumns + "(SELECT id FROM builds WHERE project_id = @ProjectId AND queued_at >= @From AND queued_at <= @To " +

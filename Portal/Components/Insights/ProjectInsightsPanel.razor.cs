@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using Kaizen.Portal.Auth;
 using Kaizen.Portal.Builds;
 using Kaizen.Portal.Components.Shared;
 using Kaizen.Portal.Insights;
@@ -15,6 +16,10 @@ public partial class ProjectInsightsPanel : IDisposable
 
     [Inject] private LiveUpdates Live { get; set; } = null!;
 
+    [Inject] private HiddenCommands Hidden { get; set; } = null!;
+
+    [Inject] private ISnackbar Snackbar { get; set; } = null!;
+
     /// <summary>The project, already checked readable by whoever looks.</summary>
     [Parameter, EditorRequired] public ProjectRow Project { get; set; } = null!;
 
@@ -26,6 +31,8 @@ public partial class ProjectInsightsPanel : IDisposable
     [CascadingParameter] private Task<AuthenticationState>? Auth { get; set; }
 
     private bool _loading = true;
+    private bool _canHide;
+    private bool _busy;
     private string? _error;
     private int _days = InsightsService.DefaultDays;
     private string? _branch;
@@ -77,12 +84,50 @@ public partial class ProjectInsightsPanel : IDisposable
     private async Task LoadAsync(bool quietly = false)
     {
         _loading = !quietly;
-        var user = Auth is null ? new ClaimsPrincipal() : (await Auth).User;
+        var user = await UserAsync();
+        _canHide = user.IsInRole(Roles.Admin) || user.IsInRole(Roles.Member);
         var result = await Insights.ProjectAsync(Project, new InsightsQuery(_days, Server: _server), ProjectAccess.IsSignedIn(user));
         _error = result.Ok ? null : result.Message;
         _insights = result.Value;
         BuildCharts();
         _loading = false;
+    }
+
+    private async Task<ClaimsPrincipal> UserAsync() => Auth is null ? new ClaimsPrincipal() : (await Auth).User;
+
+    private async Task HideAsync(SlowCommand row)
+    {
+        _busy = true;
+        try
+        {
+            var result = await Hidden.HideAsync(Project, row.Key, await UserAsync());
+            if (!result.Ok)
+            {
+                Snackbar.Add(result.Message!, Severity.Error);
+                return;
+            }
+            Snackbar.Add($"Hidden: {InsightsText.Short(row.Command)} of {row.Job}. Show it again under Hidden.", Severity.Info);
+            await LoadAsync(quietly: true);
+        }
+        finally
+        {
+            _busy = false;
+        }
+    }
+
+    private async Task ShowAsync(HiddenCommand row)
+    {
+        _busy = true;
+        try
+        {
+            var result = await Hidden.ShowAsync(Project, new CommandKey(row.Job, row.Phase, row.Command), await UserAsync());
+            if (!result.Ok) Snackbar.Add(result.Message!, Severity.Error);
+            await LoadAsync(quietly: true);
+        }
+        finally
+        {
+            _busy = false;
+        }
     }
 
     private async Task SetDaysAsync(int days)

@@ -73,15 +73,30 @@ public sealed class InsightsApiTests(InsightsPortal fixture) : IClassFixture<Ins
         Assert.Equal(
         [
             // pytest: 30 40 50 60 70 80 90 100 s (H's failed run counts, G's skipped one not); older 40 60 80 100, newer 30 50 70 90.
-            new SlowCommand("test", "main", "pytest -q", null, 8, 65_000, 93_000, 520_000, new Trend(70_000, 60_000, -14.3)),
-            new SlowCommand("test", "main", "run-script deploy-s3 bucket", "deploy-s3", 1, 30_000, 30_000, 30_000, new Trend(null, 30_000, null)),
-            new SlowCommand("test", "main", "run-script deploy-s3@2 bucket", "deploy-s3", 1, 20_000, 20_000, 20_000, new Trend(20_000, null, null)),
+            new SlowCommand("test", "main", "pytest -q", null, 8, 65_000, 93_000, 520_000, new Trend(70_000, 60_000, -14.3), fixture.BuildI),
             // flake8: 8 9 10 11 12 13 14 s; older 10 12 14, newer 8 9 11 13.
-            new SlowCommand("lint", "main", "flake8", null, 7, 11_000, 13_400, 77_000, new Trend(12_000, 10_000, -16.7)),
-            new SlowCommand("test", "setup", "restore", null, 8, 2_000, 2_000, 16_000, new Trend(2_000, 2_000, 0)),
-            new SlowCommand("lint", "main", "run-script notify-chat", "notify-chat", 1, 1_000, 1_000, 1_000, new Trend(null, 1_000, null)),
+            new SlowCommand("lint", "main", "flake8", null, 7, 11_000, 13_400, 77_000, new Trend(12_000, 10_000, -16.7), fixture.BuildI),
+            // restore: main's newest test job (G, canceled while queued) lacks it, but develop's newest (I) still runs it.
+            new SlowCommand("test", "setup", "restore", null, 8, 2_000, 2_000, 16_000, new Trend(2_000, 2_000, 0), fixture.BuildI),
         ], insights.SlowestCommands);
         Assert.DoesNotContain(insights.SlowestCommands, c => c.Command is "serverless deploy" or "coverage");
+    }
+
+    [Fact]
+    public async Task Commands_a_job_no_longer_runs_are_listed_apart_with_the_build_they_last_ran_in()
+    {
+        // Act
+        var insights = await GetAsync(_admin, "/api/v1/projects/shop/insights");
+
+        // Assert: the script call was edited (deploy-s3@2 in A, deploy-s3 in E, neither since on main) and notify-chat ran on
+        // develop in H but not in I, develop's newest build.
+        Assert.Equal(
+        [
+            new SlowCommand("test", "main", "run-script deploy-s3 bucket", "deploy-s3", 1, 30_000, 30_000, 30_000, new Trend(null, 30_000, null), fixture.BuildE),
+            new SlowCommand("test", "main", "run-script deploy-s3@2 bucket", "deploy-s3", 1, 20_000, 20_000, 20_000, new Trend(20_000, null, null), fixture.BuildA),
+            new SlowCommand("lint", "main", "run-script notify-chat", "notify-chat", 1, 1_000, 1_000, 1_000, new Trend(null, 1_000, null), fixture.BuildH),
+        ], insights.RetiredCommands);
+        Assert.Empty(insights.HiddenCommands);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Kaizen.Portal.Builds;
 using Kaizen.Portal.Insights;
 using Kaizen.Portal.Tests.Data;
 
@@ -90,7 +91,7 @@ public sealed class InsightsCalculatorTests
         var start = new DateTimeOffset(2029, 12, 31, 0, 0, 0, TimeSpan.Zero);
         await history.BuildAsync(project, "main", "passed", start, 1, 10);
         await history.BuildAsync(project, "main", "passed", start.AddMilliseconds(-1), 1, 20);
-        var service = new InsightsService(new InsightsStore(db.Database), db.Clock);
+        var service = new InsightsService(new InsightsStore(db.Database), new HiddenCommands(db.Database, new Kaizen.Portal.Audit.AuditLog(db.Database, db.Clock), new LiveUpdates(Microsoft.Extensions.Logging.Abstractions.NullLogger<LiveUpdates>.Instance), db.Clock), db.Clock);
 
         // Act
         var insights = (await service.ProjectAsync((await db.Projects.FindBySlugAsync("edge"))!, new InsightsQuery(Days: 2), withDelivery: true)).Value!;

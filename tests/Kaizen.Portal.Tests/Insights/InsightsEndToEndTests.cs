@@ -70,4 +70,24 @@ public sealed class InsightsEndToEndTests() : PortalWithRepository(embeddedSlots
         var item = Assert.Single(production.Items);
         Assert.Equal((deploy.Id, first.Id, Ms(first.QueuedAt, deploy.FinishedAt), true), (item.DeployId, item.BuildId, item.DurationMs, item.WithinTarget));
     }
+
+    [Fact]
+    public async Task A_command_edited_in_the_settings_starts_a_new_row_and_the_old_text_is_listed_as_no_longer_run()
+    {
+        // Arrange: a build, then the command edited through the settings API, then another build.
+        var slug = await _portal.CreateProjectAsync("Edited", _repo.Path, PortalHost.OneJob("sleep 0.3", "echo kept"));
+        var before = await _portal.BuildAsync(slug);
+        (await _portal.Api.PutAsJsonAsync($"/api/v1/projects/{slug}/settings", PortalHost.OneJob("sleep 0.1", "echo kept"))).EnsureSuccessStatusCode();
+        var after = await _portal.BuildAsync(slug);
+        Assert.True(before.Status == Status.Passed && after.Status == Status.Passed, await _portal.DescribeAsync(before) + await _portal.DescribeAsync(after));
+
+        // Act
+        var insights = (await _portal.Api.GetFromJsonAsync<ProjectInsights>($"/api/v1/projects/{slug}/insights"))!;
+
+        // Assert
+        Assert.Equal(["echo kept", "sleep 0.1"], insights.SlowestCommands.Select(c => c.Command).Order());
+        Assert.Equal(after.Id, insights.SlowestCommands.Single(c => c.Command == "sleep 0.1").LastBuildId);
+        var retired = Assert.Single(insights.RetiredCommands);
+        Assert.Equal(("sleep 0.3", 1, before.Id), (retired.Command, retired.Runs, retired.LastBuildId));
+    }
 }

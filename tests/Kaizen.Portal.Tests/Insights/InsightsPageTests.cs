@@ -1,5 +1,6 @@
 using Bunit;
 using Kaizen.Portal.Components.Pages.Insights;
+using Kaizen.Portal.Builds;
 using Kaizen.Portal.Insights;
 using Kaizen.Portal.Tests.Components;
 using Microsoft.Extensions.DependencyInjection;
@@ -13,7 +14,10 @@ public sealed class InsightsPageTests : PortalComponentContext
     protected override Task SetUpAsync()
     {
         Services.AddSingleton(Db.Projects);
-        Services.AddSingleton(new InsightsService(new InsightsStore(Db.Database), Db.Clock));
+        var hidden = new HiddenCommands(Db.Database, new Kaizen.Portal.Audit.AuditLog(Db.Database, Db.Clock),
+            new LiveUpdates(Microsoft.Extensions.Logging.Abstractions.NullLogger<LiveUpdates>.Instance), Db.Clock);
+        Services.AddSingleton(hidden);
+        Services.AddSingleton(new InsightsService(new InsightsStore(Db.Database), hidden, Db.Clock));
         return Task.CompletedTask;
     }
 

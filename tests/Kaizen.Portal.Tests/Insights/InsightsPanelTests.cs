@@ -17,7 +17,10 @@ public sealed class InsightsPanelTests : PortalComponentContext
 
     protected override Task SetUpAsync()
     {
-        Services.AddSingleton(new InsightsService(new InsightsStore(Db.Database), Db.Clock));
+        var hidden = new HiddenCommands(Db.Database, new Kaizen.Portal.Audit.AuditLog(Db.Database, Db.Clock),
+            new LiveUpdates(Microsoft.Extensions.Logging.Abstractions.NullLogger<LiveUpdates>.Instance), Db.Clock);
+        Services.AddSingleton(hidden);
+        Services.AddSingleton(new InsightsService(new InsightsStore(Db.Database), hidden, Db.Clock));
         Services.AddSingleton(new LiveUpdates(NullLogger<LiveUpdates>.Instance));
         _history = new InsightsHistory(Db.Database);
         SignIn("admin", "admin");
@@ -64,7 +67,7 @@ public sealed class InsightsPanelTests : PortalComponentContext
         Assert.Equal("2", cut.Find("[data-testid=insights-builds]").TextContent.Trim());
         Assert.Equal("100 %", cut.Find("[data-testid=insights-pass-rate]").TextContent.Trim());
         Assert.Equal(["2029-12-31", "2", "2", "0", "0", "100 %", "3 m 20 s", "4 m 40 s", "10.0 s", "14.0 s"], Cells(cut, "insights-days").Single());
-        Assert.Equal(["1", "test", "pytest -q", "2", "1 m 05 s", "1 m 09 s", "2 m 10 s", "+16.7 %"], Cells(cut, "insights-commands").Single());
+        Assert.Equal(["1", "test", "pytest -q", "2", "1 m 05 s", "1 m 09 s", "2 m 10 s", "+16.7 %", ""], Cells(cut, "insights-commands").Single());
         var deploy = Cells(cut, "insights-production").Single();
         Assert.Equal(("main", "4 m 00 s", "within target"), (deploy[2], deploy[6], deploy[7]));
         Assert.Contains("1 deploys to production", cut.Find("[data-testid=insights-production-summary]").TextContent);
@@ -88,6 +91,7 @@ public sealed class InsightsPanelTests : PortalComponentContext
         // Assert
         cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[data-testid=insights-commands]")), WaitTimeout);
         Assert.DoesNotContain("Time to production", cut.Markup);
+        Assert.Empty(cut.FindAll("button[aria-label^='Hide ']"));
         Assert.Empty(cut.FindAll("[data-testid=insights-production]"));
     }
 
@@ -108,6 +112,55 @@ public sealed class InsightsPanelTests : PortalComponentContext
         // Assert
         cut.WaitForAssertion(() => Assert.Equal("2", cut.Find("[data-testid=insights-builds]").TextContent.Trim()), WaitTimeout);
         Assert.Equal("50 %", cut.Find("[data-testid=insights-pass-rate]").TextContent.Trim());
+    }
+
+    [Fact]
+    public async Task A_member_hides_a_row_it_moves_under_Hidden_and_shows_again_from_there()
+    {
+        // Arrange
+        var project = await ProjectAsync("waits");
+        await _history.BuildAsync(project.Id, "main", "passed", new DateTimeOffset(2029, 12, 31, 9, 0, 0, TimeSpan.Zero), 1, 100,
+            new SeedJob("test", new SeedCommand("sleep 60", 60), new SeedCommand("make test", 20)));
+        SignIn("mia", Kaizen.Portal.Auth.Roles.Member);
+        var cut = RenderInLayout<ProjectInsightsPanel>(("Project", project));
+        cut.WaitForAssertion(() => Assert.Equal(2, Cells(cut, "insights-commands").Count), WaitTimeout);
+
+        // Act
+        cut.Find("button[aria-label='Hide sleep 60 of test']").Click();
+
+        // Assert: the row left the table and is listed under Hidden with who hid it.
+        cut.WaitForAssertion(() => Assert.Equal(["make test"], Cells(cut, "insights-commands").Select(r => r[2])), WaitTimeout);
+        Assert.Contains("Hidden (1)", cut.Find("[data-testid=insights-hidden]").TextContent);
+        cut.Find("[data-testid=insights-hidden] .mud-expand-panel-header").Click();
+        cut.WaitForAssertion(() => Assert.Contains("by mia", cut.Find("[data-testid=insights-hidden]").TextContent), WaitTimeout);
+
+        // Act: show it again.
+        cut.Find("button[aria-label='Show sleep 60 of test again']").Click();
+
+        // Assert
+        cut.WaitForAssertion(() => Assert.Equal(["sleep 60", "make test"], Cells(cut, "insights-commands").Select(r => r[2])), WaitTimeout);
+        Assert.Empty(cut.FindAll("[data-testid=insights-hidden]"));
+    }
+
+    [Fact]
+    public async Task An_edited_command_leaves_the_table_and_is_listed_as_no_longer_run_with_its_last_build()
+    {
+        // Arrange: a slow install, then the same job with the command changed.
+        var project = await ProjectAsync("edited");
+        var day = new DateTimeOffset(2029, 12, 31, 9, 0, 0, TimeSpan.Zero);
+        var old = await _history.BuildAsync(project.Id, "main", "passed", day, 1, 100, new SeedJob("test", new SeedCommand("pip install -r requirements.txt", 90)));
+        await _history.BuildAsync(project.Id, "main", "passed", day.AddHours(1), 1, 20, new SeedJob("test", new SeedCommand("pip install --no-index -r requirements.txt", 10)));
+
+        // Act
+        var cut = RenderInLayout<ProjectInsightsPanel>(("Project", project));
+
+        // Assert
+        cut.WaitForAssertion(() => Assert.Equal(["pip install --no-index -r requirements.txt"], Cells(cut, "insights-commands").Select(r => r[2])), WaitTimeout);
+        var retired = cut.Find("[data-testid=insights-retired]");
+        Assert.Contains("No longer run (1)", retired.TextContent);
+        retired.QuerySelector(".mud-expand-panel-header")!.Click();
+        cut.WaitForAssertion(() => Assert.Contains("pip install -r requirements.txt", cut.Find("[data-testid=insights-retired]").TextContent), WaitTimeout);
+        Assert.Equal($"/builds/{old}", cut.Find("[data-testid=insights-retired] a").GetAttribute("href"));
     }
 
     private static List<List<string>> Cells(IRenderedComponent<Bunit.Rendering.ContainerFragment> cut, string table) =>

@@ -24,6 +24,7 @@ public sealed class InsightsPortal : IAsyncLifetime
     public long BuildA { get; private set; }
     public long BuildE { get; private set; }
     public long BuildB { get; private set; }
+    public long BuildH { get; private set; }
     public long BuildI { get; private set; }
     public long ToolBuild { get; private set; }
     public long DeployA { get; private set; }
@@ -73,7 +74,7 @@ public sealed class InsightsPortal : IAsyncLifetime
         await history.BuildAsync(shop, "main", "canceled", At(Day2, 11), null, 0, new SeedJob("test", [new SeedCommand("pytest -q", null, "skipped")], NeverStarted: true));
         // shop, develop, yesterday: H failed (its pytest failed, coverage skipped), I passed. H ran notify-chat as a build from
         // before the script library would have recorded it: no script name, only the command's text.
-        await history.BuildAsync(shop, "develop", "failed", At(Day1, 14), 2, 50,
+        BuildH = await history.BuildAsync(shop, "develop", "failed", At(Day1, 14), 2, 50,
             new SeedJob("test", new SeedCommand("restore", 2, Phase: "setup"), new SeedCommand("pytest -q", 90, "failed"), new SeedCommand("coverage", null, "skipped")),
             Lint(11, "run-script notify-chat"));
         BuildI = await history.BuildAsync(shop, "develop", "passed", At(Day1, 15), 4, 70, Test(30), Lint(13));

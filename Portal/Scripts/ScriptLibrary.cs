@@ -148,22 +148,27 @@ public sealed class ScriptLibrary(ScriptStore store, ProjectStore projects, Audi
         var scripts = new Dictionary<string, ScriptRow?>(StringComparer.Ordinal);
         foreach (var (where, command) in commands)
         {
-            if (!ScriptReference.IsScriptCommand(command)) continue;
-            var reference = ScriptReference.Parse(command, out var error);
-            if (reference is null)
-            {
-                errors.Add($"{where} ('{Shorten(command)}'): {error}");
-                continue;
-            }
-            if (!scripts.TryGetValue(reference.Name, out var script))
-                scripts[reference.Name] = script = await store.FindAsync(reference.Name, ct);
-            if (script is null || script.DeletedAt is not null)
-                errors.Add($"{where} ('{Shorten(command)}'): there is no script '{reference.Name}' in the library.");
-            else if (reference.Version is { } v && v > script.LatestVersion)
-                errors.Add($"{where} ('{Shorten(command)}'): script '{reference.Name}' has no version {v} " +
-                           $"(its versions are 1 to {script.LatestVersion}).");
+            if (await ProblemAsync(command, scripts, ct) is { } problem) errors.Add($"{where} ('{Shorten(command)}'): {problem}");
         }
         return errors;
+    }
+
+    /// <summary>What is wrong with one command as a <c>run-script</c> line (a bad reference, a script or version the library
+    /// does not have), in words fit to show under the command's own field; null when it is fine or not a script call.
+    /// <paramref name="seen"/> remembers scripts already looked up, across calls.</summary>
+    public async Task<string?> ProblemAsync(string command, Dictionary<string, ScriptRow?> seen, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        ArgumentNullException.ThrowIfNull(seen);
+        if (!ScriptReference.IsScriptCommand(command)) return null;
+        var reference = ScriptReference.Parse(command, out var error);
+        if (reference is null) return error;
+        if (!seen.TryGetValue(reference.Name, out var script))
+            seen[reference.Name] = script = await store.FindAsync(reference.Name, ct);
+        if (script is null || script.DeletedAt is not null) return $"there is no script '{reference.Name}' in the library.";
+        if (reference.Version is { } v && v > script.LatestVersion)
+            return $"script '{reference.Name}' has no version {v} (its versions are 1 to {script.LatestVersion}).";
+        return null;
     }
 
     /// <summary>Every command of build settings with where it sits (<c>setup[0]</c>, <c>jobs[test][1]</c>, <c>epilogue[0]</c>).</summary>

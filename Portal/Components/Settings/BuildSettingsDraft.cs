@@ -152,6 +152,19 @@ public sealed class BuildSettingsDraft
         return problems;
     }
 
+    /// <summary>Every command of the draft with how the page names it ("Setup command 2", "Command 7 of job lint",
+    /// "Epilogue command 1"): the field's own label and where it sits.</summary>
+    public IEnumerable<(CommandDraft Command, string Where)> LocatedCommands()
+    {
+        for (var i = 0; i < Setup.Count; i++) yield return (Setup[i], $"Setup command {i + 1}");
+        for (var j = 0; j < Jobs.Count; j++)
+        {
+            var what = DescribeJob(Jobs[j], j);
+            for (var i = 0; i < Jobs[j].Commands.Count; i++) yield return (Jobs[j].Commands[i], $"Command {i + 1} of {what}");
+        }
+        for (var i = 0; i < Epilogue.Count; i++) yield return (Epilogue[i], $"Epilogue command {i + 1}");
+    }
+
     /// <summary>"job test", or "job 2" while it has no name: how buttons, labels and messages refer to a job.</summary>
     public static string DescribeJob(JobDraft job, int index) =>
         string.IsNullOrWhiteSpace(job.Name) ? $"job {index + 1}" : $"job {job.Name.Trim()}";
@@ -222,4 +235,33 @@ public sealed class DraftProblems
     public string? NoJobs { get; set; }
     public List<string> Summary { get; } = [];
     public bool Any => Summary.Count > 0;
+
+    /// <summary>What <see cref="Image"/> and <see cref="NoJobs"/> are known by in <see cref="Only"/>.</summary>
+    public static readonly object ImageField = new(), JobsField = new();
+
+    /// <summary>The problems of the fields <paramref name="shown"/> accepts (a command, a job, <see cref="ImageField"/>,
+    /// <see cref="JobsField"/>), without the summary: what a form shows before its first Save, so a field someone has
+    /// not touched yet is not red.</summary>
+    public DraftProblems Only(Func<object, bool> shown)
+    {
+        ArgumentNullException.ThrowIfNull(shown);
+        var only = new DraftProblems
+        {
+            Image = shown(ImageField) ? Image : null,
+            NoJobs = shown(JobsField) ? NoJobs : null,
+        };
+        static void Copy<T>(Dictionary<T, string> from, Dictionary<T, string> to, Func<object, bool> keep) where T : notnull
+        {
+            foreach (var (key, value) in from)
+                if (keep(key)) to[key] = value;
+        }
+        Copy(Commands, only.Commands, shown);
+        Copy(Names, only.Names, shown);
+        Copy(JobWithoutCommands, only.JobWithoutCommands, shown);
+        Copy(TestReports, only.TestReports, shown);
+        Copy(Coverage, only.Coverage, shown);
+        Copy(JobImages, only.JobImages, shown);
+        Copy(Services, only.Services, shown);
+        return only;
+    }
 }

@@ -23,6 +23,7 @@ public sealed partial class BuildSettingsEditor : IDisposable
     [Inject] private IDialogService Dialogs { get; set; } = default!;
     [Inject] private IAuthorizationService Authorization { get; set; } = default!;
     [Inject] private SettingsSourceStore Sources { get; set; } = default!;
+    [Inject] private Kaizen.Portal.Scripts.ScriptLibrary Scripts { get; set; } = default!;
 
     /// <summary>The project whose settings are edited. Passing a newer row of the same project (after someone
     /// saved) refreshes the editor when it has no unsaved changes, and warns when it has.</summary>
@@ -53,7 +54,21 @@ public sealed partial class BuildSettingsEditor : IDisposable
 
     private bool IsDirty => !_draft.Matches(_saved);
     private DraftProblems Problems { get; set; } = new();
-    private bool CanSave => _canWrite && IsDirty && !Problems.Any && !_saving;
+
+    // Fields show their problems once they were changed or left, and every field after a Save: a form just opened or a
+    // job just added is not red before anyone typed in it.
+    private readonly HashSet<object> _touched = [];
+    private bool _submitted;
+    private DraftProblems Shown => _submitted ? Problems : Problems.Only(_touched.Contains);
+
+    // What the library said about run-script lines at the last Save, per command and the text it was said of: shown on
+    // the command's field until its text changes.
+    private readonly Dictionary<CommandDraft, (string Text, string Problem)> _scriptProblems = [];
+
+    // Problems the save itself reported that belong to no field of the form (settings with blocks, say).
+    private IReadOnlyList<string> _serverErrors = [];
+
+    private bool CanSave => _canWrite && IsDirty && !_saving;
 
     protected override async Task OnParametersSetAsync()
     {
@@ -93,6 +108,10 @@ public sealed partial class BuildSettingsEditor : IDisposable
         _draft = BuildSettingsDraft.From(settings);
         _changedElsewhere = false;
         _saveError = null;
+        _touched.Clear();
+        _submitted = false;
+        _scriptProblems.Clear();
+        _serverErrors = [];
         Recheck();
     }
 
@@ -122,7 +141,30 @@ public sealed partial class BuildSettingsEditor : IDisposable
         });
     }
 
-    private void Recheck() => Problems = _draft.Validate();
+    private void Recheck()
+    {
+        Problems = _draft.Validate();
+        foreach (var (command, where) in _draft.LocatedCommands())
+        {
+            if (!_scriptProblems.TryGetValue(command, out var said) || said.Text != command.Text || Problems.Commands.ContainsKey(command)) continue;
+            Problems.Commands[command] = said.Problem;
+            Problems.Summary.Add($"{where}: {said.Problem}");
+        }
+    }
+
+    private void Touch(object field) => _touched.Add(field);
+
+    private Task TouchedAsync(CommandDraft command)
+    {
+        Touch(command);
+        return Task.CompletedTask;
+    }
+
+    private Task JobCommandsChangedAsync(JobDraft job, CommandDraft? added)
+    {
+        Touch(job);
+        return ChangedAsync(added);
+    }
 
     private Task ChangedAsync(CommandDraft? added)
     {
@@ -134,6 +176,7 @@ public sealed partial class BuildSettingsEditor : IDisposable
     private Task RenameAsync(JobDraft job, string? name)
     {
         job.Name = name ?? "";
+        Touch(job);
         Recheck();
         return Task.CompletedTask;
     }
@@ -143,6 +186,7 @@ public sealed partial class BuildSettingsEditor : IDisposable
     private Task SetImageAsync(string? image)
     {
         _draft.Image = image ?? "";
+        Touch(DraftProblems.ImageField);
         Recheck();
         return Task.CompletedTask;
     }
@@ -150,6 +194,7 @@ public sealed partial class BuildSettingsEditor : IDisposable
     private Task SetJobImageAsync(JobDraft job, string? image)
     {
         job.Image = image ?? "";
+        Touch(job);
         Recheck();
         return Task.CompletedTask;
     }
@@ -157,6 +202,7 @@ public sealed partial class BuildSettingsEditor : IDisposable
     private Task SetServicesAsync(JobDraft job, string? services)
     {
         job.Services = services ?? "";
+        Touch(job);
         Recheck();
         return Task.CompletedTask;
     }
@@ -165,6 +211,7 @@ public sealed partial class BuildSettingsEditor : IDisposable
     {
         if (coverage) job.Coverage = globs ?? "";
         else job.TestReports = globs ?? "";
+        Touch(job);
         Recheck();
         return Task.CompletedTask;
     }
@@ -188,6 +235,7 @@ public sealed partial class BuildSettingsEditor : IDisposable
     {
         var job = _draft.Jobs[index];
         _draft.Jobs.RemoveAt(index);
+        Touch(DraftProblems.JobsField);
         Recheck();
         Snackbar.Add($"Removed {BuildSettingsDraft.DescribeJob(job, index)}. \"Discard changes\" brings it back.", Severity.Info);
         return Task.CompletedTask;
@@ -201,25 +249,34 @@ public sealed partial class BuildSettingsEditor : IDisposable
 
     private async Task SaveAsync()
     {
-        Recheck();
         if (!_canWrite || _saving) return;
-        var settings = _draft.ToSettings();
-        // The draft's checks mirror BuildSettings.Validate; asking it too keeps the editor and the API in step.
-        if (Problems.Any)
-        {
-            Snackbar.Add($"Not saved: {Problems.Summary[0]}", Severity.Error);
-            return;
-        }
+        // A Save shows every problem, on its field and in the list at the top (never in a toast over the buttons).
+        _submitted = true;
+        _serverErrors = [];
+        _scriptProblems.Clear();
+        Recheck();
+        if (Problems.Any) return;
         _saving = true;
         _saveError = null;
+        BuildSettings settings;
         try
         {
-            // The same checks, save and audit as the API (run-script lines naming unknown scripts are refused too).
+            // run-script lines the library does not know are said on their own command's field.
+            var seen = new Dictionary<string, Kaizen.Portal.Scripts.ScriptRow?>(StringComparer.Ordinal);
+            foreach (var (command, _) in _draft.LocatedCommands().ToList())
+            {
+                if (await Scripts.ProblemAsync(command.Text, seen) is { } problem)
+                    _scriptProblems[command] = (command.Text, char.ToUpperInvariant(problem[0]) + problem[1..]);
+            }
+            Recheck();
+            if (Problems.Any) return;
+
+            // The same checks, save and audit as the API.
             var user = AuthenticationState is null ? null : (await AuthenticationState).User;
-            var saved = await Changes.SaveAsync(Project, settings, user, SettingsSources.Editor);
+            var saved = await Changes.SaveAsync(Project, _draft.ToSettings(), user, SettingsSources.Editor);
             if (!saved.Ok)
             {
-                Snackbar.Add($"Not saved: {saved.Errors[0]}", Severity.Error);
+                _serverErrors = saved.Errors;
                 return;
             }
             settings = saved.Saved!;
@@ -242,6 +299,8 @@ public sealed partial class BuildSettingsEditor : IDisposable
         }
         _saved = settings;
         _changedElsewhere = false;
+        _submitted = false;
+        _touched.Clear();
         Snackbar.Add("Build settings saved.", Severity.Success);
         await OnSaved.InvokeAsync(settings);
     }

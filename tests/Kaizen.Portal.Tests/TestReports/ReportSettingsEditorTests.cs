@@ -16,7 +16,9 @@ public sealed class ReportSettingsEditorTests : EditorHarness
         await Field(job, "Test reports").InputAsync(new() { Value = "../junit.xml" });
 
         Assert.Contains("must stay inside the workspace", Group(cut, "Job test").TextContent);
-        Assert.True(IsDisabled(Button(cut, "Save")));
+        await Button(cut, "Save").ClickAsync(new MouseEventArgs());
+        Assert.Contains("must stay inside the workspace", cut.Find("[data-testid=settings-problems]").TextContent);
+        Assert.Empty(Assert.Single((await SavedSettingsAsync()).Jobs).TestReports ?? []);
 
         await Field(Group(cut, "Job test"), "Test reports").InputAsync(new() { Value = "reports/junit.xml, reports/more/*.xml" });
         await Field(Group(cut, "Job test"), "Coverage").InputAsync(new() { Value = "coverage.xml" });

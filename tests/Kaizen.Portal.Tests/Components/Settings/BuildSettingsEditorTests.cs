@@ -18,23 +18,86 @@ public sealed class BuildSettingsEditorTests : EditorHarness
 
         await Field(Group(cut, "Job test"), "Job name").InputAsync(new() { Value = "  " });
 
+        // The field says it at once; the list of problems waits for Save.
         var job = Group(cut, "Job 1");
         Assert.Contains("A job needs a name.", job.TextContent);
-        Assert.Contains("1 problem to fix before saving", cut.Markup);
-        Assert.Contains("Job 1 needs a name.", cut.Markup);
         Assert.Contains("Unsaved changes", cut.Markup);
-        Assert.True(IsDisabled(Button(cut, "Save")));
+        Assert.Empty(cut.FindAll("[data-testid=settings-problems]"));
+
+        await Button(cut, "Save").ClickAsync(Press);
+        Assert.Contains("Not saved: 1 problem to fix", cut.Find("[data-testid=settings-problems]").TextContent);
+        Assert.Contains("Job 1 needs a name.", cut.Markup);
         Assert.Equal("test", Assert.Single((await SavedSettingsAsync()).Jobs).Name);
         Assert.Equal("  ", Field(job, "Job name").GetAttribute("value"));
 
         await Field(job, "Job name").InputAsync(new() { Value = " unit " });
         Assert.DoesNotContain("A job needs a name.", cut.Markup);
+        Assert.Empty(cut.FindAll("[data-testid=settings-problems]"));
         await Button(cut, "Save").ClickAsync(Press);
 
         Assert.Equal("unit", Assert.Single((await SavedSettingsAsync()).Jobs).Name);
         cut.WaitForAssertion(() => Assert.Contains("Build settings saved.", cut.Markup), WaitTimeout);
         Assert.DoesNotContain("Unsaved changes", cut.Markup);
         Assert.True(IsDisabled(Button(cut, "Save")));
+    }
+
+    [Fact]
+    public async Task A_new_job_opens_without_errors_and_shows_them_on_its_fields_after_leaving_them_or_on_Save()
+    {
+        // Arrange
+        var cut = RenderEditor(await ProjectWithAsync(TestDatabase.OneJob("test")));
+
+        // Act: a new job, empty as it comes.
+        await Button(cut, "Add job").ClickAsync(Press);
+
+        // Assert: nothing is red yet, and Save is there to press.
+        var added = Group(cut, "Job 2");
+        Assert.DoesNotContain("A job needs a name.", added.TextContent);
+        Assert.DoesNotContain("Write a command or remove it.", added.TextContent);
+        Assert.Empty(added.QuerySelectorAll(".mud-input-error"));
+        Assert.False(IsDisabled(Button(cut, "Save")));
+
+        // Leaving the name empty marks it; the untouched command stays as it is.
+        await Field(added, "Job name").BlurAsync(new());
+        added = Group(cut, "Job 2");
+        Assert.Contains("A job needs a name.", added.TextContent);
+        Assert.DoesNotContain("Write a command or remove it.", added.TextContent);
+
+        // Save shows every problem, on the fields and in the list, and saves nothing.
+        await Button(cut, "Save").ClickAsync(Press);
+        added = Group(cut, "Job 2");
+        Assert.Contains("Write a command or remove it.", added.TextContent);
+        var list = cut.Find("[data-testid=settings-problems]").TextContent;
+        Assert.Contains("Not saved: 2 problems to fix", list);
+        Assert.Contains("Command 1 of job 2 is empty", list);
+        Assert.Single((await SavedSettingsAsync()).Jobs);
+    }
+
+    [Fact]
+    public async Task A_run_script_line_naming_no_script_is_said_on_its_own_field_in_the_fields_words()
+    {
+        // Arrange: job lint's seventh command names a script the library does not have.
+        var cut = RenderEditor(await ProjectWithAsync(new BuildSettings([],
+            [new JobSettings("lint", ["a", "b", "c", "d", "e", "f", "run-script publish-docs"])], [])));
+        await Field(Group(cut, "Job lint"), "Job name").InputAsync(new() { Value = "lint-all" });
+
+        // Act
+        await Button(cut, "Save").ClickAsync(Press);
+
+        // Assert: under "Command 7", and the list names it the same way; nothing saved, nothing typed lost.
+        var job = Group(cut, "Job lint-all");
+        var field = Field(job, "Command 7").Closest(".mud-input-control")!;
+        Assert.Contains("There is no script 'publish-docs' in the library.", field.TextContent);
+        Assert.NotEmpty(field.QuerySelectorAll(".mud-input-error"));
+        Assert.Contains("Command 7 of job lint-all: There is no script 'publish-docs' in the library.", cut.Find("[data-testid=settings-problems]").TextContent);
+        Assert.DoesNotContain("jobs[", cut.Markup);
+        Assert.Equal("lint", Assert.Single((await SavedSettingsAsync()).Jobs).Name);
+
+        // Editing that command clears its message; saving then works.
+        await Field(job, "Command 7").InputAsync(new() { Value = "make docs" });
+        Assert.DoesNotContain("There is no script", cut.Markup);
+        await Button(cut, "Save").ClickAsync(Press);
+        Assert.Equal("make docs", Assert.Single((await SavedSettingsAsync()).Jobs).Commands[6]);
     }
 
     [Fact]
@@ -65,18 +128,16 @@ public sealed class BuildSettingsEditorTests : EditorHarness
 
         await Button(cut, "Add job").ClickAsync(Press);
         var added = Group(cut, "Job 2");
-        Assert.Contains("A job needs a name.", added.TextContent);
-        Assert.Contains("Write a command or remove it.", added.TextContent);
         await Button(added, "Remove command 1 of job 2").ClickAsync(Press);
         await Field(Group(cut, "Job 2"), "Job name").InputAsync(new() { Value = "deploy" });
 
         var deploy = Group(cut, "Job deploy");
         Assert.Contains("Add at least one command.", deploy.TextContent);
+        await Button(cut, "Save").ClickAsync(Press);
         Assert.Contains("Job deploy needs at least one command.", cut.Markup);
-        Assert.True(IsDisabled(Button(cut, "Save")));
         Assert.Single((await SavedSettingsAsync()).Jobs);
 
-        await Button(deploy, "Add a command to job deploy").ClickAsync(Press);
+        await Button(Group(cut, "Job deploy"), "Add a command to job deploy").ClickAsync(Press);
         await Field(Group(cut, "Job deploy"), "Command 1").InputAsync(new() { Value = "make deploy\n  --stage dev" });
         Assert.DoesNotContain("problem", cut.Markup);
         await Button(cut, "Save").ClickAsync(Press);

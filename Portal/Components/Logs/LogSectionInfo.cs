@@ -74,8 +74,9 @@ public sealed record LogSectionInfo(
     }
 
     /// <summary>
-    /// Which sections start open: while the job runs, the one running now; when it finished, the failed (or
-    /// canceled) ones, or the last one with output if the job failed outside any command; a passed job starts closed.
+    /// Which sections start open: while the job runs, the one running now (a shared script's step with its script's
+    /// section); when it finished, the failed (or canceled) ones, or the last one with output if the job failed outside
+    /// any command; a passed job starts closed. (A page that showed a section open keeps it open: see the viewer.)
     /// </summary>
     public static bool OpenByDefault(LogSectionInfo section, IReadOnlyList<LogSectionInfo> all, string jobStatus)
     {
@@ -86,7 +87,9 @@ public sealed record LogSectionInfo(
             var current = all.LastOrDefault(s => s.Status == Builds.Status.Running)
                 ?? all.LastOrDefault(s => s.Kind != LogSectionKind.Prepare && s.StartedAt is not null)
                 ?? all[0];
-            return ReferenceEquals(section, current);
+            if (ReferenceEquals(section, current)) return true;
+            // The script a running step belongs to stays open around it.
+            return current.Parent is { } parent && section.Kind == LogSectionKind.Command && section.Key == CommandKey(parent);
         }
         if (!Builds.Status.IsFinished(jobStatus) || jobStatus == Builds.Status.Passed) return false;
         var failing = all.Where(s => s.Status is Builds.Status.Failed or Builds.Status.Canceled && s.Kind != LogSectionKind.Complete).ToList();

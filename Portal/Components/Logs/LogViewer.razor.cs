@@ -47,6 +47,7 @@ public sealed partial class LogViewer : ComponentBase, IAsyncDisposable
 
     private readonly Dictionary<string, bool> _toggled = [];
     private bool[] _expanded = [];
+    private HashSet<string> _openKeys = [];
     private int[] _headerRows = [];
     private int _rowCount;
     private int _followRow = -1;
@@ -95,6 +96,12 @@ public sealed partial class LogViewer : ComponentBase, IAsyncDisposable
     {
         if (_lastStatus != JobStatus)
         {
+            // The job ended while this page showed it: what was open (the section being followed, say) stays open, and
+            // the failing section opens too, rather than the view folding up under the reader.
+            if (_lastStatus == Builds.Status.Running)
+            {
+                foreach (var key in _openKeys) _toggled.TryAdd(key, true);
+            }
             // Follow by default while running, unless the person already chose.
             if (!_followTouched) _follow = IsRunning;
             _lastStatus = JobStatus;
@@ -173,6 +180,7 @@ public sealed partial class LogViewer : ComponentBase, IAsyncDisposable
             if (i == current) followRow = rows - 1;
         }
         _expanded = expanded;
+        _openKeys = [.. Sections.Where((_, i) => expanded[i]).Select(x => x.Key)];
         _headerRows = headers;
         _rowCount = rows;
         _followRow = followRow;

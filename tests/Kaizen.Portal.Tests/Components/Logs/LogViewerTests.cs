@@ -19,6 +19,12 @@ public sealed class LogViewerTests : LogComponentsTestContext
     private static string? Expanded(IRenderedComponent<LogViewer> cut, string title) =>
         cut.FindAll("button[aria-expanded]").Single(b => b.TextContent.Contains(title)).GetAttribute("aria-expanded");
 
+    private static CommandRow Step(CommandRow c, int? parent, string? script = null) => new()
+    {
+        JobId = c.JobId, Idx = c.Idx, Phase = c.Phase, Text = c.Text, Status = c.Status, StartedAt = c.StartedAt,
+        DurationMs = c.DurationMs, ExitCode = c.ExitCode, ParentIdx = parent, ScriptName = script, ScriptVersion = script is null ? null : 2,
+    };
+
     private static readonly CommandRow[] FinishedCommands =
     [
         Command(0, "npm ci", Status.Passed, 4_000, 0),
@@ -62,6 +68,47 @@ public sealed class LogViewerTests : LogComponentsTestContext
         Assert.Equal("true", Expanded(cut, "npm test"));
         Assert.Contains("running tests", cut.Markup);
         Assert.Contains("Follow", cut.Markup);
+    }
+
+    [Fact]
+    public void The_section_being_followed_stays_open_when_the_job_ends_and_the_failing_one_opens_too()
+    {
+        // Arrange: npm ci is followed while it runs.
+        var running = new[] { Command(0, "npm ci", Status.Running), Command(1, "npm test", Status.Pending) };
+        var cut = RenderViewer(Job(Status.Running), running, Document((0, "installing\n")));
+        Assert.Equal("true", Expanded(cut, "npm ci"));
+
+        // Act: the job ends (npm ci passed, npm test failed) while the page is open.
+        var ended = new[] { Command(0, "npm ci", Status.Passed, 4_000, 0), Command(1, "npm test", Status.Failed, 2_000, 1) };
+        var doc = Document((0, "installing\n"), (1, "1 test failed\n"));
+        cut.Render(p => p.Add(x => x.JobStatus, Status.Failed).Add(x => x.Sections, Sections(Job(Status.Failed), ended, doc)).Add(x => x.Source, doc));
+
+        // Assert
+        Assert.Equal("true", Expanded(cut, "npm ci"));
+        Assert.Equal("true", Expanded(cut, "npm test"));
+        Assert.Contains("installing", cut.Markup);
+    }
+
+    [Fact]
+    public void A_running_script_step_opens_with_its_scripts_section()
+    {
+        // Arrange: run-script deploy (command 0) is on its second step.
+        var commands = new[]
+        {
+            Step(Command(0, "run-script deploy", Status.Running), parent: null, script: "deploy"),
+            Step(Command(1, "aws s3 sync dist s3://bucket", Status.Passed, 900, 0), parent: 0),
+            Step(Command(2, "echo done", Status.Running), parent: 0),
+            Command(3, "make notify", Status.Pending),
+        };
+
+        // Act
+        var cut = RenderViewer(Job(Status.Running), commands, Document((1, "synced\n"), (2, "almost")));
+
+        // Assert
+        Assert.Equal("true", Expanded(cut, "run-script deploy"));
+        Assert.Equal("true", Expanded(cut, "echo done"));
+        Assert.Equal("false", Expanded(cut, "aws s3 sync"));
+        Assert.Equal("false", Expanded(cut, "make notify"));
     }
 
     [Fact]

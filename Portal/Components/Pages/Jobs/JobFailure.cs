@@ -62,17 +62,11 @@ public sealed partial record JobFailure(CommandRow? Command, int? ExitCode, stri
 
     /// <summary>
     /// The number of the first log line of command <paramref name="idx"/> (what the log viewer's <c>#L</c> links
-    /// address), or null when it printed nothing. Reads the log only up to that command's first output.
+    /// address), or null when it printed nothing. Read from the log's outline (its line index), never from the log itself.
     /// </summary>
-    public static int? FirstLine(IReadOnlyList<LogChunkRow> chunks, int idx)
+    public static int? FirstLine(ILogOutline outline, int idx)
     {
-        ArgumentNullException.ThrowIfNull(chunks);
-        var document = new LogDocument();
-        foreach (var chunk in chunks)
-        {
-            document.Append([chunk]);
-            if (chunk.CommandIdx == idx && document.Section(LogSectionKind.Command, idx) is { Count: > 0 } section) return section.FirstNumber;
-        }
-        return null;
+        ArgumentNullException.ThrowIfNull(outline);
+        return outline.Section(LogSectionKind.Command, idx) is { Count: > 0 } section ? section.NumberAt(0) : null;
     }
 }

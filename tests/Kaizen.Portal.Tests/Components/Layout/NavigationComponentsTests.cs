@@ -173,7 +173,10 @@ public sealed class JobFailureTests
         LogChunkRow Chunk(long seq, int? idx, string text) => new() { Seq = seq, CommandIdx = idx, Data = System.Text.Encoding.UTF8.GetBytes(text) };
         LogChunkRow[] chunks = [Chunk(1, null, "checkout\nready\n"), Chunk(2, 0, "installed\n"), Chunk(3, 3, "FAILED test_total\n"), Chunk(4, null, "cleanup\n")];
 
-        Assert.Equal(4, JobFailure.FirstLine(chunks, 3));
-        Assert.Null(JobFailure.FirstLine(chunks, 2));
+        var outline = new Kaizen.Portal.Logs.LogDocument();
+        outline.Append(chunks);
+
+        Assert.Equal(4, JobFailure.FirstLine(outline, 3));
+        Assert.Null(JobFailure.FirstLine(outline, 2));
     }
 }

@@ -120,11 +120,26 @@ internal static class LogViewBenchmark
         var expanded = await manyPage.Locator(".kz-logview button[aria-expanded=true]").CountAsync();
         var manyOne = Memory();
         await manyPage.CloseAsync();
-        var (manyAgain, manyWarm) = await OpenAsync(context, many.JobId);
-        await manyAgain.CloseAsync();
-        results.Add(new Result($"Log view: {lineCount:N0}-line failed job, open → its failing section's lines visible (first viewer / next)",
-            $"{manyCold:0} ms / {manyWarm:0} ms", $"{baselineMs:0} ms (job page of a 2-line log)", Ratio(manyCold, baselineMs), "< 1 s",
+        // Single samples swing on a busy machine: the next viewers and the small page again, alternately, medians compared.
+        var manyTimes = new List<double>();
+        var smallTimes = new List<double>();
+        for (var i = 0; i < 5; i++)
+        {
+            var (again, ms) = await OpenAsync(context, many.JobId);
+            manyTimes.Add(ms);
+            await again.CloseAsync();
+            var (smallAgain, smallMs) = await OpenAsync(context, small.JobId);
+            smallTimes.Add(smallMs);
+            await smallAgain.CloseAsync();
+        }
+        var manyWarm = Median(manyTimes);
+        var smallNow = Median(smallTimes);
+        results.Add(new Result($"Log view: {lineCount:N0}-line failed job, open → its failing section's lines visible (first viewer)",
+            $"{manyCold:0} ms", $"{baselineMs:0} ms (job page of a 2-line log)", Ratio(manyCold, baselineMs), "< 1 s",
             manyCold < 1000 && expanded > 0));
+        results.Add(new Result($"Log view: {lineCount:N0}-line failed job, open → lines visible (next viewers, median of 5)",
+            $"{manyWarm:0} ms", $"{smallNow:0} ms (2-line log, median of 5 taken in turn)", Ratio(manyWarm, smallNow), "< 1 s",
+            manyWarm < 1000));
         results.Add(MemoryRow($"Log view: {lineCount:N0}-line log, portal memory added by 1 viewer", beforeMany, manyOne, 50));
         return results;
     }

@@ -84,8 +84,7 @@ public static class ApiEndpoints
         if (project is null) return NotFound($"No project '{slug}'.");
         // Builds read the repository's file: a copy changed here would not be what runs.
         if ((await sources.GetAsync(project.Id, ct)).InRepository)
-            return Results.Problem($"Project '{slug}' keeps its build settings in the repository: change {SettingsLocations.FileName} there, " +
-                $"or keep them in the portal first (PUT /api/v1/projects/{slug}/settings/source {{ \"source\": \"portal\" }}).", statusCode: 409);
+            return Results.Problem(BuildSettingsChanges.InRepositoryMessage(slug), statusCode: 409);
         if (body is null) return Results.Problem("Send a JSON body: { \"setup\": [], \"jobs\": [{ \"name\", \"commands\": [] }], \"epilogue\": [] }.", statusCode: 400);
         var saved = await changes.SaveAsync(project, body.ToSettings(), user, SettingsSources.Api, ct);
         return saved.Ok

@@ -80,6 +80,7 @@ public static class SemaphoreImportEndpoints
         if (!apply)
             return Results.Ok(new SemaphoreImportResponse(source, false, result.Settings!, servers, result.Untranslated, result.Secrets, result.Problems, [], []));
         var applied = await SemaphoreApply.ApplyAsync(project, result, user, changes, deploys, ct);
+        if (applied.Settings.InRepository) return Results.Problem(applied.Settings.Errors[0], statusCode: StatusCodes.Status409Conflict);
         if (!applied.Settings.Ok)
             return Results.ValidationProblem(SettingsErrors.ByPath("settings", applied.Settings.Errors), detail: string.Join("\n", applied.Settings.Errors));
         return Results.Ok(new SemaphoreImportResponse(source, true, applied.Settings.Saved!, servers, result.Untranslated, result.Secrets, result.Problems,

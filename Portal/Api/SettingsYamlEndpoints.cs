@@ -67,8 +67,7 @@ public static class SettingsYamlEndpoints
         var project = await store.FindBySlugAsync(slug, ct);
         if (project is null) return Results.Problem($"No project '{slug}'.", statusCode: 404);
         if ((await sources.GetAsync(project.Id, ct)).InRepository)
-            return Results.Problem($"Project '{slug}' keeps its build settings in the repository: change {SettingsLocations.FileName} there, " +
-                $"or keep them in the portal first (PUT /api/v1/projects/{slug}/settings/source {{ \"source\": \"portal\" }}).", statusCode: 409);
+            return Results.Problem(BuildSettingsChanges.InRepositoryMessage(slug), statusCode: 409);
 
         using var reader = new StreamReader(request.Body, Encoding.UTF8);
         var buffer = new char[MaxBodyChars + 1];

@@ -21,6 +21,9 @@ public static class SettingsSources
 public sealed record SettingsChange(BuildSettings? Saved, IReadOnlyList<string> Errors)
 {
     public bool Ok => Saved is not null;
+
+    /// <summary>Nothing was saved because the project keeps its settings in the repository (a conflict, not bad input).</summary>
+    public bool InRepository { get; init; }
 }
 
 /// <summary>
@@ -28,7 +31,7 @@ public sealed record SettingsChange(BuildSettings? Saved, IReadOnlyList<string> 
 /// goes through here: it checks the settings, saves them, records who changed what in the <see cref="AuditLog"/> as a
 /// diff of the YAML form, and tells open pages. No other code saves settings, so none can skip the audit.
 /// </summary>
-public sealed class BuildSettingsChanges(ProjectStore projects, ScriptLibrary scripts, AuditLog audit, LiveUpdates live)
+public sealed class BuildSettingsChanges(ProjectStore projects, ScriptLibrary scripts, AuditLog audit, LiveUpdates live, SettingsSourceStore sources)
 {
     /// <summary>The audit log's details column holds this much (SQL Server: NVARCHAR(2000)).</summary>
     public const int MaxDetailsLength = 2000;
@@ -40,6 +43,9 @@ public sealed class BuildSettingsChanges(ProjectStore projects, ScriptLibrary sc
     {
         ArgumentNullException.ThrowIfNull(project);
         ArgumentNullException.ThrowIfNull(settings);
+        // Builds read the repository's file: a copy saved here would never run, whichever route tried to save it.
+        if ((await sources.GetAsync(project.Id, ct)).InRepository)
+            return new SettingsChange(null, [InRepositoryMessage(project.Slug)]) { InRepository = true };
         var errors = settings.Validate();
         if (errors.Count == 0) errors = await scripts.CheckSettingsAsync(settings, ct);
         if (errors.Count > 0) return new SettingsChange(null, errors);
@@ -55,6 +61,11 @@ public sealed class BuildSettingsChanges(ProjectStore projects, ScriptLibrary sc
         live.Publish(LiveUpdates.Keys.Project(project.Id));
         return new SettingsChange(settings, []);
     }
+
+    /// <summary>Why settings are not saved for a project that keeps them in the repository, and what to do instead.</summary>
+    public static string InRepositoryMessage(string slug) =>
+        $"Project '{slug}' keeps its build settings in the repository: change {SettingsLocations.FileName} there, " +
+        $"or keep them in the portal first (PUT /api/v1/projects/{slug}/settings/source {{ \"source\": \"portal\" }}).";
 
     /// <summary>The changed lines of the YAML forms, removed ones as <c>- line</c>, added ones as <c>+ line</c>.</summary>
     public static IReadOnlyList<string> Diff(string before, string after)

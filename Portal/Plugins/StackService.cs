@@ -17,7 +17,7 @@ public sealed record DeploySuggestion(
 
 /// <summary>Detects stacks at a project's default branch head and turns plugins' plans into build settings.</summary>
 public sealed class StackService(PluginHost host, ProjectStore projects, ProjectService projectService, GitMirror git,
-    BuildSettingsChanges settingsChanges)
+    BuildSettingsChanges settingsChanges, SettingsSourceStore sources)
 {
     /// <param name="refresh">Fetch the repository first (false: use the mirror as it is, for overview pages).</param>
     public async Task<Outcome<IReadOnlyList<StackSuggestion>>> DetectAsync(ProjectRow project, CancellationToken ct, bool refresh = true)
@@ -148,6 +148,10 @@ public sealed class StackService(PluginHost host, ProjectStore projects, Project
     /// change by <paramref name="user"/>.</summary>
     public async Task<Outcome<BuildSettings>> ApplyAsync(ProjectRow project, ClaimsPrincipal? user, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(project);
+        if ((await sources.GetAsync(project.Id, ct)).InRepository)
+            return Outcome<BuildSettings>.Fail(Problem.Conflict, BuildSettingsChanges.InRepositoryMessage(project.Slug) +
+                " The suggested jobs are listed with the stacks: add them to the file.");
         var detected = await DetectAsync(project, ct);
         if (!detected.Ok) return Outcome<BuildSettings>.Fail(detected.Problem!.Value, detected.Message!);
         var settings = (await projects.FindBySlugAsync(project.Slug, ct))?.Settings ?? project.Settings;
@@ -160,6 +164,7 @@ public sealed class StackService(PluginHost host, ProjectStore projects, Project
             ? settings with { Blocks = [.. settings.Blocks!, new BlockSettings(SuggestedBlockName(settings.Blocks!), added, Dependencies: [])] }
             : settings with { Jobs = [.. settings.Jobs, .. added] };
         var saved = await settingsChanges.SaveAsync(project, changed, user, SettingsSources.StackSuggestions, ct);
+        if (saved.InRepository) return Outcome<BuildSettings>.Fail(Problem.Conflict, saved.Errors[0]);
         return saved.Ok
             ? Outcome<BuildSettings>.Of(saved.Saved!)
             : Outcome<BuildSettings>.Fail(Problem.Invalid, "The suggested jobs could not be added: " + string.Join(" ", saved.Errors));

@@ -128,6 +128,11 @@ public sealed class RepositorySettingsTests() : PortalWithRepository(embeddedSlo
         var described = await toRepository.Content.ReadFromJsonAsync<SettingsSourceResponse>();
         using var yamlPut = await _portal.Api.PutAsync($"/api/v1/projects/{slug}/settings.yaml", new StringContent("setup: []\njobs: []\n"));
         using var jsonPut = await _portal.Api.PutAsJsonAsync($"/api/v1/projects/{slug}/settings", new { setup = Array.Empty<string>(), jobs = Array.Empty<object>() });
+        // Other routes that write settings would save a copy no build reads: refused the same way.
+        using var importApply = await _portal.Api.PostAsJsonAsync($"/api/v1/projects/{slug}/import/semaphore?apply=true",
+            new { yaml = "version: v1.0\nname: CI\nagent:\n  machine:\n    type: e1-standard-2\nblocks:\n  - name: Test\n    task:\n      jobs:\n        - name: unit\n          commands:\n            - make test\n" });
+        using var stacksApply = await _portal.Api.PostAsync($"/api/v1/projects/{slug}/stacks/apply", null);
+        var stored = (await _portal.Service<Kaizen.Portal.Projects.ProjectStore>().FindBySlugAsync(slug))!.Settings;
         var export = await _portal.Api.GetStringAsync($"/api/v1/projects/{slug}/settings.yaml");
         using var back = await _portal.Api.PutAsJsonAsync($"/api/v1/projects/{slug}/settings/source", new { source = "portal" });
         var audit = await _portal.Api.GetFromJsonAsync<List<AuditEntry>>("/api/v1/audit?limit=1000");
@@ -141,6 +146,11 @@ public sealed class RepositorySettingsTests() : PortalWithRepository(embeddedSlo
         Assert.Empty(described.Errors);
         Assert.Equal(HttpStatusCode.Conflict, yamlPut.StatusCode);
         Assert.Equal(HttpStatusCode.Conflict, jsonPut.StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, importApply.StatusCode);
+        Assert.Contains("keeps its build settings in the repository", await importApply.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.Conflict, stacksApply.StatusCode);
+        Assert.Contains("add them to the file", await stacksApply.Content.ReadAsStringAsync());
+        Assert.Equal(["true"], Assert.Single(stored.Jobs).Commands);
         Assert.Equal(MainFile.ReplaceLineEndings("\n"), export);
         Assert.Equal(HttpStatusCode.OK, back.StatusCode);
         var changes = audit!.Where(e => e.Target == $"project:{slug}/settings" && e.Details!.StartsWith("settings source", StringComparison.Ordinal))

@@ -9,17 +9,21 @@ using Microsoft.Extensions.Options;
 namespace Kaizen.Portal.Git;
 
 /// <summary>What one look at a project's remote found: branches that appeared and the builds started for new commits.</summary>
-public sealed record PollResult(IReadOnlyList<string> NewBranches, IReadOnlyList<long> StartedBuilds);
+/// <param name="Filtered">Branches with a new head that the project's build filter does not build by themselves.</param>
+public sealed record PollResult(IReadOnlyList<string> NewBranches, IReadOnlyList<long> StartedBuilds)
+{
+    public IReadOnlyList<string> Filtered { get; init; } = [];
+}
 
 /// <summary>
 /// Reads every project's remote on a schedule (<c>Kaizen:Git:PollSeconds</c>, 60 by default; 0 turns it off), so a
 /// push to a repository that sends no webhook still shows its branch and gets built: each branch whose head moved
 /// since the last look (or that appeared) gets a build of its new head, unless that commit of that branch was built
-/// already (a webhook got there first). A remote that cannot be read is tried again later and later (doubling up to 30
+/// already (a webhook got there first) or the project's build filter leaves the branch out. A remote that cannot be read is tried again later and later (doubling up to 30
 /// minutes) and back on schedule once it answers. The Branches section's <b>Refresh</b> looks at once.
 /// </summary>
 public sealed class RemotePoller(ProjectStore projects, ProjectService projectService, BuildService builds, Database db,
-    IOptions<KaizenOptions> options, TimeProvider time, ILogger<RemotePoller> logger) : BackgroundService
+    BuildFilters filters, IOptions<KaizenOptions> options, TimeProvider time, ILogger<RemotePoller> logger) : BackgroundService
 {
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromMinutes(30);
 
@@ -80,6 +84,8 @@ public sealed class RemotePoller(ProjectStore projects, ProjectService projectSe
             var current = await projects.FindBySlugAsync(project.Slug, ct) ?? project;
             var newBranches = new List<string>();
             var started = new List<long>();
+            var filtered = new List<string>();
+            var filter = await filters.GetAsync(project.Id, ct);
             foreach (var head in heads)
             {
                 var known = before.TryGetValue(head.Name, out var sha);
@@ -87,13 +93,18 @@ public sealed class RemotePoller(ProjectStore projects, ProjectService projectSe
                 if (known && sha == head.HeadSha) continue;
                 // A project read for the first time has nothing to compare with: its branches are not "new commits".
                 if (before.Count == 0) continue;
+                if (!filter.Builds(head.Name))
+                {
+                    filtered.Add(head.Name);
+                    continue;
+                }
                 if (await BuiltAsync(project.Id, head.Name, head.HeadSha, ct)) continue;
                 var build = await builds.StartCommitAsync(current, new CommitBuildRequest(head.Name, head.HeadSha,
                     FirstLine(head.HeadMessage), head.HeadAuthor, Trigger.Poll, null), ct);
                 if (build.Ok) started.Add(build.Value);
             }
             _seen[project.Id] = heads.ToDictionary(b => b.Name, b => b.HeadSha, StringComparer.Ordinal);
-            return Outcome<PollResult>.Of(new PollResult(newBranches, started));
+            return Outcome<PollResult>.Of(new PollResult(newBranches, started) { Filtered = filtered });
         }
         finally
         {

@@ -15,7 +15,7 @@ public sealed record WebhookResult(int StatusCode, string Message);
 /// cancellations and branch refreshes. Payloads are matched to projects by their repository ("owner/name").
 /// </summary>
 public sealed class GithubWebhook(ProjectStore projects, ProjectService projectService, BuildStore builds, BuildService buildService,
-    WebhookSecrets secrets, WebhookDeliveries deliveries, ILogger<GithubWebhook> logger)
+    WebhookSecrets secrets, WebhookDeliveries deliveries, BuildFilters filters, ILogger<GithubWebhook> logger)
 {
     /// <summary>GitHub caps payloads at 25 MB; anything bigger is not from GitHub.</summary>
     public const int MaxBodyBytes = 25 * 1024 * 1024;
@@ -128,6 +128,9 @@ public sealed class GithubWebhook(ProjectStore projects, ProjectService projectS
         var sha = Required(payload, "after");
         var refreshed = await projectService.RefreshBranchesAsync(project.Id, project.GitUrl, ct);
         if (!refreshed.Ok) return new(502, $"The push to {branch} could not be fetched: {refreshed.Message}");
+        var filter = await filters.GetAsync(project.Id, ct);
+        if (!filter.Builds(branch))
+            return new(202, $"{branch} is not built by itself: the project's build filter builds {filter.Describe()} (Run build builds it by hand).");
         var head = refreshed.Value!.FirstOrDefault(b => b.Name == branch);
         var message = Str(payload, "head_commit", "message") ?? head?.HeadMessage ?? "";
         var author = Str(payload, "head_commit", "author", "name") ?? head?.HeadAuthor ?? "";

@@ -86,6 +86,7 @@ public static class PortalApp
         services.AddSingleton<WebhookSecrets>();
         services.AddSingleton<WebhookDeliveries>();
         services.AddSingleton<ProjectOptions>();
+        services.AddSingleton<BuildFilters>();
         services.AddSingleton<GithubWebhook>();
         services.AddHttpClient();
         services.AddHostedService<CommitStatusReporter>();
@@ -239,6 +240,7 @@ public static class PortalApp
         app.MapTestReports();
         app.MapScriptsApi();
         app.MapInsightsApi();
+        app.MapBuildFilterApi();
         app.MapDebugApi();
         app.MapAccountEndpoints();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();

@@ -67,4 +67,61 @@ public sealed class RemotePollingTests : OneCommitRepository
         using var anonymous = new HttpClient { BaseAddress = portal.BaseUrl };
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.PostAsync($"/api/v1/projects/{slug}/refresh", null)).StatusCode);
     }
+
+    [Fact]
+    public async Task The_build_filter_leaves_other_branches_to_be_built_by_hand_for_polling_and_pushes_alike()
+    {
+        // Arrange: only main and release branches build by themselves.
+        await using var portal = await PortalHost.StartAsync(embeddedSlots: 0);
+        var slug = await portal.CreateProjectAsync("Filtered App", _repo.Path, OneJob("true"));
+        var member = await Teams.TeamsPortal.CreateUserAsync(portal, "mona", "member");
+        var viewer = await Teams.TeamsPortal.CreateUserAsync(portal, "vic", "viewer");
+        using var asMember = Teams.TeamsPortal.Client(portal, member.Token);
+        using var asViewer = Teams.TeamsPortal.Client(portal, viewer.Token);
+        using var anonymous = new HttpClient { BaseAddress = portal.BaseUrl };
+        Assert.True((await portal.Api.GetFromJsonAsync<BuildFilterResponse>($"/api/v1/projects/{slug}/build-filter"))!.EveryBranch);
+
+        // Act: who may set it, and what a bad pattern gets.
+        var byViewer = await asViewer.PutAsJsonAsync($"/api/v1/projects/{slug}/build-filter", new { branches = "main" });
+        var byVisitor = await anonymous.PutAsJsonAsync($"/api/v1/projects/{slug}/build-filter", new { branches = "main" });
+        var bad = await asMember.PutAsJsonAsync($"/api/v1/projects/{slug}/build-filter", new { branches = "main,,rel~1" });
+        var missing = await asMember.PutAsJsonAsync($"/api/v1/projects/{slug}/build-filter", new { });
+        var set = await asMember.PutAsJsonAsync($"/api/v1/projects/{slug}/build-filter", new { branches = " main ,release/* " });
+
+        // Assert
+        Assert.Equal(HttpStatusCode.Forbidden, byViewer.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, byVisitor.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("$.branches: The branch pattern has an empty entry", await bad.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.BadRequest, missing.StatusCode);
+        Assert.Contains("$.branches", await missing.Content.ReadAsStringAsync());
+        set.EnsureSuccessStatusCode();
+        var filter = (await set.Content.ReadFromJsonAsync<BuildFilterResponse>())!;
+        Assert.Equal(("main, release/*", false, "mona"), (filter.Branches, filter.EveryBranch, filter.ChangedBy));
+        var audit = await portal.Api.GetFromJsonAsync<List<Kaizen.Portal.Audit.AuditEntry>>("/api/v1/audit?limit=1000");
+        Assert.Contains(audit!, e => e.Actor == "mona" && e.Details == "builds by themselves: every branch → main, release/*");
+
+        // Act: new commits on a feature branch, a release branch and main, seen by Refresh.
+        var onMain = await _repo.CommitAsync("Second", ("b.txt", "b\n"));
+        await _repo.GitAsync("checkout", "-q", "-b", "feature/login");
+        await _repo.CommitAsync("Login", ("l.txt", "l\n"));
+        await _repo.GitAsync("checkout", "-q", "-b", "release/1.0", "main");
+        var onRelease = await _repo.CommitAsync("Release", ("r.txt", "r\n"));
+        var refreshed = (await (await portal.Api.PostAsync($"/api/v1/projects/{slug}/refresh", null)).Content.ReadFromJsonAsync<RefreshResponse>())!;
+
+        // Assert: the feature branch is known but not built; main and the release are.
+        Assert.Contains("feature/login", refreshed.NewBranches);
+        Assert.Equal(["feature/login"], refreshed.NotBuilt);
+        var built = await Task.WhenAll(refreshed.StartedBuilds.Select(portal.GetBuildAsync));
+        Assert.Equal([("main", onMain), ("release/1.0", onRelease)], built.Select(b => (b.Branch, b.CommitSha)).Order());
+        Assert.Contains((await portal.Api.GetFromJsonAsync<ProjectResponse>($"/api/v1/projects/{slug}"))!.Branches!, b => b.Name == "feature/login");
+
+        // Run build still builds the feature branch by hand.
+        var byHand = await portal.StartBuildAsync(slug, "feature/login");
+        Assert.Equal("feature/login", (await portal.GetBuildAsync(byHand)).Branch);
+
+        // Back to every branch.
+        (await asMember.PutAsJsonAsync($"/api/v1/projects/{slug}/build-filter", new { branches = "" })).EnsureSuccessStatusCode();
+        Assert.True((await portal.Api.GetFromJsonAsync<BuildFilterResponse>($"/api/v1/projects/{slug}/build-filter"))!.EveryBranch);
+    }
 }

@@ -57,6 +57,22 @@ public sealed class AuditFilterApiTests(SecretsPortal fixture) : IClassFixture<S
     }
 
     [Fact]
+    public async Task Runner_labels_set_for_a_project_are_among_that_projects_entries_linked_to_its_settings()
+    {
+        // Arrange
+        var slug = await SecondProjectAsync("Labelled " + Guid.NewGuid().ToString("N")[..6]);
+
+        // Act
+        await Send(_portal.Api.PutAsJsonAsync($"/api/v1/projects/{slug}/runner-labels", new { required = new[] { "gpu" } }));
+        var entries = await AuditAsync($"project={slug}&action=runner-labels");
+
+        // Assert
+        var entry = Assert.Single(entries);
+        Assert.Equal($"project:{slug}/runner-labels", entry.Target);
+        Assert.Equal($"/projects/{slug}/settings", AuditTargets.LinkOf(entry.Target));
+    }
+
+    [Fact]
     public async Task A_project_filter_does_not_match_another_project_whose_slug_starts_the_same()
     {
         // Arrange

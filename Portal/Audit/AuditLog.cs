@@ -21,6 +21,7 @@ public static class AuditActions
     public const string TokenCreated = "token.created";
     public const string TokenRevoked = "token.revoked";
     public const string SettingsChanged = "settings.changed";
+    public const string ProjectCreated = "project.created";
     public const string ProjectChanged = "project.changed";
     public const string WebhookSecretRotated = "webhook.secret_rotated";
     public const string BadgeTokenChanged = "badge.token_changed";
@@ -79,6 +80,21 @@ public sealed class AuditLog(Database db, TimeProvider time)
         return rows.Select(r => new AuditEntry(r.Id, r.At, r.Actor, r.Action, r.Target, r.Details)).ToList();
     }
 
+    /// <summary>
+    /// The newest entries that match <paramref name="filter"/>, older than entry <paramref name="before"/> when given (the
+    /// next page starts before the last entry of the one before it), at most <paramref name="limit"/> (1 to <see cref="MaxLimit"/>).
+    /// </summary>
+    public async Task<AuditPage> QueryAsync(AuditFilter filter, long? before, int limit, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        limit = Math.Clamp(limit, 1, MaxLimit);
+        await using var c = await db.OpenAsync(ct);
+        // One more than asked says whether there is a next page without counting the whole log.
+        var rows = (await c.QueryAsync<Row>(db.Sql(AuditSql.Filtered), filter.SqlParameters(before, limit + 1))).ToList();
+        var entries = rows.Take(limit).Select(r => new AuditEntry(r.Id, r.At, r.Actor, r.Action, r.Target, r.Details)).ToList();
+        return new AuditPage(entries, rows.Count > limit ? entries[^1].Id : null);
+    }
+
     public static string ActorOf(ClaimsPrincipal? user) =>
         user?.Identity is { IsAuthenticated: true, Name: { Length: > 0 } name } ? name : System;
 
@@ -93,6 +109,9 @@ public sealed class AuditLog(Database db, TimeProvider time)
     }
 }
 
+/// <summary>One page of the audit log; <see cref="NextBefore"/> asks for the next one, null on the last page.</summary>
+public sealed record AuditPage(IReadOnlyList<AuditEntry> Entries, long? NextBefore);
+
 internal static class AuditSql
 {
     private const string Columns = "id, at, actor, action, target, details";
@@ -103,4 +122,17 @@ internal static class AuditSql
     public static readonly SqlText Newest = new(
         "SELECT " + Columns + " FROM audit_log ORDER BY id DESC LIMIT @Limit",
         "SELECT TOP (@Limit) " + Columns + " FROM audit_log ORDER BY id DESC");
+
+    // A parameter left null filters nothing. A project matches its own entries and those of its parts ("project:web/...").
+    private const string Where =
+        " WHERE (@Actor IS NULL OR actor = @Actor)" +
+        " AND (@Project IS NULL OR target = @Project OR target LIKE @ProjectParts)" +
+        " AND (@Action IS NULL OR action = @Action OR action LIKE @ActionSubject)" +
+        " AND (@From IS NULL OR at >= @From)" +
+        " AND (@To IS NULL OR at < @To)" +
+        " AND (@Before IS NULL OR id < @Before)";
+
+    public static readonly SqlText Filtered = new(
+        "SELECT " + Columns + " FROM audit_log" + Where + " ORDER BY id DESC LIMIT @Limit",
+        "SELECT TOP (@Limit) " + Columns + " FROM audit_log" + Where + " ORDER BY id DESC");
 }

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using System.Text;
 using Kaizen.Portal.Api;
+using Kaizen.Portal.Audit;
 using Kaizen.Portal.Auth;
 using Kaizen.Portal.Builds;
 using Kaizen.Portal.Git;
@@ -10,7 +11,9 @@ namespace Kaizen.Portal.Projects;
 
 public sealed record CreatedProject(long Id, string Slug, string DefaultBranch, IReadOnlyList<BranchRow> Branches);
 
-public sealed class ProjectService(ProjectStore store, GitMirror git, GitUrlPolicy urls, TimeProvider time, LiveUpdates live)
+/// <summary>Creating projects and reading their branches. Every project, made in the browser or through the API, is
+/// created here, so each one is in the audit log.</summary>
+public sealed class ProjectService(ProjectStore store, GitMirror git, GitUrlPolicy urls, AuditLog audit, TimeProvider time, LiveUpdates live)
 {
     /// <summary>Creates a project for <paramref name="user"/>. Only admins may make it public (it shows its builds and
     /// logs to the world) or build it from the portal's own machine; see <see cref="GitUrlPolicy"/>.</summary>
@@ -41,6 +44,9 @@ public sealed class ProjectService(ProjectStore store, GitMirror git, GitUrlPoli
         var slug = await UniqueSlugAsync(name, ct);
         var id = await store.CreateAsync(name, slug, url.Value!, probe.Value.DefaultBranch, isPublic, ct);
         if (GitHub.GithubRepositoryName.FromUrl(url.Value) is { } repository) await store.SetGithubRepositoryAsync(id, repository, ct);
+        // The address as the audit log may show it: credentials in it are a secret.
+        await audit.RecordAsync(user, AuditActions.ProjectCreated, Secrets.VariableChanges.ProjectTarget(slug),
+            $"{(isPublic ? "public" : "private")}, {GitUrlCredentials.Hide(url.Value!)}, default branch {probe.Value.DefaultBranch}", ct);
         var branches = await RefreshBranchesAsync(id, url.Value!, ct);
         live.Publish(LiveUpdates.Keys.Dashboard);
         return Outcome<CreatedProject>.Of(new CreatedProject(id, slug, probe.Value.DefaultBranch, branches.Value ?? []));

@@ -28,7 +28,7 @@ public sealed class RunnerAdmin(
         var actor = admin.Identity?.Name ?? AuditLog.System;
         var revoked = await runners.RevokeAsync(runnerId, actor, ct);
         if (revoked is null) return null;
-        await audit.RecordAsync(admin, RevokedAction, $"runner {runnerId} ({revoked.Runner.Name})",
+        await audit.RecordAsync(admin, RevokedAction, $"runner:{runnerId} ({revoked.Runner.Name})",
             revoked.FailedJobIds.Count == 0 ? null : $"failed jobs {string.Join(", ", revoked.FailedJobIds)}", ct);
         foreach (var session in (await debugStore.NotEndedAsync(ct)).Where(s => s.RunnerId == runnerId))
             await debugSessions.EndAsync(session, actor, "runner revoked", ct);
@@ -57,7 +57,7 @@ public sealed class RunnerAdmin(
         var (forkText, forkError) = RunnerPools.Normalize(forkPullRequests);
         if ((requiredError ?? forkError) is { } error) return Outcome<ProjectRunnerLabels>.Fail(Problem.Invalid, error);
         await labels.SetProjectAsync(projectId, requiredText!, forkText!, ct);
-        await audit.RecordAsync(admin, LabelsAction, $"project {projectSlug}", $"required [{requiredText}], fork pull requests [{forkText}]", ct);
+        await audit.RecordAsync(admin, LabelsAction, $"{Secrets.VariableChanges.ProjectTarget(projectSlug)}/runner-labels", $"required [{requiredText}], fork pull requests [{forkText}]", ct);
         return Outcome<ProjectRunnerLabels>.Of(await labels.OfProjectAsync(projectId, ct));
     }
 
@@ -68,7 +68,7 @@ public sealed class RunnerAdmin(
         var (requiredText, error) = RunnerPools.Normalize(required);
         if (error is not null) return Outcome<ServerRunnerLabels>.Fail(Problem.Invalid, error);
         await labels.SetServerAsync(server.Id, requiredText!, ct);
-        await audit.RecordAsync(admin, LabelsAction, $"server {server.ProjectSlug}/{server.Name}", $"required [{requiredText}]", ct);
+        await audit.RecordAsync(admin, LabelsAction, $"{DeployService.ServerTarget(server.ProjectSlug, server.Name)}/runner-labels", $"required [{requiredText}]", ct);
         return Outcome<ServerRunnerLabels>.Of(await labels.OfServerAsync(server.Id, ct));
     }
 }

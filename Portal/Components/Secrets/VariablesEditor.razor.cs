@@ -35,6 +35,11 @@ public sealed partial class VariablesEditor
     private IReadOnlyList<VariableInfo> _variables = [];
     private IReadOnlyList<SecretInfo> _secrets = [];
 
+    // A project's jobs also get the organization's values, unless the project has one of the same name.
+    private bool _inheritsFromOrg;
+    private IReadOnlyList<VariableInfo> _orgVariables = [];
+    private IReadOnlyList<SecretInfo> _orgSecrets = [];
+
     private string _variableName = "";
     private string _variableValue = "";
     /// <summary>Why a member may not change these variables here (guarded deploys receive them), or null.</summary>
@@ -74,6 +79,33 @@ public sealed partial class VariablesEditor
         _variables = await Store.VariablesAsync(Scope);
         // Secrets are not even listed for anyone but admins: their names are not for everyone to know.
         _secrets = _isAdmin ? await Store.SecretsAsync(Scope) : [];
+        _inheritsFromOrg = Scope.Kind == VariableScope.ProjectKind;
+        if (!_inheritsFromOrg) return;
+        _orgVariables = await Store.VariablesAsync(VariableScope.Org);
+        // Like the project's own: only admins learn which secrets the organization has, and never their values.
+        _orgSecrets = _isAdmin ? await Store.SecretsAsync(VariableScope.Org) : [];
+    }
+
+    // Names compare without case, as jobs get them (JobEnvironmentProvider): the project's value wins, whatever its kind.
+    private bool IsOverridden(string name) =>
+        _variables.Any(v => string.Equals(v.Name, name, StringComparison.OrdinalIgnoreCase))
+        || _secrets.Any(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>Starts a project variable of the organization variable's name and value, to change and save.</summary>
+    private void OverrideVariable(VariableInfo inherited)
+    {
+        _variableName = inherited.Name;
+        _variableValue = inherited.Value;
+        _variableNameError = _variableError = null;
+    }
+
+    /// <summary>Starts a project secret of the organization secret's name; its value is typed anew (it is never shown).</summary>
+    private void OverrideSecret(SecretInfo inherited)
+    {
+        _secretName = inherited.Name;
+        _secretFile = inherited.FilePath ?? "";
+        _secretValue = "";
+        _secretNameError = _secretValueError = _secretFileError = _secretError = null;
     }
 
     private void EditVariable(VariableInfo variable)

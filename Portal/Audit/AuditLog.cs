@@ -40,6 +40,9 @@ public static class AuditActions
     public const string DebugStarted = "debug.started";
     public const string DebugEnded = "debug.ended";
     public const string BuildApproved = "build.approved";
+    public const string BuildStarted = "build.started";
+    public const string BuildRerun = "build.rerun";
+    public const string BuildCanceled = "build.canceled";
 }
 
 /// <summary>

@@ -289,11 +289,14 @@ public sealed class BuildService(ProjectStore projects, ProjectService projectSe
     /// <see cref="ReusedReason"/>). Jobs that failed, were canceled or skipped because of them, and jobs new to the settings, run.</summary>
     private static NewBuild OnlyFailed(NewBuild plan, IReadOnlyList<JobRow> original, long originalId)
     {
-        var passed = original.Where(j => j.Status == Status.Passed).Select(j => j.Name).ToHashSet(StringComparer.Ordinal);
+        // A job a rerun of failed jobs already reused passed earlier still: it keeps saying in which build it ran.
+        var passed = original.Where(j => j.Status == Status.Passed || j.Status == Status.Skipped && IsReused(j.Error))
+            .GroupBy(j => (j.Block, j.Name))
+            .ToDictionary(g => g.Key, g => g.First().Status == Status.Passed ? ReusedReason(originalId) : g.First().Error!);
         return plan with
         {
-            Jobs = plan.Jobs.Select(j => j.SkipReason is null && j.FailReason is null && passed.Contains(j.Name)
-                ? j with { SkipReason = ReusedReason(originalId) }
+            Jobs = plan.Jobs.Select(j => j.SkipReason is null && j.FailReason is null && passed.TryGetValue((j.Block, j.Name), out var reason)
+                ? j with { SkipReason = reason }
                 : j).ToList(),
         };
     }

@@ -59,6 +59,20 @@ public sealed class RunBuildApiTests() : PortalWithRepository(embeddedSlots: 2)
     }
 
     [Fact]
+    public async Task A_tag_pushed_after_the_project_was_created_is_found_and_built()
+    {
+        var slug = await ProjectAsync();
+        await _portal.WaitForBuildAsync(await CreatedAsync(await RunAsync(slug, new { @ref = "v1.0" })));
+        await _repo.GitAsync("tag", "v2.0");
+
+        var build = await _portal.WaitForBuildAsync(await CreatedAsync(await RunAsync(slug, new { @ref = "refs/tags/v2.0" })));
+
+        Assert.Equal("v2.0", build.Tag);
+        Assert.Equal(_second, build.CommitSha);
+        Assert.Contains("world", await _portal.LogAsync(build.Jobs.Single().Id));
+    }
+
+    [Fact]
     public async Task An_abbreviated_commit_id_builds_that_commit_filed_under_the_branch_that_holds_it()
     {
         var slug = await ProjectAsync();
@@ -132,6 +146,25 @@ public sealed class RunBuildApiTests() : PortalWithRepository(embeddedSlots: 2)
         Assert.Contains("branch main", entry.Details);
         Assert.Contains("variables GREETING, NAME", entry.Details);
         Assert.DoesNotContain("from-run", entry.Details);
+    }
+
+    [Fact]
+    public async Task A_builds_variable_cannot_replace_a_secret_of_the_same_name()
+    {
+        var slug = await ProjectAsync();
+        using (var set = await _portal.Api.PutAsJsonAsync($"/api/v1/projects/{slug}/secrets/GREETING", new { value = "secret-greeting-42" }))
+            Assert.True(set.IsSuccessStatusCode, await set.Content.ReadAsStringAsync());
+
+        var build = await _portal.WaitForBuildAsync(await CreatedAsync(await RunAsync(slug, new
+        {
+            @ref = "main", variables = new Dictionary<string, string> { ["GREETING"] = "from-run" },
+        })));
+
+        var log = await _portal.LogAsync(build.Jobs.Single().Id);
+        Assert.True(build.Status == Status.Passed, await _portal.DescribeAsync(build));
+        Assert.DoesNotContain("from-run", log);
+        Assert.DoesNotContain("secret-greeting-42", log);
+        Assert.Contains("GREETING=[***]", log);
     }
 
     [Fact]

@@ -53,7 +53,18 @@ public sealed class RunBuildComponentTests : PortalComponentContext, IAsyncLifet
     {
         await DisposeAsync();
         _repo.Dispose();
-        if (Directory.Exists(_data)) Directory.Delete(_data, recursive: true);
+        // The dialog may still be fetching tags into the mirror when a test ends: git finishes within moments.
+        for (var attempt = 0; Directory.Exists(_data); attempt++)
+        {
+            try
+            {
+                Directory.Delete(_data, recursive: true);
+            }
+            catch (IOException) when (attempt < 20)
+            {
+                await Task.Delay(100);
+            }
+        }
     }
 
     /// <summary>Opens Run build… without waiting for the dialog to close (its handler waits for that).</summary>

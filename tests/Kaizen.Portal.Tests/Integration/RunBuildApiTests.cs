@@ -99,6 +99,25 @@ public sealed class RunBuildApiTests() : PortalWithRepository(embeddedSlots: 2)
         Assert.Contains("world", await _portal.LogAsync(build.Jobs.Single().Id));
     }
 
+    [Fact]
+    public async Task A_build_of_an_older_commit_never_deploys_automatically_while_its_branchs_own_build_does()
+    {
+        var slug = await ProjectAsync();
+        using (var server = await _portal.Api.PostAsJsonAsync($"/api/v1/projects/{slug}/servers", new
+        {
+            name = "production", commands = new[] { "true" }, trigger = new { mode = "automatic", branch = "main" }, approvals = 0,
+        }))
+            Assert.Equal(HttpStatusCode.Created, server.StatusCode);
+
+        var old = await _portal.WaitForBuildAsync(await CreatedAsync(await RunAsync(slug, new { @ref = _first })));
+        var head = await _portal.WaitForBuildAsync(await CreatedAsync(await RunAsync(slug, new { @ref = "main" })));
+        await PortalHost.PollAsync(() => _portal.Api.GetFromJsonAsync<List<System.Text.Json.JsonElement>>($"/api/v1/builds/{head.Id}/deploys"),
+            d => d!.Count == 1, _ => "the branch's build did not deploy automatically");
+
+        Assert.Equal((Status.Passed, "main"), (old.Status, old.Branch));
+        Assert.Empty((await _portal.Api.GetFromJsonAsync<List<System.Text.Json.JsonElement>>($"/api/v1/builds/{old.Id}/deploys"))!);
+    }
+
     [Theory]
     [InlineData("no-such-branch", "no branch, tag or commit 'no-such-branch'")]
     [InlineData("refs/tags/v9", "no tag 'refs/tags/v9'")]

@@ -27,7 +27,8 @@ public static class ApiEndpoints
             .WithSummary("Replace the project's build settings (setup, jobs, epilogue).");
         open.MapGet("/projects/{slug}/builds", ListBuilds).WithSummary("The project's builds, newest first (paged).");
         api.MapPost("/projects/{slug}/builds", StartBuild).RequireAuthorization(WritePolicy)
-            .WithSummary("Build the head of a branch (the default branch when none is given).");
+            .WithSummary("Build a branch's head, a tag or a commit (\"ref\"; or \"branch\", the default branch when neither is given), " +
+                "with extra plain \"variables\" for this build.");
         open.MapGet("/builds/{id:long}", GetBuild).WithSummary("A build with its jobs and their commands.");
         api.MapGet("/builds/{id:long}/snapshot", GetSnapshot)
             .WithSummary("What the build ran with and its deploys run: its build settings and the shared script versions it pinned.");
@@ -36,6 +37,8 @@ public static class ApiEndpoints
             .WithSummary("Let a pull request's build from a fork, which waits for approval, run (members and admins).");
         api.MapPost("/builds/{id:long}/rerun", RerunBuild).RequireAuthorization(WritePolicy)
             .WithSummary("Build the same commit again; returns the new build.");
+        api.MapPost("/builds/{id:long}/rerun-failed", RerunFailedJobs).RequireAuthorization(WritePolicy)
+            .WithSummary("Build the same commit again, running only the jobs that failed or were canceled (and those that depend on them).");
         open.MapGet("/jobs/{id:long}/log", GetLog).WithSummary("The job's whole log as text/plain (with section markers: ?sections=true).");
         return app;
     }
@@ -116,8 +119,26 @@ public static class ApiEndpoints
     {
         var project = await projects.FindBySlugAsync(slug, ct);
         if (project is null) return NotFound($"No project '{slug}'.");
-        var started = await service.StartAsync(project, body?.Branch, Trigger.Api, user.Identity?.Name, ct);
+        if (body?.Ref is not null && !string.IsNullOrWhiteSpace(body.Branch))
+            return Results.Problem("Send either ref (a branch, tag or commit) or branch, not both.", statusCode: 400);
+        if (VariablesOf(body?.Variables) is not { } variables)
+            return Results.Problem("variables: send an object of names to text values, like { \"DEPLOY_ENV\": \"staging\" }.", statusCode: 400);
+        var started = await service.RunAsync(project, body?.Ref, body?.Branch, variables, Trigger.Api, user, ct);
         return started.Ok ? Results.Created($"/api/v1/builds/{started.Value}", new CreatedResponse(started.Value)) : started.ToProblemResult();
+    }
+
+    /// <summary>The variables of a request (none when absent); null when they are not an object of names to text (or null) values.</summary>
+    private static List<KeyValuePair<string, string?>>? VariablesOf(System.Text.Json.JsonElement? variables)
+    {
+        if (variables is not { } json || json.ValueKind == System.Text.Json.JsonValueKind.Null) return [];
+        if (json.ValueKind != System.Text.Json.JsonValueKind.Object) return null;
+        var list = new List<KeyValuePair<string, string?>>();
+        foreach (var property in json.EnumerateObject())
+        {
+            if (property.Value.ValueKind is not (System.Text.Json.JsonValueKind.String or System.Text.Json.JsonValueKind.Null)) return null;
+            list.Add(new(property.Name, property.Value.GetString()));
+        }
+        return list;
     }
 
     private static async Task<IResult> GetBuild(long id, BuildStore builds, ProjectStore projects, Runners.RunnerStore runners,
@@ -152,11 +173,11 @@ public static class ApiEndpoints
             : Results.Ok(BuildSnapshotResponse.From(id, snapshot));
     }
 
-    private static async Task<IResult> CancelBuild(long id, BuildStore builds, BuildService service, CancellationToken ct)
+    private static async Task<IResult> CancelBuild(long id, BuildStore builds, BuildService service, ClaimsPrincipal user, CancellationToken ct)
     {
         var build = await builds.FindAsync(id, ct);
         if (build is null) return NotFound($"No build {id}.");
-        return await service.CancelAsync(build, ct)
+        return await service.CancelAsync(build, ct, user)
             ? Results.Accepted($"/api/v1/builds/{id}")
             : Results.Problem($"Build {id} has already finished ({build.Status}).", statusCode: 409);
     }
@@ -178,7 +199,16 @@ public static class ApiEndpoints
     {
         var build = await builds.FindAsync(id, ct);
         if (build is null) return NotFound($"No build {id}.");
-        var rerun = await service.RerunAsync(build, user.Identity?.Name, ct);
+        var rerun = await service.RerunAsync(build, AuditLog.ActorOf(user), ct, by: user);
+        return rerun.Ok ? Results.Created($"/api/v1/builds/{rerun.Value}", new CreatedResponse(rerun.Value)) : rerun.ToProblemResult();
+    }
+
+    private static async Task<IResult> RerunFailedJobs(long id, BuildStore builds, BuildService service, ClaimsPrincipal user,
+        CancellationToken ct)
+    {
+        var build = await builds.FindAsync(id, ct);
+        if (build is null) return NotFound($"No build {id}.");
+        var rerun = await service.RerunAsync(build, AuditLog.ActorOf(user), ct, onlyFailed: true, by: user);
         return rerun.Ok ? Results.Created($"/api/v1/builds/{rerun.Value}", new CreatedResponse(rerun.Value)) : rerun.ToProblemResult();
     }
 

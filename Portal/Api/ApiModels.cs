@@ -49,7 +49,11 @@ public sealed record SettingsRequest(IReadOnlyList<string>? Setup, IReadOnlyList
         Env is { Count: > 0 } ? Env : null, TimeLimit, BuildTimeLimit, FailFast, AutoCancel);
 }
 
-public sealed record StartBuildRequest(string? Branch);
+/// <summary>What to build: <see cref="Ref"/> a branch, a tag or a commit id (full or at least 7 characters), resolved in the
+/// project's repository; or <see cref="Branch"/> (the default branch when neither is given). <see cref="Variables"/>: extra
+/// plain variables for this build, as an object of names to text values (<c>{ "DEPLOY_ENV": "staging" }</c>); see
+/// <see cref="RunVariables"/>.</summary>
+public sealed record StartBuildRequest(string? Branch, string? Ref = null, System.Text.Json.JsonElement? Variables = null);
 
 public sealed record CreatedResponse(long Id);
 
@@ -83,6 +87,9 @@ public sealed record JobResponse(
 
     /// <inheritdoc cref="Block"/>
     public IReadOnlyList<string>? Needs { get; init; }
+
+    /// <summary>In a rerun of failed jobs: the job passed in the build it reruns, so it did not run again.</summary>
+    public bool Reused { get; init; }
 
     /// <summary>What a queued job waits for: any runner, or one with docker for a job with an image.</summary>
     public static string WaitingFor(string? image) =>
@@ -133,9 +140,11 @@ public sealed record BuildResponse(
                     c.ScriptName is { } script ? $"{script}@{c.ScriptVersion}" : null)).ToList(),
                 j.Image, j.Status == Builds.Status.Waiting ? $"waiting for {string.Join(", ", j.NeedsList)} to pass" : JobResponse.WaitingOf(j.Status, j.Image))
             {
-                Block = j.Block, Needs = j.Needs is null ? null : j.NeedsList,
+                Block = j.Block, Needs = j.Needs is null ? null : j.NeedsList, Reused = BuildService.IsReused(j.Error),
             }).ToList())
         {
+            Ref = b.RefKind, Tag = b.Tag, Variables = b.VariablesMap, RerunOf = b.RerunOf, RerunFailed = b.RerunFailed,
+            CanceledBy = b.CanceledBy, CanceledAt = BuildSummary.Time(b.CanceledAt),
             CancelReason = b.CancelReason,
             FromFork = b.FromFork, PullRequest = b.PullRequest, PullRequestAuthor = b.PullRequestAuthor,
             ApprovedBy = b.ApprovedBy, ApprovedAt = BuildSummary.Time(b.ApprovedAt),
@@ -159,4 +168,25 @@ public sealed record BuildResponse(
 
     /// <inheritdoc cref="ApprovedBy"/>
     public DateTimeOffset? ApprovedAt { get; init; }
+
+    /// <summary>What was built: <c>branch</c> (its head), <c>tag</c> (then <see cref="Tag"/> names it) or <c>commit</c>.</summary>
+    public string Ref { get; init; } = RefKinds.Branch;
+
+    /// <inheritdoc cref="Ref"/>
+    public string? Tag { get; init; }
+
+    /// <summary>The extra plain variables the build was started with (empty: none).</summary>
+    public IReadOnlyDictionary<string, string> Variables { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The build this one reruns, and whether only its failed jobs ran again.</summary>
+    public long? RerunOf { get; init; }
+
+    /// <inheritdoc cref="RerunOf"/>
+    public bool RerunFailed { get; init; }
+
+    /// <summary>Who canceled the build and when (null when no person did).</summary>
+    public string? CanceledBy { get; init; }
+
+    /// <inheritdoc cref="CanceledBy"/>
+    public DateTimeOffset? CanceledAt { get; init; }
 }

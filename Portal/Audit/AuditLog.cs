@@ -43,6 +43,9 @@ public static class AuditActions
     public const string BuildApproved = "build.approved";
     public const string InsightsHidden = "insights.hidden";
     public const string InsightsShown = "insights.shown";
+    public const string BuildStarted = "build.started";
+    public const string BuildRerun = "build.rerun";
+    public const string BuildCanceled = "build.canceled";
 }
 
 /// <summary>

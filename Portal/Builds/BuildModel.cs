@@ -53,6 +53,14 @@ public static class Trigger
     public const string Poll = "poll";
 }
 
+/// <summary>What a build was asked to build.</summary>
+public static class RefKinds
+{
+    public const string Branch = "branch";
+    public const string Tag = "tag";
+    public const string Commit = "commit";
+}
+
 public sealed class BuildRow
 {
     public long Id { get; init; }
@@ -89,6 +97,30 @@ public sealed class BuildRow
 
     /// <summary>Why the portal canceled the build (e.g. "canceled by a newer push (build 12)"), or null.</summary>
     public string? CancelReason { get; init; }
+
+    /// <summary>What was asked to be built: a branch's head (<see cref="RefKinds.Branch"/>), a tag or a commit (Run build…).</summary>
+    public string RefKind { get; init; } = RefKinds.Branch;
+
+    /// <summary>The tag a build of a tag was started from (its <see cref="Branch"/> holds the same name), or null.</summary>
+    public string? Tag { get; init; }
+
+    /// <summary>The extra plain variables given for this one build, as a JSON object (null: none). See <see cref="RunVariables"/>.</summary>
+    public string? Variables { get; init; }
+
+    /// <summary><see cref="Variables"/> by name, in name order.</summary>
+    public IReadOnlyDictionary<string, string> VariablesMap => RunVariables.Parse(Variables);
+
+    /// <summary>The build this one reruns (null: not a rerun); <see cref="RerunFailed"/>: only the jobs that failed in it ran.</summary>
+    public long? RerunOf { get; init; }
+
+    /// <inheritdoc cref="RerunOf"/>
+    public bool RerunFailed { get; init; }
+
+    /// <summary>Who canceled the build and when (unix ms); null when no person did (or it was never canceled).</summary>
+    public string? CanceledBy { get; init; }
+
+    /// <inheritdoc cref="CanceledBy"/>
+    public long? CanceledAt { get; init; }
 
     /// <summary>How people read where the build comes from: the branch, or "PR #12 from fork owner/branch".</summary>
     public string Source => PullRequest is { } number

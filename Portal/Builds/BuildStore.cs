@@ -7,7 +7,9 @@ namespace Kaizen.Portal.Builds;
 
 /// <summary>A build to create: its commit and, per job, the commands it runs (setup + job + epilogue).
 /// <see cref="AwaitingApproval"/>: a fork's pull request held until a member approves it (no runner claims its jobs).
-/// <see cref="Snapshot"/>: the settings and script versions it runs with, kept for its deploys.</summary>
+/// <see cref="Snapshot"/>: the settings and script versions it runs with, kept for its deploys.
+/// <see cref="RefKind"/>, <see cref="Tag"/>: what a person asked to build; <see cref="Variables"/>: extra plain variables for
+/// this build only (already laid over each job's own); <see cref="RerunOf"/>: the build it reruns.</summary>
 public sealed record NewBuild(
     long ProjectId,
     string Branch,
@@ -24,7 +26,12 @@ public sealed record NewBuild(
     bool AwaitingApproval = false,
     BuildSnapshot? Snapshot = null,
     bool FailFast = false,
-    int? TimeLimitSeconds = null);
+    int? TimeLimitSeconds = null,
+    string RefKind = RefKinds.Branch,
+    string? Tag = null,
+    IReadOnlyDictionary<string, string>? Variables = null,
+    long? RerunOf = null,
+    bool RerunFailed = false);
 
 /// <summary>A job to create. <see cref="Reports"/> are the report files the runner uploads when it ends; <see cref="Scripts"/>
 /// the shared scripts among its commands (each a section followed by its steps), recorded with the commands.
@@ -83,6 +90,7 @@ public sealed class BuildStore(Database db, TimeProvider time)
             build.ProjectId, build.Branch, build.CommitSha, build.CommitMessage, build.CommitAuthor,
             TriggerKind = build.Trigger, build.TriggeredBy, Status = status, QueuedAt = now, build.FromFork,
             build.PullRequest, build.PullRequestSource, build.PullRequestAuthor, build.FailFast, build.TimeLimitSeconds,
+            build.RefKind, build.Tag, Variables = RunVariables.Serialize(build.Variables), build.RerunOf, build.RerunFailed,
         }, tx);
         for (var position = 0; position < build.Jobs.Count; position++)
         {
@@ -247,8 +255,9 @@ public sealed class BuildStore(Database db, TimeProvider time)
     }
 
     /// <summary>Cancels queued jobs at once and asks runners to stop running ones. Returns false for a finished build.
-    /// <paramref name="reason"/>: why, when the portal cancels it by itself ("canceled by a newer push"), shown on the build.</summary>
-    public async Task<bool> CancelAsync(long buildId, CancellationToken ct = default, string? reason = null)
+    /// <paramref name="reason"/>: why, when the portal cancels it by itself ("canceled by a newer push"), shown on the build.
+    /// <paramref name="canceledBy"/>: the person who canceled it, kept with the time.</summary>
+    public async Task<bool> CancelAsync(long buildId, CancellationToken ct = default, string? reason = null, string? canceledBy = null)
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         await using var c = await db.OpenAsync(ct);
@@ -259,6 +268,7 @@ public sealed class BuildStore(Database db, TimeProvider time)
         await c.ExecuteAsync(BuildSql.CancelQueuedCommands, new { BuildId = buildId }, tx);
         await c.ExecuteAsync(BuildSql.RequestCancelRunning, new { BuildId = buildId, Reason = reason }, tx);
         if (reason is not null) await c.ExecuteAsync(BuildSql.SetCancelReason, new { Id = buildId, Reason = reason }, tx);
+        if (canceledBy is not null) await c.ExecuteAsync(BuildSql.SetCanceledBy, new { Id = buildId, By = canceledBy, Now = now }, tx);
         await RecomputeAsync(c, tx, buildId, now);
         await tx.CommitAsync(ct);
         return true;
@@ -317,7 +327,8 @@ internal static class BuildSql
         "b.triggered_by AS TriggeredBy, b.status, b.queued_at AS QueuedAt, b.started_at AS StartedAt, " +
         "b.finished_at AS FinishedAt, b.from_fork AS FromFork, b.pull_request AS PullRequest, " +
         "b.pull_request_source AS PullRequestSource, b.pull_request_author AS PullRequestAuthor, b.approved_by AS ApprovedBy, " +
-        "b.approved_at AS ApprovedAt, b.cancel_reason AS CancelReason";
+        "b.approved_at AS ApprovedAt, b.cancel_reason AS CancelReason, b.ref_kind AS RefKind, b.tag, b.variables, " +
+        "b.rerun_of AS RerunOf, b.rerun_failed AS RerunFailed, b.canceled_by AS CanceledBy, b.canceled_at AS CanceledAt";
 
     private const string JobColumns =
         "id, build_id AS BuildId, name, position, status, runner_id AS RunnerId, lease_expires_at AS LeaseExpiresAt, " +
@@ -330,12 +341,12 @@ internal static class BuildSql
         "c.script_version AS ScriptVersion";
 
     public static readonly SqlText Insert = new(
-        "INSERT INTO builds (project_id, branch, commit_sha, commit_message, commit_author, trigger_kind, triggered_by, status, queued_at, from_fork, pull_request, pull_request_source, pull_request_author, fail_fast, time_limit_seconds) " +
+        "INSERT INTO builds (project_id, branch, commit_sha, commit_message, commit_author, trigger_kind, triggered_by, status, queued_at, from_fork, pull_request, pull_request_source, pull_request_author, fail_fast, time_limit_seconds, ref_kind, tag, variables, rerun_of, rerun_failed) " +
         "VALUES (@ProjectId, @Branch, @CommitSha, @CommitMessage, @CommitAuthor, @TriggerKind, @TriggeredBy, @Status, @QueuedAt, @FromFork, " +
-        "@PullRequest, @PullRequestSource, @PullRequestAuthor, @FailFast, @TimeLimitSeconds) RETURNING id",
-        "INSERT INTO builds (project_id, branch, commit_sha, commit_message, commit_author, trigger_kind, triggered_by, status, queued_at, from_fork, pull_request, pull_request_source, pull_request_author, fail_fast, time_limit_seconds) " +
+        "@PullRequest, @PullRequestSource, @PullRequestAuthor, @FailFast, @TimeLimitSeconds, @RefKind, @Tag, @Variables, @RerunOf, @RerunFailed) RETURNING id",
+        "INSERT INTO builds (project_id, branch, commit_sha, commit_message, commit_author, trigger_kind, triggered_by, status, queued_at, from_fork, pull_request, pull_request_source, pull_request_author, fail_fast, time_limit_seconds, ref_kind, tag, variables, rerun_of, rerun_failed) " +
         "OUTPUT INSERTED.id VALUES (@ProjectId, @Branch, @CommitSha, @CommitMessage, @CommitAuthor, @TriggerKind, @TriggeredBy, @Status, @QueuedAt, " +
-        "@FromFork, @PullRequest, @PullRequestSource, @PullRequestAuthor, @FailFast, @TimeLimitSeconds)");
+        "@FromFork, @PullRequest, @PullRequestSource, @PullRequestAuthor, @FailFast, @TimeLimitSeconds, @RefKind, @Tag, @Variables, @RerunOf, @RerunFailed)");
 
     public static readonly SqlText InsertJob = new(
         "INSERT INTO jobs (build_id, name, position, status, queued_at, reports, image, services, block, needs, env, time_limit_seconds, error, finished_at) " +
@@ -399,6 +410,8 @@ internal static class BuildSql
         "WHERE build_id = @BuildId AND deploy_id IS NULL AND status IN ('queued', 'waiting', 'awaiting_approval')";
 
     public const string SetCancelReason = "UPDATE builds SET cancel_reason = @Reason WHERE id = @Id";
+
+    public const string SetCanceledBy = "UPDATE builds SET canceled_by = @By, canceled_at = @Now WHERE id = @Id";
 
     public const string Approve =
         "UPDATE builds SET status = 'queued', approved_by = @By, approved_at = @Now, queued_at = @Now WHERE id = @Id AND status = 'awaiting_approval'";

@@ -246,7 +246,8 @@ public sealed class DeployService(DeployStore store, ProjectStore projects, Buil
         if (build is null || build.Status != Status.Passed || build.FromFork) return;
         foreach (var server in await store.ServersAsync(build.ProjectId, ct))
         {
-            if (server.TriggerMode != TriggerMode.Automatic || !server.AcceptsBranch(build.Branch)) continue;
+            // Automatic deploys follow a branch's pushes: a tag or an older commit started by hand (Run build…) is deployed by hand.
+            if (server.TriggerMode != TriggerMode.Automatic || !server.AcceptsBranch(build.Branch) || build.RefKind != RefKinds.Branch) continue;
             await _gate.WaitAsync(ct);
             try
             {
@@ -278,7 +279,7 @@ public sealed class DeployService(DeployStore store, ProjectStore projects, Buil
             if (_judged.ContainsKey((serverId, buildId))) continue;
             var server = await store.ServerAsync(serverId, ct);
             var build = await builds.FindAsync(buildId, ct);
-            if (server is null || build is null || !server.AcceptsBranch(build.Branch))
+            if (server is null || build is null || !server.AcceptsBranch(build.Branch) || build.RefKind != RefKinds.Branch)
             {
                 // Not this server's branch: remembered, so the sweep does not read it again every tick.
                 if (_judged.Count > 10_000) _judged.Clear();

@@ -133,6 +133,23 @@ public sealed class GitMirror(IOptions<KaizenOptions> options, ILogger<GitMirror
         }
     }
 
+    /// <summary>Fetches the repository's tags into the project's mirror (branch syncs fetch heads only), so a build of a
+    /// tag resolves what the repository says now; a tag deleted there goes here too.</summary>
+    public async Task<GitResult<bool>> FetchTagsAsync(long projectId, string url, CancellationToken ct)
+    {
+        var gate = _locks.GetOrAdd(projectId, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(ct);
+        try
+        {
+            var run = await GitAsync(MirrorPath(projectId), ct, "fetch", "--prune", "--quiet", "--", url, "+refs/tags/*:refs/tags/*");
+            return run.Result.Succeeded ? new GitResult<bool>(true, null) : GitResult<bool>.Fail(Explain(url, run.Result, run.Stderr));
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
     /// <summary>
     /// Creates or updates a bare mirror that is not a project's (e.g. the git-backed script library) under the mirrors'
     /// folder as <paramref name="name"/>.git; returns its path. <paramref name="environment"/> adds variables for git

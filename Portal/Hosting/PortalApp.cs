@@ -100,6 +100,7 @@ public static class PortalApp
         services.AddSingleton<ProjectService>();
         services.AddSingleton<BuildService>();
         services.AddSingleton<SettingsSourceStore>().AddSingleton<RepositorySettings>().AddSingleton<SettingsSourceChanges>();
+        services.AddSingleton<BuildRefResolver>();
         services.AddSingleton<BuildFactsReader>().AddSingleton<BuildLimits>().AddHostedService(s => s.GetRequiredService<BuildLimits>());
         services.AddSingleton<BuildSettingsChanges>();
         services.AddSingleton<WorkSignal>();

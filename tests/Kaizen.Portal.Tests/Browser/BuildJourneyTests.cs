@@ -121,12 +121,17 @@ public sealed partial class BuildJourneyTests : IAsyncLifetime
         var soak = page.Locator("tr[data-job='soak']");
         await Assertions.Expect(soak).ToContainTextAsync("sleep 300", new() { Timeout = Live });
         await page.GetByRole(AriaRole.Button, new() { Name = "Cancel", Exact = true }).ClickAsync();
+        // A running job makes Cancel ask first.
+        await Assertions.Expect(page.GetByRole(AriaRole.Dialog)).ToContainTextAsync("1 job is running; cancel it?");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Cancel build" }).ClickAsync();
 
         var buildStatus = page.Locator(".kz-status").First;
         await Assertions.Expect(buildStatus).ToHaveAttributeAsync("data-status", "canceled", new() { Timeout = Live });
         await Assertions.Expect(soak.Locator(".kz-status")).ToHaveAttributeAsync("data-status", "canceled", new() { Timeout = Live });
         await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Cancel", Exact = true })).ToHaveCountAsync(0);
-        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Rerun" })).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Rerun", Exact = true })).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Rerun failed jobs" })).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByTestId("canceled-by")).ToContainTextAsync("Canceled by admin");
         var id = long.Parse(page.Url.Split('/').Last(), CultureInfo.InvariantCulture);
         Assert.Equal("canceled", (await _portal.GetBuildAsync(id)).Status);
     }

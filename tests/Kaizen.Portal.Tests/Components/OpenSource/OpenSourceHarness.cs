@@ -35,7 +35,7 @@ public abstract class OpenSourceHarness : PortalComponentContext
         Services.AddSingleton<GitMirror>();
         Services.AddSingleton<ProjectService>();
         Services.AddSingleton<Kaizen.Portal.Git.GitUrlPolicy>();
-        Services.AddSingleton<BuildService>();
+        Services.AddSingleton<BuildService>().AddSingleton<BuildRefResolver>();
         Services.AddSingleton<BuildFactsReader>();
         Services.AddSingleton<SettingsSourceStore>().AddSingleton<RepositorySettings>().AddSingleton<SettingsSourceChanges>();
         Services.AddSingleton<WebhookSecrets>();

@@ -97,6 +97,7 @@ public static class PortalApp
         services.AddSingleton<GitMirror>();
         services.AddSingleton<GitUrlPolicy>();
         services.AddSingleton<ProjectService>();
+        services.AddSingleton<ProjectRemoval>().AddSingleton<ProjectLifecycle>();
         services.AddSingleton<BuildService>();
         services.AddSingleton<SettingsSourceStore>().AddSingleton<RepositorySettings>().AddSingleton<SettingsSourceChanges>();
         services.AddSingleton<BuildFactsReader>().AddSingleton<BuildLimits>().AddHostedService(s => s.GetRequiredService<BuildLimits>());

@@ -51,7 +51,8 @@ public sealed class ProjectLifecycle(ProjectStore projects, ProjectService servi
         if (name is not null && ProjectService.NameError(name) is { } nameError) return Outcome<PreparedIdentityChange>.Fail(Problem.Invalid, nameError);
 
         string? url = null, defaultBranch = null;
-        if (change.GitUrl is not null && change.GitUrl.Trim() != project.GitUrl)
+        // The address as it is shown (credentials masked) means "as it is": sending back what was read changes nothing.
+        if (change.GitUrl is not null && change.GitUrl.Trim() != project.GitUrl && change.GitUrl.Trim() != GitUrlCredentials.Hide(project.GitUrl))
         {
             var checkedUrl = await service.CheckRepositoryAsync(change.GitUrl, user, ct);
             if (!checkedUrl.Ok) return Outcome<PreparedIdentityChange>.Fail(checkedUrl.Problem!.Value, checkedUrl.Message!);

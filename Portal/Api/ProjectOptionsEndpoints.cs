@@ -49,8 +49,10 @@ public static class ProjectOptionsEndpoints
             return Invalid("Send a JSON body with any of: { \"name\": \"...\", \"gitUrl\": \"...\", \"public\": true, " +
                 "\"githubRepository\": \"owner/name\", \"forkSecrets\": [\"NAME\"], \"forkPullRequestApproval\": \"always\" | \"first-time\" | \"never\" }.");
         // Everything sent is checked before anything changes: a bad git URL leaves the name and the options as they were.
+        if (body.Name is not null && ProjectService.NameError(body.Name) is { } nameError) return FieldProblem("name", nameError);
         var identity = await lifecycle.PrepareAsync(project, new ProjectIdentityChange(body.Name, body.GitUrl), user, ct);
-        if (!identity.Ok) return identity.ToProblemResult();
+        if (!identity.Ok)
+            return identity.Problem == Problem.Invalid ? FieldProblem("gitUrl", identity.Message!) : identity.ToProblemResult();
         var changed = await options.ChangeAsync(project,
             new ProjectOptionsChange(body.Public, body.GithubRepository, body.ForkSecrets, body.ForkPullRequestApproval), user, ct);
         if (!changed.Ok) return changed.ToProblemResult();
@@ -110,6 +112,11 @@ public static class ProjectOptionsEndpoints
     public static string WebhookUrl(HttpRequest request) => ProjectOptions.WebhookUrl(BaseUrl(request));
 
     private static IResult NotFound(string slug) => Results.Problem($"No project '{slug}'.", statusCode: 404);
+
+    /// <summary>A 400 that names the field, in the detail and in <c>errors</c>, as the settings endpoints answer.</summary>
+    private static IResult FieldProblem(string field, string message) =>
+        Results.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] },
+            detail: message.StartsWith(field, StringComparison.Ordinal) ? message : $"{field}: {message}");
 
     private static IResult Invalid(string message) => Results.Problem(message, statusCode: 400);
 }

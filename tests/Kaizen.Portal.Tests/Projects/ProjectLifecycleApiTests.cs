@@ -174,9 +174,9 @@ public sealed class ProjectLifecycleApiTests(DeliveryPortal fixture) : IClassFix
         await fixture.CreateServerAsync(slug, "staging", ["echo deployed"]);
         var deploy = await Deploys.WaitAsync(fixture.Admin, (await Deploys.RequestOkAsync(fixture.Admin, build.Id, "staging")).Id);
         Assert.Equal(DeployStatus.Passed, deploy.Status);
-        (await Portal.Api.PutAsJsonAsync($"/api/v1/projects/{slug}/secrets/API_KEY", new { value = "s3cret" })).EnsureSuccessStatusCode();
-        (await Portal.Api.PutAsJsonAsync($"/api/v1/projects/{slug}/variables/REGION", new { value = "eu" })).EnsureSuccessStatusCode();
-        (await Portal.Api.PutAsJsonAsync($"/api/v1/projects/{slug}/servers/staging/secrets/DEPLOY_KEY", new { value = "k" })).EnsureSuccessStatusCode();
+        await PutOkAsync($"/api/v1/projects/{slug}/secrets/API_KEY", new { value = "s3cret" });
+        await PutOkAsync($"/api/v1/projects/{slug}/variables/REGION", new { value = "eu" });
+        await PutOkAsync($"/api/v1/projects/{slug}/servers/staging/secrets/DEPLOY_KEY", new { value = "deploy-key" });
         var project = await GetAsync(slug);
         var kaizen = Portal.Service<IOptions<KaizenOptions>>().Value;
         var files = await StoredFilesAsync(project.Id);
@@ -205,6 +205,12 @@ public sealed class ProjectLifecycleApiTests(DeliveryPortal fixture) : IClassFix
         Assert.Contains(project.Name, entry.Details);
         Assert.Equal(HttpStatusCode.OK, (await Portal.Api.GetAsync($"/api/v1/projects/{other}")).StatusCode);
         Assert.True(Directory.Exists(kaizen.Artifacts.ResolveDirectory(kaizen)));
+    }
+
+    private async Task PutOkAsync(string path, object body)
+    {
+        using var response = await Portal.Api.PutAsJsonAsync(path, body);
+        Assert.True(response.IsSuccessStatusCode, $"PUT {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
     }
 
     /// <summary>The files on disk of the project's artifacts and caches.</summary>

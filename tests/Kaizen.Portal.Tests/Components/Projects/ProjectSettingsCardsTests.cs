@@ -24,13 +24,14 @@ public sealed class ProjectSettingsCardsTests : OpenSourceHarness
 
     protected override async Task SetUpAsync()
     {
-        await base.SetUpAsync();
+        // Registered before the harness's own set-up, which already reads services.
         var blobs = Path.Combine(Path.GetTempPath(), $"kaizen-blobs-{Guid.NewGuid():N}");
         Services.AddKeyedSingleton<IBlobStorage>(BlobAreas.Artifacts, new DiskBlobStorage(Path.Combine(blobs, "artifacts")));
         Services.AddKeyedSingleton<IBlobStorage>(BlobAreas.Caches, new DiskBlobStorage(Path.Combine(blobs, "caches")));
         Services.AddSingleton<RemotePoller>();
         Services.AddSingleton<ProjectRemoval>();
         Services.AddSingleton<ProjectLifecycle>();
+        await base.SetUpAsync();
     }
 
     private static IElement Dialog(IRenderedComponent<ContainerFragment> cut) => cut.Find(".mud-dialog");
@@ -42,19 +43,20 @@ public sealed class ProjectSettingsCardsTests : OpenSourceHarness
         await InputAsync(cut, () => Field(Dialog(cut), $"Type {Name} to confirm"), typed);
     }
 
-    private async Task<IRenderedComponent<ContainerFragment>> OpenDeleteDialogAsync()
+    /// <summary>The danger zone with its delete dialog open, and the click's handler, which ends once the dialog is answered.</summary>
+    private async Task<(IRenderedComponent<ContainerFragment> Cut, Task Handled)> OpenDeleteDialogAsync()
     {
         var cut = RenderInLayout<ProjectDangerZone>(("Project", await ProjectAsync("open")));
-        await ClickAsync(cut, () => Button(cut, "Delete project"));
+        var handled = ClickAsync(cut, () => Button(cut, "Delete project"));
         cut.WaitForAssertion(() => Assert.Contains($"Delete {Name}?", Dialog(cut).TextContent), WaitTimeout);
-        return cut;
+        return (cut, handled);
     }
 
     [Fact]
     public async Task Delete_stays_disabled_until_the_projects_name_is_typed_exactly_then_deletes_and_goes_to_the_projects()
     {
         // Arrange
-        var cut = await OpenDeleteDialogAsync();
+        var (cut, handled) = await OpenDeleteDialogAsync();
         Assert.Contains("cannot be undone", Dialog(cut).TextContent);
         Assert.True(DialogButton(cut, "Delete this project").HasAttribute("disabled"));
 
@@ -67,6 +69,7 @@ public sealed class ProjectSettingsCardsTests : OpenSourceHarness
         await TypeNameAsync(cut, Name);
         cut.WaitForAssertion(() => Assert.False(DialogButton(cut, "Delete this project").HasAttribute("disabled")), WaitTimeout);
         await ClickAsync(cut, () => DialogButton(cut, "Delete this project"));
+        await handled.WaitAsync(WaitTimeout);
 
         // Assert
         cut.WaitForAssertion(() => Assert.Equal("http://localhost/", Services.GetRequiredService<NavigationManager>().Uri), WaitTimeout);
@@ -81,11 +84,12 @@ public sealed class ProjectSettingsCardsTests : OpenSourceHarness
     public async Task Canceling_the_delete_dialog_keeps_the_project()
     {
         // Arrange
-        var cut = await OpenDeleteDialogAsync();
+        var (cut, handled) = await OpenDeleteDialogAsync();
         await TypeNameAsync(cut, Name);
 
         // Act
         await ClickAsync(cut, () => DialogButton(cut, "Cancel"));
+        await handled.WaitAsync(WaitTimeout);
 
         // Assert
         cut.WaitForAssertion(() => Assert.Empty(cut.FindAll(".mud-dialog")), WaitTimeout);
@@ -111,7 +115,7 @@ public sealed class ProjectSettingsCardsTests : OpenSourceHarness
         var flicked = ChangeAsync(cut, () => cut.Find("input[data-testid=public-switch]"), false);
         cut.WaitForAssertion(() => Assert.Contains($"Make {Name} private?", Dialog(cut).TextContent), WaitTimeout);
         await ClickAsync(cut, () => DialogButton(cut, "Make private"));
-        await flicked;
+        await flicked.WaitAsync(WaitTimeout);
         Assert.False((await ProjectAsync("open")).IsPublic);
 
         // Act: public, only once the name is typed.
@@ -125,7 +129,7 @@ public sealed class ProjectSettingsCardsTests : OpenSourceHarness
         await TypeNameAsync(cut, Name);
         cut.WaitForAssertion(() => Assert.False(DialogButton(cut, "Make public").HasAttribute("disabled")), WaitTimeout);
         await ClickAsync(cut, () => DialogButton(cut, "Make public"));
-        await flicked;
+        await flicked.WaitAsync(WaitTimeout);
 
         // Assert
         Assert.True((await ProjectAsync("open")).IsPublic);
@@ -143,7 +147,7 @@ public sealed class ProjectSettingsCardsTests : OpenSourceHarness
         var flicked = ChangeAsync(cut, () => cut.Find("input[data-testid=public-switch]"), true);
         cut.WaitForAssertion(() => Assert.Contains("Make closed project public?", Dialog(cut).TextContent), WaitTimeout);
         await ClickAsync(cut, () => DialogButton(cut, "Cancel"));
-        await flicked;
+        await flicked.WaitAsync(WaitTimeout);
 
         // Assert
         Assert.False((await ProjectAsync("closed")).IsPublic);

@@ -44,9 +44,9 @@ public sealed class ProjectLifecycleJourneyTests : IAsyncLifetime
         // Rename: the heading follows, the address stays.
         var general = page.GetByRole(AriaRole.Region, new() { Name = "General" });
         await Assertions.Expect(general.GetByLabel("Name", new() { Exact = true })).ToHaveValueAsync("Checkout Web");
-        await Assertions.Expect(general.GetByRole(AriaRole.Button, new() { Name = "Save" })).ToBeDisabledAsync();
+        await Assertions.Expect(general.GetByRole(AriaRole.Button, new() { Name = "Save name and repository" })).ToBeDisabledAsync();
         await general.GetByLabel("Name", new() { Exact = true }).FillAsync("Checkout Storefront");
-        await general.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+        await general.GetByRole(AriaRole.Button, new() { Name = "Save name and repository" }).ClickAsync();
         await Assertions.Expect(page.GetByText("Saved: the project is now called Checkout Storefront.")).ToBeVisibleAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Checkout Storefront");
         Assert.EndsWith($"/projects/{slug}/settings", page.Url);

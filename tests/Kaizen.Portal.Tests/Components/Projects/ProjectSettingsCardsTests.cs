@@ -169,12 +169,12 @@ public sealed class ProjectSettingsCardsTests : OpenSourceHarness
         // Arrange
         var cut = await GeneralAsync();
         Assert.Empty(cut.FindAll(".mud-input-error"));
-        Assert.True(Button(cut, "Save").HasAttribute("disabled"));
+        Assert.True(Button(cut, "Save name and repository").HasAttribute("disabled"));
 
         // Act
         await InputAsync(cut, () => Field(cut, "Name"), "Open storefront");
-        cut.WaitForAssertion(() => Assert.False(Button(cut, "Save").HasAttribute("disabled")), WaitTimeout);
-        await ClickAsync(cut, () => Button(cut, "Save"));
+        cut.WaitForAssertion(() => Assert.False(Button(cut, "Save name and repository").HasAttribute("disabled")), WaitTimeout);
+        await ClickAsync(cut, () => Button(cut, "Save name and repository"));
 
         // Assert
         var project = await ProjectAsync("open");
@@ -196,7 +196,7 @@ public sealed class ProjectSettingsCardsTests : OpenSourceHarness
 
         // Assert
         cut.WaitForAssertion(() => Assert.Contains("name is required", cut.Markup), WaitTimeout);
-        await ClickAsync(cut, () => Button(cut, "Save"));
+        await ClickAsync(cut, () => Button(cut, "Save name and repository"));
         Assert.Equal(Name, (await ProjectAsync("open")).Name);
         Assert.Empty(await AuditOfAsync("open"));
     }
@@ -210,7 +210,7 @@ public sealed class ProjectSettingsCardsTests : OpenSourceHarness
         // Act
         await InputAsync(cut, () => Field(cut, "Git repository"), "ftp://git.example/open.git");
         await InputAsync(cut, () => Field(cut, "Name"), "Renamed too");
-        await ClickAsync(cut, () => Button(cut, "Save"));
+        await ClickAsync(cut, () => Button(cut, "Save name and repository"));
 
         // Assert
         cut.WaitForAssertion(() => Assert.Contains("'ftp' URLs are not supported", cut.Markup), WaitTimeout);

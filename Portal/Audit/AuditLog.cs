@@ -23,6 +23,9 @@ public static class AuditActions
     public const string SettingsChanged = "settings.changed";
     public const string ProjectCreated = "project.created";
     public const string ProjectChanged = "project.changed";
+    public const string ProjectRenamed = "project.renamed";
+    public const string ProjectGitUrlChanged = "project.git_url_changed";
+    public const string ProjectDeleted = "project.deleted";
     public const string WebhookSecretRotated = "webhook.secret_rotated";
     public const string BadgeTokenChanged = "badge.token_changed";
     public const string ServerCreated = "server.created";

@@ -150,6 +150,23 @@ public sealed class GitMirror(IOptions<KaizenOptions> options, ILogger<GitMirror
         }
     }
 
+    /// <summary>Removes the project's mirror (its repository moved, or the project is gone); the next sync clones anew,
+    /// so nothing of the old repository stays behind.</summary>
+    public async Task RemoveAsync(long projectId, CancellationToken ct)
+    {
+        var gate = _locks.GetOrAdd(projectId, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(ct);
+        try
+        {
+            var path = MirrorPath(projectId);
+            if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
     /// <summary>
     /// Creates or updates a bare mirror that is not a project's (e.g. the git-backed script library) under the mirrors'
     /// folder as <paramref name="name"/>.git; returns its path. <paramref name="environment"/> adds variables for git

@@ -112,6 +112,14 @@ public sealed class RemotePoller(ProjectStore projects, ProjectService projectSe
         }
     }
 
+    /// <summary>Forgets what the last look at the project's remote saw (its repository moved, or the project is gone):
+    /// the next look compares with the branches stored then.</summary>
+    public void Forget(long projectId)
+    {
+        _seen.TryRemove(projectId, out _);
+        _schedule.TryRemove(projectId, out _);
+    }
+
     private async Task<bool> BuiltAsync(long projectId, string branch, string sha, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);

@@ -98,6 +98,7 @@ public static class PortalApp
         services.AddSingleton<GitMirror>();
         services.AddSingleton<GitUrlPolicy>();
         services.AddSingleton<ProjectService>();
+        services.AddSingleton<ProjectRemoval>().AddSingleton<ProjectLifecycle>();
         services.AddSingleton<BuildService>();
         services.AddSingleton<SettingsSourceStore>().AddSingleton<RepositorySettings>().AddSingleton<SettingsSourceChanges>();
         services.AddSingleton<BuildRefResolver>();

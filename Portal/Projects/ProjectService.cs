@@ -21,35 +21,60 @@ public sealed class ProjectService(ProjectStore store, GitMirror git, GitUrlPoli
     {
         ArgumentNullException.ThrowIfNull(user);
         name = name?.Trim();
-        if (string.IsNullOrEmpty(name)) return Outcome<CreatedProject>.Fail(Problem.Invalid, "name is required.");
-        if (name.Length > 100) return Outcome<CreatedProject>.Fail(Problem.Invalid, "name must be 100 characters or fewer.");
-        if (Text.DisplayNames.Problem(name, "A project name") is { } nameProblem) return Outcome<CreatedProject>.Fail(Problem.Invalid, nameProblem);
+        if (NameError(name) is { } nameProblem) return Outcome<CreatedProject>.Fail(Problem.Invalid, nameProblem);
         var admin = user.IsInRole(Roles.Admin);
         if (isPublic && !admin)
             return Outcome<CreatedProject>.Fail(Problem.Forbidden, "Only admins make a project public; create it private and ask an admin to open it.");
+        var repository = await CheckRepositoryAsync(gitUrl, user, ct);
+        if (!repository.Ok) return Outcome<CreatedProject>.Fail(repository.Problem!.Value, repository.Message!);
+        var (url, defaultBranch) = repository.Value!;
+
+        var slug = await UniqueSlugAsync(name!, ct);
+        var id = await store.CreateAsync(name!, slug, url, defaultBranch, isPublic, ct);
+        if (GitHub.GithubRepositoryName.FromUrl(url) is { } github) await store.SetGithubRepositoryAsync(id, github, ct);
+        // The address as the audit log may show it: credentials in it are a secret.
+        await audit.RecordAsync(user, AuditActions.ProjectCreated, Secrets.VariableChanges.ProjectTarget(slug),
+            $"{(isPublic ? "public" : "private")}, {GitUrlCredentials.Hide(url)}, default branch {defaultBranch}", ct);
+        var branches = await RefreshBranchesAsync(id, url, ct);
+        live.Publish(LiveUpdates.Keys.Dashboard);
+        return Outcome<CreatedProject>.Of(new CreatedProject(id, slug, defaultBranch, branches.Value ?? []));
+    }
+
+    /// <summary>The longest project name.</summary>
+    public const int MaxNameLength = 100;
+
+    /// <summary>Why <paramref name="name"/> (trimmed) cannot be a project's name, or null when it can.</summary>
+    public static string? NameError(string? name)
+    {
+        name = name?.Trim();
+        if (string.IsNullOrEmpty(name)) return "name is required.";
+        if (name.Length > MaxNameLength) return $"name must be {MaxNameLength} characters or fewer.";
+        return Text.DisplayNames.Problem(name, "A project name");
+    }
+
+    /// <summary>
+    /// Checks that <paramref name="gitUrl"/> is an address <paramref name="user"/> may build from (see
+    /// <see cref="GitUrlPolicy"/>) and that a git repository with branches answers there; the address in canonical form
+    /// and the repository's default branch.
+    /// </summary>
+    public async Task<Outcome<(string Url, string DefaultBranch)>> CheckRepositoryAsync(string? gitUrl, ClaimsPrincipal user, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        var admin = user.IsInRole(Roles.Admin);
         var url = GitMirror.NormalizeUrl(gitUrl);
-        if (!url.Ok) return Outcome<CreatedProject>.Fail(Problem.Invalid, url.Error!);
+        if (!url.Ok) return Outcome<(string, string)>.Fail(Problem.Invalid, url.Error!);
         if (await urls.CheckAsync(url.Value!, admin ? GitUrlRequester.Admin : GitUrlRequester.Member, ct) is { } refused)
-            return Outcome<CreatedProject>.Fail(Problem.Invalid, refused);
+            return Outcome<(string, string)>.Fail(Problem.Invalid, refused);
 
         var probe = await git.ProbeAsync(url.Value!, ct);
         // Git's own words (and what the remote answered) are for admins: to anyone else they would turn the portal into a
         // probe that reports what answers where on its network.
         if (!probe.Ok)
-            return Outcome<CreatedProject>.Fail(Problem.Invalid, admin
+            return Outcome<(string, string)>.Fail(Problem.Invalid, admin
                 ? GitUrlCredentials.Hide(probe.Error!)
                 : $"Could not read a git repository at {GitUrlCredentials.Hide(url.Value!)}: check the address, and that the repository " +
                   "exists and the portal may read it (a public repository, or credentials in the address).");
-
-        var slug = await UniqueSlugAsync(name, ct);
-        var id = await store.CreateAsync(name, slug, url.Value!, probe.Value.DefaultBranch, isPublic, ct);
-        if (GitHub.GithubRepositoryName.FromUrl(url.Value) is { } repository) await store.SetGithubRepositoryAsync(id, repository, ct);
-        // The address as the audit log may show it: credentials in it are a secret.
-        await audit.RecordAsync(user, AuditActions.ProjectCreated, Secrets.VariableChanges.ProjectTarget(slug),
-            $"{(isPublic ? "public" : "private")}, {GitUrlCredentials.Hide(url.Value!)}, default branch {probe.Value.DefaultBranch}", ct);
-        var branches = await RefreshBranchesAsync(id, url.Value!, ct);
-        live.Publish(LiveUpdates.Keys.Dashboard);
-        return Outcome<CreatedProject>.Of(new CreatedProject(id, slug, probe.Value.DefaultBranch, branches.Value ?? []));
+        return Outcome<(string, string)>.Of((url.Value!, probe.Value.DefaultBranch));
     }
 
     /// <summary>Fetches the repository into the portal's mirror and stores its branch heads.</summary>

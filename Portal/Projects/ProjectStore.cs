@@ -103,6 +103,19 @@ public sealed class ProjectStore(Database db, TimeProvider time)
         await c.ExecuteAsync(ProjectSql.SetPublic, new { Id = projectId, IsPublic = isPublic });
     }
 
+    public async Task RenameAsync(long projectId, string name, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await c.ExecuteAsync(ProjectSql.Rename, new { Id = projectId, Name = name });
+    }
+
+    /// <summary>Points the project at another repository, whose default branch is <paramref name="defaultBranch"/>.</summary>
+    public async Task SetGitUrlAsync(long projectId, string gitUrl, string defaultBranch, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await c.ExecuteAsync(ProjectSql.SetGitUrl, new { Id = projectId, GitUrl = gitUrl, DefaultBranch = defaultBranch });
+    }
+
     public async Task SetBadgeTokenAsync(long projectId, string? token, CancellationToken ct = default)
     {
         await using var c = await db.OpenAsync(ct);
@@ -193,6 +206,8 @@ internal static class ProjectSql
     public const string All = "SELECT " + Columns + " FROM projects ORDER BY name";
     public const string UpdateSettings = "UPDATE projects SET settings_json = @SettingsJson WHERE id = @Id";
     public const string SetPublic = "UPDATE projects SET is_public = @IsPublic WHERE id = @Id";
+    public const string Rename = "UPDATE projects SET name = @Name WHERE id = @Id";
+    public const string SetGitUrl = "UPDATE projects SET git_url = @GitUrl, default_branch = @DefaultBranch WHERE id = @Id";
     public const string SetBadgeToken = "UPDATE projects SET badge_token = @Token WHERE id = @Id";
     public const string SetGithubRepository = "UPDATE projects SET github_repository = @Repository WHERE id = @Id";
     public const string SetForkSecrets = "UPDATE projects SET fork_secrets = @Json WHERE id = @Id";

@@ -59,6 +59,10 @@ public sealed partial class GithubPanel : IDisposable
     private string? _secret;
     private bool _showSecret;
     private bool _busy;
+
+    // Counts the visibility questions asked: the switch is made anew after each, so one answered "Cancel" shows the
+    // project's visibility again instead of where it was flicked.
+    private int _visibilityAsked;
     private IReadOnlyList<WebhookDeliveryRow>? _deliveries;
     private IReadOnlyList<string> _secretNames = [];
     private IDisposable? _subscription;
@@ -146,6 +150,27 @@ public sealed partial class GithubPanel : IDisposable
     private async Task SetPublicAsync(bool isPublic)
     {
         if (isPublic == _project.IsPublic) return;
+        _visibilityAsked++;
+        // Opening a project to the world is asked like deleting it: by its name. Closing it again is a plain question.
+        if (isPublic)
+        {
+            var dialog = await Dialogs.ShowAsync<ConfirmByNameDialog>($"Make {_project.Name} public?", new DialogParameters<ConfirmByNameDialog>
+            {
+                { d => d.Title, $"Make {_project.Name} public?" },
+                { d => d.Text, "Anyone, signed in or not, will be able to read its builds, branches, commit messages and job logs " +
+                    "(secrets are masked in logs). Its settings, servers, deploys, variables and secrets stay private." },
+                { d => d.Name, _project.Name },
+                { d => d.ConfirmText, "Make public" },
+                { d => d.ConfirmColor, Color.Warning },
+            }, new DialogOptions { MaxWidth = MaxWidth.Small, FullWidth = true, CloseOnEscapeKey = true });
+            if (await dialog.Result is not { Canceled: false }) return;
+        }
+        else if (await Dialogs.ShowMessageBoxAsync($"Make {_project.Name} private?",
+                     "Only signed-in people will see it; links to its builds and its badge stop working for anyone else.",
+                     yesText: "Make private", cancelText: "Cancel") != true)
+        {
+            return;
+        }
         await ChangeAsync(new ProjectOptionsChange(Public: isPublic),
             isPublic ? "The project is public: anyone can read its builds and logs." : "The project is private: only signed-in people see it.");
     }

@@ -27,19 +27,7 @@ public sealed class GithubPanelTests : OpenSourceHarness
         await clicked;
     }
 
-    [Fact]
-    public async Task Making_a_project_private_and_public_again_is_audited_and_says_what_becomes_public()
-    {
-        var cut = await PanelAsync("open");
-        Assert.Contains("never become public", cut.Markup);
-
-        await ChangeAsync(cut, () => cut.Find("input[data-testid=public-switch]"), false);
-        Assert.False((await ProjectAsync("open")).IsPublic);
-        await ChangeAsync(cut, () => cut.Find("input[data-testid=public-switch]"), true);
-
-        Assert.True((await ProjectAsync("open")).IsPublic);
-        Assert.Equal(["project.changed: made private", "project.changed: made public"], await AuditOfAsync("open"));
-    }
+    // Making a project public or private (each asks first) is in Components/Projects/ProjectSettingsCardsTests.
 
     [Fact]
     public async Task The_repository_must_be_owner_slash_name_and_a_valid_one_is_saved_and_audited()

@@ -93,6 +93,7 @@ public abstract class PortalComponentContext : BunitContext, IAsyncLifetime
         Services.AddSingleton(scripts);
         Services.AddSingleton<Kaizen.Portal.Scripts.ScriptLibrary>();
         Services.AddSingleton<Kaizen.Portal.Builds.BuildSettingsChanges>();
+        if (!Services.Any(d => d.ServiceType == typeof(Kaizen.Portal.Builds.SettingsSourceStore))) Services.AddSingleton<Kaizen.Portal.Builds.SettingsSourceStore>();
         Services.AddSingleton<Kaizen.Portal.Scripts.ScriptPlanner>();
         Services.AddSingleton<DeployService>();
         Services.AddSingleton(new Kaizen.Portal.TestReports.TestReportStore(Db.Database, Db.Clock));

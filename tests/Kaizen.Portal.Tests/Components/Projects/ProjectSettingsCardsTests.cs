@@ -28,6 +28,7 @@ public sealed class ProjectSettingsCardsTests : OpenSourceHarness
         var blobs = Path.Combine(Path.GetTempPath(), $"kaizen-blobs-{Guid.NewGuid():N}");
         Services.AddKeyedSingleton<IBlobStorage>(BlobAreas.Artifacts, new DiskBlobStorage(Path.Combine(blobs, "artifacts")));
         Services.AddKeyedSingleton<IBlobStorage>(BlobAreas.Caches, new DiskBlobStorage(Path.Combine(blobs, "caches")));
+        Services.AddSingleton<Kaizen.Portal.Projects.BuildFilters>();
         Services.AddSingleton<RemotePoller>();
         Services.AddSingleton<ProjectRemoval>();
         Services.AddSingleton<ProjectLifecycle>();

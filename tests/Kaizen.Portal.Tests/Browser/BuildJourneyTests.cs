@@ -69,6 +69,10 @@ public sealed partial class BuildJourneyTests : IAsyncLifetime
         // Run a build and open the job's log from the build page.
         await page.GetByRole(AriaRole.Button, new() { Name = "Run build of main" }).ClickAsync();
         await page.WaitForURLAsync("**/builds/*");
+        // Started from the page, it is in the audit log like a Run build… or an API start.
+        var started = await System.Net.Http.Json.HttpClientJsonExtensions.GetFromJsonAsync<List<Kaizen.Portal.Audit.AuditEntry>>(
+            _portal.Api, "/api/v1/audit?action=build.started");
+        Assert.Contains(started!, e => e.Actor == "admin" && e.Details!.StartsWith("branch main at ", StringComparison.Ordinal));
         await page.GetByRole(AriaRole.Link, new() { Name = "Log of tests" }).ClickAsync();
         await page.WaitForURLAsync("**/jobs/*");
         var jobStatus = page.Locator(".kz-jobhead .kz-status");

@@ -47,7 +47,9 @@ public sealed partial class LogViewer : ComponentBase, IAsyncDisposable
 
     private readonly Dictionary<string, bool> _toggled = [];
     private bool[] _expanded = [];
-    private HashSet<string> _openKeys = [];
+    // The sections the current layout (_expanded) was worked out for: a live log rebuilds it several times a second, so
+    // what was open is read from these only when the job ends, not copied on every rebuild.
+    private IReadOnlyList<LogSectionInfo> _layoutSections = [];
     private int[] _headerRows = [];
     private int _rowCount;
     private int _followRow = -1;
@@ -100,7 +102,8 @@ public sealed partial class LogViewer : ComponentBase, IAsyncDisposable
             // the failing section opens too, rather than the view folding up under the reader.
             if (_lastStatus == Builds.Status.Running)
             {
-                foreach (var key in _openKeys) _toggled.TryAdd(key, true);
+                for (var i = 0; i < _layoutSections.Count && i < _expanded.Length; i++)
+                    if (_expanded[i]) _toggled.TryAdd(_layoutSections[i].Key, true);
             }
             // Follow by default while running, unless the person already chose.
             if (!_followTouched) _follow = IsRunning;
@@ -180,7 +183,7 @@ public sealed partial class LogViewer : ComponentBase, IAsyncDisposable
             if (i == current) followRow = rows - 1;
         }
         _expanded = expanded;
-        _openKeys = [.. Sections.Where((_, i) => expanded[i]).Select(x => x.Key)];
+        _layoutSections = Sections;
         _headerRows = headers;
         _rowCount = rows;
         _followRow = followRow;

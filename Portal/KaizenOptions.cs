@@ -39,6 +39,8 @@ public sealed class KaizenOptions
 
     public Kaizen.Portal.Logs.LogOptions Logs { get; set; } = new();
 
+    public Kaizen.Portal.Builds.BuildOptions Builds { get; set; } = new();
+
     /// <summary>The portal's address as people reach it (e.g. https://ci.example.com), used in links it sends out
     /// (commit statuses). Unset: links are left out.</summary>
     public string? PublicUrl { get; set; }

@@ -39,7 +39,7 @@ public sealed class BuildService(ProjectStore projects, ProjectService projectSe
             return Outcome<long>.Of(await FailedAtOnceAsync(BuildStore.Plan(project.Id, BuildSettings.Empty, branch, head.Value.HeadSha,
                 head.Value.HeadMessage, head.Value.HeadAuthor, trigger, user) with { FromFork = fromFork }, errors, ct));
         var plan = BuildStore.Plan(project.Id, settings, branch, head.Value!.HeadSha, head.Value.HeadMessage, head.Value.HeadAuthor,
-            trigger, user, await facts.ReadAsync(project, settings, branch, head.Value.HeadSha, false, ct)) with { FromFork = fromFork };
+            trigger, user, await facts.ReadAsync(project, settings, branch, head.Value.HeadSha, false, ct), Limits) with { FromFork = fromFork };
         var id = await builds.CreateAsync(await PlannedAsync(project, settings, RunVariables.Apply(plan, variables), ct), ct);
         await AutoCancelAsync(project, settings, branch, head.Value.HeadSha, id, trigger, ct);
         Queued(project.Id, id);
@@ -104,7 +104,7 @@ public sealed class BuildService(ProjectStore projects, ProjectService projectSe
             return Outcome<long>.Of(await FailedAtOnceAsync(BuildStore.Plan(project.Id, BuildSettings.Empty, r.Branch, r.Sha, r.Message,
                 r.Author, trigger, user) with { RefKind = r.Kind, Tag = tag }, errors, ct));
         var plan = BuildStore.Plan(project.Id, settings, r.Branch, r.Sha, r.Message, r.Author, trigger, user,
-            await facts.ReadAsync(project, settings, r.Branch, r.Sha, false, ct)) with { RefKind = r.Kind, Tag = tag };
+            await facts.ReadAsync(project, settings, r.Branch, r.Sha, false, ct), Limits) with { RefKind = r.Kind, Tag = tag };
         var id = await builds.CreateAsync(await PlannedAsync(project, settings, RunVariables.Apply(plan, variables), ct), ct);
         Queued(project.Id, id);
         return Outcome<long>.Of(id);
@@ -158,7 +158,7 @@ public sealed class BuildService(ProjectStore projects, ProjectService projectSe
                 PullRequestAuthor = request.PullRequestAuthor,
             }, errors, ct));
         var plan = BuildStore.Plan(project.Id, settings, request.Branch, request.Sha, request.Message, request.Author, request.Trigger,
-            request.User, await facts.ReadAsync(project, settings, request.Branch, request.Sha, request.PullRequest is not null, ct)) with
+            request.User, await facts.ReadAsync(project, settings, request.Branch, request.Sha, request.PullRequest is not null, ct), Limits) with
         {
             FromFork = request.FromFork, PullRequest = request.PullRequest, PullRequestSource = request.PullRequestSource,
             PullRequestAuthor = request.PullRequestAuthor,
@@ -256,7 +256,7 @@ public sealed class BuildService(ProjectStore projects, ProjectService projectSe
             // It waits for approval again as the project says: approving a build lets that build run, not its reruns.
             var plan = Same(BuildStore.Plan(project.Id, settings, build.Branch, build.CommitSha, build.CommitMessage,
                 build.CommitAuthor, Trigger.Rerun, user,
-                await facts.ReadAsync(project, settings, build.Branch, build.CommitSha, build.PullRequest is not null, ct))) with
+                await facts.ReadAsync(project, settings, build.Branch, build.CommitSha, build.PullRequest is not null, ct), Limits)) with
             {
                 AwaitingApproval = await NeedsApprovalAsync(project, build.FromFork, build.PullRequestAuthor, ct),
             };
@@ -343,6 +343,9 @@ public sealed class BuildService(ProjectStore projects, ProjectService projectSe
 
     /// <summary>The settings a build of <paramref name="sha"/> runs with: the project's, or in repository mode its own
     /// commit's <see cref="SettingsLocations.FileName"/> (null with the file's errors when it is missing or invalid).</summary>
+    /// <summary>The portal's limits for settings that name none (<c>Kaizen:Builds</c>; checked at start).</summary>
+    private (TimeSpan Job, TimeSpan? Build) Limits => TimeLimits.Defaults(options.Value.Builds);
+
     private async Task<(BuildSettings? Settings, IReadOnlyList<string> Errors)> SettingsAtAsync(ProjectRow project, ProjectSettingsText source,
         string sha, int? pullRequest, CancellationToken ct)
     {

@@ -49,13 +49,14 @@ public sealed class BuildStore(Database db, TimeProvider time)
 {
     /// <summary>The jobs a build of <paramref name="settings"/> runs, blocks and matrices expanded, each with its
     /// commands (project setup, block and job prologues, the job's commands, job, block and project epilogues), variables
-    /// and limit. <paramref name="facts"/> decide conditions (null: only the branch is known).</summary>
+    /// and limit. <paramref name="facts"/> decide conditions (null: only the branch is known). <paramref name="defaults"/>:
+    /// the portal's limits for settings that name none (see <see cref="TimeLimits.Defaults"/>).</summary>
     public static NewBuild Plan(long projectId, BuildSettings settings, string branch, string sha, string message,
-        string author, string trigger, string? triggeredBy, BuildFacts? facts = null)
+        string author, string trigger, string? triggeredBy, BuildFacts? facts = null, (TimeSpan Job, TimeSpan? Build)? defaults = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         facts ??= BuildFacts.Of(branch);
-        var jobs = Pipeline.Expand(settings).Select(p =>
+        var jobs = Pipeline.Expand(settings, defaults?.Job).Select(p =>
         {
             var j = p.Job;
             var commands = new List<JobCommand>();
@@ -75,7 +76,8 @@ public sealed class BuildStore(Database db, TimeProvider time)
         }).ToList();
         return new NewBuild(projectId, branch, sha, message, author, trigger, triggeredBy, jobs,
             FailFast: settings.FailFast == true,
-            TimeLimitSeconds: TimeLimits.TryParse(settings.BuildTimeLimit, out var limit) ? (int)limit.TotalSeconds : null);
+            TimeLimitSeconds: TimeLimits.TryParse(settings.BuildTimeLimit, out var limit) ? (int)limit.TotalSeconds
+                : defaults?.Build is { } buildDefault ? (int)buildDefault.TotalSeconds : null);
     }
 
     public async Task<long> CreateAsync(NewBuild build, CancellationToken ct = default)

@@ -37,11 +37,13 @@ public static class Pipeline
             : i == 0 ? [] : [blocks[i - 1].Name.Trim()])).ToList();
     }
 
-    /// <summary>Every job of a build, matrices expanded, in the order written.</summary>
-    public static IReadOnlyList<PipelineJob> Expand(BuildSettings settings)
+    /// <summary>Every job of a build, matrices expanded, in the order written. <paramref name="defaultLimit"/>: a job's
+    /// limit when neither it nor the settings name one (the portal's <c>Kaizen:Builds:DefaultJobTimeLimit</c>; else
+    /// <see cref="TimeLimits.DefaultJob"/>).</summary>
+    public static IReadOnlyList<PipelineJob> Expand(BuildSettings settings, TimeSpan? defaultLimit = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        var limit = TimeLimits.TryParse(settings.TimeLimit, out var l) ? l : TimeLimits.DefaultJob;
+        var limit = TimeLimits.TryParse(settings.TimeLimit, out var l) ? l : defaultLimit ?? TimeLimits.DefaultJob;
         var jobs = new List<PipelineJob>();
         foreach (var block in Blocks(settings))
         {

@@ -100,6 +100,17 @@ public static class Glob
     }
 }
 
+/// <summary>Portal-wide defaults of builds (section <c>Kaizen:Builds</c>).</summary>
+public sealed class BuildOptions
+{
+    /// <summary>A job's time limit when neither it nor its project's settings name one (written like a settings limit:
+    /// <c>90s</c>, <c>10m</c>, <c>1h30m</c>); unset: 60 minutes.</summary>
+    public string? DefaultJobTimeLimit { get; set; }
+
+    /// <summary>A build's time limit when its settings name none; unset: none.</summary>
+    public string? DefaultBuildTimeLimit { get; set; }
+}
+
 /// <summary>Time limits as written in settings: <c>90s</c>, <c>10m</c>, <c>1h</c>, <c>1h30m</c>, or a bare number of minutes.</summary>
 public static partial class TimeLimits
 {
@@ -108,6 +119,29 @@ public static partial class TimeLimits
 
     public static readonly TimeSpan MaxJob = TimeSpan.FromHours(24);
     public static readonly TimeSpan MaxBuild = TimeSpan.FromHours(72);
+
+    /// <summary>The operator's limits for settings that name none (<c>Kaizen:Builds</c>), checked at start: a limit that
+    /// does not read, or is over <see cref="MaxJob"/> / <see cref="MaxBuild"/>, stops the portal with the key and why.</summary>
+    public static (TimeSpan Job, TimeSpan? Build) Defaults(BuildOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var job = DefaultJob;
+        if (!string.IsNullOrWhiteSpace(options.DefaultJobTimeLimit))
+        {
+            if (Problem(options.DefaultJobTimeLimit, MaxJob) is { } problem)
+                throw new InvalidOperationException($"Kaizen:Builds:DefaultJobTimeLimit: {problem}");
+            TryParse(options.DefaultJobTimeLimit, out job);
+        }
+        TimeSpan? build = null;
+        if (!string.IsNullOrWhiteSpace(options.DefaultBuildTimeLimit))
+        {
+            if (Problem(options.DefaultBuildTimeLimit, MaxBuild) is { } problem)
+                throw new InvalidOperationException($"Kaizen:Builds:DefaultBuildTimeLimit: {problem}");
+            TryParse(options.DefaultBuildTimeLimit, out var b);
+            build = b;
+        }
+        return (job, build);
+    }
 
     public static bool TryParse(string? text, out TimeSpan limit)
     {

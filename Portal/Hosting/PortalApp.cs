@@ -206,7 +206,10 @@ public static class PortalApp
     public static WebApplication UseKaizenPortal(this WebApplication app)
     {
         // First: everything after it (sign-in throttling, the runners' addresses) sees the client a known proxy forwards.
-        app.UseKnownProxies(app.Services.GetRequiredService<IOptions<KaizenOptions>>().Value.ForwardedHeaders);
+        var kaizen = app.Services.GetRequiredService<IOptions<KaizenOptions>>().Value;
+        app.UseKnownProxies(kaizen.ForwardedHeaders);
+        // A limit that does not read stops the portal at start, naming the key, not the first build.
+        Kaizen.Portal.Builds.TimeLimits.Defaults(kaizen.Builds);
         if (!app.Environment.IsDevelopment()) app.UseExceptionHandler("/error", createScopeForErrors: true);
         app.UseSecurityHeaders();
         app.UsePortalStatusCodePages();

@@ -27,10 +27,13 @@ public sealed class ScriptLibraryJourneyTests : IAsyncLifetime
         await editor.FillAsync("#!/usr/bin/env bash\nset -euo pipefail\n# the bucket comes first\naws s3 sync build \"s3://$1\" --delete\n");
         await page.GetByRole(AriaRole.Button, new() { Name = "Create script" }).ClickAsync();
 
-        // The address is what tells; the page's own assertions below wait for what it shows (a loaded machine can take
-        // longer than the navigation default to fire the load event).
-        await page.WaitForURLAsync(url => url.EndsWith("/scripts/deploy-s3", StringComparison.Ordinal),
-            new() { WaitUntil = WaitUntilState.Commit, Timeout = 60_000 });
+        // The portal navigates inside the page (no new document, no load event): the saved message and the address are
+        // polled. Should the page stay, its own error says why (rather than only a timeout).
+        var saved = page.GetByText("Saved deploy-s3 as v1.");
+        var refused = page.GetByTestId("script-error");
+        await Assertions.Expect(saved.Or(refused)).ToBeVisibleAsync(new() { Timeout = 60_000 });
+        Assert.False(await refused.IsVisibleAsync(), $"Create script was refused: {(await refused.AllInnerTextsAsync()).FirstOrDefault()}");
+        await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/scripts/deploy-s3$"), new() { Timeout = 30_000 });
         await Assertions.Expect(page.GetByText("v1", new() { Exact = true })).ToBeVisibleAsync();
         // The editor's text is drawn by the coloured layer under the text area: comments, builtins and variables.
         await Assertions.Expect(page.Locator(".sh-comment")).ToHaveTextAsync(["#!/usr/bin/env bash", "# the bucket comes first"]);

@@ -17,16 +17,28 @@ public sealed class FakeTerminalPortal : IAsyncDisposable
 {
     public const string Token = "runner-token-1";
 
-    private readonly HttpListener _listener = new();
+    private readonly HttpListener _listener;
     private readonly Task _accepting;
     private readonly ConcurrentDictionary<long, Connection> _connections = new();
 
     public FakeTerminalPortal()
     {
-        var port = FreePort();
-        Url = new Uri($"http://127.0.0.1:{port}/");
-        _listener.Prefixes.Add(Url.ToString());
-        _listener.Start();
+        // A free port can be taken by another test between the probe and Start ("address already in use"): try another.
+        for (var attempt = 1; ; attempt++)
+        {
+            Url = new Uri($"http://127.0.0.1:{FreePort()}/");
+            _listener = new HttpListener();
+            _listener.Prefixes.Add(Url.ToString());
+            try
+            {
+                _listener.Start();
+                break;
+            }
+            catch (HttpListenerException) when (attempt < 20)
+            {
+                _listener.Close();
+            }
+        }
         _accepting = Task.Run(AcceptLoopAsync);
     }
 

@@ -9,8 +9,9 @@ namespace Kaizen.Portal.Builds;
 /// Carries the comments of a YAML text of build settings over to the settings written out afresh after a change, so a
 /// file someone commented keeps its comments when one command is edited through the editor or the JSON API.
 /// <para>
-/// A full-line comment (with the comments and blank lines of its block) belongs to the node that follows it; an
-/// end-of-line comment to the first node on its line. Nodes are found again by a path that survives edits: keys by
+/// A full-line comment (with the comments and blank lines of its block) belongs to the node that follows it, or, when it
+/// is indented deeper than that node, to the one it ends (a command commented out at the end of a list stays there); an
+/// end-of-line comment belongs to the first node on its line. Nodes are found again by a path that survives edits: keys by
 /// key, list items that are mappings by their <c>name</c> (so jobs and blocks keep their comments when reordered or
 /// when others are added), other items by their text, then by their place in the list when their text changed. A
 /// comment whose node is gone goes with it; the comments above the first node (the file's header) stay at the top.
@@ -30,24 +31,24 @@ public static class YamlComments
         if (expected is null || errors.Count > 0) return newText;
         var wanted = BuildSettingsYaml.ToYaml(expected);
 
-        Placement placement;
         try
         {
-            placement = Place(oldText, newText);
-        }
-        catch (Exception e) when (e is YamlException or ArgumentException or InvalidOperationException)
-        {
+            var placement = Place(oldText, newText);
+            if (!placement.Any) return newText;
+            // Blank lines are tried first (they keep the file's layout); a blank line after a "|+" text would change it.
+            foreach (var blankLines in new[] { true, false })
+            {
+                var result = placement.Write(blankLines);
+                var (parsed, problems) = BuildSettingsYaml.FromYaml(result);
+                if (parsed is not null && problems.Count == 0 && BuildSettingsYaml.ToYaml(parsed) == wanted) return result;
+            }
             return newText;
         }
-        if (!placement.Any) return newText;
-        // Blank lines are tried first (they keep the file's layout); a blank line after a "|+" text would change it.
-        foreach (var blankLines in new[] { true, false })
+        catch (Exception)
         {
-            var result = placement.Write(blankLines);
-            var (parsed, problems) = BuildSettingsYaml.FromYaml(result);
-            if (parsed is not null && problems.Count == 0 && BuildSettingsYaml.ToYaml(parsed) == wanted) return result;
+            // Comments are a courtesy: whatever goes wrong carrying them, the settings are saved and exported without them.
+            return newText;
         }
-        return newText;
     }
 
     /// <summary>A node of the YAML tree: a scalar, a list or a mapping, with where it starts.</summary>
@@ -78,7 +79,14 @@ public static class YamlComments
     private sealed record ItemStep(string? Id, int Occurrence, int Index, IReadOnlySet<string> Ids) : Step;
 
     /// <summary>A node a comment can belong to (a mapping's key or a list's item) and the path that finds it again.</summary>
-    private sealed record Anchor(IReadOnlyList<Step> Path, Node Node);
+    private sealed class Anchor(IReadOnlyList<Step> path, Node node)
+    {
+        public IReadOnlyList<Step> Path { get; } = path;
+        public Node Node { get; } = node;
+
+        /// <summary>Where in the list of anchors the last one under this one (its value's keys and items) is.</summary>
+        public int Last { get; set; }
+    }
 
     private static Node? Tree(string text)
     {
@@ -129,8 +137,10 @@ public static class YamlComments
             {
                 if (key.Scalar is not { } name) continue;
                 List<Step> at = [.. path, new KeyStep(name)];
-                into.Add(new Anchor(at, key));
+                var anchor = new Anchor(at, key);
+                into.Add(anchor);
                 Anchors(value, at, into);
+                anchor.Last = into.Count - 1;
             }
         }
         else if (node.Items is { } items)
@@ -147,8 +157,10 @@ public static class YamlComments
                     seen[id] = occurrence + 1;
                 }
                 List<Step> at = [.. path, new ItemStep(id, occurrence, i, ids)];
-                into.Add(new Anchor(at, items[i]));
+                var anchor = new Anchor(at, items[i]);
+                into.Add(anchor);
                 Anchors(items[i], at, into);
+                anchor.Last = into.Count - 1;
             }
         }
     }
@@ -238,9 +250,12 @@ public static class YamlComments
         var anchors = new List<Anchor>();
         if (oldRoot is not null) Anchors(oldRoot, [], anchors);
         var firstLine = anchors.Count > 0 ? anchors[0].Node.Line : int.MaxValue;
+        var newAnchors = new List<Anchor>();
+        if (newRoot is not null) Anchors(newRoot, [], newAnchors);
 
-        // Full-line comments grouped by the node they belong to (the next one written), in the order they are written.
-        var groups = new List<(Anchor? Anchor, List<Comment> Comments)>();
+        // Full-line comments grouped by the node they belong to, in the order they are written: the next node, or the one
+        // they end when they are indented deeper than the next (a command commented out at the end of a list).
+        var groups = new List<(Anchor? Anchor, bool Ends, List<Comment> Comments)>();
         foreach (var comment in comments)
         {
             if (comment.Inline && anchors.FirstOrDefault(a => a.Node.Line == comment.Line) is { } onLine)
@@ -255,11 +270,15 @@ public static class YamlComments
                 continue;
             }
             var next = anchors.FirstOrDefault(a => a.Node.Line > comment.Line);
-            if (groups.Count > 0 && groups[^1].Anchor == next) groups[^1].Comments.Add(comment);
-            else groups.Add((next, [comment]));
+            var ended = comment.Column > (next is null ? 0 : Indent(oldLines[next.Node.Line - 1]))
+                ? anchors.LastOrDefault(a => a.Node.Line < comment.Line && Indent(oldLines[a.Node.Line - 1]) <= comment.Column)
+                : null;
+            var (belongsTo, ends) = ended is null ? (next, false) : (ended, true);
+            if (groups.Count > 0 && groups[^1].Anchor == belongsTo && groups[^1].Ends == ends) groups[^1].Comments.Add(comment);
+            else groups.Add((belongsTo, ends, [comment]));
         }
 
-        foreach (var (anchor, group) in groups)
+        foreach (var (anchor, ends, group) in groups)
         {
             var block = new List<string?>();
             // null stands for a blank line, kept only where the old text had one around its comments.
@@ -280,6 +299,18 @@ public static class YamlComments
                 placement.Footer.AddRange(block);
                 continue;
             }
+            if (ends)
+            {
+                // Below the last line of the node and what it holds, indented as the node.
+                if (newRoot is not null && Find(newRoot, anchor.Path) is { } ended
+                    && newAnchors.FindIndex(a => a.Node == ended) is var at and >= 0)
+                {
+                    var after = newAnchors[at].Last + 1;
+                    var lastLine = after < newAnchors.Count ? Math.Max(ended.Line, newAnchors[after].Node.Line - 1) : LastLine(newLines);
+                    placement.AddBelow(lastLine, ended.Line, block);
+                }
+                continue;
+            }
             var blanksBelow = Enumerable.Range(group[^1].Line + 1, Math.Max(0, anchor.Node.Line - group[^1].Line - 1))
                 .Count(l => Blank(oldLines[l - 1]));
             for (var b = 0; b < blanksBelow; b++) block.Add(null);
@@ -291,6 +322,16 @@ public static class YamlComments
                 .Count(l => l <= oldLines.Length && Blank(oldLines[l - 1]));
         placement.OldLines = oldLines;
         return placement;
+    }
+
+    private static int Indent(string line) => line.Length - line.TrimStart().Length;
+
+    /// <summary>The number of the last line that is not blank.</summary>
+    private static int LastLine(string[] lines)
+    {
+        var last = lines.Length;
+        while (last > 1 && Blank(lines[last - 1])) last--;
+        return last;
     }
 
     private static int BlanksAbove(string[] lines, int line)
@@ -306,13 +347,21 @@ public static class YamlComments
     {
         private readonly Dictionary<int, List<string?>> _above = [];
         private readonly Dictionary<int, StringBuilder> _inline = [];
+        private readonly Dictionary<int, List<(int IndentOf, string? Line)>> _below = [];
 
         public List<Comment> Header { get; } = [];
         public int HeaderBlanksBelow { get; set; }
         public List<string?> Footer { get; } = [];
         public string[] OldLines { get; set; } = [];
 
-        public bool Any => Header.Count > 0 || Footer.Count > 0 || _above.Count > 0 || _inline.Count > 0;
+        public bool Any => Header.Count > 0 || Footer.Count > 0 || _above.Count > 0 || _inline.Count > 0 || _below.Count > 0;
+
+        /// <summary>Comment lines below line <paramref name="line"/>, indented as line <paramref name="indentOf"/>.</summary>
+        public void AddBelow(int line, int indentOf, List<string?> block)
+        {
+            if (!_below.TryGetValue(line, out var lines)) _below[line] = lines = [];
+            lines.AddRange(block.Select(l => (indentOf, l)));
+        }
 
         public void AddAbove(int line, List<string?> block)
         {
@@ -360,6 +409,14 @@ public static class YamlComments
                 output.Append(line);
                 if (_inline.TryGetValue(i + 1, out var suffix)) output.Append(suffix);
                 output.Append('\n');
+                foreach (var (indentOf, comment) in _below.GetValueOrDefault(i + 1) ?? [])
+                {
+                    if (comment is null)
+                    {
+                        if (blankLines) output.Append('\n');
+                    }
+                    else output.Append(' ', Indent(newLines[indentOf - 1])).Append(comment).Append('\n');
+                }
             }
             foreach (var comment in Footer)
             {

@@ -175,6 +175,51 @@ public sealed class YamlCommentsTests
     }
 
     [Fact]
+    public void A_command_commented_out_at_the_end_of_a_list_stays_at_the_end_of_its_list()
+    {
+        const string old = """
+            setup: []
+            jobs:
+              - name: test
+                commands:
+                  - make test
+                  # - make e2e   (flaky, off for now)
+              - name: lint
+                commands:
+                  - make lint
+                  # - make lint-docs
+            epilogue: []
+
+            """;
+
+        var result = Carry(old, """
+            setup: []
+            jobs:
+              - name: lint
+                commands: [make lint]
+              - name: test
+                commands: [make deps, make test]
+            epilogue: []
+            """);
+
+        Assert.Equal("""
+            setup: []
+            jobs:
+            - name: lint
+              commands:
+              - make lint
+              # - make lint-docs
+            - name: test
+              commands:
+              - make deps
+              - make test
+              # - make e2e   (flaky, off for now)
+            epilogue: []
+
+            """, result);
+    }
+
+    [Fact]
     public void The_comments_of_a_removed_job_go_with_it()
     {
         const string old = """
@@ -363,18 +408,93 @@ public sealed class YamlCommentsTests
         Assert.Equal(fresh, YamlComments.Carry("", fresh));
     }
 
-    [Fact]
-    public void The_gdevelop_pipeline_imported_from_Semaphore_keeps_every_comment_when_one_command_changes()
+    /// <summary>The README's example of every key, with comments on each kind of node.</summary>
+    private const string EveryKey = """
+        # yaml-language-server: $schema=https://ci.example.com/schemas/kaizen-settings.json
+        env:                      # variables of every job
+          APP: shop               # the app's name in logs
+        timeLimit: 20m            # each job's limit unless it names its own (default 60m)
+        buildTimeLimit: 1h        # the whole build's limit (none by default)
+        failFast: true            # a failed job stops the rest of the build
+        autoCancel: true          # a newer push to a branch cancels its older queued/running builds
+        setup:
+          - echo runs first in every job
+        blocks:
+          - name: lint
+            jobs:
+              - name: flake8
+                commands: [flake8 .]
+          - name: test
+            dependencies: []      # none: starts with the build, beside lint
+            env: { LEVEL: block }
+            prologue: [pip install -r requirements.txt]
+            jobs:
+              - name: unit
+                # one job per Python
+                matrix:
+                  - name: PYTHON  # the axis
+                    values: ["3.11", "3.12"]
+                env: { DEBUG: "1" }
+                timeLimit: 10m
+                prologue: [pyenv local $PYTHON]
+                commands:
+                  - pytest        # the whole suite
+                epilogue: [echo job done]
+                testReports: [reports/*.xml]   # JUnit
+                services:
+                  # the database of the tests
+                  - image: postgres:16
+                    alias: db
+                    ready: "5432"  # the port it listens on
+          - name: deploy
+            dependencies: [lint, test]
+            when:
+              branch: [main, "release/*"]   # never from a feature branch
+            jobs:
+              - name: ship
+                commands: [serverless deploy]
+        epilogue:
+          - echo runs last in every job
+        # end of the pipeline
+
+        """;
+
+    [Theory]
+    [InlineData("\n")]
+    [InlineData("\r\n")]
+    public void Every_kind_of_key_keeps_its_comments_when_one_command_changes(string lineBreak)
+    {
+        var old = EveryKey.Replace("\n", lineBreak, StringComparison.Ordinal);
+        var comments = EveryKey.Split('\n').Where(l => l.Contains('#', StringComparison.Ordinal))
+            .Select(l => l[l.IndexOf("# ", StringComparison.Ordinal)..]).ToList();
+
+        var result = Carry(old, EveryKey.Replace("- pytest        #", "- pytest -x        #", StringComparison.Ordinal));
+
+        Assert.Equal(16, comments.Count);
+        Assert.All(comments, c => Assert.Contains(c, result));
+        Assert.Contains("- pytest -x        # the whole suite\n", result);
+        Assert.StartsWith("# yaml-language-server: $schema=https://ci.example.com/schemas/kaizen-settings.json\nenv:  ", result,
+            StringComparison.Ordinal);
+        Assert.EndsWith("- echo runs last in every job\n# end of the pipeline\n", result, StringComparison.Ordinal);
+    }
+
+    /// <summary>The settings the Semaphore importer makes of the gdevelop pipeline (../shared/fixtures/semaphore, read in place).</summary>
+    private static BuildSettings Gdevelop()
     {
         var fixture = Path.GetFullPath(Path.Combine(BrowserSession.RepositoryRoot, "..", "shared", "fixtures", "semaphore", "gdevelop",
             "semaphore.yml"));
         var imported = SemaphoreImporter.Import(File.ReadAllText(fixture), null);
         Assert.True(imported.Ok, string.Join("\n", imported.Errors));
-        var exported = BuildSettingsYaml.ToYaml(imported.Settings!);
-        // A comment above each block and each job, and at the end of each one-line command, as a team would write them.
-        var lines = exported.Split('\n');
+        return imported.Settings!;
+    }
+
+    /// <summary>The export of <paramref name="settings"/> with a comment above each block and job and at the end of each one-line
+    /// command, as a team would write them; each comment with the number of the exported line it is about.</summary>
+    private static (string Text, List<(int Line, string Comment)> Comments) Commented(BuildSettings settings)
+    {
+        var lines = BuildSettingsYaml.ToYaml(settings).Split('\n');
         var commented = new List<string>();
-        var comments = new List<string>();
+        var comments = new List<(int, string)>();
         for (var i = 0; i < lines.Length; i++)
         {
             var line = lines[i];
@@ -382,37 +502,65 @@ public sealed class YamlCommentsTests
             if (line.TrimStart().StartsWith("- name: ", StringComparison.Ordinal))
             {
                 var comment = $"# about {line.Trim()[8..]} (line {i + 1})";
-                comments.Add(comment);
+                comments.Add((i + 1, comment));
                 commented.Add(indent + comment);
                 commented.Add(line);
             }
             else if (line.TrimStart().StartsWith("- ", StringComparison.Ordinal) && !line.EndsWith('|') && !line.EndsWith("|-", StringComparison.Ordinal)
                 && !line.Contains('#') && !line.Contains('"') && !line.Contains('\''))
             {
-                var comment = $"# note {i + 1}";
-                comments.Add(comment);
+                var comment = $"# note {i + 1}.";
+                comments.Add((i + 1, comment));
                 commented.Add(line + "  " + comment);
             }
             else commented.Add(line);
         }
-        var old = string.Join('\n', commented);
-        var settings = imported.Settings!;
+        return (string.Join('\n', commented), comments);
+    }
+
+    [Fact]
+    public void The_gdevelop_pipeline_imported_from_Semaphore_keeps_every_comment_when_one_command_changes()
+    {
+        var settings = Gdevelop();
+        var (old, comments) = Commented(settings);
         var install = settings.Blocks![0].Jobs[0];
         var changedJob = install with { Commands = [install.Commands[0], "node --version", .. install.Commands.Skip(2)] };
-        var changed = settings with
-        {
-            Blocks = [settings.Blocks[0] with { Jobs = [changedJob] }, .. settings.Blocks.Skip(1)],
-        };
+        var changed = settings with { Blocks = [settings.Blocks[0] with { Jobs = [changedJob] }, .. settings.Blocks.Skip(1)] };
         var fresh = BuildSettingsYaml.ToYaml(changed);
 
         var result = YamlComments.Carry(old, fresh);
 
         Assert.Equal("node -v", install.Commands[1]);
-        Assert.True(comments.Count > 20, $"{comments.Count} comments");
+        Assert.True(comments.Count > 50, $"{comments.Count} comments");
         Assert.Equal(fresh, BuildSettingsYaml.ToYaml(BuildSettingsYaml.FromYaml(result).Settings!));
-        var noteOfChanged = comments.Single(c => old.Contains("- node -v  " + c, StringComparison.Ordinal));
+        var noteOfChanged = comments.Single(c => old.Contains("- node -v  " + c.Comment, StringComparison.Ordinal)).Comment;
         Assert.Contains("- node --version  " + noteOfChanged, result);
-        Assert.All(comments, c => Assert.Contains(c, result));
         Assert.Equal(old.Replace("- node -v  ", "- node --version  ", StringComparison.Ordinal), result);
+    }
+
+    [Fact]
+    public void The_gdevelop_pipeline_keeps_the_comments_of_what_remains_when_its_blocks_are_reversed_and_one_is_removed()
+    {
+        var settings = Gdevelop();
+        var (old, comments) = Commented(settings);
+        var exported = BuildSettingsYaml.ToYaml(settings).Split('\n');
+        var from = Array.IndexOf(exported, "- name: Auto formatting") + 1;
+        var to = Array.IndexOf(exported, "- name: Tests") + 1;
+        var changed = settings with { Blocks = settings.Blocks!.Where(b => b.Name != "Auto formatting").Reverse().ToList() };
+        var fresh = BuildSettingsYaml.ToYaml(changed);
+
+        var result = YamlComments.Carry(old, fresh);
+
+        Assert.True(from > 0 && to > from, $"{from}..{to}");
+        Assert.Equal(fresh, BuildSettingsYaml.ToYaml(BuildSettingsYaml.FromYaml(result).Settings!));
+        var (gone, kept) = (comments.Where(c => c.Line >= from && c.Line < to).ToList(), comments.Where(c => c.Line < from || c.Line >= to).ToList());
+        Assert.True(gone.Count > 10, $"{gone.Count} comments in the removed block");
+        Assert.All(gone, c => Assert.DoesNotContain(c.Comment, result));
+        Assert.All(kept, c => Assert.Contains(c.Comment, result));
+        // Each block's comment is right above it, now that the blocks come in the other order.
+        Assert.Contains("# about Tests (line " + (to) + ")\n- name: Tests\n", result);
+        Assert.StartsWith("setup: []\nblocks:\n# about Tests", result, StringComparison.Ordinal);
+        Assert.Equal(comments.Count - gone.Count, result.Split('\n').Count(l => l.Contains("# ", StringComparison.Ordinal)
+            && (l.Contains("# about ", StringComparison.Ordinal) || l.Contains("# note ", StringComparison.Ordinal))));
     }
 }

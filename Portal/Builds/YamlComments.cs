@@ -52,10 +52,9 @@ public static class YamlComments
     }
 
     /// <summary>A node of the YAML tree: a scalar, a list or a mapping, with where it starts.</summary>
-    private sealed class Node(int line, long index)
+    private sealed class Node(int line)
     {
         public int Line { get; } = line;
-        public long Index { get; } = index;
         public string? Scalar { get; init; }
         public List<(Node Key, Node Value)>? Entries { get; init; }
         public List<Node>? Items { get; init; }
@@ -100,17 +99,16 @@ public static class YamlComments
     {
         var current = parser.Current ?? throw new InvalidOperationException("The YAML ended early.");
         var line = (int)current.Start.Line;
-        var index = current.Start.Index;
         parser.MoveNext();
         switch (current)
         {
             case Scalar scalar:
-                return new Node(line, index) { Scalar = scalar.Value };
+                return new Node(line) { Scalar = scalar.Value };
             case SequenceStart:
             {
                 var items = new List<Node>();
                 while (!parser.TryConsume<SequenceEnd>(out _)) items.Add(Read(parser));
-                return new Node(line, index) { Items = items };
+                return new Node(line) { Items = items };
             }
             case MappingStart:
             {
@@ -120,11 +118,11 @@ public static class YamlComments
                     var key = Read(parser);
                     entries.Add((key, Read(parser)));
                 }
-                return new Node(line, index) { Entries = entries };
+                return new Node(line) { Entries = entries };
             }
             default:
                 // An alias: settings refuse them, so it only has to be skipped.
-                return new Node(line, index);
+                return new Node(line);
         }
     }
 
@@ -280,19 +278,7 @@ public static class YamlComments
 
         foreach (var (anchor, ends, group) in groups)
         {
-            var block = new List<string?>();
-            // null stands for a blank line, kept only where the old text had one around its comments.
-            for (var i = 0; i < BlanksAbove(oldLines, group[0].Line); i++) block.Add(null);
-            for (var i = 0; i < group.Count; i++)
-            {
-                if (i > 0)
-                {
-                    var blanks = Enumerable.Range(group[i - 1].Line + 1, group[i].Line - group[i - 1].Line - 1)
-                        .Count(l => Blank(oldLines[l - 1]));
-                    for (var b = 0; b < blanks; b++) block.Add(null);
-                }
-                block.Add(group[i].Text);
-            }
+            var block = Block(oldLines, group);
             if (anchor is null)
             {
                 // Comments after the last node end the file, as they did.
@@ -322,6 +308,24 @@ public static class YamlComments
                 .Count(l => l <= oldLines.Length && Blank(oldLines[l - 1]));
         placement.OldLines = oldLines;
         return placement;
+    }
+
+    /// <summary>The lines of a block of comments as written, null standing for a blank line (kept where the old text had one
+    /// above or between its comments).</summary>
+    private static List<string?> Block(string[] oldLines, List<Comment> group)
+    {
+        var block = new List<string?>();
+        block.AddRange(Enumerable.Repeat<string?>(null, BlanksAbove(oldLines, group[0].Line)));
+        for (var i = 0; i < group.Count; i++)
+        {
+            if (i > 0)
+            {
+                var blanks = Enumerable.Range(group[i - 1].Line + 1, group[i].Line - group[i - 1].Line - 1).Count(l => Blank(oldLines[l - 1]));
+                block.AddRange(Enumerable.Repeat<string?>(null, blanks));
+            }
+            block.Add(group[i].Text);
+        }
+        return block;
     }
 
     private static int Indent(string line) => line.Length - line.TrimStart().Length;

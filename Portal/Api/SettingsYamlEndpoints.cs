@@ -49,7 +49,8 @@ public static class SettingsYamlEndpoints
     }
 
     /// <summary>The settings as YAML: in repository mode the default branch's file as it is written; otherwise the text last
-    /// saved as YAML (comments kept) while it says the same as the stored settings, else the settings written out.</summary>
+    /// saved as YAML (comments kept) while it says the same as the stored settings, else the settings written out with its
+    /// comments carried over.</summary>
     private static async Task<IResult> GetYaml(string slug, ProjectStore store, SettingsSourceStore sources, RepositorySettings repository,
         CancellationToken ct)
     {

@@ -29,7 +29,8 @@ public sealed record SettingsChange(BuildSettings? Saved, IReadOnlyList<string> 
 /// <summary>
 /// Every change of a project's build settings (the JSON and YAML APIs, the settings editor, applied stack suggestions)
 /// goes through here: it checks the settings, saves them, records who changed what in the <see cref="AuditLog"/> as a
-/// diff of the YAML form, and tells open pages. No other code saves settings, so none can skip the audit.
+/// diff of the YAML form, carries the comments of the YAML text kept for the project over to the changed settings, and tells
+/// open pages. No other code saves settings, so none can skip the audit.
 /// </summary>
 public sealed class BuildSettingsChanges(ProjectStore projects, ScriptLibrary scripts, AuditLog audit, LiveUpdates live, SettingsSourceStore sources)
 {
@@ -44,7 +45,8 @@ public sealed class BuildSettingsChanges(ProjectStore projects, ScriptLibrary sc
         ArgumentNullException.ThrowIfNull(project);
         ArgumentNullException.ThrowIfNull(settings);
         // Builds read the repository's file: a copy saved here would never run, whichever route tried to save it.
-        if ((await sources.GetAsync(project.Id, ct)).InRepository)
+        var stored = await sources.GetAsync(project.Id, ct);
+        if (stored.InRepository)
             return new SettingsChange(null, [InRepositoryMessage(project.Slug)]) { InRepository = true };
         var errors = settings.Validate();
         if (errors.Count == 0) errors = await scripts.CheckSettingsAsync(settings, ct);
@@ -57,6 +59,10 @@ public sealed class BuildSettingsChanges(ProjectStore projects, ScriptLibrary sc
         if (diff.Count == 0) return new SettingsChange(settings, []);
 
         await projects.SaveSettingsAsync(project.Id, settings, ct);
+        // The YAML kept with its comments follows the change, so comments survive a chain of edits by any route (the YAML
+        // API then stores the text it was sent in its place).
+        if (!string.IsNullOrEmpty(stored.Yaml))
+            await sources.SetYamlAsync(project.Id, YamlComments.Carry(stored.Yaml, BuildSettingsYaml.ToYaml(settings)), ct);
         await audit.RecordAsync(user, AuditActions.SettingsChanged, $"project:{project.Slug}/settings", Describe(source, diff), ct);
         live.Publish(LiveUpdates.Keys.Project(project.Id));
         return new SettingsChange(settings, []);

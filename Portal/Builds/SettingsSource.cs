@@ -57,8 +57,8 @@ public sealed class SettingsSourceStore(Database db)
 
     /// <summary>
     /// The settings as YAML for export: the text last saved through the YAML API, comments and all, while it still
-    /// reads as the same settings as <paramref name="settings"/>; otherwise the settings written out afresh (a change
-    /// through the JSON API or the editor rewrites the file, and its comments are gone).
+    /// reads as the same settings as <paramref name="settings"/>; otherwise the settings written out afresh with the
+    /// stored text's comments carried over to the nodes they belong to (<see cref="YamlComments.Carry"/>).
     /// </summary>
     public static string Export(BuildSettings settings, string? stored)
     {
@@ -68,7 +68,8 @@ public sealed class SettingsSourceStore(Database db)
         var (parsed, errors) = BuildSettingsYaml.FromYaml(stored);
         // Given back only while it says exactly what is stored (a name sent with spaces around it was saved trimmed: the
         // export then shows the name as it is).
-        return errors.Count == 0 && parsed is not null && BuildSettingsYaml.ToYaml(parsed) == fresh ? stored : fresh;
+        return errors.Count == 0 && parsed is not null && BuildSettingsYaml.ToYaml(parsed) == fresh ? stored
+            : YamlComments.Carry(stored, fresh);
     }
 
     /// <summary>Whether two settings say the same, as their YAML forms show (job names compared as saved: trimmed).</summary>

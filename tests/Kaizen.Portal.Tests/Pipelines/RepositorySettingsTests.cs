@@ -161,7 +161,7 @@ public sealed class RepositorySettingsTests() : PortalWithRepository(embeddedSlo
     }
 
     [Fact]
-    public async Task Yaml_saved_with_comments_exports_exactly_as_sent_until_the_settings_change_elsewhere()
+    public async Task Yaml_saved_with_comments_exports_as_sent_and_keeps_its_comments_through_changes_elsewhere()
     {
         // Arrange
         var slug = await _portal.CreateProjectAsync("Comments", _repo.Path, PortalHost.OneJob("true"));
@@ -175,6 +175,7 @@ public sealed class RepositorySettingsTests() : PortalWithRepository(embeddedSlo
                 commands:
                   - flake8 .
 
+              # the slow one
               - name: test
                 commands: [pytest -q]   # flow style stays
             epilogue: []
@@ -188,14 +189,59 @@ public sealed class RepositorySettingsTests() : PortalWithRepository(embeddedSlo
         var afterSameJson = await _portal.Api.GetStringAsync($"/api/v1/projects/{slug}/settings.yaml");
         (await _portal.Api.PutAsJsonAsync($"/api/v1/projects/{slug}/settings", settings! with { Setup = ["echo changed"] })).EnsureSuccessStatusCode();
         var afterChange = await _portal.Api.GetStringAsync($"/api/v1/projects/{slug}/settings.yaml");
+        // A second change builds on the first: a job added in front, the others moved.
+        var changed = await _portal.Api.GetFromJsonAsync<BuildSettings>($"/api/v1/projects/{slug}/settings");
+        var types = changed!.Jobs[0] with { Name = "types", Commands = ["mypy ."] };
+        (await _portal.Api.PutAsJsonAsync($"/api/v1/projects/{slug}/settings",
+            changed with { Jobs = [types, changed.Jobs[1], changed.Jobs[0]] })).EnsureSuccessStatusCode();
+        var afterSecondChange = await _portal.Api.GetStringAsync($"/api/v1/projects/{slug}/settings.yaml");
+        using var putAgain = await _portal.Api.PutAsync($"/api/v1/projects/{slug}/settings.yaml", new StringContent(commented, Encoding.UTF8, "text/yaml"));
+        var afterPutAgain = await _portal.Api.GetStringAsync($"/api/v1/projects/{slug}/settings.yaml");
 
         // Assert
         Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
         Assert.Equal(commented, await put.Content.ReadAsStringAsync());
         Assert.Equal(commented, exported);
         Assert.Equal(commented, afterSameJson);
-        Assert.DoesNotContain("#", afterChange);
-        Assert.Contains("echo changed", afterChange);
+        Assert.Equal("""
+            # The team's pipeline: lint before tests.
+            setup:
+            - echo changed   # every job
+            jobs:
+            # fast checks first
+            - name: lint
+              commands:
+              - flake8 .
+
+            # the slow one
+            - name: test
+              commands:   # flow style stays
+              - pytest -q
+            epilogue: []
+
+            """, afterChange);
+        Assert.Equal("""
+            # The team's pipeline: lint before tests.
+            setup:
+            - echo changed   # every job
+            jobs:
+            - name: types
+              commands:
+              - mypy .
+
+            # the slow one
+            - name: test
+              commands:   # flow style stays
+              - pytest -q
+            # fast checks first
+            - name: lint
+              commands:
+              - flake8 .
+            epilogue: []
+
+            """, afterSecondChange);
+        Assert.True(putAgain.IsSuccessStatusCode, await putAgain.Content.ReadAsStringAsync());
+        Assert.Equal(commented, afterPutAgain);
     }
 
     [Fact]

@@ -176,6 +176,52 @@ public sealed class PipelineEditorTests : EditorHarness
         Assert.Equal(["style", "test"], saved.Blocks!.Select(b => b.Name));
         Assert.Empty(saved.Blocks![1].Dependencies!);
     }
+
+    [Fact]
+    public async Task A_blocks_condition_variables_and_a_jobs_options_inside_it_are_saved_and_moving_it_keeps_what_it_runs_after()
+    {
+        var cut = RenderEditor(await ProjectWithAsync(WithBlocks));
+
+        await Button(cut, "More options of block deploy").ClickAsync(Press);
+        var options = Group(cut, "Options of block deploy");
+        await Field(options, "Branches").InputAsync(new() { Value = "main, release/*" });
+        await Field(Group(cut, "Options of block deploy"), "Changed paths").InputAsync(new() { Value = "lambda/" });
+        await cut.Find("[role=radiogroup][aria-label='Pull requests of block deploy']").QuerySelectorAll("label")
+            .Single(l => l.TextContent.Trim() == "Never pull requests").QuerySelector("input")!.ClickAsync(Press);
+        await Field(Group(cut, "Options of block deploy"), "Variables").InputAsync(new() { Value = "STAGE=prod" });
+        await Button(cut, "More options of job ship").ClickAsync(Press);
+        await Field(Group(cut, "Options of job ship"), "Time limit").InputAsync(new() { Value = "30m" });
+        await Button(cut, "Move block deploy up").ClickAsync(Press);
+        await Button(cut, "Move block deploy up").ClickAsync(Press);
+        Assert.True(IsChecked(Group(cut, "Block deploy"), "lint"));
+        await Button(cut, "Save").ClickAsync(Press);
+
+        cut.WaitForAssertion(() => Assert.Contains("Build settings saved.", cut.Markup), WaitTimeout);
+        var saved = await SavedSettingsAsync();
+        Assert.Equal(["deploy", "lint", "test"], saved.Blocks!.Select(b => b.Name));
+        var deploy = saved.Blocks![0];
+        Assert.Equal(["lint", "test"], deploy.Dependencies);
+        Assert.Equal(["main", "release/*"], deploy.When!.Branch);
+        Assert.Equal(["lambda/"], deploy.When.Changed);
+        Assert.False(deploy.When.PullRequest);
+        Assert.Equal("prod", deploy.Env!["STAGE"]);
+        Assert.Equal("30m", deploy.Jobs[0].TimeLimit);
+        // lint's dependencies were not written and meant "none" as the first block; they still do.
+        Assert.Empty(Pipeline.Blocks(saved)[1].Needs);
+    }
+
+    [Fact]
+    public async Task Two_jobs_of_the_same_name_in_different_blocks_are_said_on_the_second()
+    {
+        var cut = RenderEditor(await ProjectWithAsync(WithBlocks));
+
+        await Field(Group(cut, "Job ship"), "Job name").InputAsync(new() { Value = "unit" });
+        await Button(cut, "Save").ClickAsync(Press);
+
+        Assert.Contains("Another job is already named 'unit'.", Group(cut, "Block deploy").TextContent);
+        Assert.Contains("Two jobs are named 'unit'; rename one.", cut.Find("[data-testid=settings-problems]").TextContent);
+        Assert.Equal("ship", (await SavedSettingsAsync()).Blocks![2].Jobs[0].Name);
+    }
 }
 
 /// <summary>The same settings for someone who may only read them.</summary>

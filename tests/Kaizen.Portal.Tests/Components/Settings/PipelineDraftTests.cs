@@ -218,6 +218,24 @@ public sealed class PipelineDraftTests
     }
 
     [Fact]
+    public void A_dependency_naming_no_block_is_said_on_the_block_and_checking_a_block_writes_the_list_anew()
+    {
+        var draft = BuildSettingsDraft.From(new BuildSettings([], [], [], Blocks:
+        [
+            new BlockSettings("a", [new JobSettings("1", ["true"])]),
+            new BlockSettings("b", [new JobSettings("2", ["true"])], Dependencies: ["a", "nowhere"]),
+        ]));
+
+        Assert.Equal("No block is named 'nowhere' (the blocks are a, b).", draft.Validate().Of(draft.Blocks[1], DraftProblems.DependenciesOf));
+        Assert.Equal(["a", "nowhere"], draft.ToSettings().Blocks![1].Dependencies);
+
+        draft.SetRunsAfter(draft.Blocks[1], draft.Blocks[0], true);
+
+        Assert.Equal(["a"], draft.ToSettings().Blocks![1].Dependencies);
+        Assert.False(draft.Validate().Any);
+    }
+
+    [Fact]
     public void A_circle_of_dependencies_and_a_block_without_jobs_are_said_on_the_block()
     {
         var draft = BuildSettingsDraft.From(new BuildSettings([], [], [], Blocks:

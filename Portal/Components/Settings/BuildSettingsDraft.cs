@@ -9,44 +9,10 @@ public sealed class CommandDraft(string text)
     public string Text { get; set; } = text;
 }
 
-public sealed class JobDraft(string name, IEnumerable<string> commands, IEnumerable<string>? testReports = null,
-    IEnumerable<string>? coverage = null, string? image = null, IReadOnlyList<ServiceSettings>? services = null)
-{
-    /// <summary>The job as loaded, so what this editor does not show (variables, matrix, condition, limit, its own
-    /// prologue and epilogue) is saved as it was.</summary>
-    public JobSettings? Original { get; init; }
-
-    /// <summary>The job's own image (empty: the project's, or the runner's shell).</summary>
-    public string Image { get; set; } = image ?? "";
-
-    /// <summary>Its service containers as YAML (a list of image, alias, env, ready), as typed.</summary>
-    public string Services { get; set; } = BuildSettingsYaml.ServicesToYaml(services);
-
-    /// <summary>The services typed, or null when there are none or they do not read.</summary>
-    public IReadOnlyList<ServiceSettings>? ParsedServices() => BuildSettingsYaml.ServicesFromYaml(Services).Services;
-
-    public Guid Key { get; } = Guid.NewGuid();
-    public string Name { get; set; } = name;
-    public List<CommandDraft> Commands { get; } = commands.Select(c => new CommandDraft(c)).ToList();
-
-    /// <summary>JUnit XML globs as typed: separated by commas or new lines.</summary>
-    public string TestReports { get; set; } = string.Join(", ", testReports ?? []);
-
-    /// <summary>Cobertura XML globs as typed: separated by commas or new lines.</summary>
-    public string Coverage { get; set; } = string.Join(", ", coverage ?? []);
-
-    /// <summary>The globs of a report field; null when there are none (so settings without reports stay as they were).</summary>
-    public static IReadOnlyList<string>? Globs(string text)
-    {
-        var globs = text.Split([',', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        return globs.Length == 0 ? null : globs;
-    }
-}
-
 /// <summary>
 /// The editable, mutable form of <see cref="BuildSettings"/>: what the user has typed so far, valid or not.
 /// It is only turned back into <see cref="BuildSettings"/> to compare, export or save, so nothing typed is lost
-/// while it fails validation.
+/// while it fails validation. What the form does not show, and every option left as loaded, is saved as it was.
 /// </summary>
 public sealed class BuildSettingsDraft
 {
@@ -56,23 +22,57 @@ public sealed class BuildSettingsDraft
     public List<JobDraft> Jobs { get; } = [];
     public List<CommandDraft> Epilogue { get; } = [];
 
+    /// <summary>The blocks; empty for flat settings (one implicit block of <see cref="Jobs"/>).</summary>
+    public List<BlockDraft> Blocks { get; } = [];
+
     /// <summary>The project's image: every job runs in a container from it unless it names its own (empty: the shell).</summary>
     public string Image { get; set; } = "";
 
-    /// <summary>The settings as loaded: blocks and pipeline options, which this editor shows but does not change, are
-    /// saved from here as they were.</summary>
+    /// <summary>Each job's limit as typed (empty: the default, 60 minutes).</summary>
+    public string TimeLimit { get; set; } = "";
+
+    /// <summary>The whole build's limit as typed (empty: none).</summary>
+    public string BuildTimeLimit { get; set; } = "";
+
+    public bool FailFast { get; set; }
+    public bool AutoCancel { get; set; }
+
+    /// <summary>The build's variables as <c>NAME=value</c> lines.</summary>
+    public string Env { get; set; } = "";
+
+    /// <summary>The settings as loaded: what the form does not show is saved from here as it was.</summary>
     public BuildSettings Original { get; private init; } = BuildSettings.Empty;
 
-    /// <summary>Whether the settings use blocks (the editor then shows them read-only).</summary>
-    public bool HasBlocks => Original.HasBlocks;
+    /// <summary>Whether the settings use blocks.</summary>
+    public bool HasBlocks => Blocks.Count > 0;
 
     public static BuildSettingsDraft From(BuildSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        var draft = new BuildSettingsDraft { Image = settings.Image ?? "", Original = settings };
+        var draft = new BuildSettingsDraft
+        {
+            Image = settings.Image ?? "", Original = settings,
+            TimeLimit = settings.TimeLimit ?? "", BuildTimeLimit = settings.BuildTimeLimit ?? "",
+            FailFast = settings.FailFast ?? false, AutoCancel = settings.AutoCancel ?? false,
+            Env = VariableLines.ToText(settings.Env),
+        };
         draft.Setup.AddRange((settings.Setup ?? []).Select(c => new CommandDraft(c ?? "")));
-        draft.Jobs.AddRange((settings.Jobs ?? []).Where(j => j is not null).Select(j => new JobDraft(j.Name ?? "", j.Commands ?? [], j.TestReports, j.Coverage, j.Image, j.Services) { Original = j }));
+        draft.Jobs.AddRange((settings.Jobs ?? []).Where(j => j is not null).Select(JobDraft.From));
         draft.Epilogue.AddRange((settings.Epilogue ?? []).Select(c => new CommandDraft(c ?? "")));
+        foreach (var block in (settings.Blocks ?? []).Where(b => b is not null))
+        {
+            var b = new BlockDraft { Original = block, Name = block.Name ?? "", Env = VariableLines.ToText(block.Env), When = WhenDraft.From(block.When) };
+            b.Jobs.AddRange((block.Jobs ?? []).Where(j => j is not null).Select(JobDraft.From));
+            b.Prologue.AddRange((block.Prologue ?? []).Select(c => new CommandDraft(c ?? "")));
+            b.Epilogue.AddRange((block.Epilogue ?? []).Select(c => new CommandDraft(c ?? "")));
+            draft.Blocks.Add(b);
+        }
+        // Dependencies point at blocks once every block is known (a block may name one written after it).
+        foreach (var b in draft.Blocks)
+        {
+            b.Dependencies = b.Original!.Dependencies?.Select(name =>
+                new BlockDependency(draft.Blocks.FirstOrDefault(o => o.Name.Trim() == (name ?? "").Trim()), name ?? "")).ToList();
+        }
         return draft;
     }
 
@@ -80,15 +80,34 @@ public sealed class BuildSettingsDraft
     public BuildSettings ToSettings() => Original with
     {
         Setup = Setup.Select(c => c.Text).ToList(),
-        Jobs = Jobs.Select(j => (j.Original ?? new JobSettings("", [])) with
-        {
-            Name = j.Name.Trim(), Commands = j.Commands.Select(c => c.Text).ToList(),
-            TestReports = JobDraft.Globs(j.TestReports), Coverage = JobDraft.Globs(j.Coverage),
-            Image = string.IsNullOrWhiteSpace(j.Image) ? null : j.Image.Trim(), Services = j.ParsedServices(),
-        }).ToList(),
+        Jobs = Jobs.Select(j => j.ToSettings()).ToList(),
         Epilogue = Epilogue.Select(c => c.Text).ToList(),
         Image = string.IsNullOrWhiteSpace(Image) ? null : Image.Trim(),
+        Blocks = Blocks.Count == 0 ? Original.Blocks is { Count: 0 } ? Original.Blocks : null : Blocks.Select(BlockSettingsOf).ToList(),
+        TimeLimit = DraftText.Limit(TimeLimit, Original.TimeLimit),
+        BuildTimeLimit = DraftText.Limit(BuildTimeLimit, Original.BuildTimeLimit),
+        FailFast = FailFast == (Original.FailFast ?? false) ? Original.FailFast : FailFast,
+        AutoCancel = AutoCancel == (Original.AutoCancel ?? false) ? Original.AutoCancel : AutoCancel,
+        Env = VariableLines.ToSettings(Env, Original.Env),
     };
+
+    private static BlockSettings BlockSettingsOf(BlockDraft block)
+    {
+        var original = block.Original ?? new BlockSettings("", []);
+        var dependencies = block.Dependencies?.Select(d => d.CurrentName).ToList();
+        return original with
+        {
+            Name = block.Name == original.Name ? original.Name : block.Name.Trim(),
+            Jobs = block.Jobs.Select(j => j.ToSettings()).ToList(),
+            Dependencies = dependencies is not null && original.Dependencies is { } written
+                           && written.Select(d => (d ?? "").Trim()).SequenceEqual(dependencies, StringComparer.Ordinal)
+                ? written : dependencies,
+            Prologue = DraftText.Commands(block.Prologue, original.Prologue),
+            Epilogue = DraftText.Commands(block.Epilogue, original.Epilogue),
+            Env = VariableLines.ToSettings(block.Env, original.Env),
+            When = block.When.ToSettings(),
+        };
+    }
 
     public bool Matches(BuildSettings settings) => SameSettings(ToSettings(), settings);
 
@@ -105,7 +124,16 @@ public sealed class BuildSettingsDraft
                                        && (p.First.Image ?? "") == (p.Second.Image ?? "")
                                        && BuildSettingsYaml.ServicesToYaml(p.First.Services) == BuildSettingsYaml.ServicesToYaml(p.Second.Services));
 
-    /// <summary>The same rules as <see cref="BuildSettings.Validate"/>, attached to the fields they concern.</summary>
+    /// <summary>Every job with the block it is in (null: the flat list) and its place in that list.</summary>
+    public IEnumerable<(JobDraft Job, BlockDraft? Block, int Index)> AllJobs()
+    {
+        for (var i = 0; i < Jobs.Count; i++) yield return (Jobs[i], null, i);
+        foreach (var block in Blocks)
+            for (var i = 0; i < block.Jobs.Count; i++) yield return (block.Jobs[i], block, i);
+    }
+
+    /// <summary>The same rules as <see cref="BuildSettings.Validate"/>, attached to the fields they concern: the checks
+    /// of names, commands, reports and containers in the form's words, the rest as the settings' own checks say them.</summary>
     public DraftProblems Validate()
     {
         var problems = new DraftProblems();
@@ -121,16 +149,15 @@ public sealed class BuildSettingsDraft
             problems.Summary.Add(problems.NoJobs);
         }
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        for (var i = 0; i < Jobs.Count; i++)
+        foreach (var (job, block, i) in AllJobs())
         {
-            var job = Jobs[i];
-            var title = DescribeJob(job, i);
+            var title = DescribeJob(job, i, block);
             var name = job.Name.Trim();
             (string Field, string Summary)? nameProblem = null;
             if (name.Length == 0)
                 nameProblem = ("A job needs a name.", $"{Capitalize(title)} needs a name.");
             else if (job.Name.Length > MaxNameLength)
-                nameProblem = ($"Use at most {MaxNameLength} characters.", $"The name of job {i + 1} is longer than {MaxNameLength} characters.");
+                nameProblem = ($"Use at most {MaxNameLength} characters.", $"The name of {title} is longer than {MaxNameLength} characters.");
             else if (!seen.Add(name))
                 nameProblem = ($"Another job is already named '{name}'.", $"Two jobs are named '{name}'; rename one.");
             if (nameProblem is { } p)
@@ -144,12 +171,112 @@ public sealed class BuildSettingsDraft
                 problems.Summary.Add($"{Capitalize(title)} needs at least one command.");
             }
             CheckCommands(job.Commands, problems, n => $"Command {n} of {title} is empty: write a command or remove it.");
+            CheckCommands(job.Prologue, problems, n => $"Prologue command {n} of {title} is empty: write a command or remove it.");
+            CheckCommands(job.Epilogue, problems, n => $"Epilogue command {n} of {title} is empty: write a command or remove it.");
             CheckReports(job, job.TestReports, problems.TestReports, $"The test reports of {title}", problems);
             CheckReports(job, job.Coverage, problems.Coverage, $"The coverage reports of {title}", problems);
             CheckContainer(job, title, problems);
+            CheckLines(job, DraftProblems.EnvOf, VariableLines.Parse(job.Env).Problems, $"The variables of {title}", problems);
+            CheckLines(job, DraftProblems.MatrixOf, MatrixLines.Parse(job.Matrix).Problems, $"The matrix of {title}", problems);
         }
+        for (var b = 0; b < Blocks.Count; b++)
+        {
+            var title = DescribeBlock(Blocks[b], b);
+            CheckCommands(Blocks[b].Prologue, problems, n => $"Prologue command {n} of {title} is empty: write a command or remove it.");
+            CheckCommands(Blocks[b].Epilogue, problems, n => $"Epilogue command {n} of {title} is empty: write a command or remove it.");
+            CheckLines(Blocks[b], DraftProblems.EnvOf, VariableLines.Parse(Blocks[b].Env).Problems, $"The variables of {title}", problems);
+        }
+        CheckLines(DraftProblems.EnvField, DraftProblems.EnvOf, VariableLines.Parse(Env).Problems, "The build's variables", problems);
         CheckCommands(Epilogue, problems, n => $"Epilogue command {n} is empty: write a command or remove it.");
+        CheckSettings(problems);
         return problems;
+    }
+
+    /// <summary>The settings' own checks (<see cref="BuildSettings.Validate"/>) of what only they check: limits,
+    /// variable names, conditions, matrices, block names and dependencies. Each is put on its field by the path it
+    /// starts with; one the form has no field for goes to the list, unless the form's own checks found problems already
+    /// (they say the same thing in the form's words).</summary>
+    private void CheckSettings(DraftProblems problems)
+    {
+        var fields = new List<(string Path, object Owner, string Field, string Where)>
+        {
+            ("timeLimit", DraftProblems.TimeLimitField, DraftProblems.TimeLimitOf, "The time limit per job"),
+            ("buildTimeLimit", DraftProblems.BuildTimeLimitField, DraftProblems.TimeLimitOf, "The time limit of the build"),
+            ("env", DraftProblems.EnvField, DraftProblems.EnvOf, "The build's variables"),
+        };
+        void JobFields(string path, JobDraft job, string title)
+        {
+            fields.Add(($"{path}.timeLimit", job, DraftProblems.TimeLimitOf, $"The time limit of {title}"));
+            fields.Add(($"{path}.env", job, DraftProblems.EnvOf, $"The variables of {title}"));
+            fields.Add(($"{path}.matrix", job, DraftProblems.MatrixOf, $"The matrix of {title}"));
+            fields.Add(($"{path}.when", job, DraftProblems.WhenOf, $"The condition of {title}"));
+        }
+        for (var i = 0; i < Jobs.Count; i++) JobFields($"jobs[{i}]", Jobs[i], DescribeJob(Jobs[i], i));
+        for (var b = 0; b < Blocks.Count; b++)
+        {
+            var block = Blocks[b];
+            var title = DescribeBlock(block, b);
+            fields.Add(($"blocks[{b}].name", block, DraftProblems.NameOf, $"The name of {title}"));
+            fields.Add(($"blocks[{b}].dependencies", block, DraftProblems.DependenciesOf, $"What {title} runs after"));
+            fields.Add(($"blocks[{b}].when", block, DraftProblems.WhenOf, $"The condition of {title}"));
+            fields.Add(($"blocks[{b}].env", block, DraftProblems.EnvOf, $"The variables of {title}"));
+            fields.Add(($"blocks[{b}].jobs:", block, DraftProblems.JobsOf, Capitalize(title)));
+            for (var i = 0; i < block.Jobs.Count; i++) JobFields($"blocks[{b}].jobs[{i}]", block.Jobs[i], DescribeJob(block.Jobs[i], i, block));
+        }
+        // Longest first, so blocks[0].jobs[1].env is not taken for blocks[0].jobs.
+        fields.Sort((x, y) => y.Path.Length.CompareTo(x.Path.Length));
+        var formFound = problems.Any;
+        foreach (var error in ToSettings().Validate())
+        {
+            var field = fields.FirstOrDefault(f => error.StartsWith(f.Path, StringComparison.Ordinal)
+                                                   && (f.Path.EndsWith(':') || (error.Length > f.Path.Length && error[f.Path.Length] is ':' or ' ' or '.' or '[')));
+            if (field.Path is null)
+            {
+                // Said by the form's own checks in its words, or about nothing the form has a field for.
+                if (!formFound) problems.Summary.Add(Unplaced(error));
+                continue;
+            }
+            var text = Readable(error[field.Path.Length..]);
+            problems.Fields[(field.Owner, field.Field)] = problems.Fields.TryGetValue((field.Owner, field.Field), out var before) ? $"{before} {text}" : text;
+            problems.Summary.Add($"{field.Where}: {text}");
+        }
+    }
+
+    /// <summary>What follows a field's path in an error of the settings' checks, without the rest of the path:
+    /// <c>: 'ten minutes' is not a time limit</c> and <c>.1X: '1X' is not a variable name</c> read as the message.</summary>
+    private static string Readable(string rest)
+    {
+        var text = rest;
+        if (text.StartsWith(':')) text = text[1..];
+        else if (text.StartsWith('.') || text.StartsWith('['))
+        {
+            var colon = text.IndexOf(": ", StringComparison.Ordinal);
+            if (colon >= 0) text = text[(colon + 2)..];
+        }
+        return Capitalize(text.Trim());
+    }
+
+    /// <summary>An error no field of the form shows, with its path said as the page says it ("Job test: ...").</summary>
+    private string Unplaced(string error)
+    {
+        var m = System.Text.RegularExpressions.Regex.Match(error, @"^(?:blocks\[(?<b>\d+)\])?\.?(?:jobs\[(?<j>\d+)\])?");
+        if (m.Length == 0) return error;
+        var block = m.Groups["b"].Success && int.Parse(m.Groups["b"].Value, System.Globalization.CultureInfo.InvariantCulture) is var b && b < Blocks.Count ? Blocks[b] : null;
+        var jobs = block?.Jobs ?? Jobs;
+        var where = m.Groups["j"].Success && int.Parse(m.Groups["j"].Value, System.Globalization.CultureInfo.InvariantCulture) is var j && j < jobs.Count
+            ? DescribeJob(jobs[j], j, block)
+            : block is not null ? DescribeBlock(block, Blocks.IndexOf(block)) : null;
+        if (where is null) return error;
+        var rest = error[m.Length..];
+        if (rest.StartsWith(" ('", StringComparison.Ordinal) && rest.IndexOf("')", StringComparison.Ordinal) is var close and > 0) rest = rest[(close + 2)..];
+        return $"{Capitalize(where)}: {Readable(rest.StartsWith(' ') ? rest.TrimStart() : rest)}";
+    }
+
+    private static void CheckLines(object owner, string field, List<string> lineProblems, string what, DraftProblems problems)
+    {
+        if (lineProblems.Count == 0) return;
+        problems.Fields[(owner, field)] = string.Join(" ", lineProblems);
+        problems.Summary.AddRange(lineProblems.Select(p => $"{what}: {p}"));
     }
 
     /// <summary>Every command of the draft with how the page names it ("Setup command 2", "Command 7 of job lint",
@@ -157,17 +284,35 @@ public sealed class BuildSettingsDraft
     public IEnumerable<(CommandDraft Command, string Where)> LocatedCommands()
     {
         for (var i = 0; i < Setup.Count; i++) yield return (Setup[i], $"Setup command {i + 1}");
-        for (var j = 0; j < Jobs.Count; j++)
+        for (var b = 0; b < Blocks.Count; b++)
         {
-            var what = DescribeJob(Jobs[j], j);
-            for (var i = 0; i < Jobs[j].Commands.Count; i++) yield return (Jobs[j].Commands[i], $"Command {i + 1} of {what}");
+            var what = DescribeBlock(Blocks[b], b);
+            for (var i = 0; i < Blocks[b].Prologue.Count; i++) yield return (Blocks[b].Prologue[i], $"Prologue command {i + 1} of {what}");
+        }
+        foreach (var (job, block, j) in AllJobs())
+        {
+            var what = DescribeJob(job, j, block);
+            for (var i = 0; i < job.Prologue.Count; i++) yield return (job.Prologue[i], $"Prologue command {i + 1} of {what}");
+            for (var i = 0; i < job.Commands.Count; i++) yield return (job.Commands[i], $"Command {i + 1} of {what}");
+            for (var i = 0; i < job.Epilogue.Count; i++) yield return (job.Epilogue[i], $"Epilogue command {i + 1} of {what}");
+        }
+        for (var b = 0; b < Blocks.Count; b++)
+        {
+            var what = DescribeBlock(Blocks[b], b);
+            for (var i = 0; i < Blocks[b].Epilogue.Count; i++) yield return (Blocks[b].Epilogue[i], $"Epilogue command {i + 1} of {what}");
         }
         for (var i = 0; i < Epilogue.Count; i++) yield return (Epilogue[i], $"Epilogue command {i + 1}");
     }
 
-    /// <summary>"job test", or "job 2" while it has no name: how buttons, labels and messages refer to a job.</summary>
-    public static string DescribeJob(JobDraft job, int index) =>
-        string.IsNullOrWhiteSpace(job.Name) ? $"job {index + 1}" : $"job {job.Name.Trim()}";
+    /// <summary>"job test", or "job 2" while it has no name ("job 2 of block deploy" in a block): how buttons, labels
+    /// and messages refer to a job.</summary>
+    public static string DescribeJob(JobDraft job, int index, BlockDraft? block = null) =>
+        !string.IsNullOrWhiteSpace(job.Name) ? $"job {job.Name.Trim()}"
+        : block is null ? $"job {index + 1}" : $"job {index + 1} of block {(string.IsNullOrWhiteSpace(block.Name) ? "without a name" : block.Name.Trim())}";
+
+    /// <summary>"block deploy", or "block 2" while it has no name.</summary>
+    public static string DescribeBlock(BlockDraft block, int index) =>
+        string.IsNullOrWhiteSpace(block.Name) ? $"block {index + 1}" : $"block {block.Name.Trim()}";
 
     /// <summary>Moves the item at <paramref name="index"/> by <paramref name="delta"/> places; false at either end.</summary>
     public static bool Move<T>(List<T> list, int index, int delta)
@@ -175,6 +320,74 @@ public sealed class BuildSettingsDraft
         var target = index + delta;
         if (index < 0 || index >= list.Count || target < 0 || target >= list.Count) return false;
         (list[index], list[target]) = (list[target], list[index]);
+        return true;
+    }
+
+    /// <summary>The blocks <paramref name="block"/> runs after: the ones it names, or (named none) the block before it.</summary>
+    public IReadOnlyList<BlockDraft> RunsAfter(BlockDraft block)
+    {
+        if (block.Dependencies is { } deps) return deps.Select(d => d.Block).OfType<BlockDraft>().ToList();
+        var index = Blocks.IndexOf(block);
+        return index <= 0 ? [] : [Blocks[index - 1]];
+    }
+
+    /// <summary>Turns the flat jobs into a first block named <paramref name="name"/>, so more blocks can follow it.</summary>
+    public BlockDraft SplitIntoBlocks(string name = "Build")
+    {
+        var block = new BlockDraft { Name = name };
+        block.Jobs.AddRange(Jobs);
+        Jobs.Clear();
+        Blocks.Insert(0, block);
+        return block;
+    }
+
+    /// <summary>A new block at the end, with one empty job, running after the block before it.</summary>
+    public BlockDraft AddBlock()
+    {
+        var block = new BlockDraft { Dependencies = Blocks.Count == 0 ? [] : [new BlockDependency(Blocks[^1], "")] };
+        block.Jobs.Add(new JobDraft("", [""]));
+        Blocks.Add(block);
+        return block;
+    }
+
+    /// <summary>Makes <paramref name="block"/> run after <paramref name="other"/> or not; from then on its
+    /// dependencies are written out.</summary>
+    public void SetRunsAfter(BlockDraft block, BlockDraft other, bool runsAfter)
+    {
+        var after = RunsAfter(block).ToList();
+        after.Remove(other);
+        if (runsAfter) after.Add(other);
+        // Keep the blocks' order, so what is written reads like the page.
+        block.Dependencies = Blocks.Where(after.Contains).Select(b => new BlockDependency(b, "")).ToList();
+    }
+
+    /// <summary>Moves a block up or down. What each block runs after stays as it was: a block whose dependencies were
+    /// not written (the block before it) gets them written where the move would change them.</summary>
+    public bool MoveBlock(int index, int delta) => KeepingWhatRunsAfter(() => Move(Blocks, index, delta));
+
+    /// <summary>Removes a block; the blocks that ran after it no longer wait for it. Returns the blocks that ran after it.</summary>
+    public IReadOnlyList<BlockDraft> RemoveBlock(int index)
+    {
+        var removed = Blocks[index];
+        var dependants = Blocks.Where(b => b != removed && RunsAfter(b).Contains(removed)).ToList();
+        KeepingWhatRunsAfter(() =>
+        {
+            Blocks.RemoveAt(index);
+            return true;
+        });
+        foreach (var block in dependants) block.Dependencies?.RemoveAll(d => d.Block == removed);
+        return dependants;
+    }
+
+    private bool KeepingWhatRunsAfter(Func<bool> change)
+    {
+        var before = Blocks.ToDictionary(b => b, RunsAfter);
+        if (!change()) return false;
+        foreach (var block in Blocks.Where(b => b.Dependencies is null))
+        {
+            if (!RunsAfter(block).SequenceEqual(before[block]))
+                block.Dependencies = before[block].Select(b => new BlockDependency(b, "")).ToList();
+        }
         return true;
     }
 
@@ -219,49 +432,4 @@ public sealed class BuildSettingsDraft
     }
 
     private static string Capitalize(string s) => s.Length == 0 ? s : char.ToUpperInvariant(s[0]) + s[1..];
-}
-
-/// <summary>What is wrong with a draft: per field (shown next to it) and as a summary list.</summary>
-public sealed class DraftProblems
-{
-    public Dictionary<CommandDraft, string> Commands { get; } = [];
-    public Dictionary<JobDraft, string> Names { get; } = [];
-    public Dictionary<JobDraft, string> JobWithoutCommands { get; } = [];
-    public Dictionary<JobDraft, string> TestReports { get; } = [];
-    public Dictionary<JobDraft, string> Coverage { get; } = [];
-    public Dictionary<JobDraft, string> JobImages { get; } = [];
-    public Dictionary<JobDraft, string> Services { get; } = [];
-    public string? Image { get; set; }
-    public string? NoJobs { get; set; }
-    public List<string> Summary { get; } = [];
-    public bool Any => Summary.Count > 0;
-
-    /// <summary>What <see cref="Image"/> and <see cref="NoJobs"/> are known by in <see cref="Only"/>.</summary>
-    public static readonly object ImageField = new(), JobsField = new();
-
-    /// <summary>The problems of the fields <paramref name="shown"/> accepts (a command, a job, <see cref="ImageField"/>,
-    /// <see cref="JobsField"/>), without the summary: what a form shows before its first Save, so a field someone has
-    /// not touched yet is not red.</summary>
-    public DraftProblems Only(Func<object, bool> shown)
-    {
-        ArgumentNullException.ThrowIfNull(shown);
-        var only = new DraftProblems
-        {
-            Image = shown(ImageField) ? Image : null,
-            NoJobs = shown(JobsField) ? NoJobs : null,
-        };
-        static void Copy<T>(Dictionary<T, string> from, Dictionary<T, string> to, Func<object, bool> keep) where T : notnull
-        {
-            foreach (var (key, value) in from)
-                if (keep(key)) to[key] = value;
-        }
-        Copy(Commands, only.Commands, shown);
-        Copy(Names, only.Names, shown);
-        Copy(JobWithoutCommands, only.JobWithoutCommands, shown);
-        Copy(TestReports, only.TestReports, shown);
-        Copy(Coverage, only.Coverage, shown);
-        Copy(JobImages, only.JobImages, shown);
-        Copy(Services, only.Services, shown);
-        return only;
-    }
 }

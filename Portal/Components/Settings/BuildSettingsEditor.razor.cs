@@ -9,7 +9,7 @@ using MudBlazor;
 namespace Kaizen.Portal.Components.Settings;
 
 /// <summary>
-/// Edits a project's build settings (setup, jobs, epilogue) and saves them through <see cref="ProjectStore"/>.
+/// Edits a project's build settings (setup, pipeline options, jobs or blocks, epilogue, image) and saves them through <see cref="ProjectStore"/>.
 /// Self-contained: host it anywhere with <c>&lt;BuildSettingsEditor Project="project" /&gt;</c>. Everything typed
 /// stays in the editor until it is saved or discarded, including while it fails validation; people without the
 /// write role see the settings read-only.
@@ -160,10 +160,10 @@ public sealed partial class BuildSettingsEditor : IDisposable
         return Task.CompletedTask;
     }
 
-    private Task JobCommandsChangedAsync(JobDraft job, CommandDraft? added)
+    private Task TouchAnyAsync(object field)
     {
-        Touch(job);
-        return ChangedAsync(added);
+        Touch(field);
+        return Task.CompletedTask;
     }
 
     private Task ChangedAsync(CommandDraft? added)
@@ -173,45 +173,17 @@ public sealed partial class BuildSettingsEditor : IDisposable
         return Task.CompletedTask;
     }
 
-    private Task RenameAsync(JobDraft job, string? name)
+    private Task AddedAsync(Guid key)
     {
-        job.Name = name ?? "";
-        Touch(job);
+        _focus = key;
         Recheck();
         return Task.CompletedTask;
     }
-
-    private const string ServicesExample = "- image: postgres:16\n  alias: db\n  env: { POSTGRES_PASSWORD: test }\n  ready: \"5432\"";
 
     private Task SetImageAsync(string? image)
     {
         _draft.Image = image ?? "";
         Touch(DraftProblems.ImageField);
-        Recheck();
-        return Task.CompletedTask;
-    }
-
-    private Task SetJobImageAsync(JobDraft job, string? image)
-    {
-        job.Image = image ?? "";
-        Touch(job);
-        Recheck();
-        return Task.CompletedTask;
-    }
-
-    private Task SetServicesAsync(JobDraft job, string? services)
-    {
-        job.Services = services ?? "";
-        Touch(job);
-        Recheck();
-        return Task.CompletedTask;
-    }
-
-    private Task SetReportsAsync(JobDraft job, string? globs, bool coverage)
-    {
-        if (coverage) job.Coverage = globs ?? "";
-        else job.TestReports = globs ?? "";
-        Touch(job);
         Recheck();
         return Task.CompletedTask;
     }
@@ -238,6 +210,40 @@ public sealed partial class BuildSettingsEditor : IDisposable
         Touch(DraftProblems.JobsField);
         Recheck();
         Snackbar.Add($"Removed {BuildSettingsDraft.DescribeJob(job, index)}. \"Discard changes\" brings it back.", Severity.Info);
+        return Task.CompletedTask;
+    }
+
+    private Task SplitIntoBlocksAsync()
+    {
+        var block = _draft.SplitIntoBlocks();
+        Recheck();
+        Snackbar.Add($"The jobs are now block {block.Name}. Add a block to run something after it.", Severity.Info);
+        return Task.CompletedTask;
+    }
+
+    private Task AddBlockAsync()
+    {
+        var block = _draft.AddBlock();
+        _focus = block.Key;
+        Recheck();
+        return Task.CompletedTask;
+    }
+
+    private Task MoveBlockAsync(int index, int delta)
+    {
+        if (_draft.MoveBlock(index, delta)) Recheck();
+        return Task.CompletedTask;
+    }
+
+    private Task RemoveBlockAsync(int index)
+    {
+        if (_draft.Blocks.Count <= 1) return Task.CompletedTask;
+        var what = BuildSettingsDraft.DescribeBlock(_draft.Blocks[index], index);
+        var dependants = _draft.RemoveBlock(index);
+        Recheck();
+        var after = dependants.Count == 0 ? ""
+            : $" {Capitalize(string.Join(", ", dependants.Select(b => BuildSettingsDraft.DescribeBlock(b, _draft.Blocks.IndexOf(b)))))} no longer {(dependants.Count == 1 ? "waits" : "wait")} for it.";
+        Snackbar.Add($"Removed {what}.{after} \"Discard changes\" brings it back.", Severity.Info);
         return Task.CompletedTask;
     }
 

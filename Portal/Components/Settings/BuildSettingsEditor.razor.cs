@@ -317,17 +317,38 @@ public sealed partial class BuildSettingsEditor : IDisposable
             new DialogOptions { MaxWidth = MaxWidth.Medium, FullWidth = true, CloseOnEscapeKey = true });
     }
 
-    private async Task ImportAsync()
+    /// <summary>Edits the settings as YAML, starting from the draft as Export shows it (with the comments of the text it came
+    /// from while that still says the same); applying makes the result the draft, saved only with Save.</summary>
+    private async Task EditYamlAsync()
     {
-        var dialog = await Dialogs.ShowAsync<SettingsYamlImportDialog>("Import YAML",
-            new DialogOptions { MaxWidth = MaxWidth.Medium, FullWidth = true, CloseOnEscapeKey = true });
+        var parameters = new DialogParameters<SettingsYamlEditDialog> { { d => d.Yaml, CurrentYaml() } };
+        var dialog = await Dialogs.ShowAsync<SettingsYamlEditDialog>("Edit YAML", parameters, new DialogOptions
+        {
+            MaxWidth = MaxWidth.ExtraLarge,
+            FullWidth = true,
+            // The dialog asks before dropping typed text, so neither Escape nor a click beside it closes it outright.
+            CloseOnEscapeKey = false,
+            BackdropClick = false,
+        });
         var result = await dialog.Result;
         if (result is not { Canceled: false, Data: ImportedYaml imported }) return;
         _draft = BuildSettingsDraft.From(imported.Settings);
         _importedYaml = imported.Text;
         Recheck();
-        Snackbar.Add(IsDirty ? "Imported. Review the settings and press Save to keep them." : "Imported: same as the saved settings.",
+        Snackbar.Add(IsDirty ? "YAML applied. Review the settings and press Save to keep them." : "YAML applied: the same as the saved settings.",
             Severity.Info);
+    }
+
+    /// <summary>The draft as YAML: the text last applied (not saved yet) or stored, comments and all, while it still says
+    /// what the draft says; otherwise the draft written out.</summary>
+    private string CurrentYaml()
+    {
+        var settings = _draft.ToSettings();
+        foreach (var text in new[] { _importedYaml, _storedYaml })
+        {
+            if (text is not null && SettingsSourceStore.Export(settings, text) == text) return text;
+        }
+        return SettingsSourceStore.Export(settings, null);
     }
 
     private void InRepositoryChanged(bool inRepository)

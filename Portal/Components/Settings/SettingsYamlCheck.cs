@@ -34,6 +34,19 @@ public sealed partial record SettingsYamlCheck(BuildSettings? Settings, IReadOnl
                 "The text is empty. Write the settings here or paste a settings file; the smallest settings are one job:\n" +
                 "jobs:\n  - name: test\n    commands:\n      - make test");
 
+        try
+        {
+            return Read(text);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A reader's bug on some half-typed text must not end the page's connection and take the typed text with it.
+            return Refused("1 problem", $"The text could not be read ({e.Message}); check the lines you changed last.");
+        }
+    }
+
+    private static SettingsYamlCheck Read(string text)
+    {
         var (settings, errors) = BuildSettingsYaml.FromYaml(text);
         if (settings is null)
         {

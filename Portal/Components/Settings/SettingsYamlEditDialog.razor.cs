@@ -27,6 +27,8 @@ public sealed partial class SettingsYamlEditDialog
     /// still says the same). Empty to start from nothing.</summary>
     [Parameter] public string Yaml { get; set; } = "";
 
+    // What the text area showed when it opened (never rewritten while the dialog is open), and the text as typed since.
+    private string _shown = "";
     private string _text = "";
     private SettingsYamlCheck _check = SettingsYamlCheck.Of("");
     private BuildSettings? _preview;
@@ -42,7 +44,7 @@ public sealed partial class SettingsYamlEditDialog
 
     protected override void OnInitialized()
     {
-        _text = Yaml ?? "";
+        _shown = _text = Yaml ?? "";
         Check(SettingsYamlCheck.Of(_text));
     }
 
@@ -65,9 +67,9 @@ public sealed partial class SettingsYamlEditDialog
         if (check.Ok) _preview = check.Settings;
     }
 
-    private async Task TextChangedAsync(string? text)
+    private async Task InputAsync(ChangeEventArgs e)
     {
-        _text = text ?? "";
+        _text = e.Value?.ToString() ?? "";
         _confirmDiscard = false;
         _pending?.Cancel();
         _pending?.Dispose();

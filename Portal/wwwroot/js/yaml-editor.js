@@ -12,6 +12,8 @@ export function attach(container) {
     area.spellcheck = false;
     area.setAttribute('autocapitalize', 'off');
     area.setAttribute('autocorrect', 'off');
+    area.focus();
+    area.setSelectionRange(0, 0);
     area.addEventListener('keydown', e => {
         if (e.key !== 'Tab' || e.shiftKey || e.ctrlKey || e.altKey || e.metaKey) return;
         e.preventDefault();

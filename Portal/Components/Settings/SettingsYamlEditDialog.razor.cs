@@ -139,6 +139,8 @@ public sealed partial class SettingsYamlEditDialog
         var n => $"{n} {what}s",
     };
 
+    private static string Capitalized(string s) => s.Length == 0 ? s : char.ToUpperInvariant(s[0]) + s[1..];
+
     public async ValueTask DisposeAsync()
     {
         _pending?.Cancel();

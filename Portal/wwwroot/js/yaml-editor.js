@@ -12,8 +12,11 @@ export function attach(container) {
     area.spellcheck = false;
     area.setAttribute('autocapitalize', 'off');
     area.setAttribute('autocorrect', 'off');
-    area.focus();
-    area.setSelectionRange(0, 0);
+    // Over a slow connection this runs late: someone already typing keeps their caret.
+    if (document.activeElement !== area && area.value === area.defaultValue) {
+        area.focus();
+        area.setSelectionRange(0, 0);
+    }
     area.addEventListener('keydown', e => {
         if (e.key !== 'Tab' || e.shiftKey || e.ctrlKey || e.altKey || e.metaKey) return;
         e.preventDefault();

@@ -144,4 +144,37 @@ public sealed class SettingsYamlJourneyTests : IAsyncLifetime
         await Assertions.Expect(dialog).ToHaveCountAsync(0);
         await Assertions.Expect(page.GetByRole(AriaRole.Group, new() { Name = "Job check" })).ToBeVisibleAsync();
     }
+
+    [SkippableFact]
+    public async Task Typing_fast_over_a_slow_connection_keeps_every_character_and_a_phone_gets_the_whole_screen()
+    {
+        // Arrange: 40 ms each way, as from another office; a phone's screen.
+        var slug = await _portal.CreateProjectAsync("Slow", _repo.Path, PortalHost.OneJob("true"));
+        await using var proxy = new LatencyProxy(_portal.BaseUrl, TimeSpan.FromMilliseconds(40));
+        await using var browser = await BrowserSession.StartAsync(proxy.Url, viewport: BrowserSession.Phone);
+        var page = browser.Page;
+        await browser.SignInAsync($"/projects/{slug}/settings");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Edit YAML" }).ClickAsync();
+        var dialog = page.GetByRole(AriaRole.Dialog);
+        var area = dialog.GetByRole(AriaRole.Textbox, new() { Name = "YAML" });
+        await Assertions.Expect(dialog.GetByTestId("yaml-status")).ToHaveTextAsync("No problems: 1 job");
+
+        // Act: a burst at the end of the text, key by key with no pause.
+        await area.PressAsync("Control+End");
+        await page.Keyboard.TypeAsync("# deploys from main only, see the runbook\n");
+        var before = await area.InputValueAsync();
+        await Assertions.Expect(dialog.GetByTestId("yaml-status")).ToHaveTextAsync("No problems: 1 job");
+
+        // Assert: the dialog fills the phone's screen, and Apply hands over exactly what was typed (a comment alone is a
+        // change Save keeps).
+        var box = (await page.Locator(".mud-dialog.kz-yaml-edit").BoundingBoxAsync())!;
+        Assert.Equal(BrowserSession.Phone.Width, box.Width, 1.0);
+        await dialog.GetByRole(AriaRole.Button, new() { Name = "Apply" }).ClickAsync();
+        await Assertions.Expect(dialog).ToHaveCountAsync(0);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save", Exact = true }).ClickAsync();
+        await Assertions.Expect(page.GetByText("Build settings saved.")).ToBeVisibleAsync();
+        var stored = await _portal.Api.GetStringAsync($"/api/v1/projects/{slug}/settings.yaml");
+        Assert.Equal(before, stored);
+        Assert.EndsWith("# deploys from main only, see the runbook\n", stored);
+    }
 }

@@ -130,6 +130,35 @@ public sealed class SettingsYamlEditTests : EditorHarness
     }
 
     [Fact]
+    public async Task A_comment_alone_is_an_unsaved_change_that_Save_keeps_and_Discard_drops()
+    {
+        // Arrange
+        var cut = await EditorWithPipelineAsync();
+        var commented = Pipeline + "# reviewed by the platform team\n";
+
+        // Act
+        await Field(OpenEditYaml(cut), "YAML").InputAsync(new() { Value = commented });
+        await Button(Dialog(cut), "Apply").ClickAsync(Press);
+
+        // Assert
+        cut.WaitForAssertion(() => Assert.Contains("only the text changed (comments, layout)", cut.Markup), WaitTimeout);
+        Assert.Contains("Unsaved changes", cut.Markup);
+
+        // Act: Discard drops it; applying again and saving keeps it.
+        Button(cut, "Discard changes").Click();
+        Assert.DoesNotContain("Unsaved changes", cut.Markup);
+        Assert.Equal(Pipeline, TextOf(Field(OpenEditYaml(cut), "YAML")));
+        await Field(Dialog(cut), "YAML").InputAsync(new() { Value = commented });
+        await Button(Dialog(cut), "Apply").ClickAsync(Press);
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[role=dialog]")), WaitTimeout);
+        await Button(cut, "Save").ClickAsync(Press);
+
+        // Assert
+        cut.WaitForAssertion(() => Assert.DoesNotContain("Unsaved changes", cut.Markup), WaitTimeout);
+        Assert.Equal(commented, (await Sources.GetAsync((await Projects.FindBySlugAsync("shop"))!.Id)).Yaml);
+    }
+
+    [Fact]
     public async Task A_misspelt_dependency_is_listed_with_its_line_until_it_is_fixed_and_Apply_waits_for_it()
     {
         // Arrange

@@ -25,10 +25,7 @@ public sealed partial record SettingsYamlCheck(BuildSettings? Settings, IReadOnl
     public static SettingsYamlCheck Of(string? text)
     {
         text ??= "";
-        if (text.Length > MaxLength)
-            return Refused("Too long",
-                $"The text has {text.Length:N0} characters; build settings hold at most {MaxLength:N0}, so it was not read. " +
-                "Long scripts belong in the repository or the script library; remove them here and call them from a command.");
+        if (text.Length > MaxLength) return TooLong(text.Length);
         if (string.IsNullOrWhiteSpace(text))
             return Refused("Nothing to apply",
                 "The text is empty. Write the settings here or paste a settings file; the smallest settings are one job:\n" +
@@ -62,6 +59,11 @@ public sealed partial record SettingsYamlCheck(BuildSettings? Settings, IReadOnl
             : new YamlProblem(null, e)).ToList();
         return new(null, problems, Count(problems.Count));
     }
+
+    /// <summary>The refusal of a text of <paramref name="length"/> characters, more than <see cref="MaxLength"/>.</summary>
+    public static SettingsYamlCheck TooLong(long length) => Refused("Too long",
+        $"The text has {length:N0} characters; build settings hold at most {MaxLength:N0}, so it was not read. " +
+        "Long scripts belong in the repository or the script library; remove them here and call them from a command.");
 
     private static SettingsYamlCheck Refused(string status, string message) => new(null, [new YamlProblem(null, message)], status);
 

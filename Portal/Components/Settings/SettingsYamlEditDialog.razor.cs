@@ -1,7 +1,6 @@
 using Kaizen.Portal.Api;
 using Kaizen.Portal.Builds;
 using Microsoft.AspNetCore.Components;
-using Microsoft.AspNetCore.Components.Web;
 using Microsoft.JSInterop;
 using MudBlazor;
 
@@ -37,10 +36,14 @@ public sealed partial class SettingsYamlEditDialog
     private CancellationTokenSource? _pending;
     private ElementReference _container;
     private IJSObjectReference? _module;
+    private DotNetObjectReference<SettingsYamlEditDialog>? _self;
+
+    // The browser holds a text too long to send (see yaml-editor.js): what the portal last heard is not what is shown.
+    private bool _tooLong;
 
     private string SchemaComment => $"# yaml-language-server: $schema={Navigation.BaseUri.TrimEnd('/')}{SettingsYamlEndpoints.SchemaPath}";
 
-    private bool Edited => _text != Yaml;
+    private bool Edited => _tooLong || _text != Yaml;
 
     protected override void OnInitialized()
     {
@@ -54,7 +57,8 @@ public sealed partial class SettingsYamlEditDialog
         try
         {
             _module = await JS.InvokeAsync<IJSObjectReference>("import", "./js/yaml-editor.js");
-            if (_module is not null) await _module.InvokeVoidAsync("attach", _container);
+            _self = DotNetObjectReference.Create(this);
+            if (_module is not null) await _module.InvokeVoidAsync("attach", _container, _self, SettingsYamlCheck.MaxLength);
         }
         catch (JSDisconnectedException)
         {
@@ -70,6 +74,7 @@ public sealed partial class SettingsYamlEditDialog
     private async Task InputAsync(ChangeEventArgs e)
     {
         _text = e.Value?.ToString() ?? "";
+        _tooLong = false;
         _confirmDiscard = false;
         _pending?.Cancel();
         _pending?.Dispose();
@@ -98,8 +103,20 @@ public sealed partial class SettingsYamlEditDialog
         }
     }
 
+    /// <summary>The browser's text is <paramref name="length"/> characters, too long to send or read.</summary>
+    [JSInvokable]
+    public void TooLong(long length)
+    {
+        _pending?.Cancel();
+        _checking = false;
+        _tooLong = true;
+        _check = SettingsYamlCheck.TooLong(length);
+        StateHasChanged();
+    }
+
     private void Apply()
     {
+        if (_tooLong) return;
         // Checked again on the text as it is now: a check still waiting for a pause in typing may be behind.
         _pending?.Cancel();
         _checking = false;
@@ -116,9 +133,13 @@ public sealed partial class SettingsYamlEditDialog
 
     private void KeepEditing() => _confirmDiscard = false;
 
-    private async Task KeyDownAsync(KeyboardEventArgs e)
+    /// <summary>Escape in the dialog (yaml-editor.js listens for it: a Blazor key handler would send the whole text with
+    /// every key): cancels, asking first when something was typed.</summary>
+    [JSInvokable]
+    public async Task EscapeAsync()
     {
-        if (e.Key == "Escape") await CancelAsync();
+        await CancelAsync();
+        StateHasChanged();
     }
 
     private async Task SelectLineAsync(int line)
@@ -145,6 +166,7 @@ public sealed partial class SettingsYamlEditDialog
     {
         _pending?.Cancel();
         _pending?.Dispose();
+        _self?.Dispose();
         if (_module is not null)
         {
             try

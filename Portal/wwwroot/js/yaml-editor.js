@@ -1,14 +1,25 @@
 // The Edit YAML text area of the build settings: Tab indents by two spaces instead of leaving the field (Shift+Tab
-// still leaves it, so the keyboard is never trapped), and a problem's line can be selected to show where it is.
+// still leaves it, so the keyboard is never trapped), Escape asks the dialog to cancel, a problem's line can be selected to show where it is, and a text
+// longer than settings may be is not sent to the portal at all (only its length is), so a huge paste cannot overrun
+// the connection; the text stays in the field to be cut down.
 
 function areaOf(container) {
     return container ? container.querySelector('textarea') : null;
 }
 
-export function attach(container) {
+export function attach(container, dotnet, maxLength) {
     const area = areaOf(container);
     if (!area || area.dataset.kzIndent) return;
     area.dataset.kzIndent = '1';
+    let told = 0;
+    area.addEventListener('input', e => {
+        if (area.value.length <= maxLength) { told = 0; return; }
+        // The portal listens for input on the document: stopped here, the text does not travel.
+        e.stopPropagation();
+        if (area.value.length === told) return;
+        told = area.value.length;
+        dotnet.invokeMethodAsync('TooLong', told);
+    });
     area.spellcheck = false;
     area.setAttribute('autocapitalize', 'off');
     area.setAttribute('autocorrect', 'off');
@@ -17,7 +28,18 @@ export function attach(container) {
         area.focus();
         area.setSelectionRange(0, 0);
     }
+    const escape = e => {
+        if (e.key !== 'Escape') return false;
+        e.preventDefault();
+        dotnet.invokeMethodAsync('EscapeAsync');
+        return true;
+    };
+    container.addEventListener('keydown', escape);
     area.addEventListener('keydown', e => {
+        // Every event from a text area carries its whole text to the portal, and the dialog's focus trap listens for
+        // keys: kept here, a keystroke sends the text once (with its input event), not three times.
+        if (!(e.key === 'Tab' && e.shiftKey)) e.stopPropagation();
+        if (escape(e)) return;
         if (e.key !== 'Tab' || e.shiftKey || e.ctrlKey || e.altKey || e.metaKey) return;
         e.preventDefault();
         // insertText keeps the browser's undo history and raises the input event the portal listens to.
@@ -25,6 +47,9 @@ export function attach(container) {
             area.setRangeText('  ', area.selectionStart, area.selectionEnd, 'end');
             area.dispatchEvent(new Event('input', { bubbles: true }));
         }
+    });
+    area.addEventListener('keyup', e => {
+        if (e.key !== 'Tab') e.stopPropagation();
     });
 }
 

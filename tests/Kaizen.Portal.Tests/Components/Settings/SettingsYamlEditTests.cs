@@ -198,7 +198,9 @@ public sealed class SettingsYamlEditTests : EditorHarness
         // Act
         await Field(dialog, "YAML").InputAsync(new() { Value = broken });
         Assert.True(IsDisabled(Button(Dialog(cut), "Apply")));
-        await Field(Dialog(cut), "YAML").KeyDownAsync(new KeyboardEventArgs { Key = "Escape" });
+        // Escape, as the dialog's script reports it (the browser journey presses the key).
+        var editor = cut.FindComponent<SettingsYamlEditDialog>();
+        await cut.InvokeAsync(editor.Instance.EscapeAsync);
 
         // Assert: still open, the error with its line, and a question instead of a silent loss (the text area keeps what
         // was typed: the server never writes it back, which the browser journey shows).

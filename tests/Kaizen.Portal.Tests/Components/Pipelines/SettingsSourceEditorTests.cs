@@ -77,7 +77,8 @@ public sealed class SettingsSourceEditorTests : EditorHarness
         cut.WaitForAssertion(() => Assert.Contains("at its own commit: a branch or a pull request changes its own pipeline", cut.Markup), WaitTimeout);
         Assert.DoesNotContain(cut.FindAll("button"), b => b.TextContent.Trim() is "Save" or "Edit YAML");
         Assert.NotNull(Button(cut, "Export YAML"));
-        Assert.Contains("has not been read from the repository yet", cut.Find("[data-testid=file-errors]").TextContent);
+        // The file's state loads after the mode (a loaded machine renders them apart).
+        cut.WaitForAssertion(() => Assert.Contains("has not been read from the repository yet", cut.Find("[data-testid=file-errors]").TextContent), WaitTimeout);
         Assert.DoesNotContain("needs the member or admin role", cut.Markup);
     }
 }

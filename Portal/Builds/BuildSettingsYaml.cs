@@ -254,6 +254,10 @@ public static partial class BuildSettingsYaml
         {
             return (null, [$"The YAML could not be read: {e.Message}"]);
         }
+        catch (InvalidOperationException)
+        {
+            return (null, [Unreadable(yaml)]);
+        }
         if (stream.Documents.Count == 0) return (null, []);
         var errors = new List<string>();
         var services = new Reader(errors).Services(stream.Documents[0].RootNode, "this job");
@@ -334,6 +338,10 @@ public static partial class BuildSettingsYaml
             // Older YamlDotNet reports a repeated key this way, without a position.
             return (null, [$"The YAML could not be read: {e.Message}"]);
         }
+        catch (InvalidOperationException)
+        {
+            return (null, [Unreadable(yaml)]);
+        }
 
         if (stream.Documents.Count == 0 || IsNull(stream.Documents[0].RootNode))
             return (null, ["The YAML is empty. Expected a mapping with setup, jobs and epilogue, for example:\n" +
@@ -356,6 +364,22 @@ public static partial class BuildSettingsYaml
         }
 
         return null;
+    }
+
+    /// <summary>YamlDotNet gives up with an InvalidOperationException on some unclosed flow lists ("[lint" running into the
+    /// next line) instead of a YamlException: said at the last place it could still read.</summary>
+    private static string Unreadable(string yaml)
+    {
+        var parser = new Parser(new StringReader(yaml));
+        var last = new Mark(0, 1, 1);
+        try
+        {
+            while (parser.MoveNext()) last = parser.Current!.Start;
+        }
+        catch (Exception e) when (e is YamlException or InvalidOperationException)
+        {
+        }
+        return At(last, "the YAML cannot be read after this point; is a [ or { not closed?");
     }
 
     private static string At(Mark mark, string message) => $"Line {mark.Line}, column {mark.Column}: {message}";

@@ -138,7 +138,9 @@ public static class PortalApp
         // Body and parameter binding failures are thrown, and answered with what was wrong (Api/BadRequests.cs).
         services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddOpenApi();
-        services.AddRazorComponents().AddInteractiveServerComponents();
+        // A text field sends its whole text with each change: 32 KB (the default) would drop the connection on settings pasted
+        // into Edit YAML, which reads up to 1,000,000 characters (up to 3 bytes each) and keeps longer texts in the browser.
+        services.AddRazorComponents().AddInteractiveServerComponents().AddHubOptions(o => o.MaximumReceiveMessageSize = 4 * 1024 * 1024);
         services.AddMudServices();
         services.AddCascadingAuthenticationState();
         return services;

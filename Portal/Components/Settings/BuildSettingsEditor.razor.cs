@@ -52,7 +52,9 @@ public sealed partial class BuildSettingsEditor : IDisposable
     private Guid? _focus;
     private IDisposable? _subscription;
 
-    private bool IsDirty => !_draft.Matches(_saved);
+    // A text applied in Edit YAML that differs only in comments or layout is a change too: Save keeps the text.
+    private bool _yamlTextEdited;
+    private bool IsDirty => !_draft.Matches(_saved) || (_importedYaml is not null && _yamlTextEdited);
     private DraftProblems Problems { get; set; } = new();
 
     // Fields show their problems once they were changed or left, and every field after a Save: a form just opened or a
@@ -106,6 +108,7 @@ public sealed partial class BuildSettingsEditor : IDisposable
     {
         _saved = settings;
         _draft = BuildSettingsDraft.From(settings);
+        _importedYaml = null;
         _changedElsewhere = false;
         _saveError = null;
         _touched.Clear();
@@ -323,17 +326,41 @@ public sealed partial class BuildSettingsEditor : IDisposable
             new DialogOptions { MaxWidth = MaxWidth.Medium, FullWidth = true, CloseOnEscapeKey = true });
     }
 
-    private async Task ImportAsync()
+    /// <summary>Edits the settings as YAML, starting from the draft as Export shows it (with the comments of the text it came
+    /// from while that still says the same); applying makes the result the draft, saved only with Save.</summary>
+    private async Task EditYamlAsync()
     {
-        var dialog = await Dialogs.ShowAsync<SettingsYamlImportDialog>("Import YAML",
-            new DialogOptions { MaxWidth = MaxWidth.Medium, FullWidth = true, CloseOnEscapeKey = true });
+        var opened = CurrentYaml();
+        var parameters = new DialogParameters<SettingsYamlEditDialog> { { d => d.Yaml, opened } };
+        var dialog = await Dialogs.ShowAsync<SettingsYamlEditDialog>("Edit YAML", parameters, new DialogOptions
+        {
+            MaxWidth = MaxWidth.ExtraLarge,
+            FullWidth = true,
+            // The dialog asks before dropping typed text, so neither Escape nor a click beside it closes it outright.
+            CloseOnEscapeKey = false,
+            BackdropClick = false,
+        });
         var result = await dialog.Result;
         if (result is not { Canceled: false, Data: ImportedYaml imported }) return;
         _draft = BuildSettingsDraft.From(imported.Settings);
+        _yamlTextEdited = (_importedYaml is not null && _yamlTextEdited) || imported.Text != opened;
         _importedYaml = imported.Text;
         Recheck();
-        Snackbar.Add(IsDirty ? "Imported. Review the settings and press Save to keep them." : "Imported: same as the saved settings.",
-            Severity.Info);
+        Snackbar.Add(!IsDirty ? "YAML applied: the same as the saved settings."
+            : _draft.Matches(_saved) ? "YAML applied: the settings are the same, only the text changed (comments, layout). Press Save to keep it."
+            : "YAML applied. Review the settings and press Save to keep them.", Severity.Info);
+    }
+
+    /// <summary>The draft as YAML: the text last applied (not saved yet) or stored, comments and all, while it still says
+    /// what the draft says; otherwise the draft written out.</summary>
+    private string CurrentYaml()
+    {
+        var settings = _draft.ToSettings();
+        foreach (var text in new[] { _importedYaml, _storedYaml })
+        {
+            if (text is not null && SettingsSourceStore.Export(settings, text) == text) return text;
+        }
+        return SettingsSourceStore.Export(settings, null);
     }
 
     private void InRepositoryChanged(bool inRepository)

@@ -60,6 +60,13 @@ public sealed class PipelineFormJourneyTests : IAsyncLifetime
         await options.GetByText("Fail fast", new() { Exact = true }).ClickAsync();
         await Assertions.Expect(page.GetByTestId("fail-fast-switch")).ToBeCheckedAsync();
         await options.GetByRole(AriaRole.Textbox, new() { Name = "Time limit per job" }).FillAsync("10m");
+        // Both blocks in the picture: the added one's top just under the sticky action bar.
+        await page.GetByRole(AriaRole.Group, new() { Name = "Block deploy-check", Exact = true }).EvaluateAsync(
+            "b => window.scrollTo(0, b.getBoundingClientRect().top + window.scrollY - 420)");
+        // The picture for the README shows the form, not the passing message about the split.
+        var hideToasts = await page.AddStyleTagAsync(new() { Content = ".mud-snackbar { visibility: hidden !important; }" });
+        await browser.ScreenshotAsync("settings-blocks.png");
+        await hideToasts.EvaluateAsync("s => s.remove()");
         await page.GetByRole(AriaRole.Button, new() { Name = "Save", Exact = true }).ClickAsync();
 
         // Assert: saved as two blocks, the second after the first, with the options.

@@ -42,13 +42,13 @@ public sealed class SettingsSourceEditorTests : EditorHarness
     }
 
     [Fact]
-    public async Task Yaml_imported_with_comments_and_saved_exports_exactly_as_it_was_written()
+    public async Task Yaml_applied_with_comments_and_saved_exports_exactly_as_it_was_written()
     {
         // Arrange
         var cut = RenderEditor(await ProjectWithAsync(TestDatabase.TwoJobs));
-        Button(cut, "Import YAML").Click(); // not awaited: the handler waits for the dialog to close
+        Button(cut, "Edit YAML").Click(); // not awaited: the handler waits for the dialog to close
         await Field(cut.WaitForElement("[role=dialog]", WaitTimeout), "YAML").InputAsync(new() { Value = Commented });
-        await Button(cut.Find("[role=dialog]"), "Import").ClickAsync(Press);
+        await Button(cut.Find("[role=dialog]"), "Apply").ClickAsync(Press);
         cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[role=dialog]")), WaitTimeout);
 
         // Act
@@ -75,9 +75,10 @@ public sealed class SettingsSourceEditorTests : EditorHarness
 
         // Assert
         cut.WaitForAssertion(() => Assert.Contains("at its own commit: a branch or a pull request changes its own pipeline", cut.Markup), WaitTimeout);
-        Assert.DoesNotContain(cut.FindAll("button"), b => b.TextContent.Trim() is "Save" or "Import YAML");
+        Assert.DoesNotContain(cut.FindAll("button"), b => b.TextContent.Trim() is "Save" or "Edit YAML");
         Assert.NotNull(Button(cut, "Export YAML"));
-        Assert.Contains("has not been read from the repository yet", cut.Find("[data-testid=file-errors]").TextContent);
+        // The file's state loads after the mode (a loaded machine renders them apart).
+        cut.WaitForAssertion(() => Assert.Contains("has not been read from the repository yet", cut.Find("[data-testid=file-errors]").TextContent), WaitTimeout);
         Assert.DoesNotContain("needs the member or admin role", cut.Markup);
     }
 }

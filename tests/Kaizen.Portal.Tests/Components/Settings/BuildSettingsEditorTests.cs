@@ -195,17 +195,17 @@ public sealed class BuildSettingsEditorTests : EditorHarness
     }
 
     [Fact]
-    public async Task Importing_yaml_replaces_the_editor_content_and_saves_only_on_Save()
+    public async Task Yaml_pasted_over_the_text_in_Edit_YAML_replaces_the_editor_content_and_saves_only_on_Save()
     {
         var cut = RenderEditor(await ProjectWithAsync(TestDatabase.TwoJobs));
 
-        Button(cut, "Import YAML").Click(); // not awaited: the handler waits for the dialog to close
+        Button(cut, "Edit YAML").Click(); // not awaited: the handler waits for the dialog to close
         var yaml = cut.WaitForElement("[role=dialog]", WaitTimeout);
         await Field(yaml, "YAML").InputAsync(new()
         {
             Value = "setup: [echo hi]\njobs:\n  - name: py\n    commands:\n      - |\n        tox\n        flake8\nepilogue: []\n",
         });
-        await Button(cut.Find("[role=dialog]"), "Import").ClickAsync(Press);
+        await Button(cut.Find("[role=dialog]"), "Apply").ClickAsync(Press);
 
         cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[role=dialog]")), WaitTimeout);
         Assert.Equal(["tox\nflake8\n"], CommandsIn(Group(cut, "Job py")));
@@ -218,18 +218,19 @@ public sealed class BuildSettingsEditorTests : EditorHarness
     }
 
     [Fact]
-    public async Task Importing_invalid_yaml_shows_the_errors_and_leaves_the_editor_unchanged()
+    public async Task Invalid_yaml_in_Edit_YAML_is_listed_with_its_line_Apply_waits_and_discarding_leaves_the_editor_unchanged()
     {
         var cut = RenderEditor(await ProjectWithAsync(TestDatabase.TwoJobs));
 
-        Button(cut, "Import YAML").Click(); // not awaited: the handler waits for the dialog to close
+        Button(cut, "Edit YAML").Click(); // not awaited: the handler waits for the dialog to close
         await Field(cut.WaitForElement("[role=dialog]", WaitTimeout), "YAML").InputAsync(new() { Value = "jobs:\n  - name: x\n    script: [a]\n" });
-        await Button(cut.Find("[role=dialog]"), "Import").ClickAsync(Press);
 
         var dialog = cut.Find("[role=dialog]");
-        Assert.Contains("The YAML was not imported; the editor is unchanged.", dialog.TextContent);
         Assert.Contains("Line 3, column 5: unknown key 'script' in a job.", dialog.TextContent);
+        Assert.True(IsDisabled(Button(dialog, "Apply")));
         await Button(dialog, "Cancel").ClickAsync(Press);
+        Assert.Contains("Discard your YAML changes?", cut.Find("[role=dialog]").TextContent);
+        await Button(cut.Find("[role=dialog]"), "Discard").ClickAsync(Press);
 
         cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[role=dialog]")), WaitTimeout);
         Assert.Equal(["unit", "integration"], CommandsIn(Group(cut, "Job test")));
@@ -277,7 +278,7 @@ public sealed class BuildSettingsEditorViewerTests : EditorHarness
 
         Assert.Contains("changing them needs the member or admin role", cut.Markup);
         Assert.True(Field(Group(cut, "Job test"), "Job name").HasAttribute("readonly"));
-        Assert.DoesNotContain(cut.FindAll("button"), b => b.TextContent.Trim() is "Save" or "Import YAML" or "Add job");
+        Assert.DoesNotContain(cut.FindAll("button"), b => b.TextContent.Trim() is "Save" or "Edit YAML" or "Add job");
         Assert.NotNull(Button(cut, "Export YAML"));
     }
 }

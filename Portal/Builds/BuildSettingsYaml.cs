@@ -368,7 +368,11 @@ public static partial class BuildSettingsYaml
 
     /// <summary>YamlDotNet gives up with an InvalidOperationException on some unclosed flow lists ("[lint" running into the
     /// next line) instead of a YamlException: said at the last place it could still read.</summary>
-    private static string Unreadable(string yaml)
+    private static string Unreadable(string yaml) => At(LastReadable(yaml), "the YAML cannot be read after this point; is a [ or { not closed?");
+
+    /// <summary>Where the reader last got to in <paramref name="yaml"/> before giving up (for errors YamlDotNet gives
+    /// without a position).</summary>
+    internal static Mark LastReadable(string yaml)
     {
         var parser = new Parser(new StringReader(yaml));
         var last = new Mark(0, 1, 1);
@@ -379,7 +383,7 @@ public static partial class BuildSettingsYaml
         catch (Exception e) when (e is YamlException or InvalidOperationException)
         {
         }
-        return At(last, "the YAML cannot be read after this point; is a [ or { not closed?");
+        return last;
     }
 
     private static string At(Mark mark, string message) => $"Line {mark.Line}, column {mark.Column}: {message}";

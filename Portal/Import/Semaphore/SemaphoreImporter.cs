@@ -80,6 +80,13 @@ public static class SemaphoreImporter
                 Errors.Add(new ImportError(name, (int)e.Start.Line, (int)e.Start.Column, Describe(e)));
                 return null;
             }
+            catch (InvalidOperationException)
+            {
+                // The YAML library gives up this way on some unclosed flow lists ("[a" running into the next line).
+                var at = BuildSettingsYaml.LastReadable(yaml);
+                Errors.Add(new ImportError(name, (int)at.Line, (int)at.Column, "the file cannot be read after this point; is a [ or { not closed?"));
+                return null;
+            }
             if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
             {
                 Errors.Add(new ImportError(name, 1, 1, "the file is not a Semaphore pipeline (a YAML mapping with version, blocks, …)."));

@@ -261,6 +261,18 @@ public sealed class SemaphoreImporterTests
     }
 
     [Fact]
+    public void A_flow_list_left_open_is_an_error_with_its_line_not_an_exception()
+    {
+        // The YAML library throws InvalidOperationException (not a YamlException) on this one.
+        var result = SemaphoreImporter.Import("version: v1.0\nblocks:\n  - name: a\n    dependencies: [l\n    task:\n      jobs:\n        - name: j\n          commands: [x]\n");
+
+        var error = Assert.Single(result.Errors);
+        Assert.Equal("semaphore.yml", error.File);
+        Assert.InRange(error.Line, 4, 9);
+        Assert.Contains("is a [ or { not closed?", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_promotion_whose_file_is_missing_is_an_error_at_its_line()
     {
         var result = SemaphoreImporter.Import("version: v1.0\nblocks:\n  - name: a\n    task:\n      jobs:\n        - name: j\n          commands: [x]\npromotions:\n  - name: Prod\n    pipeline_file: prod.yml\n");

@@ -63,6 +63,7 @@ public sealed class SettingsYamlApiTests : IAsyncLifetime
     [InlineData("jobs:\n  - name: test\n    run: [x]\n", "yaml", "Line 3, column 5: unknown key 'run' in a job.")]
     [InlineData("jobs:\n  - name: test\n    commands: []\n", "settings", "jobs[0] ('test') needs at least one command.")]
     [InlineData("", "yaml", "The YAML is empty.")]
+    [InlineData("blocks:\n- name: deploy\n  dependencies: [l\n  jobs:\n    - name: ship\n      commands: [x]\n", "yaml", "Line 3, column 17: the YAML cannot be read after this point; is a [ or { not closed?")]
     public async Task Invalid_yaml_is_refused_with_what_to_fix_and_nothing_changes(string yaml, string field, string message)
     {
         var slug = await _portal.CreateProjectAsync("yaml", _repo.Path,

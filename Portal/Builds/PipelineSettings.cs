@@ -103,6 +103,12 @@ public static class Glob
 /// <summary>Portal-wide defaults of builds (section <c>Kaizen:Builds</c>).</summary>
 public sealed class BuildOptions
 {
+    /// <summary>How the settings page shows the job limit of settings that name none: "60m", or the operator's.</summary>
+    public string JobLimitText => string.IsNullOrWhiteSpace(DefaultJobTimeLimit) ? "60m" : DefaultJobTimeLimit.Trim();
+
+    /// <summary>How the settings page shows the build limit of settings that name none: null when there is none.</summary>
+    public string? BuildLimitText => string.IsNullOrWhiteSpace(DefaultBuildTimeLimit) ? null : DefaultBuildTimeLimit.Trim();
+
     /// <summary>A job's time limit when neither it nor its project's settings name one (written like a settings limit:
     /// <c>90s</c>, <c>10m</c>, <c>1h30m</c>); unset: 60 minutes.</summary>
     public string? DefaultJobTimeLimit { get; set; }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Bunit;
 using Kaizen.Portal.Builds;
 using Microsoft.AspNetCore.Components.Web;
@@ -87,6 +88,20 @@ public sealed class PipelineEditorTests : EditorHarness
         Assert.True(saved.AutoCancel);
         Assert.Null(saved.BuildTimeLimit);
         Assert.Equal(new Dictionary<string, string> { ["NODE_ENV"] = "test", ["REGION"] = "eu-west-1" }, saved.Env);
+    }
+
+    [Fact]
+    public async Task Empty_limits_show_the_operators_defaults_where_the_portal_sets_them()
+    {
+        Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(new KaizenOptions
+        {
+            Builds = { DefaultJobTimeLimit = "20m", DefaultBuildTimeLimit = "2h" },
+        }));
+        var cut = RenderEditor(await ProjectWithAsync(new BuildSettings([], [new JobSettings("test", ["make test"])], [])));
+
+        var options = Group(cut, "Pipeline options");
+        Assert.Equal("20m (default)", Field(options, "Time limit per job").GetAttribute("placeholder"));
+        Assert.Equal("2h (default)", Field(options, "Time limit of the build").GetAttribute("placeholder"));
     }
 
     [Fact]

@@ -27,8 +27,11 @@ public sealed class RemotePollingTests : OneCommitRepository
 
         await Task.Delay(TimeSpan.FromSeconds(2)); // the poller has seen both projects as they were
         var pushed = await _repo.CommitAsync("Second", ("b.txt", "b\n"));
-        await _repo.GitAsync("checkout", "-q", "-b", "feature");
+        // The branch appears with its commit at once (made on a detached head first): a poll between "checkout -b" and the
+        // commit would see a new branch at main's head, which is rightly built too.
+        await _repo.GitAsync("checkout", "-q", "--detach");
         var feature = await _repo.CommitAsync("On a feature", ("c.txt", "c\n"));
+        await _repo.GitAsync("branch", "feature", feature);
 
         var builds = await PortalHost.PollAsync(() => BuildsAsync(portal, slug), b => b.Count >= 2,
             b => $"{b.Count} builds: {string.Join(", ", b.Select(x => $"{x.Branch}@{x.CommitSha[..7]}"))}", timeoutSeconds: 30);

@@ -140,6 +140,16 @@ public sealed partial class BuildJourneyTests : IAsyncLifetime
         await Assertions.Expect(page.GetByTestId("canceled-by")).ToContainTextAsync("Canceled by admin");
         var id = long.Parse(page.Url.Split('/').Last(), CultureInfo.InvariantCulture);
         Assert.Equal("canceled", (await _portal.GetBuildAsync(id)).Status);
+
+        // Rerun opens the new build in the same page, which follows that build live: canceling it shows at once.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Rerun", Exact = true }).ClickAsync();
+        await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex($"/builds/(?!{id}$)\\d+$"), new() { Timeout = Live });
+        await Assertions.Expect(soak).ToContainTextAsync("sleep 300", new() { Timeout = Live });
+        await page.GetByRole(AriaRole.Button, new() { Name = "Cancel", Exact = true }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Cancel build" }).ClickAsync();
+        await Assertions.Expect(buildStatus).ToHaveAttributeAsync("data-status", "canceled", new() { Timeout = Live });
+        var rerun = long.Parse(page.Url.Split('/').Last(), CultureInfo.InvariantCulture);
+        Assert.Equal("canceled", (await _portal.GetBuildAsync(rerun)).Status);
     }
 
     /// <summary>Waits until the log shows "step N" with N at least <paramref name="atLeast"/>; returns the highest N shown.</summary>

@@ -55,7 +55,15 @@ public sealed class DockerDebugSessionTests : PortalWithRepository
             var waiting = await _portal.Api.GetFromJsonAsync<DebugSessionResponse>($"/api/v1/debug-sessions/{session.Id}");
             StartRunner("docker-again", docker: true);
             await using var terminal = await TerminalClient.ConnectAsync(_portal.BaseUrl, session.Id, PortalHost.AdminToken);
-            await terminal.WaitForStateAsync(DebugStates.Open, timeoutSeconds: 90);
+            try
+            {
+                await terminal.WaitForStateAsync(DebugStates.Open, timeoutSeconds: 90);
+            }
+            catch (Xunit.Sdk.XunitException ex)
+            {
+                var state = await _portal.Api.GetStringAsync($"/api/v1/debug-sessions/{session.Id}");
+                throw new Xunit.Sdk.XunitException($"{ex.Message}\nSession: {state}\n{string.Join("\n", _runners.Select(r => $"Runner log:\n{r.Log}"))}");
+            }
             await terminal.TypeAsync("test ! -e /bin/bash && echo in-a-container; wget -q -O - http://web:8080/; echo \"done=$((1+1))\"\r");
             await terminal.WaitForAsync("done=2");
 

@@ -12,16 +12,21 @@ public sealed class OwnRunner : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop = new();
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(100) };
-    private readonly ILoggerFactory _loggers = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Error));
+    private readonly Kaizen.Runner.Tests.Debug.ListLogger _log = new();
+    private readonly ILoggerFactory _loggers;
     private readonly Task _running;
 
     private OwnRunner(RunnerOptions options)
     {
+        _loggers = new Kaizen.Runner.Tests.Debug.SingleLoggerFactory(_log);
         Agent = new RunnerAgent(options, _http, _loggers);
         _running = Task.Run(() => Agent.RunAsync(_stop.Token));
     }
 
     public RunnerAgent Agent { get; }
+
+    /// <summary>What the runner logged so far, one line per entry (for a failing test's message).</summary>
+    public string Log => _log.Text;
 
     /// <summary>The runner's run: it ends when the runner stops (by itself, e.g. when revoked, or by <see cref="StopAsync"/>).</summary>
     public Task RunningTask => _running;

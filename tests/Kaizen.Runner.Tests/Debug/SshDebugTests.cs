@@ -316,17 +316,3 @@ public sealed class RunnerAgentSshTests : IAsyncLifetime
         await terminal.WaitForControlAsync(TerminalControl.Ended);
     }
 }
-
-/// <summary>Every category's logger is the same <see cref="ListLogger"/>.</summary>
-public sealed class SingleLoggerFactory(ListLogger logger) : Microsoft.Extensions.Logging.ILoggerFactory
-{
-    public void AddProvider(Microsoft.Extensions.Logging.ILoggerProvider provider)
-    {
-    }
-
-    public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => logger;
-
-    public void Dispose()
-    {
-    }
-}

@@ -173,5 +173,19 @@ public sealed class ListLogger : ILogger
     public bool IsEnabled(LogLevel logLevel) => true;
 
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-        _lines.Enqueue($"{logLevel}: {formatter(state, exception)}");
+        _lines.Enqueue($"{DateTime.UtcNow:HH:mm:ss.fff} {logLevel}: {formatter(state, exception)}{(exception is null ? "" : $" ({exception.GetType().Name}: {exception.Message})")}");
+}
+
+/// <summary>Every category's logger is the same <see cref="ListLogger"/>.</summary>
+public sealed class SingleLoggerFactory(ListLogger logger) : Microsoft.Extensions.Logging.ILoggerFactory
+{
+    public void AddProvider(Microsoft.Extensions.Logging.ILoggerProvider provider)
+    {
+    }
+
+    public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => logger;
+
+    public void Dispose()
+    {
+    }
 }

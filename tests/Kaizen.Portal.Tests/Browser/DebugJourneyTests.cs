@@ -59,10 +59,10 @@ public sealed class DebugJourneyTests : IAsyncLifetime
 
         // Ctrl-C stops a command and the shell lives on.
         // Only once the sleep runs: a Ctrl-C typed while bash still starts the line can reach bash instead of it.
-        await page.Keyboard.TypeAsync("echo \"sleeping-$((1+1))\"; sleep 600");
+        await page.Keyboard.TypeAsync("echo \"sleeping-$((1+1))\"; sleep 641");
         await page.Keyboard.PressAsync("Enter");
         await Assertions.Expect(terminal).ToContainTextAsync("sleeping-2");
-        await page.WaitForTimeoutAsync(300);
+        await Kaizen.Runner.Tests.Support.ForegroundProcess.WaitAsync(["sleep", "641"]);
         await page.Keyboard.PressAsync("Control+c");
         await page.Keyboard.TypeAsync("echo after-interrupt-$((40+2))");
         await page.Keyboard.PressAsync("Enter");

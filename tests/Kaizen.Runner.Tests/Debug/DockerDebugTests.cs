@@ -56,9 +56,9 @@ public sealed class DockerDebugTests : ContainerDebugFixture
         Assert.False(File.Exists(Path.Combine(workspace, "main-ran")));
         Assert.Contains("touch main-ran", await File.ReadAllTextAsync(Path.Combine(workspace, DebugAssignment.CommandsFile)));
 
-        await terminal.TypeAsync("sleep 30; echo after-sleep\r");
-        var typed = await terminal.Screen.WaitForAsync("sleep 30; echo after-sleep");
-        await Task.Delay(300);
+        await terminal.TypeAsync("echo started-$((1+2)); sleep 637; echo after-sleep\r");
+        var typed = await terminal.Screen.WaitForAsync("started-3");
+        await ForegroundProcess.WaitAsync(["sleep", "637"]);
         await terminal.TypeAsync("\u0003echo still-$((2+2))\r");
         await terminal.Screen.WaitForAsync("still-4", typed);
 

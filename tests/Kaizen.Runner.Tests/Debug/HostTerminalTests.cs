@@ -53,9 +53,9 @@ public sealed class HostTerminalTests : IAsyncLifetime
     [Fact]
     public async Task Ctrl_c_interrupts_the_foreground_program_and_the_shell_lives_on()
     {
-        await TypeAsync("sleep 30; echo after-sleep\r");
-        var typed = await _screen.WaitForAsync("sleep 30; echo after-sleep");
-        await Task.Delay(300); // let sleep start
+        await TypeAsync("echo started-$((1+2)); sleep 631; echo after-sleep\r");
+        var typed = await _screen.WaitForAsync("started-3");
+        await ForegroundProcess.WaitAsync(["sleep", "631"]);
         await TypeAsync("\u0003");
         await TypeAsync("echo still-$((1+1))\r");
 

@@ -24,7 +24,8 @@ public sealed class HostTerminal : ITerminal
     private const int EIntr = 4;
     private const int EAgain = 11;
 
-    private const string Launcher = "exec setsid -c env --default-signal=PIPE \"$@\" <>\"$KAIZEN_PTS\" >&0 2>&0";
+    // Every signal at its default (see BashSession): Ctrl-C stops what runs even when the runner was started ignoring SIGINT.
+    private const string Launcher = "exec setsid -c env --default-signal \"$@\" <>\"$KAIZEN_PTS\" >&0 2>&0";
 
     private readonly int _master;
     private readonly Process _process;

@@ -65,10 +65,12 @@ public sealed class BashSession : IShellSession
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        // .NET ignores SIGPIPE and children inherit that, and bash cannot undo an ignore it started with: restore the
-        // default so that, as in a terminal, `yes | head` ends quietly and `while :; do echo; done | head` ends at all.
+        // Children inherit ignored signals and bash cannot undo an ignore it started with: .NET ignores SIGPIPE, and a
+        // runner started in the background (`nohup kaizen-runner &`, some service managers) ignores SIGINT and SIGQUIT.
+        // Every signal goes back to its default so that, as in a terminal, `yes | head` ends quietly, `while :; do echo;
+        // done | head` ends at all, and `timeout -s INT` or a test runner's Ctrl-C to its children stops them.
         IReadOnlyList<string> bash = ["bash", "--noprofile", "--norc"];
-        ProcessTree.UseNewProcessGroup(startInfo, "env", ["--default-signal=PIPE", .. sandbox is null ? bash : sandbox(bash)]);
+        ProcessTree.UseNewProcessGroup(startInfo, "env", ["--default-signal", .. sandbox is null ? bash : sandbox(bash)]);
         Sandbox.JobSandbox.SetEnvironment(startInfo, environment, sandboxed: sandbox is not null);
 
         var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };

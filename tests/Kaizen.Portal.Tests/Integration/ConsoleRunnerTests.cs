@@ -66,7 +66,7 @@ public sealed class ConsoleRunnerTests
 
     /// <summary>kaizen-runner.dll in the Runner project's own build output (same configuration and framework as these
     /// tests): its deps.json lists what the console host loads, which the copy beside the tests does not carry.</summary>
-    private static string RunnerBuild()
+    internal static string RunnerBuild()
     {
         var tests = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         var (framework, configuration) = (tests.Name, tests.Parent!.Name);

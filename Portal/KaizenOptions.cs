@@ -288,4 +288,12 @@ public sealed class DebugOptions
     /// <summary>How long a runner may take from taking a session to opening its terminal connection, in seconds;
     /// a session whose runner never connects ends then.</summary>
     public double ConnectSeconds { get; set; } = 120;
+
+    /// <summary>How long a runner that took a session has to open its terminal connection before the session goes back
+    /// to the queue for another runner, in seconds: a runner that stopped, or lost the reply, as it took the session
+    /// never connects. Sessions the portal handed out before it restarted get <see cref="ConnectSeconds"/> instead.</summary>
+    public double HandoffSeconds { get; set; } = 20;
+
+    /// <summary>How many times a session goes back to the queue before it ends saying that no runner connected.</summary>
+    public int MaxHandoffs { get; set; } = 3;
 }

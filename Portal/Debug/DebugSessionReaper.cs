@@ -11,6 +11,8 @@ namespace Kaizen.Portal.Debug;
 public sealed class DebugSessionReaper(DebugSessionStore store, DebugSessionService sessions, TerminalHub hub,
     IOptions<KaizenOptions> options, TimeProvider time, ILogger<DebugSessionReaper> logger) : BackgroundService
 {
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<long, int> _handoffs = new();
+
     /// <summary>How often sessions are checked.</summary>
     public static readonly TimeSpan Period = TimeSpan.FromSeconds(1);
 
@@ -36,15 +38,43 @@ public sealed class DebugSessionReaper(DebugSessionStore store, DebugSessionServ
     {
         var now = time.GetUtcNow();
         var grace = TimeSpan.FromSeconds(options.Value.Debug.ConnectSeconds);
-        foreach (var session in await store.NotEndedAsync(ct))
+        var notEnded = await store.NotEndedAsync(ct);
+        foreach (var session in notEnded)
         {
-            if (Why(session, now, portalStartedAt, grace) is not { } reason) continue;
+            var reason = Why(session, now, portalStartedAt, grace);
+            if (reason is null && NeverConnected(session, now, portalStartedAt))
+            {
+                var handoffs = _handoffs.AddOrUpdate(session.Id, 1, (_, n) => n + 1);
+                if (handoffs <= options.Value.Debug.MaxHandoffs)
+                {
+                    logger.LogWarning("Debug session {Session}: runner {Runner} took it and never connected; it waits for a runner again",
+                        session.Id, session.RunnerName ?? session.RunnerId?.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                    await sessions.ReturnToQueueAsync(session, ct);
+                    continue;
+                }
+
+                reason = $"runners took it {handoffs} times and none opened its terminal (can they reach the portal's WebSockets?)";
+            }
+
+            if (reason is null) continue;
             logger.LogInformation("Debug session {Session} ends: {Reason}", session.Id, reason);
             await sessions.EndAsync(session, Audit.AuditLog.System, reason, ct);
         }
 
+        foreach (var id in _handoffs.Keys.Except(notEnded.Select(s => s.Id)).ToList()) _handoffs.TryRemove(id, out _);
         hub.DropEnded();
     }
+
+    /// <summary>
+    /// A runner took the session after this portal started and has not connected its terminal within
+    /// <see cref="DebugOptions.HandoffSeconds"/>: connecting is the first thing a runner does with a session, so it stopped
+    /// or lost the reply as it took it. (A session handed out before a restart gets the longer reconnect grace.)
+    /// </summary>
+    private bool NeverConnected(DebugSessionRow session, DateTimeOffset now, DateTimeOffset portalStartedAt) =>
+        session is { Status: DebugStates.Starting, StartedAt: { } startedAt }
+        && startedAt >= portalStartedAt.ToUnixTimeMilliseconds()
+        && now.ToUnixTimeMilliseconds() - startedAt > options.Value.Debug.HandoffSeconds * 1000
+        && !hub.RunnerEverConnected(session.Id);
 
     private string? Why(DebugSessionRow session, DateTimeOffset now, DateTimeOffset portalStartedAt, TimeSpan grace)
     {

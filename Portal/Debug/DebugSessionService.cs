@@ -142,6 +142,16 @@ public sealed class DebugSessionService(
         await hub.SendToRunnerAsync(id, new TerminalControl(TerminalControl.Expires, At: session.ExpiresAt));
     }
 
+    /// <summary>The runner that took <paramref name="session"/> never connected: it waits for a runner again. False when
+    /// it had moved on meanwhile (connected, ended).</summary>
+    public async Task<bool> ReturnToQueueAsync(DebugSessionRow session, CancellationToken ct = default)
+    {
+        if (session.RunnerId is not { } runnerId || !await store.ReturnToQueueAsync(session.Id, runnerId, ct)) return false;
+        Queued(session.Kind);
+        await ChangedAsync(session.Id, ct);
+        return true;
+    }
+
     /// <summary>What a browser is told of a session's state.</summary>
     public static TerminalControl StatusOf(DebugSessionRow session) =>
         new(TerminalControl.Status, At: session.ExpiresAt, Reason: session.EndReason, State: session.Status, Ssh: session.SshCommand);

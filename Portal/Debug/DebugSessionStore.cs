@@ -113,6 +113,17 @@ public sealed class DebugSessionStore(Database db)
         return await c.ExecuteAsync(DebugSql.Extend, new { Id = id, ExpiresAt = expiresAt, Ended = DebugStates.Ended }) == 1;
     }
 
+    /// <summary>Puts a session that <paramref name="runnerId"/> took but never connected back in the queue (its job token
+    /// goes with it); false when it has moved on meanwhile.</summary>
+    public async Task<bool> ReturnToQueueAsync(long id, long runnerId, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return await c.ExecuteAsync(DebugSql.ReturnToQueue, new
+        {
+            Id = id, RunnerId = runnerId, Queued = DebugStates.Queued, Starting = DebugStates.Starting,
+        }) == 1;
+    }
+
     /// <summary>Ends the session; false when it had already ended (whoever ends it first gives the reason).</summary>
     public async Task<bool> EndAsync(long id, long now, string reason, CancellationToken ct = default)
     {
@@ -163,6 +174,10 @@ internal static class DebugSql
         "WHERE id = @Id AND status = @Queued";
 
     public const string SetToken = "UPDATE debug_sessions SET token_hash = @Hash WHERE id = @Id";
+
+    public const string ReturnToQueue =
+        "UPDATE debug_sessions SET status = @Queued, runner_id = NULL, started_at = NULL, token_hash = NULL " +
+        "WHERE id = @Id AND status = @Starting AND runner_id = @RunnerId";
 
     public const string CountQueued = "SELECT COUNT(*) FROM debug_sessions WHERE kind = @Kind AND status = @Queued";
 

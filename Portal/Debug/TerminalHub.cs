@@ -23,6 +23,10 @@ public sealed class TerminalHub(TimeProvider time, ILogger<TerminalHub> logger)
     /// <summary>Whether the session's runner is connected now.</summary>
     public bool RunnerConnected(long sessionId) => _relays.TryGetValue(sessionId, out var relay) && relay.Runner is not null;
 
+    /// <summary>Whether the session's runner has connected to this process at all (now or earlier).</summary>
+    public bool RunnerEverConnected(long sessionId) =>
+        _relays.TryGetValue(sessionId, out var relay) && (relay.Runner is not null || relay.RunnerGoneAt is not null);
+
     /// <summary>When the session's runner last disconnected (null: connected now, or never seen by this process).</summary>
     public DateTimeOffset? RunnerGoneSince(long sessionId) =>
         _relays.TryGetValue(sessionId, out var relay) && relay.Runner is null ? relay.RunnerGoneAt : null;
@@ -88,6 +92,9 @@ public sealed class TerminalHub(TimeProvider time, ILogger<TerminalHub> logger)
 
         var relay = _relays.GetOrAdd(sessionId, id => new Relay(id));
         var scrollback = relay.AddBrowser(peer);
+        // The state may have changed between reading it and joining the relay (a runner took the session, or opened it):
+        // that change went to the browsers already there, so this one gets it now. A change after joining reaches it anyway.
+        if (relay.LastStatus is { } changed && changed != status) await peer.SendControlAsync(changed);
         if (scrollback.Length > 0) await peer.SendAsync(scrollback, WebSocketMessageType.Binary);
         if (relay.EndedAt is not null)
         {
@@ -130,7 +137,12 @@ public sealed class TerminalHub(TimeProvider time, ILogger<TerminalHub> logger)
     /// <summary>Tells every browser of the session its new state.</summary>
     public async Task SendToBrowsersAsync(long sessionId, TerminalControl control)
     {
-        if (!_relays.TryGetValue(sessionId, out var relay)) return;
+        // Remembered before the browsers are listed (see ServeBrowserAsync): none that joins meanwhile misses it.
+        // An ended session's relay is kept a while, then dropped: its late news makes no new one.
+        Relay? relay;
+        if (control.State != DebugStates.Ended) relay = _relays.GetOrAdd(sessionId, id => new Relay(id));
+        else if (!_relays.TryGetValue(sessionId, out relay)) return;
+        relay.LastStatus = control;
         foreach (var browser in relay.Browsers) await browser.TrySendControlAsync(control);
     }
 
@@ -235,6 +247,9 @@ public sealed class TerminalHub(TimeProvider time, ILogger<TerminalHub> logger)
         public DateTimeOffset? RunnerGoneAt { get; private set; }
 
         public TerminalControl? LastResize { get; set; }
+
+        /// <summary>The last state told to browsers: one that connects as it changes gets it too.</summary>
+        public TerminalControl? LastStatus { get; set; }
 
         public DateTimeOffset? EndedAt { get; private set; }
 

@@ -159,6 +159,65 @@ public sealed class DebugSessionTests : OneCommitRepository
     }
 
     [Fact]
+    public async Task A_session_whose_runner_took_it_and_never_connected_goes_to_the_next_runner_and_ends_after_too_many_tries()
+    {
+        // Arrange: a runner fails the job and stops; a "runner" that takes sessions and vanishes, as one does that stops
+        // (or loses the reply) at the moment it takes one. Handoffs time out after 2 s; one retry.
+        await using var portal = await PortalHost.StartAsync(embeddedSlots: 0, settings: new Dictionary<string, string>
+        {
+            ["Kaizen:Debug:HandoffSeconds"] = "2",
+            ["Kaizen:Debug:MaxHandoffs"] = "1",
+        });
+        portal.StartRunner("first");
+        var (_, jobId) = await FailedJobAsync(portal);
+        await portal.StopRunnersAsync();
+        using var vanishing = await RawRunner.RegisterAsync(portal, "vanishing");
+        var session = await StartAsync(portal.Api, jobId);
+        await using var terminal = await TerminalClient.ConnectAsync(portal.BaseUrl, session.Id, PortalHost.AdminToken);
+
+        // Act: it takes the session and never opens its terminal; a real runner starts.
+        using var claimed = await vanishing.ClaimAsync(10);
+        var taken = await SessionAsync(portal.Api, session.Id);
+        var requeued = await PortalHost.PollAsync(() => SessionAsync(portal.Api, session.Id), s => s.Status != DebugStates.Starting,
+            s => s.Status, timeoutSeconds: 30);
+        portal.StartRunner("second");
+        await terminal.WaitForStateAsync(DebugStates.Open, timeoutSeconds: 60);
+        await terminal.TypeAsync("echo \"opened-on-$((1+1))nd\"\r");
+        await terminal.WaitForAsync("opened-on-2nd");
+
+        // Assert: taken, back in the queue (the browser was told), then opened by the runner that connects.
+        Assert.Equal(HttpStatusCode.OK, claimed.StatusCode);
+        Assert.Equal("vanishing", taken.Runner);
+        Assert.Equal(DebugStates.Starting, taken.Status);
+        Assert.Equal(DebugStates.Queued, requeued.Status);
+        Assert.Null(requeued.Runner);
+        Assert.Equal("second", (await SessionAsync(portal.Api, session.Id)).Runner);
+        var states = terminal.Controls.Where(c => c.Type == Kaizen.Runner.Protocol.TerminalControl.Status).Select(c => c.State);
+        Assert.Equal([DebugStates.Queued, DebugStates.Starting, DebugStates.Queued, DebugStates.Starting, DebugStates.Open], Changes(states));
+        await portal.Api.DeleteAsync($"/api/v1/debug-sessions/{session.Id}");
+
+        // Act: with no runner that connects, the second vanishing ends the session with why.
+        await portal.StopRunnersAsync();
+        var next = await StartAsync(portal.Api, jobId);
+        (await vanishing.ClaimAsync(10)).Dispose();
+        await PortalHost.PollAsync(() => SessionAsync(portal.Api, next.Id), s => s.Status == DebugStates.Queued, s => s.Status, timeoutSeconds: 30);
+        (await vanishing.ClaimAsync(10)).Dispose();
+        var ended = await PortalHost.PollAsync(() => SessionAsync(portal.Api, next.Id), s => s.Status == DebugStates.Ended, s => s.Status,
+            timeoutSeconds: 30);
+
+        // Assert
+        Assert.Equal("runners took it 2 times and none opened its terminal (can they reach the portal's WebSockets?)", ended.EndReason);
+    }
+
+    /// <summary>The states in order, each repeat dropped.</summary>
+    private static List<string?> Changes(IEnumerable<string?> states) =>
+        states.Aggregate(new List<string?>(), (list, state) =>
+        {
+            if (list.Count == 0 || list[^1] != state) list.Add(state);
+            return list;
+        });
+
+    [Fact]
     public async Task A_session_ends_on_time_out_and_its_slot_runs_the_next_job()
     {
         // Arrange: sessions last three seconds unless extended.

@@ -69,7 +69,10 @@ public sealed class DockerDebugSessionTests : PortalWithRepository
 
             // Assert
             Assert.Equal(HttpStatusCode.Created, started.StatusCode);
-            Assert.Equal(DebugStates.Queued, waiting!.Status);
+            // Queued, or (on a busy machine) taken by the stopped runner, whose last claim the portal answered before it
+            // saw it go: then the session goes back to the queue when that runner never connects. Never the shell runner's.
+            Assert.NotEqual("shell-only", waiting!.Runner);
+            Assert.Contains(waiting.Status, new[] { DebugStates.Queued, DebugStates.Starting });
             Assert.Equal(DockerTestImages.Busybox, waiting.Image);
             Assert.Contains("in-a-container", terminal.Screen);
             Assert.Contains("hello from web", terminal.Screen);

@@ -341,6 +341,31 @@ public sealed class BuildSettingsDraft
         return block;
     }
 
+    /// <summary>Why the one block cannot go back to a plain list of jobs (null: it can): only a single block without
+    /// options of its own can, since a list of jobs has nowhere to keep them.</summary>
+    public string? WhyNotOneList()
+    {
+        if (Blocks.Count != 1) return Blocks.Count == 0 ? "The jobs are one list already." : "Remove the other blocks first.";
+        var block = Blocks[0];
+        var kept = new List<string>();
+        if (block.Env.Trim().Length > 0) kept.Add("variables");
+        if (block.When.IsSet) kept.Add("condition");
+        if (block.Prologue.Count > 0) kept.Add("prologue");
+        if (block.Epilogue.Count > 0) kept.Add("epilogue");
+        return kept.Count == 0 ? null
+            : $"The block's {string.Join(" and ", kept)} would have nowhere to go: move {(kept.Count == 1 ? "it" : "them")} to its jobs or the settings first.";
+    }
+
+    /// <summary>The inverse of <see cref="SplitIntoBlocks"/>: the one block's jobs become the plain list again. False (and
+    /// nothing changed) when <see cref="WhyNotOneList"/> says why not.</summary>
+    public bool BackToOneList()
+    {
+        if (WhyNotOneList() is not null) return false;
+        Jobs.AddRange(Blocks[0].Jobs);
+        Blocks.Clear();
+        return true;
+    }
+
     /// <summary>A new block at the end, with one empty job, running after the block before it.</summary>
     public BlockDraft AddBlock()
     {

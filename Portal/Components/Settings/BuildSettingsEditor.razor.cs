@@ -224,6 +224,14 @@ public sealed partial class BuildSettingsEditor : IDisposable
         return Task.CompletedTask;
     }
 
+    private Task BackToOneListAsync()
+    {
+        if (!_draft.BackToOneList()) return Task.CompletedTask;
+        Recheck();
+        Snackbar.Add("The jobs are one list again.", Severity.Info);
+        return Task.CompletedTask;
+    }
+
     private Task AddBlockAsync()
     {
         var block = _draft.AddBlock();

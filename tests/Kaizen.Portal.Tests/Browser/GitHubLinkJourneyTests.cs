@@ -52,8 +52,23 @@ public sealed class GitHubLinkJourneyTests : IAsyncLifetime
         await page.GotoAsync("/account/github");
 
         // Linking goes to GitHub and back.
+        var visited = new List<string>();
+        page.FrameNavigated += (_, frame) =>
+        {
+            if (frame == page.MainFrame) lock (visited) visited.Add(frame.Url);
+        };
         await page.GetByRole(AriaRole.Button, new() { Name = "Link GitHub account" }).ClickAsync();
-        await page.WaitForURLAsync(url => url.Contains("/account/github?linked=1"), new() { WaitUntil = WaitUntilState.Commit });
+        try
+        {
+            await page.WaitForURLAsync(url => url.Contains("/account/github?linked=1"), new() { WaitUntil = WaitUntilState.Commit });
+        }
+        catch (PlaywrightException ex)
+        {
+            string[] trail;
+            lock (visited) trail = [.. visited];
+            throw new Xunit.Sdk.XunitException($"{ex.Message}\nPages: {string.Join(" → ", trail)}\nFailed responses: {string.Join("; ", browser.FailedResponses)}\n" +
+                $"The page shows: {await page.Locator("body").InnerTextAsync(new() { Timeout = 5_000 })}");
+        }
         await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Your GitHub account is linked");
         await Assertions.Expect(page.GetByRole(AriaRole.Group, new() { Name = "Linked GitHub account" })).ToContainTextAsync("31337");
 

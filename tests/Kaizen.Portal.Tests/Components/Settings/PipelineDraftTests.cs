@@ -146,6 +146,31 @@ public sealed class PipelineDraftTests
     }
 
     [Fact]
+    public void One_block_without_options_of_its_own_goes_back_to_a_plain_list_of_jobs()
+    {
+        var flat = new BuildSettings([], [new JobSettings("test", ["make test"], Env: new Dictionary<string, string> { ["CI"] = "1" }), new JobSettings("lint", ["make lint"])], []);
+        var draft = BuildSettingsDraft.From(flat);
+        Assert.Equal("The jobs are one list already.", draft.WhyNotOneList());
+
+        draft.SplitIntoBlocks();
+        Assert.Null(draft.WhyNotOneList());
+        Assert.True(draft.BackToOneList());
+
+        Assert.False(draft.HasBlocks);
+        Assert.Equal(JsonSerializer.Serialize(flat, Json), JsonSerializer.Serialize(draft.ToSettings(), Json));
+
+        // A block with its own variables or condition keeps them: it stays a block and says why.
+        var withOptions = BuildSettingsDraft.From(new BuildSettings([], [], [], Blocks:
+            [new BlockSettings("b", [new JobSettings("1", ["true"])], Env: new Dictionary<string, string> { ["A"] = "1" }, When: new WhenSettings(Branch: ["main"]))]));
+        Assert.Equal("The block's variables and condition would have nowhere to go: move them to its jobs or the settings first.", withOptions.WhyNotOneList());
+        Assert.False(withOptions.BackToOneList());
+        Assert.True(withOptions.HasBlocks);
+        var two = BuildSettingsDraft.From(new BuildSettings([], [], [], Blocks:
+            [new BlockSettings("a", [new JobSettings("1", ["true"])]), new BlockSettings("b", [new JobSettings("2", ["true"])])]));
+        Assert.Equal("Remove the other blocks first.", two.WhyNotOneList());
+    }
+
+    [Fact]
     public void Moving_a_block_keeps_what_each_block_runs_after()
     {
         var draft = BuildSettingsDraft.From(new BuildSettings([], [], [], Blocks:

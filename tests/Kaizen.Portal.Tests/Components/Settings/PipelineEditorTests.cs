@@ -171,6 +171,38 @@ public sealed class PipelineEditorTests : EditorHarness
     }
 
     [Fact]
+    public async Task Splitting_into_blocks_and_going_back_to_one_list_saves_the_jobs_as_they_were()
+    {
+        var cut = RenderEditor(await ProjectWithAsync(new BuildSettings([], [new JobSettings("test", ["make test"]), new JobSettings("lint", ["make lint"])], [])));
+        Assert.DoesNotContain(cut.FindAll("button"), b => b.TextContent.Trim() == "Back to one list of jobs");
+
+        await Button(cut, "Split into blocks").ClickAsync(Press);
+        await Button(cut, "Back to one list of jobs").ClickAsync(Press);
+        Assert.Contains("The jobs are one list again.", cut.Markup);
+        Assert.Empty(cut.FindAll("[aria-label=Blocks]"));
+        await Field(Group(cut, "Job lint"), "Command 1").InputAsync(new() { Value = "make lint-all" });
+        await Button(cut, "Save").ClickAsync(Press);
+
+        cut.WaitForAssertion(() => Assert.Contains("Build settings saved.", cut.Markup), WaitTimeout);
+        var saved = await SavedSettingsAsync();
+        Assert.Null(saved.Blocks);
+        Assert.Equal(["test", "lint"], saved.Jobs.Select(j => j.Name));
+        Assert.Equal(["make lint-all"], saved.Jobs[1].Commands);
+    }
+
+    [Fact]
+    public async Task A_single_block_with_a_condition_stays_a_block_and_says_why()
+    {
+        var cut = RenderEditor(await ProjectWithAsync(new BuildSettings([], [], [],
+            Blocks: [new BlockSettings("only", [new JobSettings("a", ["true"])], When: new WhenSettings(Branch: ["main"]))])));
+
+        var button = cut.FindAll("button").Single(b => b.TextContent.Trim() == "Back to one list of jobs");
+
+        Assert.True(button.HasAttribute("disabled"));
+        Assert.Contains("The block's condition would have nowhere to go: move it to its jobs or the settings first.", Group(cut, "Blocks").TextContent);
+    }
+
+    [Fact]
     public async Task Renaming_a_block_keeps_the_blocks_after_it_and_removing_it_says_who_no_longer_waits()
     {
         var cut = RenderEditor(await ProjectWithAsync(WithBlocks));

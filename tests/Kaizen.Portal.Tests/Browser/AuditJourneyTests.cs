@@ -104,7 +104,7 @@ public sealed class AuditJourneyTests : IAsyncLifetime
         await Assertions.Expect(page.GetByRole(AriaRole.Navigation, new() { Name = "Project" })
             .GetByRole(AriaRole.Link, new() { Name = "Variables & secrets" })).ToHaveCountAsync(0);
         await page.GotoAsync($"/projects/{slug}/variables");
-        await page.WaitForURLAsync(url => url.Contains("/login", StringComparison.Ordinal));
+        await page.WaitForAddressAsync(url => url.Contains("/login", StringComparison.Ordinal));
         Assert.DoesNotContain(value, await page.ContentAsync());
         Assert.DoesNotContain("DEPLOY_REGION", await page.ContentAsync());
     }

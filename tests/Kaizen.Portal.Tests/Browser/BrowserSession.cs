@@ -135,7 +135,7 @@ public sealed class BrowserSession : IAsyncDisposable
         await Page.GetByLabel("User name").FillAsync("admin");
         await Page.GetByLabel("Password").FillAsync(PortalHost.AdminPassword);
         await Page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await Page.WaitForURLAsync(url => !url.Contains("/login"));
+        await Page.WaitForAddressAsync(url => !url.Contains("/login"));
     }
 
     /// <summary>The link to a section of the open project (Builds, Settings, Servers...) in the navigation drawer.</summary>

@@ -50,7 +50,7 @@ public sealed partial class BuildJourneyTests : IAsyncLifetime
         await page.GetByRole(AriaRole.Button, new() { Name = "Create" }).ClickAsync();
         await Assertions.Expect(page.GetByText("Project order-service created")).ToBeVisibleAsync();
         await page.GetByRole(AriaRole.Link, new() { Name = "Open project" }).ClickAsync();
-        await page.WaitForURLAsync("**/projects/order-service/builds");
+        await page.WaitForAddressAsync("**/projects/order-service/builds");
 
         // Write the build settings in the editor of the Settings tab.
         await browser.ProjectSection("Settings").ClickAsync();
@@ -68,13 +68,13 @@ public sealed partial class BuildJourneyTests : IAsyncLifetime
 
         // Run a build and open the job's log from the build page.
         await page.GetByRole(AriaRole.Button, new() { Name = "Run build of main" }).ClickAsync();
-        await page.WaitForURLAsync("**/builds/*");
+        await page.WaitForAddressAsync("**/builds/*");
         // Started from the page, it is in the audit log like a Run build… or an API start.
         var started = await System.Net.Http.Json.HttpClientJsonExtensions.GetFromJsonAsync<List<Kaizen.Portal.Audit.AuditEntry>>(
             _portal.Api, "/api/v1/audit?action=build.started");
         Assert.Contains(started!, e => e.Actor == "admin" && e.Details!.StartsWith("branch main at ", StringComparison.Ordinal));
         await page.GetByRole(AriaRole.Link, new() { Name = "Log of tests" }).ClickAsync();
-        await page.WaitForURLAsync("**/jobs/*");
+        await page.WaitForAddressAsync("**/jobs/*");
         var jobStatus = page.Locator(".kz-jobhead .kz-status");
 
         // The log grows while the job runs, without a reload.
@@ -123,7 +123,7 @@ public sealed partial class BuildJourneyTests : IAsyncLifetime
         await browser.SignInAsync($"/projects/{slug}");
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Run build of main" }).ClickAsync();
-        await page.WaitForURLAsync("**/builds/*");
+        await page.WaitForAddressAsync("**/builds/*");
         var soak = page.Locator("tr[data-job='soak']");
         await Assertions.Expect(soak).ToContainTextAsync("sleep 300", new() { Timeout = Live });
         await page.GetByRole(AriaRole.Button, new() { Name = "Cancel", Exact = true }).ClickAsync();

@@ -45,7 +45,7 @@ public sealed class DebugJourneyTests : IAsyncLifetime
         var dialog = page.GetByRole(AriaRole.Dialog);
         await Assertions.Expect(dialog).ToContainTextAsync("kaizen-commands.sh");
         await dialog.GetByRole(AriaRole.Button, new() { Name = "Start" }).ClickAsync();
-        await page.WaitForURLAsync(new Regex(@"/debug/\d+$"));
+        await page.WaitForAddressAsync(new Regex(@"/debug/\d+$"));
 
         // The shell opens in the job's checkout with its commands in a file.
         var terminal = page.GetByTestId("terminal");

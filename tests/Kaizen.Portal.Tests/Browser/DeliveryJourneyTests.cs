@@ -79,7 +79,7 @@ public sealed class DeliveryJourneyTests : IAsyncLifetime
         await admin.GotoAsync($"/builds/{build.Id}");
         await admin.GetByRole(AriaRole.Button, new() { Name = "Deploy to…" }).ClickAsync();
         await admin.Locator("[role=menuitem][data-server='production']").ClickAsync();
-        await admin.WaitForURLAsync("**/deploys/*");
+        await admin.WaitForAddressAsync("**/deploys/*");
         var deployId = long.Parse(admin.Url.Split('/').Last(), System.Globalization.CultureInfo.InvariantCulture);
         var status = admin.Locator("[data-testid=deploy-status] .kz-status");
         await Assertions.Expect(status).ToHaveAttributeAsync("data-status", "awaiting_approval");
@@ -100,9 +100,9 @@ public sealed class DeliveryJourneyTests : IAsyncLifetime
         await member.GetByLabel("User name").FillAsync(MemberName);
         await member.GetByLabel("Password").FillAsync(MemberPassword);
         await member.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await member.WaitForURLAsync(url => !url.Contains("/login"));
+        await member.WaitForAddressAsync(url => !url.Contains("/login"));
         await member.GetByRole(AriaRole.Link, new() { Name = "Approvals: 1 waiting" }).ClickAsync();
-        await member.WaitForURLAsync("**/approvals");
+        await member.WaitForAddressAsync("**/approvals");
         var waiting = member.Locator($"[data-deploy='{deployId}']");
         await Assertions.Expect(waiting).ToContainTextAsync("production");
         await Assertions.Expect(waiting).ToContainTextAsync($"Build #{build.Id}");

@@ -38,37 +38,39 @@ public sealed class GitHubLinkJourneyTests : IAsyncLifetime
         _github.NextAccount = ("lena-gh", 31337);
         await using var browser = await BrowserSession.StartAsync(_portal.BaseUrl);
         var page = browser.Page;
-
-        // Signed in with her password, she finds the GitHub account page from her API tokens.
-        await page.GotoAsync("/login");
-        await page.GetByLabel("User name").FillAsync("lena");
-        await page.GetByLabel("Password").FillAsync("lenas-password");
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await page.WaitForURLAsync(url => !url.Contains("/login"));
-        await page.GetByRole(AriaRole.Link, new() { Name = "Your API tokens" }).ClickAsync();
-        await page.WaitForURLAsync(url => url.EndsWith("/account/tokens"));
-        await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "GitHub account", Exact = true }))
-            .ToHaveAttributeAsync("href", "/account/github");
-        await page.GotoAsync("/account/github");
-
-        // Linking goes to GitHub and back.
         var visited = new List<string>();
         page.FrameNavigated += (_, frame) =>
         {
             if (frame == page.MainFrame) lock (visited) visited.Add(frame.Url);
         };
-        await page.GetByRole(AriaRole.Button, new() { Name = "Link GitHub account" }).ClickAsync();
+
         try
         {
-            await page.WaitForURLAsync(url => url.Contains("/account/github?linked=1"), new() { WaitUntil = WaitUntilState.Commit });
+            // Signed in with her password, she finds the GitHub account page from her API tokens.
+            await page.GotoAsync("/login");
+            await page.GetByLabel("User name").FillAsync("lena");
+            await page.GetByLabel("Password").FillAsync("lenas-password");
+            await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+            await page.WaitForAddressAsync(url => !url.Contains("/login"));
+            await page.GetByRole(AriaRole.Link, new() { Name = "Your API tokens" }).ClickAsync();
+            await page.WaitForAddressAsync(url => url.EndsWith("/account/tokens"));
+            await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "GitHub account", Exact = true }))
+                .ToHaveAttributeAsync("href", "/account/github");
+            await page.GotoAsync("/account/github");
+
+            // Linking goes to GitHub and back.
+            await page.GetByRole(AriaRole.Button, new() { Name = "Link GitHub account" }).ClickAsync();
+            await page.WaitForAddressAsync(url => url.Contains("/account/github?linked=1"));
         }
-        catch (PlaywrightException ex)
+        catch (Exception ex) when (ex is System.TimeoutException or PlaywrightException)
         {
             string[] trail;
             lock (visited) trail = [.. visited];
+            await page.ScreenshotAsync(new() { Path = Path.Combine(Path.GetTempPath(), "github-link-journey-failure.png") });
             throw new Xunit.Sdk.XunitException($"{ex.Message}\nPages: {string.Join(" → ", trail)}\nFailed responses: {string.Join("; ", browser.FailedResponses)}\n" +
-                $"The page shows: {await page.Locator("body").InnerTextAsync(new() { Timeout = 5_000 })}");
+                $"The page shows: {await page.Locator("body").InnerTextAsync(new() { Timeout = 5_000 })}", ex);
         }
+
         await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Your GitHub account is linked");
         await Assertions.Expect(page.GetByRole(AriaRole.Group, new() { Name = "Linked GitHub account" })).ToContainTextAsync("31337");
 

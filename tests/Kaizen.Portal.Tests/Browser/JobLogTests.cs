@@ -104,7 +104,7 @@ public sealed class JobLogTests(FailedTestJob job) : IClassFixture<FailedTestJob
         Assert.True(railBox!.X + railBox.Width <= logBox!.X, "on a laptop the jobs are beside the log, not above it");
 
         await rail.GetByRole(AriaRole.Link).Filter(new() { HasText = "lint" }).ClickAsync();
-        await page.WaitForURLAsync(url => !url.EndsWith($"/jobs/{job.JobId}", StringComparison.Ordinal));
+        await page.WaitForAddressAsync(url => !url.EndsWith($"/jobs/{job.JobId}", StringComparison.Ordinal));
         await Assertions.Expect(page.Locator(".kz-jobhead .name")).ToHaveTextAsync("lint");
         await Assertions.Expect(rail.Locator("[aria-current=page]")).ToContainTextAsync("lint");
         await Assertions.Expect(page.GetByRole(AriaRole.Region, new() { Name = "Log output" })).ToBeVisibleAsync();

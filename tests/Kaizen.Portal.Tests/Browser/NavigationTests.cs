@@ -237,7 +237,7 @@ public sealed class NavigationTests : IAsyncLifetime
         await page.GetByLabel("User name").FillAsync("vic");
         await page.GetByLabel("Password").FillAsync("vics-password");
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await page.WaitForURLAsync(url => !url.Contains("/login"));
+        await page.WaitForAddressAsync(url => !url.Contains("/login"));
         await Assertions.Expect(page.GetByRole(AriaRole.Navigation, new() { Name = "Admin" })).ToHaveCountAsync(0);
 
         await page.GotoAsync("/admin/users");

@@ -81,7 +81,7 @@ public sealed class PipelineFormJourneyTests : IAsyncLifetime
         // Act: a real build of the saved settings.
         await page.GotoAsync($"/projects/{slug}");
         await page.GetByRole(AriaRole.Button, new() { Name = "Run build of main" }).ClickAsync();
-        await page.WaitForURLAsync("**/builds/*");
+        await page.WaitForAddressAsync("**/builds/*");
 
         // Assert: the graph shows the two blocks, the second in the column after the first, joined by a line; both pass.
         var graph = page.GetByRole(AriaRole.Group, new() { Name = "Pipeline graph" });

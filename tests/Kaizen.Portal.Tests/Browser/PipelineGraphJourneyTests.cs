@@ -56,7 +56,7 @@ public sealed class PipelineGraphJourneyTests : IAsyncLifetime
 
         // Act: start the build and watch its graph.
         await page.GetByRole(AriaRole.Button, new() { Name = "Run build of main" }).ClickAsync();
-        await page.WaitForURLAsync("**/builds/*");
+        await page.WaitForAddressAsync("**/builds/*");
         var graph = page.GetByRole(AriaRole.Group, new() { Name = "Pipeline graph" });
         var compile = graph.Locator("a[data-job='compile']");
         var ship = graph.Locator("a[data-job='ship']");
@@ -87,7 +87,7 @@ public sealed class PipelineGraphJourneyTests : IAsyncLifetime
         await browser.ScreenshotAsync("build-pipeline.png");
 
         await compile.ClickAsync();
-        await page.WaitForURLAsync("**/jobs/*");
+        await page.WaitForAddressAsync("**/jobs/*");
         await page.GoBackAsync();
 
         // Assert: on a phone the boxes stack in one column, each saying what it comes after, with no lines.

@@ -49,7 +49,7 @@ public sealed class PolledBranchJourneyTests : IAsyncLifetime
         var row = page.Locator("tr[data-branch='feature/search']");
         await Assertions.Expect(row).ToContainTextAsync("Search box");
         await row.GetByRole(AriaRole.Link).ClickAsync();
-        await page.WaitForURLAsync("**/builds/*");
+        await page.WaitForAddressAsync("**/builds/*");
         await Assertions.Expect(page.Locator(".kz-status").First).ToHaveAttributeAsync("data-status", "passed", new() { Timeout = 60_000 });
         var id = long.Parse(page.Url[(page.Url.LastIndexOf('/') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
         var build = await _portal.GetBuildAsync(id);

@@ -44,7 +44,7 @@ public sealed class PortalJourneyTests : IAsyncLifetime
         await Assertions.Expect(page.GetByRole(AriaRole.Listbox, new() { Name = "Branches found" })).ToContainTextAsync("main");
         await page.GetByRole(AriaRole.Link, new() { Name = "Open project" }).ClickAsync();
 
-        await page.WaitForURLAsync("**/projects/web-app/builds");
+        await page.WaitForAddressAsync("**/projects/web-app/builds");
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Web App" })).ToBeVisibleAsync();
     }
 
@@ -66,7 +66,7 @@ public sealed class PortalJourneyTests : IAsyncLifetime
         await browser.SignInAsync($"/projects/{slug}");
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Run build of main" }).ClickAsync();
-        await page.WaitForURLAsync("**/builds/*");
+        await page.WaitForAddressAsync("**/builds/*");
         var unitTests = page.Locator("tr[data-job='unit tests']");
         await Assertions.Expect(unitTests.Locator(".kz-status")).ToHaveAttributeAsync("data-status", "running");
         await Assertions.Expect(page.Locator(".kz-status").First).ToHaveAttributeAsync("data-status", "passed", new() { Timeout = 30_000 });

@@ -39,7 +39,7 @@ public sealed class ProjectLifecycleJourneyTests : IAsyncLifetime
         await using var browser = await BrowserSession.StartAsync(_portal.BaseUrl);
         var page = browser.Page;
         await browser.SignInAsync($"/projects/{slug}/settings");
-        await page.WaitForURLAsync($"**/projects/{slug}/settings");
+        await page.WaitForAddressAsync($"**/projects/{slug}/settings");
 
         // Rename: the heading follows, the address stays.
         var general = page.GetByRole(AriaRole.Region, new() { Name = "General" });

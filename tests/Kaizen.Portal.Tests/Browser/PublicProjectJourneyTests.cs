@@ -69,7 +69,7 @@ public sealed class PublicProjectJourneyTests : IAsyncLifetime
 
         // The public project: its builds, none of the members' tabs or buttons.
         await page.Locator($"[data-project='{open}'] a").First.ClickAsync();
-        await page.WaitForURLAsync($"**/projects/{open}/builds");
+        await page.WaitForAddressAsync($"**/projects/{open}/builds");
         await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = $"#{build.Id}" })).ToBeVisibleAsync();
         await Assertions.Expect(browser.ProjectSection("Branches")).ToBeVisibleAsync();
         foreach (var section in new[] { "Settings", "Variables & secrets", "Servers" })
@@ -79,13 +79,13 @@ public sealed class PublicProjectJourneyTests : IAsyncLifetime
 
         // Its passed build and the job's log.
         await page.GetByRole(AriaRole.Link, new() { Name = $"#{build.Id}" }).ClickAsync();
-        await page.WaitForURLAsync($"**/builds/{build.Id}");
+        await page.WaitForAddressAsync($"**/builds/{build.Id}");
         await Assertions.Expect(page.Locator(".kz-status").First).ToHaveAttributeAsync("data-status", "passed");
         await Assertions.Expect(page.Locator("[data-testid=build-source]")).ToContainTextAsync("main");
         foreach (var hidden in new[] { "Cancel", "Rerun", "Deploy to…" })
             await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = hidden })).ToHaveCountAsync(0);
         await page.GetByRole(AriaRole.Link, new() { Name = "Log of test" }).ClickAsync();
-        await page.WaitForURLAsync($"**/jobs/{build.Jobs[0].Id}");
+        await page.WaitForAddressAsync($"**/jobs/{build.Jobs[0].Id}");
         await page.GetByRole(AriaRole.Button, new() { Name = "Expand all sections" }).ClickAsync();
         await Assertions.Expect(page.Locator(".kz-logview .row.line .text").Filter(new() { HasText = "all parsers pass" }).First).ToBeVisibleAsync();
 

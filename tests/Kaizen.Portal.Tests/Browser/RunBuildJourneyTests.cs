@@ -53,7 +53,7 @@ public sealed class RunBuildJourneyTests : IAsyncLifetime
         await dialog.GetByRole(AriaRole.Button, new() { Name = "Start build" }).ClickAsync();
 
         // Assert: the build page says what was built, with what and by whom, and the job got the variable.
-        await page.WaitForURLAsync("**/builds/*");
+        await page.WaitForAddressAsync("**/builds/*");
         await Assertions.Expect(page.GetByTestId("started-by")).ToHaveTextAsync("Started by admin from tag v1.0");
         await Assertions.Expect(page.GetByTestId("run-variables")).ToContainTextAsync("TARGET=staging-eu");
         await Assertions.Expect(page.GetByTestId("build-source")).ToContainTextAsync("tag v1.0");

@@ -42,8 +42,7 @@ public sealed class ScriptEditorTypingTests : IAsyncLifetime
         // The coloured layer (drawn from what the server heard) catches up with every character.
         await Assertions.Expect(page.Locator(".bash-editor pre")).ToHaveTextAsync(Burst + "exit 0\n\n");
         await page.GetByRole(AriaRole.Button, new() { Name = "Create script" }).ClickAsync();
-        await page.WaitForURLAsync(url => url.EndsWith($"/scripts/{name}", StringComparison.Ordinal),
-            new() { WaitUntil = WaitUntilState.Commit, Timeout = 60_000 });
+        await page.WaitForAddressAsync(url => url.EndsWith($"/scripts/{name}", StringComparison.Ordinal));
 
         var script = await _portal.Api.GetFromJsonAsync<Kaizen.Portal.Api.ScriptResponse>($"/api/v1/scripts/{name}");
         Assert.Equal(Burst + "exit 0\n", script!.Body);

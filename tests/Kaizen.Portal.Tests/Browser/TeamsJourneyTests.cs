@@ -40,13 +40,13 @@ public sealed class TeamsJourneyTests : IAsyncLifetime
 
         // The member signs in and goes to their tokens from the app bar.
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
-        await page.WaitForURLAsync(url => url.Contains("/login"));
+        await page.WaitForAddressAsync(url => url.Contains("/login"));
         await page.GetByLabel("User name").FillAsync("maria");
         await page.GetByLabel("Password").FillAsync("marias-password");
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await page.WaitForURLAsync(url => !url.Contains("/login"));
+        await page.WaitForAddressAsync(url => !url.Contains("/login"));
         await page.GetByRole(AriaRole.Link, new() { Name = "Your API tokens" }).ClickAsync();
-        await page.WaitForURLAsync(url => url.EndsWith("/account/tokens"));
+        await page.WaitForAddressAsync(url => url.EndsWith("/account/tokens"));
         // The token the admin was shown when adding them is listed (by name only).
         await Assertions.Expect(page.GetByRole(AriaRole.Cell, new() { Name = "created with the user", Exact = true })).ToBeVisibleAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Navigation, new() { Name = "Admin" })).ToHaveCountAsync(0);

@@ -116,7 +116,7 @@ public sealed class DrawerAndRunnersFitTests : IAsyncLifetime
         var runner = page.GetByRole(AriaRole.Table, new() { Name = "Runners" }).Locator("tbody tr").First;
         await Assertions.Expect(runner).ToBeVisibleAsync();
         await Assertions.Expect(runner.GetByText("idle", new() { Exact = true })).ToBeVisibleAsync();
-        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+        await page.SettleAsync();
 
         var widths = await page.EvaluateAsync<int[]>("() => [document.scrollingElement.scrollWidth, window.innerWidth]");
         var outside = await page.EvaluateAsync<string[]>("""

@@ -57,12 +57,12 @@ public sealed class LayoutTests : IAsyncLifetime
         {
             await page.GotoAsync(path);
             await Assertions.Expect(page.GetByText(heading, new() { Exact = true }).First).ToBeVisibleAsync();
-            await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+            await page.SettleAsync();
         }
         await page.GotoAsync($"/projects/{_slug}");
         await browser.ProjectSection("Settings").ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Build settings" })).ToBeVisibleAsync();
-        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+        await page.SettleAsync();
 
         Assert.Empty(browser.FailedResponses);
     }

@@ -31,6 +31,19 @@ public static class PageAddress
     public static Task WaitForAddressAsync(this IPage page, string glob, int timeoutSeconds = 60) =>
         page.WaitForAddressAsync(Glob(glob), timeoutSeconds);
 
+    /// <summary>Until the page has made no requests for a moment (before measuring or photographing it). The same client
+    /// race applies: a quiet moment that came as the wait began is taken as one after a short while.</summary>
+    public static async Task SettleAsync(this IPage page)
+    {
+        try
+        {
+            await page.WaitForLoadStateAsync(LoadState.NetworkIdle, new() { Timeout = 15_000 });
+        }
+        catch (System.TimeoutException)
+        {
+        }
+    }
+
     private static Regex Glob(string glob) =>
         new("^" + string.Concat(Regex.Split(glob, @"(\*\*|\*)").Select(part => part switch
         {

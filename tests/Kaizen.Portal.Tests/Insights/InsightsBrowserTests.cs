@@ -35,7 +35,7 @@ public sealed class InsightsBrowserTests(InsightsPortal fixture) : IClassFixture
         // Act: its own page, for the README, then the cross-project page.
         await page.GotoAsync("/projects/shop/insights");
         await Assertions.Expect(page.GetByText("Build duration on main")).ToBeVisibleAsync();
-        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+        await page.SettleAsync();
         await browser.ScreenshotAsync("insights.png");
         await page.GetByRole(AriaRole.Link, new() { Name = "Insights", Exact = true }).First.ClickAsync();
 

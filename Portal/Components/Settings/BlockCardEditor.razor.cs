@@ -1,3 +1,4 @@
+using Kaizen.Portal.Components.Shared;
 using Microsoft.AspNetCore.Components;
 using MudBlazor;
 
@@ -76,6 +77,4 @@ public sealed partial class BlockCardEditor
         await OnChanged.InvokeAsync(null);
         Snackbar.Add($"Removed {BuildSettingsDraft.DescribeJob(job, index, Block)}. \"Discard changes\" brings it back.", Severity.Info);
     }
-
-    private static string Capitalize(string s) => s.Length == 0 ? s : char.ToUpperInvariant(s[0]) + s[1..];
 }

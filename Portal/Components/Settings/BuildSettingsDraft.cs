@@ -1,4 +1,5 @@
 using Kaizen.Portal.Builds;
+using Kaizen.Portal.Components.Shared;
 
 namespace Kaizen.Portal.Components.Settings;
 
@@ -155,7 +156,7 @@ public sealed class BuildSettingsDraft
             var name = job.Name.Trim();
             (string Field, string Summary)? nameProblem = null;
             if (name.Length == 0)
-                nameProblem = ("A job needs a name.", $"{Capitalize(title)} needs a name.");
+                nameProblem = ("A job needs a name.", $"{Format.Capitalized(title)} needs a name.");
             else if (job.Name.Length > MaxNameLength)
                 nameProblem = ($"Use at most {MaxNameLength} characters.", $"The name of {title} is longer than {MaxNameLength} characters.");
             else if (!seen.Add(name))
@@ -168,7 +169,7 @@ public sealed class BuildSettingsDraft
             if (job.Commands.Count == 0)
             {
                 problems.JobWithoutCommands[job] = "Add at least one command.";
-                problems.Summary.Add($"{Capitalize(title)} needs at least one command.");
+                problems.Summary.Add($"{Format.Capitalized(title)} needs at least one command.");
             }
             CheckCommands(job.Commands, problems, n => $"Command {n} of {title} is empty: write a command or remove it.");
             CheckCommands(job.Prologue, problems, n => $"Prologue command {n} of {title} is empty: write a command or remove it.");
@@ -220,7 +221,7 @@ public sealed class BuildSettingsDraft
             fields.Add(($"blocks[{b}].dependencies", block, DraftProblems.DependenciesOf, $"What {title} runs after"));
             fields.Add(($"blocks[{b}].when", block, DraftProblems.WhenOf, $"The condition of {title}"));
             fields.Add(($"blocks[{b}].env", block, DraftProblems.EnvOf, $"The variables of {title}"));
-            fields.Add(($"blocks[{b}].jobs:", block, DraftProblems.JobsOf, Capitalize(title)));
+            fields.Add(($"blocks[{b}].jobs:", block, DraftProblems.JobsOf, Format.Capitalized(title)));
             for (var i = 0; i < block.Jobs.Count; i++) JobFields($"blocks[{b}].jobs[{i}]", block.Jobs[i], DescribeJob(block.Jobs[i], i, block));
         }
         // Longest first, so blocks[0].jobs[1].env is not taken for blocks[0].jobs.
@@ -253,7 +254,7 @@ public sealed class BuildSettingsDraft
             var colon = text.IndexOf(": ", StringComparison.Ordinal);
             if (colon >= 0) text = text[(colon + 2)..];
         }
-        return Capitalize(text.Trim());
+        return Format.Capitalized(text.Trim());
     }
 
     /// <summary>An error no field of the form shows, with its path said as the page says it ("Job test: ...").</summary>
@@ -269,7 +270,7 @@ public sealed class BuildSettingsDraft
         if (where is null) return error;
         var rest = error[m.Length..];
         if (rest.StartsWith(" ('", StringComparison.Ordinal) && rest.IndexOf("')", StringComparison.Ordinal) is var close and > 0) rest = rest[(close + 2)..];
-        return $"{Capitalize(where)}: {Readable(rest.StartsWith(' ') ? rest.TrimStart() : rest)}";
+        return $"{Format.Capitalized(where)}: {Readable(rest.StartsWith(' ') ? rest.TrimStart() : rest)}";
     }
 
     private static void CheckLines(object owner, string field, List<string> lineProblems, string what, DraftProblems problems)
@@ -455,6 +456,4 @@ public sealed class BuildSettingsDraft
         problems.Services[job] = string.Join(" ", serviceProblems);
         problems.Summary.AddRange(serviceProblems.Select(p => $"The services of {title}: {p}"));
     }
-
-    private static string Capitalize(string s) => s.Length == 0 ? s : char.ToUpperInvariant(s[0]) + s[1..];
 }

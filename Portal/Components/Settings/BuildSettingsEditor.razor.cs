@@ -1,5 +1,6 @@
 using Kaizen.Portal.Api;
 using Kaizen.Portal.Builds;
+using Kaizen.Portal.Components.Shared;
 using Kaizen.Portal.Projects;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Components;
@@ -253,7 +254,7 @@ public sealed partial class BuildSettingsEditor : IDisposable
         var dependants = _draft.RemoveBlock(index);
         Recheck();
         var after = dependants.Count == 0 ? ""
-            : $" {Capitalize(string.Join(", ", dependants.Select(b => BuildSettingsDraft.DescribeBlock(b, _draft.Blocks.IndexOf(b)))))} no longer {(dependants.Count == 1 ? "waits" : "wait")} for it.";
+            : $" {Format.Capitalized(string.Join(", ", dependants.Select(b => BuildSettingsDraft.DescribeBlock(b, _draft.Blocks.IndexOf(b)))))} no longer {(dependants.Count == 1 ? "waits" : "wait")} for it.";
         Snackbar.Add($"Removed {what}.{after} \"Discard changes\" brings it back.", Severity.Info);
         return Task.CompletedTask;
     }
@@ -376,8 +377,6 @@ public sealed partial class BuildSettingsEditor : IDisposable
         _inRepository = inRepository;
         _canWrite = _mayWrite && !inRepository;
     }
-
-    private static string Capitalize(string s) => s.Length == 0 ? s : char.ToUpperInvariant(s[0]) + s[1..];
 
     public void Dispose() => _subscription?.Dispose();
 }

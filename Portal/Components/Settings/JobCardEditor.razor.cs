@@ -1,3 +1,4 @@
+using Kaizen.Portal.Components.Shared;
 using Microsoft.AspNetCore.Components;
 
 namespace Kaizen.Portal.Components.Settings;
@@ -77,6 +78,4 @@ public sealed partial class JobCardEditor
         await OnTouched.InvokeAsync(Job);
         await OnChanged.InvokeAsync(added);
     }
-
-    private static string Capitalize(string s) => s.Length == 0 ? s : char.ToUpperInvariant(s[0]) + s[1..];
 }

@@ -1,5 +1,6 @@
 using Kaizen.Portal.Api;
 using Kaizen.Portal.Builds;
+using Kaizen.Portal.Components.Shared;
 using Microsoft.AspNetCore.Components;
 using Microsoft.JSInterop;
 using MudBlazor;
@@ -159,8 +160,6 @@ public sealed partial class SettingsYamlEditDialog
         1 => $"1 {what}",
         var n => $"{n} {what}s",
     };
-
-    private static string Capitalized(string s) => s.Length == 0 ? s : char.ToUpperInvariant(s[0]) + s[1..];
 
     public async ValueTask DisposeAsync()
     {

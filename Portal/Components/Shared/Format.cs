@@ -1,6 +1,6 @@
 namespace Kaizen.Portal.Components.Shared;
 
-/// <summary>How durations and times read everywhere in the portal.</summary>
+/// <summary>How durations, times and sentences read everywhere in the portal.</summary>
 public static class Format
 {
     /// <summary>"850 ms", "12.3 s", "4 m 05 s", "1 h 02 m".</summary>
@@ -19,4 +19,7 @@ public static class Format
     public static DateTimeOffset? Time(long? unixMs) => unixMs is { } v ? DateTimeOffset.FromUnixTimeMilliseconds(v) : null;
 
     public static string ShortSha(string sha) => sha.Length > 8 ? sha[..8] : sha;
+
+    /// <summary><paramref name="text"/> with its first letter upper-case, to start a sentence or a label ("job test" → "Job test").</summary>
+    public static string Capitalized(string text) => text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text[1..];
 }

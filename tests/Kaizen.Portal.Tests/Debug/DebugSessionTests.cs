@@ -177,9 +177,13 @@ public sealed class DebugSessionTests : OneCommitRepository
 
         // Act: it takes the session and never opens its terminal; a real runner starts.
         using var claimed = await vanishing.ClaimAsync(10);
+        var assignment = (await claimed.Content.ReadFromJsonAsync<Kaizen.Runner.Protocol.JobAssignment>(Kaizen.Runner.Protocol.RunnerJson.Options))!;
         var taken = await SessionAsync(portal.Api, session.Id);
+        var tokenWhileTaken = await PullWithAsync(portal, assignment.JobToken!);
         var requeued = await PortalHost.PollAsync(() => SessionAsync(portal.Api, session.Id), s => s.Status != DebugStates.Starting,
             s => s.Status, timeoutSeconds: 30);
+        // The vanished runner's copy of the session's job token reads nothing once the session is no longer its.
+        var tokenAfterwards = await PullWithAsync(portal, assignment.JobToken!);
         portal.StartRunner("second");
         await terminal.WaitForStateAsync(DebugStates.Open, timeoutSeconds: 60);
         await terminal.TypeAsync("echo \"opened-on-$((1+1))nd\"\r");
@@ -191,6 +195,8 @@ public sealed class DebugSessionTests : OneCommitRepository
         Assert.Equal(DebugStates.Starting, taken.Status);
         Assert.Equal(DebugStates.Queued, requeued.Status);
         Assert.Null(requeued.Runner);
+        Assert.Equal(HttpStatusCode.NotFound, tokenWhileTaken);
+        Assert.Equal(HttpStatusCode.Unauthorized, tokenAfterwards);
         Assert.Equal("second", (await SessionAsync(portal.Api, session.Id)).Runner);
         var states = terminal.Controls.Where(c => c.Type == Kaizen.Runner.Protocol.TerminalControl.Status).Select(c => c.State);
         Assert.Equal([DebugStates.Queued, DebugStates.Starting, DebugStates.Queued, DebugStates.Starting, DebugStates.Open], Changes(states));
@@ -207,6 +213,14 @@ public sealed class DebugSessionTests : OneCommitRepository
 
         // Assert
         Assert.Equal("runners took it 2 times and none opened its terminal (can they reach the portal's WebSockets?)", ended.EndReason);
+    }
+
+    /// <summary>What pulling an artifact the build does not have answers to a job token.</summary>
+    private static async Task<HttpStatusCode> PullWithAsync(PortalHost portal, string jobToken)
+    {
+        using var http = Client(portal, jobToken);
+        using var response = await http.GetAsync("/api/jobs/artifacts/build/nothing-here.txt");
+        return response.StatusCode;
     }
 
     /// <summary>The states in order, each repeat dropped.</summary>
